@@ -1,0 +1,223 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+)
+
+// Event is one notification: Ceph's notify_all(notify_type, notify_id).
+// Kinds are the application's own; the mgr uses Ceph's (osd_map, mon_map,
+// fs_map, service_map, mgr_map, pg_summary, health, clog, ...).
+type Event struct {
+	Kind string
+	ID   string
+	// Queued is when NotifyAll enqueued the event, for latency figures.
+	Queued time.Time
+}
+
+// Module is one loaded module, whatever runs it (gpython, a go-plugin
+// process). The registry calls its methods from one goroutine per module,
+// never concurrently, in this order: Start once, then Notify and Command in
+// any order, then Stop once. Info may be called from any goroutine.
+type Module interface {
+	// Info is the module's declaration: fixed after the module is opened.
+	Info() Info
+	// Start instantiates the module against its host and runs serve() in
+	// the background. A Start error marks the module failed.
+	Start(ctx context.Context, h Host) error
+	// Notify delivers a batch of events in order. It returns when the module
+	// has handled them or ctx is done (the deadline for runaway code); a
+	// module that cannot stop its code at ctx's end must say so with
+	// ErrStuck so the registry can stop it.
+	Notify(ctx context.Context, events []Event) error
+	// Command runs one of the module's COMMANDS.
+	Command(ctx context.Context, cmd Command) (CommandResult, error)
+	// Stop calls shutdown(), waits for serve() to return (bounded by ctx),
+	// and releases everything the module holds.
+	Stop(ctx context.Context) error
+	// Failed reports, without blocking, an error that ended the module on
+	// its own (serve() raised, the plugin process crashed), or nil.
+	Failed() error
+}
+
+// Source finds modules of one kind and opens them. Python modules come from
+// directories (<dir>/<name>/module.py); Go plugins from executables in a
+// directory.
+type Source interface {
+	// Kind names the source in listings: "python", "go".
+	Kind() string
+	// Scan lists module names this source can open, sorted.
+	Scan() ([]string, error)
+	// Open loads one module's code and declaration without starting it
+	// (Ceph imports every module at start to learn can_run and its
+	// options). The error of a module that cannot load is its reason, shown
+	// by `module ls` (a Python traceback, a plugin's handshake failure).
+	Open(ctx context.Context, name string) (Module, error)
+}
+
+// Info is what a module declares about itself.
+type Info struct {
+	Name        string
+	Kind        string // "python" or "go"
+	Version     string
+	NotifyTypes []string // NOTIFY_TYPES; empty means none (Ceph's default)
+	Options     []Option
+	Commands    []CommandDesc
+	CanRun      bool
+	CanRunError string // can_run()'s reason when CanRun is false
+	// AlwaysOn modules cannot be disabled (Ceph's always_on_modules).
+	AlwaysOn bool
+	// StandbyOK modules also run serve() on a standby mgr (MgrStandbyModule).
+	StandbyOK bool
+}
+
+// Option is one MODULE_OPTIONS entry, as Ceph's Option(...).
+type Option struct {
+	Name    string   `json:"name"`
+	Type    string   `json:"type"` // str, int, uint, float, bool, secs, size
+	Default any      `json:"default_value,omitempty"`
+	Min     any      `json:"min,omitempty"`
+	Max     any      `json:"max,omitempty"`
+	Enum    []string `json:"enum_allowed,omitempty"`
+	Desc    string   `json:"desc,omitempty"`
+	Runtime bool     `json:"runtime,omitempty"`
+}
+
+// CommandDesc is one COMMANDS entry, in Ceph's form: Cmd is the signature
+// ("osd watcher status name=format,type=CephChoices,strings=plain|json,req=false"),
+// whose leading plain words are the prefix it is routed by.
+type CommandDesc struct {
+	Cmd  string `json:"cmd"`
+	Desc string `json:"desc"`
+	Perm string `json:"perm"` // "r", "w", "rw"
+}
+
+// Command is one command invocation: Args holds "prefix" and the arguments,
+// as Ceph's cmdmap; Inbuf is the input buffer (-i).
+type Command struct {
+	Args  map[string]any
+	Inbuf string
+}
+
+// CommandResult is handle_command's (retval, stdout, stderr).
+type CommandResult struct {
+	Retval int
+	Stdout string
+	Stderr string
+}
+
+// HealthCheck is one entry of set_health_checks, in Ceph's shape.
+type HealthCheck struct {
+	Severity string   `json:"severity"` // "warning" or "error" (HEALTH_WARN / HEALTH_ERR)
+	Summary  string   `json:"summary"`
+	Count    int      `json:"count"`
+	Detail   []string `json:"detail"`
+}
+
+// Value is an immutable snapshot of one named datum (get("osd_map")): a JSON
+// shaped tree of map[string]any, []any, string, float64, int64, bool and nil.
+// Version changes whenever Data does, so a module converts a given version
+// once and reuses it. Values must not be modified after NewValue.
+type Value struct {
+	Version uint64
+	Data    any
+
+	once sync.Once
+	raw  []byte
+	err  error
+}
+
+// NewValue wraps data as version v.
+func NewValue(v uint64, data any) *Value { return &Value{Version: v, Data: data} }
+
+// JSON is the value encoded once, for hosts that ship it across a process.
+// Safe from any goroutine.
+func (v *Value) JSON() ([]byte, error) {
+	v.once.Do(func() { v.raw, v.err = json.Marshal(v.Data) })
+	return v.raw, v.err
+}
+
+// Server is one host and the daemons on it, as Ceph's list_servers().
+type Server struct {
+	Hostname string       `json:"hostname"`
+	Services []ServiceRef `json:"services"`
+	CephVer  string       `json:"ceph_version,omitempty"`
+}
+
+// ServiceRef names one daemon on a server.
+type ServiceRef struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Sample is one counter sample: a unix time in seconds and a value.
+type Sample struct {
+	T float64 `json:"t"`
+	V float64 `json:"v"`
+}
+
+// PerfCounter describes one counter of a daemon's perf schema.
+type PerfCounter struct {
+	Type        int    `json:"type"` // Ceph's PERFCOUNTER_* bits
+	Description string `json:"description"`
+	Nick        string `json:"nick"`
+	Priority    int    `json:"priority"`
+	Units       int    `json:"units"`
+}
+
+// State is what the application offers its modules to read. The mgr's
+// implementation is its cluster-state cache; embedders implement their own or
+// use MemState. Every method is called from module goroutines concurrently
+// and must not block on IO.
+type State interface {
+	// Get answers get(name); unknown names return ErrNoData.
+	Get(name string) (*Value, error)
+	ListServers() []Server
+	GetServer(hostname string) (Server, bool)
+	// Metadata is get_metadata(svc_type, svc_id).
+	Metadata(svcType, svcID string) (map[string]string, bool)
+	// Counter is get_counter: the retained samples of one counter, oldest first.
+	Counter(svcType, svcID, path string) []Sample
+	// PerfSchema is get_perf_schema for one daemon, by counter path.
+	PerfSchema(svcType, svcID string) map[string]PerfCounter
+}
+
+// Store is the durable key-value store behind module options and
+// get_store/set_store (the mgr's is the mon's config-key store). Keys are
+// "mgr/<module>/<key>". Safe from any goroutine; may block on IO.
+type Store interface {
+	Get(ctx context.Context, key string) (value string, ok bool, err error)
+	// Set stores value, or deletes the key when value is nil.
+	Set(ctx context.Context, key string, value *string) error
+	// List returns every key with the prefix, and its value.
+	List(ctx context.Context, prefix string) (map[string]string, error)
+}
+
+// Host is what one module may call: the API of Ceph's MgrModule, bound to
+// that module's name. The registry gives each module its own Host. Safe from
+// any goroutine.
+type Host interface {
+	MgrID() string
+	Get(name string) (*Value, error)
+	ListServers() []Server
+	GetServer(hostname string) (Server, bool)
+	Metadata(svcType, svcID string) (map[string]string, bool)
+	Counter(svcType, svcID, path string) []Sample
+	Latest(svcType, svcID, path string) (Sample, bool)
+	PerfSchema(svcType, svcID string) map[string]PerfCounter
+	// ModuleOption returns the option's value, or its default, typed as
+	// declared; unknown options are an error.
+	ModuleOption(ctx context.Context, key string) (any, error)
+	// SetModuleOption validates value against the declaration (type, min,
+	// max, enum) and stores it; nil resets to the default.
+	SetModuleOption(ctx context.Context, key string, value *string) error
+	StoreGet(ctx context.Context, key string) (string, bool, error)
+	StoreSet(ctx context.Context, key string, value *string) error
+	StorePrefix(ctx context.Context, prefix string) (map[string]string, error)
+	// SetHealthChecks replaces this module's health checks.
+	SetHealthChecks(checks map[string]HealthCheck)
+	// Log writes one line at level ("debug", "info", "warning", "error").
+	Log(level, msg string)
+}
