@@ -1,0 +1,144 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"gomgr/registry"
+)
+
+func TestSetMapEpochsOnlyMoveForward(t *testing.T) {
+	c := NewClusterState(4)
+	if !c.SetMap("osd_map", 5, map[string]any{"epoch": int64(5)}) {
+		t.Fatal("first epoch refused")
+	}
+	v1, err := c.Get("osd_map")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SetMap("osd_map", 5, map[string]any{"epoch": int64(5)}) || c.SetMap("osd_map", 4, nil) {
+		t.Fatal("same or older epoch accepted")
+	}
+	v2, _ := c.Get("osd_map")
+	if v1 != v2 {
+		t.Fatal("same epoch gave a different snapshot: modules would convert it twice")
+	}
+	if !c.SetMap("osd_map", 6, map[string]any{"epoch": int64(6)}) {
+		t.Fatal("newer epoch refused")
+	}
+	v3, _ := c.Get("osd_map")
+	if v3.Version != 6 || c.Epoch("osd_map") != 6 {
+		t.Fatalf("got version %d epoch %d, want 6", v3.Version, c.Epoch("osd_map"))
+	}
+	if _, err := c.Get("no_such_map"); !errors.Is(err, registry.ErrNoData) {
+		t.Fatalf("unknown name: %v, want ErrNoData", err)
+	}
+}
+
+func TestDerivedStatsOncePerGeneration(t *testing.T) {
+	c := NewClusterState(4)
+	c.ReportPGStats(OSDStat{OSD: 0, KB: 100, KBUsed: 10, KBAvail: 90, NumPGs: 2},
+		map[string]int{"active+clean": 2}, []PoolStat{{Pool: 1, Name: "rbd", NumPG: 2, Stored: 1000, Used: 2000}})
+	c.ReportPGStats(OSDStat{OSD: 1, KB: 100, KBUsed: 30, KBAvail: 70, NumPGs: 1},
+		map[string]int{"active+clean": 1}, []PoolStat{{Pool: 1, Name: "rbd", NumPG: 1, Stored: 500, Used: 1000}})
+	df1, _ := c.Get("df")
+	df2, _ := c.Get("df")
+	if df1 != df2 {
+		t.Fatal("df rebuilt without a stats change")
+	}
+	stats := df1.Data.(map[string]any)["stats"].(map[string]any)
+	if stats["total_bytes"] != uint64(200*1024) || stats["total_used_bytes"] != uint64(40*1024) {
+		t.Fatalf("df stats = %v", stats)
+	}
+	pools := df1.Data.(map[string]any)["pools"].([]any)
+	if len(pools) != 1 || pools[0].(map[string]any)["stats"].(map[string]any)["stored"] != uint64(1500) {
+		t.Fatalf("df pools = %v", pools)
+	}
+	sum, _ := c.Get("pg_summary")
+	if got := sum.Data.(map[string]any)["all"].(map[string]any)["active+clean"]; got != int64(3) {
+		t.Fatalf("pg_summary all = %v, want 3", got)
+	}
+	c.ForgetOSD(1)
+	df3, _ := c.Get("df")
+	if df3 == df1 || df3.Data.(map[string]any)["stats"].(map[string]any)["num_osds"] != int64(1) {
+		t.Fatal("df not rebuilt after an OSD left")
+	}
+}
+
+func TestDaemonReportsKeepLastSamples(t *testing.T) {
+	c := NewClusterState(3)
+	k := DaemonKey{"osd", "7"}
+	if err := c.Daemons.Report(k, time.Now(), nil); !errors.Is(err, ErrUnknownDaemon) {
+		t.Fatalf("report before open: %v", err)
+	}
+	c.Daemons.Open(k, "node1", map[string]string{"ceph_version": "gomgr", "hostname": "node1"})
+	schema := map[string]registry.PerfCounter{"osd.op_w": {Type: 10}, "osd.op_r": {Type: 10}}
+	if err := c.Daemons.Declare(k, schema, []string{"osd.op_w", "osd.op_r"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Daemons.Report(k, time.Now(), []float64{1}); !errors.Is(err, ErrReportMismatch) {
+		t.Fatalf("short report: %v", err)
+	}
+	base := time.Unix(1000, 0)
+	for i := range 5 {
+		if err := c.Daemons.Report(k, base.Add(time.Duration(i)*time.Second), []float64{float64(i), 0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := c.Counter("osd", "7", "osd.op_w")
+	if len(got) != 3 || got[0].V != 2 || got[2].V != 4 || got[2].T != 1004 {
+		t.Fatalf("samples = %v, want the last three", got)
+	}
+	if s, ok := c.GetServer("node1"); !ok || len(s.Services) != 1 || s.Services[0].ID != "7" {
+		t.Fatalf("server = %+v %v", s, ok)
+	}
+	md, _ := c.Get("osd_metadata")
+	if md.Data.(map[string]any)["7"].(map[string]any)["hostname"] != "node1" {
+		t.Fatalf("osd_metadata = %v", md.Data)
+	}
+	if len(c.PerfSchema("osd", "7")) != 2 {
+		t.Fatal("schema lost")
+	}
+}
+
+// TestStateConcurrentReaders runs writers and module-like readers together
+// for the race detector.
+func TestStateConcurrentReaders(t *testing.T) {
+	c := NewClusterState(8)
+	for i := range 4 {
+		k := DaemonKey{"osd", fmt.Sprint(i)}
+		c.Daemons.Open(k, "h", nil)
+		_ = c.Daemons.Declare(k, nil, []string{"a"})
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 3 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, _ = c.Get("osd_map")
+				_, _ = c.Get("df")
+				_ = c.Counter("osd", "1", "a")
+				_ = c.ListServers()
+				_, _ = c.Metadata("osd", "2")
+			}
+		})
+	}
+	for e := uint64(1); e <= 200; e++ {
+		c.SetMap("osd_map", e, map[string]any{"epoch": e})
+		c.ReportPGStats(OSDStat{OSD: int(e % 4)}, map[string]int{"active+clean": 1}, nil)
+		_ = c.Daemons.Report(DaemonKey{"osd", fmt.Sprint(e % 4)}, time.Now(), []float64{float64(e)})
+	}
+	close(stop)
+	wg.Wait()
+	if c.Epoch("osd_map") != 200 {
+		t.Fatalf("epoch %d", c.Epoch("osd_map"))
+	}
+}
