@@ -1,0 +1,100 @@
+package sim
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestModelDeterministicWithSeed(t *testing.T) {
+	run := func() []PGReport {
+		m := New(Config{OSDs: 12, Seed: 42})
+		for range 10 {
+			m.Step(time.Second)
+		}
+		_ = m.SetUp(3, false)
+		m.Step(time.Second)
+		var out []PGReport
+		for i := range m.NumOSDs() {
+			out = append(out, m.Report(i))
+		}
+		return out
+	}
+	a, b := run(), run()
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same seed gave different clusters")
+	}
+}
+
+func TestModelFailureDegradesOnlyItsPGs(t *testing.T) {
+	m := New(Config{OSDs: 10, Seed: 1})
+	m.Step(time.Second)
+	total := 0
+	for _, p := range m.Pools() {
+		total += p.PGNum
+	}
+	count := func() (clean, degraded, pgs int) {
+		for i := range m.NumOSDs() {
+			r := m.Report(i)
+			for s, n := range r.States {
+				pgs += n
+				if s == "active+clean" {
+					clean += n
+				} else {
+					degraded += n
+				}
+			}
+		}
+		return
+	}
+	if clean, degraded, pgs := count(); clean != total || degraded != 0 || pgs != total {
+		t.Fatalf("healthy: clean=%d degraded=%d pgs=%d, want all %d clean", clean, degraded, pgs, total)
+	}
+	holds := m.Report(4).NumPGs
+	if err := m.SetUp(4, false); err != nil {
+		t.Fatal(err)
+	}
+	clean, degraded, pgs := count()
+	if degraded == 0 || degraded > holds || clean+degraded != pgs {
+		t.Fatalf("osd.4 down (held %d PGs): clean=%d degraded=%d", holds, clean, degraded)
+	}
+	if m.Report(4).NumPGs != 0 {
+		t.Fatal("a down OSD still holds PGs")
+	}
+	_ = m.SetUp(4, true)
+	if clean, degraded, _ := count(); clean != total || degraded != 0 {
+		t.Fatalf("after recovery: clean=%d degraded=%d", clean, degraded)
+	}
+	if err := m.SetUp(99, false); err == nil {
+		t.Fatal("no error for a missing OSD")
+	}
+}
+
+func TestModelLoadMovesCounters(t *testing.T) {
+	m := New(Config{OSDs: 3, Seed: 7, IOPS: 1000})
+	m.Step(2 * time.Second)
+	var ops, wr float64
+	for i := range 3 {
+		c := m.Counters(i)
+		ops += c[cOp]
+		wr += c[cInBytes]
+		if c[cNumPG] == 0 || c[cBytes] == 0 {
+			t.Fatalf("osd.%d gauges not set: %v", i, c)
+		}
+	}
+	if ops != 2000 || wr == 0 {
+		t.Fatalf("ops=%v write bytes=%v after 2 s at 1000 IOPS", ops, wr)
+	}
+	r := m.Report(0)
+	if len(r.Pools) == 0 || r.KBUsed == 0 {
+		t.Fatalf("report without usage: %+v", r)
+	}
+}
+
+func BenchmarkRemap10kOSDs(b *testing.B) {
+	m := New(Config{OSDs: 10000, Pools: []PoolSpec{{"big", 32768, 3}}})
+	for b.Loop() {
+		m.dirty = true
+		m.remap()
+	}
+}
