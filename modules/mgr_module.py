@@ -1,0 +1,144 @@
+# mgr_module for gomgr: Ceph's MgrModule API on gpython. The calls go to
+# _gomgr, a Go module bound to this interpreter's module and host.
+# Keep to the gpython dialect: no super(), no f-strings, no custom
+# exception classes.
+import _gomgr
+
+HEALTH_OK = "HEALTH_OK"
+HEALTH_WARN = "HEALTH_WARN"
+HEALTH_ERR = "HEALTH_ERR"
+
+
+class NotifyType:
+    mon_map = "mon_map"
+    pg_summary = "pg_summary"
+    health = "health"
+    clog = "clog"
+    osd_map = "osd_map"
+    fs_map = "fs_map"
+    command = "command"
+    service_map = "service_map"
+    mgr_map = "mgr_map"
+    perf_schema_update = "perf_schema_update"
+
+
+def Option(name, type="str", default=None, min=None, max=None,
+           enum_allowed=None, desc="", long_desc="", runtime=False,
+           level=None, tags=None, see_also=None):
+    # Ceph's Option is a dict subclass; gpython cannot subclass dict, so
+    # this returns a plain dict with the same keys.
+    return {"name": name, "type": type, "default": default, "min": min,
+            "max": max, "enum_allowed": enum_allowed, "desc": desc,
+            "runtime": runtime}
+
+
+def _fmt(msg, args):
+    if args:
+        return str(msg) % args
+    return str(msg)
+
+
+class _Log:
+    def debug(self, msg, *args):
+        _gomgr.log("debug", _fmt(msg, args))
+
+    def info(self, msg, *args):
+        _gomgr.log("info", _fmt(msg, args))
+
+    def warning(self, msg, *args):
+        _gomgr.log("warning", _fmt(msg, args))
+
+    def warn(self, msg, *args):
+        _gomgr.log("warning", _fmt(msg, args))
+
+    def error(self, msg, *args):
+        _gomgr.log("error", _fmt(msg, args))
+
+    def exception(self, msg, *args):
+        _gomgr.log("error", _fmt(msg, args))
+
+    def critical(self, msg, *args):
+        _gomgr.log("error", _fmt(msg, args))
+
+
+class MgrModule:
+    MODULE_OPTIONS = []
+    COMMANDS = []
+    NOTIFY_TYPES = []
+    module_name = _gomgr.MODULE_NAME
+    log = _Log()
+
+    def __init__(self, *args, **kwargs):
+        # gomgr constructs modules with no arguments; subclasses need not
+        # call this (there is no super() in gpython).
+        pass
+
+    @classmethod
+    def can_run(cls):
+        return True, ""
+
+    def notify(self, notify_type, notify_id):
+        pass
+
+    def serve(self):
+        pass
+
+    def shutdown(self):
+        pass
+
+    def config_notify(self):
+        pass
+
+    def handle_command(self, inbuf, cmd):
+        return -22, "", "module does not handle commands"
+
+    def get_mgr_id(self):
+        return _gomgr.mgr_id()
+
+    def get(self, data_name):
+        return _gomgr.get(data_name)
+
+    def get_server(self, hostname):
+        return _gomgr.get_server(hostname)
+
+    def list_servers(self):
+        return _gomgr.list_servers()
+
+    def get_metadata(self, svc_type, svc_id, default=None):
+        m = _gomgr.get_metadata(svc_type, svc_id)
+        if m is None:
+            return default
+        return m
+
+    def get_counter(self, svc_type, svc_name, path):
+        return _gomgr.get_counter(svc_type, svc_name, path)
+
+    def get_latest(self, svc_type, svc_name, path):
+        return _gomgr.get_latest(svc_type, svc_name, path)
+
+    def get_perf_schema(self, svc_type, svc_name):
+        return _gomgr.get_perf_schema(svc_type, svc_name)
+
+    def get_module_option(self, key, default=None):
+        return _gomgr.get_module_option(key, default)
+
+    def set_module_option(self, key, val):
+        _gomgr.set_module_option(key, val)
+        self.config_notify()
+
+    def get_store(self, key, default=None):
+        return _gomgr.get_store(key, default)
+
+    def set_store(self, key, val):
+        _gomgr.set_store(key, val)
+
+    def get_store_prefix(self, key_prefix):
+        return _gomgr.get_store_prefix(key_prefix)
+
+    def set_health_checks(self, checks):
+        _gomgr.set_health_checks(checks)
+
+    def wait(self, timeout):
+        # Cooperative sleep: notify and command calls run while serve()
+        # waits here.
+        _gomgr.wait(timeout, None)
