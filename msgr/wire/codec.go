@@ -100,21 +100,27 @@ func DecodeConnectReply(b []byte) (ConnectReply, error) {
 // AppendHeader appends the 53-byte ceph_msg_header with its crc
 // (CRC32C(0, first 49 bytes)) computed here.
 func AppendHeader(dst []byte, h *Header) []byte {
-	start := len(dst)
-	dst = le.AppendUint64(dst, h.Seq)
-	dst = le.AppendUint64(dst, h.Tid)
-	dst = le.AppendUint16(dst, h.Type)
-	dst = le.AppendUint16(dst, h.Priority)
-	dst = le.AppendUint16(dst, h.Version)
-	dst = le.AppendUint32(dst, h.FrontLen)
-	dst = le.AppendUint32(dst, h.MiddleLen)
-	dst = le.AppendUint32(dst, h.DataLen)
-	dst = le.AppendUint16(dst, h.DataOff)
-	dst = append(dst, h.Src.Type)
-	dst = le.AppendUint64(dst, uint64(h.Src.Num))
-	dst = le.AppendUint16(dst, h.CompatVersion)
-	dst = le.AppendUint16(dst, h.Reserved)
-	return le.AppendUint32(dst, CRC32C(0, dst[start:]))
+	var b [HeaderLen]byte
+	putHeader(&b, h)
+	return append(dst, b[:]...)
+}
+
+// putHeader encodes h with its crc into b, without allocating.
+func putHeader(b *[HeaderLen]byte, h *Header) {
+	le.PutUint64(b[0:], h.Seq)
+	le.PutUint64(b[8:], h.Tid)
+	le.PutUint16(b[16:], h.Type)
+	le.PutUint16(b[18:], h.Priority)
+	le.PutUint16(b[20:], h.Version)
+	le.PutUint32(b[22:], h.FrontLen)
+	le.PutUint32(b[26:], h.MiddleLen)
+	le.PutUint32(b[30:], h.DataLen)
+	le.PutUint16(b[34:], h.DataOff)
+	b[36] = h.Src.Type
+	le.PutUint64(b[37:], uint64(h.Src.Num))
+	le.PutUint16(b[45:], h.CompatVersion)
+	le.PutUint16(b[47:], h.Reserved)
+	le.PutUint32(b[HeaderCRCLen:], CRC32C(0, b[:HeaderCRCLen]))
 }
 
 // DecodeHeader decodes the first 53 bytes of b and verifies the header crc.
@@ -149,11 +155,17 @@ func decodeHeader(b []byte) Header {
 
 // AppendFooter appends the 21-byte ceph_msg_footer.
 func AppendFooter(dst []byte, f *Footer) []byte {
-	dst = le.AppendUint32(dst, f.FrontCRC)
-	dst = le.AppendUint32(dst, f.MiddleCRC)
-	dst = le.AppendUint32(dst, f.DataCRC)
-	dst = le.AppendUint64(dst, f.Sig)
-	return append(dst, f.Flags)
+	var b [FooterLen]byte
+	putFooter(&b, f)
+	return append(dst, b[:]...)
+}
+
+func putFooter(b *[FooterLen]byte, f *Footer) {
+	le.PutUint32(b[0:], f.FrontCRC)
+	le.PutUint32(b[4:], f.MiddleCRC)
+	le.PutUint32(b[8:], f.DataCRC)
+	le.PutUint64(b[12:], f.Sig)
+	b[20] = f.Flags
 }
 
 // DecodeFooter decodes the first 21 bytes of b. Crcs are checked against the

@@ -7,21 +7,31 @@ package wire
 // AppendMessageHead appends TagMsg and the header (crc computed). The header's
 // lengths must match the segments that follow.
 func AppendMessageHead(dst []byte, h *Header) []byte {
-	return AppendHeader(append(dst, TagMsg), h)
+	var b [MsgHeadLen]byte
+	b[0] = TagMsg
+	putHeader((*[HeaderLen]byte)(b[1:]), h)
+	return append(dst, b[:]...)
 }
 
 // MessageHeadTail returns the bytes that go before and after a message's
 // segments: TagMsg + header, with FrontLen/MiddleLen/DataLen taken from the
 // segments (whatever h says), and the footer with their crcs and
-// FooterComplete. The arrays live on the caller's stack or in its struct;
-// nothing is allocated. Segments over 4 GiB are the caller's bug (Ceph's
-// lengths are le32).
+// FooterComplete. Segments over 4 GiB are the caller's bug (Ceph's lengths
+// are le32). It costs one small allocation (the crc code makes its input
+// escape); PutMessageHeadTail into arrays the connection keeps costs none.
 func MessageHeadTail(h Header, front, middle, data []byte) (head [MsgHeadLen]byte, tail [FooterLen]byte) {
-	h.FrontLen, h.MiddleLen, h.DataLen = uint32(len(front)), uint32(len(middle)), uint32(len(data))
-	AppendMessageHead(head[:0], &h)
-	f := FooterFor(front, middle, data)
-	AppendFooter(tail[:0], &f)
+	PutMessageHeadTail(&head, &tail, &h, front, middle, data)
 	return head, tail
+}
+
+// PutMessageHeadTail is MessageHeadTail writing into head and tail, and
+// setting h's lengths from the segments.
+func PutMessageHeadTail(head *[MsgHeadLen]byte, tail *[FooterLen]byte, h *Header, front, middle, data []byte) {
+	h.FrontLen, h.MiddleLen, h.DataLen = uint32(len(front)), uint32(len(middle)), uint32(len(data))
+	head[0] = TagMsg
+	putHeader((*[HeaderLen]byte)(head[1:]), h)
+	f := FooterFor(front, middle, data)
+	putFooter(tail, &f)
 }
 
 // AppendMessage appends a whole MSG frame (tag, header, segments, footer),
