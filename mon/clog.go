@@ -1,0 +1,126 @@
+package mon
+
+import "time"
+
+// logMsg is a log line a monitor asks for; the Mon stamps and numbers it.
+type logMsg struct {
+	Priority string
+	Message  string
+}
+
+// Effects is what one event changed: each non-nil map is a new epoch to
+// publish to its subscribers, Log holds new cluster log entries (for `log`
+// subscribers), and Reply, when set, is a MgrMap to send back to the
+// beacon's sender only (a mgr that believes it is active but is not).
+type Effects struct {
+	MgrMap     *MgrMap
+	OSDMap     *OSDMap
+	MonMap     *MonMap
+	FSMap      *FSMap
+	ServiceMap *ServiceMap
+	Log        []LogEntry
+	Reply      *MgrMap
+
+	pending []logMsg
+}
+
+func (e *Effects) log(prio, msg string) { e.pending = append(e.pending, logMsg{prio, msg}) }
+
+// merge folds o into e; later maps win.
+func (e *Effects) merge(o Effects) {
+	if o.MgrMap != nil {
+		e.MgrMap = o.MgrMap
+	}
+	if o.OSDMap != nil {
+		e.OSDMap = o.OSDMap
+	}
+	if o.MonMap != nil {
+		e.MonMap = o.MonMap
+	}
+	if o.FSMap != nil {
+		e.FSMap = o.FSMap
+	}
+	if o.ServiceMap != nil {
+		e.ServiceMap = o.ServiceMap
+	}
+	if o.Reply != nil {
+		e.Reply = o.Reply
+	}
+	e.Log = append(e.Log, o.Log...)
+	e.pending = append(e.pending, o.pending...)
+}
+
+// Empty reports whether nothing changed.
+func (e Effects) Empty() bool {
+	return e.MgrMap == nil && e.OSDMap == nil && e.MonMap == nil && e.FSMap == nil &&
+		e.ServiceMap == nil && len(e.Log) == 0 && e.Reply == nil && len(e.pending) == 0
+}
+
+// ClusterLog is a bounded ring of cluster log entries with increasing
+// sequence numbers (Ceph's LogMonitor, memory only).
+type ClusterLog struct {
+	name, rank string
+	addrs      AddrVec
+	ring       []LogEntry
+	start      int // index of the oldest entry
+	n          int
+	next       uint64
+}
+
+// NewClusterLog keeps the last size entries; seq numbering starts at first.
+func NewClusterLog(size int, name, rank string, addrs AddrVec, first uint64) *ClusterLog {
+	if size < 1 {
+		size = 1
+	}
+	if first == 0 {
+		first = 1
+	}
+	return &ClusterLog{name: name, rank: rank, addrs: addrs.clone(), ring: make([]LogEntry, size), next: first}
+}
+
+// Append adds one entry on channel and returns it.
+func (l *ClusterLog) Append(now time.Time, channel, prio, msg string) LogEntry {
+	e := LogEntry{Name: l.name, Rank: l.rank, Addrs: l.addrs, Stamp: Stamp{now}, Seq: l.next,
+		Channel: channel, Priority: prio, Message: msg}
+	l.next++
+	i := (l.start + l.n) % len(l.ring)
+	l.ring[i] = e
+	if l.n < len(l.ring) {
+		l.n++
+	} else {
+		l.start = (l.start + 1) % len(l.ring)
+	}
+	return e
+}
+
+// NextSeq is the seq the next entry gets.
+func (l *ClusterLog) NextSeq() uint64 { return l.next }
+
+// Last returns up to n most recent entries of channel ("" or "*" for all),
+// oldest first, like `ceph log last n`.
+func (l *ClusterLog) Last(n int, channel string) []LogEntry {
+	out := []LogEntry{}
+	for i := l.n - 1; i >= 0 && len(out) < n; i-- {
+		e := l.ring[(l.start+i)%len(l.ring)]
+		if channel == "" || channel == "*" || e.Channel == channel {
+			out = append(out, e)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// Since returns the kept entries with seq >= seq, oldest first (what a
+// `log` subscriber starting at seq is sent).
+func (l *ClusterLog) Since(seq uint64) []LogEntry {
+	out := []LogEntry{}
+	for i := 0; i < l.n; i++ {
+		e := l.ring[(l.start+i)%len(l.ring)]
+		if e.Seq >= seq {
+			out = append(out, e)
+		}
+	}
+	return out
+}

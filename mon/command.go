@@ -1,0 +1,586 @@
+package mon
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// CommandResult is a mon command's reply: Ceph's (retval, outbuf, outs).
+type CommandResult struct {
+	Retval int    // 0 or a negative errno (EINVAL, ENOENT, ...)
+	Out    []byte // output data (JSON or text)
+	Status string // the status line (outs)
+}
+
+// MaxConfigKeySize bounds one config-key value (Ceph's
+// mon_config_key_max_entry_size is 64 KiB; modules here store more).
+const MaxConfigKeySize = 1 << 20
+
+// EFBIG is returned for an oversized config-key value.
+const EFBIG = -27
+
+type cmdArgs map[string]any
+
+type argError struct{ msg string }
+
+func (e *argError) Error() string { return e.msg }
+
+func (a cmdArgs) str(key string) (string, bool, error) {
+	v, ok := a[key]
+	if !ok || v == nil {
+		return "", false, nil
+	}
+	switch t := v.(type) {
+	case string:
+		return t, true, nil
+	case []any: // Ceph sends some string args as a one-element list
+		if len(t) == 1 {
+			if s, ok := t[0].(string); ok {
+				return s, true, nil
+			}
+		}
+	}
+	return "", false, &argError{fmt.Sprintf("argument %q must be a string, got %T", key, v)}
+}
+
+func (a cmdArgs) integer(key string) (int64, bool, error) {
+	v, ok := a[key]
+	if !ok || v == nil {
+		return 0, false, nil
+	}
+	bad := &argError{fmt.Sprintf("argument %q must be an integer, got %v", key, v)}
+	switch t := v.(type) {
+	case float64:
+		if t != math.Trunc(t) || math.Abs(t) > 1<<53 {
+			return 0, false, bad
+		}
+		return int64(t), true, nil
+	case int:
+		return int64(t), true, nil
+	case int64:
+		return t, true, nil
+	case json.Number:
+		n, err := t.Int64()
+		if err != nil {
+			return 0, false, bad
+		}
+		return n, true, nil
+	case string:
+		n, err := strconv.ParseInt(t, 10, 64)
+		if err != nil {
+			return 0, false, bad
+		}
+		return n, true, nil
+	}
+	return 0, false, bad
+}
+
+func (a cmdArgs) boolean(key string) (bool, error) {
+	v, ok := a[key]
+	if !ok || v == nil {
+		return false, nil
+	}
+	switch t := v.(type) {
+	case bool:
+		return t, nil
+	case string:
+		switch t {
+		case "true", "--" + key, "--yes-i-really-mean-it", "yes":
+			return true, nil
+		case "false", "":
+			return false, nil
+		}
+	}
+	return false, &argError{fmt.Sprintf("argument %q must be a boolean, got %v", key, v)}
+}
+
+// osdIDs reads "ids": a list (or one) of N, "N" or "osd.N".
+func (a cmdArgs) osdIDs() ([]int, error) {
+	v, ok := a["ids"]
+	if !ok {
+		return nil, &argError{"missing required argument \"ids\""}
+	}
+	list, isList := v.([]any)
+	if !isList {
+		list = []any{v}
+	}
+	if len(list) == 0 {
+		return nil, &argError{"no osd ids given"}
+	}
+	out := make([]int, 0, len(list))
+	for _, x := range list {
+		var s string
+		switch t := x.(type) {
+		case string:
+			s = strings.TrimPrefix(t, "osd.")
+		case float64:
+			if t != math.Trunc(t) {
+				return nil, &argError{fmt.Sprintf("invalid osd id %v", t)}
+			}
+			s = strconv.FormatFloat(t, 'f', 0, 64)
+		default:
+			return nil, &argError{fmt.Sprintf("invalid osd id %v", x)}
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return nil, &argError{fmt.Sprintf("invalid osd id %q", s)}
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// HandleCommandJSON parses Ceph's command JSON (one object with "prefix")
+// and runs it; unparsable input is EINVAL.
+func (m *Mon) HandleCommandJSON(now time.Time, cmd []byte, inbuf []byte) (CommandResult, Effects, error) {
+	var args map[string]any
+	d := json.NewDecoder(bytes.NewReader(cmd))
+	if err := d.Decode(&args); err != nil || d.More() || args == nil {
+		return CommandResult{Retval: EINVAL, Status: "invalid command json: expected one JSON object"}, Effects{}, nil
+	}
+	return m.HandleCommand(now, args, inbuf)
+}
+
+// HandleCommand runs one mon command. args is Ceph's cmdmap ("prefix",
+// "format" and the command's arguments). Malformed commands return EINVAL
+// (unknown objects ENOENT) and change nothing. The error is only a store
+// failure, which is fatal.
+func (m *Mon) HandleCommand(now time.Time, args map[string]any, inbuf []byte) (CommandResult, Effects, error) {
+	a := cmdArgs(args)
+	prefix, ok, err := a.str("prefix")
+	if err != nil || !ok || prefix == "" {
+		return CommandResult{Retval: EINVAL, Status: "command has no prefix"}, Effects{}, nil
+	}
+	format, _, err := a.str("format")
+	if err != nil {
+		return CommandResult{Retval: EINVAL, Status: err.Error()}, Effects{}, nil
+	}
+	switch format {
+	case "", "plain", "json", "json-pretty":
+	default:
+		return CommandResult{Retval: EINVAL, Status: "unsupported format '" + format + "' (json, json-pretty, plain)"}, Effects{}, nil
+	}
+	r, e, err := m.dispatch(now, prefix, format, a, inbuf)
+	if ae, ok := err.(*argError); ok {
+		return CommandResult{Retval: EINVAL, Status: prefix + ": " + ae.msg}, Effects{}, nil
+	}
+	if err != nil {
+		return CommandResult{Retval: EINVAL, Status: err.Error()}, Effects{}, nil
+	}
+	e, err = m.finish(now, e)
+	return r, e, err
+}
+
+func render(format string, v any) []byte {
+	var b []byte
+	if format == "json" {
+		b, _ = json.Marshal(v)
+	} else {
+		b, _ = json.MarshalIndent(v, "", "    ")
+	}
+	return b
+}
+
+func ok(format string, v any) CommandResult { return CommandResult{Out: render(format, v)} }
+
+func status(ret int, s string) CommandResult { return CommandResult{Retval: ret, Status: s} }
+
+func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []byte) (CommandResult, Effects, error) {
+	var none Effects
+	switch prefix {
+	case "status", "s":
+		if format == "" || format == "plain" {
+			return CommandResult{Out: m.statusText(now)}, none, nil
+		}
+		return ok(format, m.Status(now)), none, nil
+	case "health", "health detail":
+		d, _, err := a.str("detail")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		detail := d == "detail" || prefix == "health detail"
+		h := m.Health(now, detail)
+		if format == "" || format == "plain" {
+			return CommandResult{Out: healthText(h, detail)}, none, nil
+		}
+		return ok(format, h), none, nil
+	case "osd dump", "mon dump", "fs dump", "mgr dump", "service dump":
+		var cur any
+		var epoch uint64
+		switch prefix {
+		case "osd dump":
+			cur, epoch = m.osd.Map(), m.osd.Map().Epoch
+		case "mon dump":
+			cur, epoch = m.monmap, m.monmap.Epoch
+		case "fs dump":
+			cur, epoch = m.fsmap, m.fsmap.Epoch
+		case "mgr dump":
+			cur, epoch = m.mgr.Map(), m.mgr.Map().Epoch
+		default:
+			cur, epoch = m.svcmap, m.svcmap.Epoch
+		}
+		if want, ok, err := a.integer("epoch"); err != nil {
+			return CommandResult{}, none, err
+		} else if ok && (want < 0 || uint64(want) != epoch) {
+			return status(ENOENT, fmt.Sprintf("there is no map for epoch %d (only the latest, %d, is kept)", want, epoch)), none, nil
+		}
+		return ok(format, cur), none, nil
+	case "osd pool ls":
+		names := []string{}
+		for _, p := range m.osd.Map().Pools {
+			names = append(names, p.PoolName)
+		}
+		if format == "" || format == "plain" {
+			return CommandResult{Out: []byte(strings.Join(names, "\n") + "\n")}, none, nil
+		}
+		return ok(format, names), none, nil
+	case "osd pool create":
+		name, has, err := a.str("pool")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if !has {
+			return CommandResult{}, none, &argError{"missing required argument \"pool\""}
+		}
+		pg, _, err := a.integer("pg_num")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		size, _, err := a.integer("size")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if pg < 0 || pg > math.MaxInt32 || size < 0 || size > math.MaxInt32 {
+			return status(ERANGE, "pg_num and size must be within [0, 2^31)"), none, nil
+		}
+		r, s, e := m.osd.CreatePool(now, name, int(pg), int(size))
+		return status(r, s), e, nil
+	case "osd down", "osd out", "osd in":
+		ids, err := a.osdIDs()
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		var r int
+		var s string
+		var e Effects
+		switch prefix {
+		case "osd down":
+			r, s, e = m.osd.MarkDown(now, ids)
+		case "osd out":
+			r, s, e = m.osd.MarkOut(now, ids)
+		default:
+			r, s, e = m.osd.MarkIn(now, ids)
+		}
+		return status(r, s), e, nil
+	case "osd set", "osd unset":
+		key, has, err := a.str("key")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if !has {
+			return CommandResult{}, none, &argError{"missing required argument \"key\""}
+		}
+		r, s, e := m.osd.SetFlag(now, key, prefix == "osd set")
+		return status(r, s), e, nil
+	case "mgr stat":
+		mm := m.mgr.Map()
+		return ok(format, map[string]any{"epoch": mm.Epoch, "available": mm.Available, "active_name": mm.ActiveName, "num_standby": len(mm.Standbys)}), none, nil
+	case "mgr services":
+		return ok(format, m.mgr.Map().Services), none, nil
+	case "mgr fail":
+		who, _, err := a.str("who")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		s, e := m.mgr.Fail(now, who)
+		return status(EOK, s), e, nil
+	case "mgr module ls":
+		return m.moduleLs(format), none, nil
+	case "mgr module enable", "mgr module disable":
+		mod, _, err := a.str("module")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		var r int
+		var s string
+		var e Effects
+		if prefix == "mgr module enable" {
+			force, err := a.boolean("force")
+			if err != nil {
+				return CommandResult{}, none, err
+			}
+			r, s, e = m.mgr.EnableModule(now, mod, force)
+		} else {
+			r, s, e = m.mgr.DisableModule(now, mod)
+		}
+		return status(r, s), e, nil
+	case "mgr metadata":
+		who, _, err := a.str("who")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		return m.mgrMetadata(format, who), none, nil
+	case "log last":
+		n, has, err := a.integer("num")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if !has {
+			n = 20
+		}
+		if n < 0 {
+			return CommandResult{}, none, &argError{"num must be >= 0"}
+		}
+		ch, _, err := a.str("channel")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if n > math.MaxInt32 {
+			n = math.MaxInt32
+		}
+		return ok(format, m.clog.Last(int(n), ch)), none, nil
+	}
+	if strings.HasPrefix(prefix, "config-key ") {
+		return m.configKey(prefix, format, a, inbuf)
+	}
+	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
+}
+
+func (m *Mon) configKey(prefix, format string, a cmdArgs, inbuf []byte) (CommandResult, Effects, error) {
+	var none Effects
+	key, hasKey, err := a.str("key")
+	if err != nil {
+		return CommandResult{}, none, err
+	}
+	needKey := func() error {
+		if !hasKey || key == "" {
+			return &argError{"missing required argument \"key\""}
+		}
+		return nil
+	}
+	switch prefix {
+	case "config-key get":
+		if err := needKey(); err != nil {
+			return CommandResult{}, none, err
+		}
+		v, ok := m.keys[key]
+		if !ok {
+			return status(ENOENT, "error obtaining '"+key+"': (2) No such file or directory"), none, nil
+		}
+		return CommandResult{Out: append([]byte(nil), v...), Status: "obtained '" + key + "'"}, none, nil
+	case "config-key set", "config-key put":
+		if err := needKey(); err != nil {
+			return CommandResult{}, none, err
+		}
+		val, has, err := a.str("val")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		data := []byte(val)
+		if !has {
+			data = append([]byte(nil), inbuf...)
+		}
+		if len(data) > MaxConfigKeySize {
+			return status(EFBIG, fmt.Sprintf("value too large: %d > %d bytes", len(data), MaxConfigKeySize)), none, nil
+		}
+		if m.store != nil {
+			if err := m.store.PutKey(key, data); err != nil {
+				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
+			}
+		}
+		m.keys[key] = data
+		return status(EOK, "set "+key), none, nil
+	case "config-key rm", "config-key del":
+		if err := needKey(); err != nil {
+			return CommandResult{}, none, err
+		}
+		if m.store != nil {
+			if err := m.store.DeleteKey(key); err != nil {
+				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
+			}
+		}
+		delete(m.keys, key)
+		return status(EOK, "key deleted"), none, nil
+	case "config-key exists":
+		if err := needKey(); err != nil {
+			return CommandResult{}, none, err
+		}
+		if _, ok := m.keys[key]; ok {
+			return status(EOK, "key '"+key+"' exists"), none, nil
+		}
+		return status(ENOENT, "key '"+key+"' doesn't exist"), none, nil
+	case "config-key ls", "config-key list":
+		keys := make([]string, 0, len(m.keys))
+		for k := range m.keys {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if format == "" || format == "plain" {
+			format = "json-pretty"
+		}
+		return ok(format, keys), none, nil
+	case "config-key dump":
+		out := map[string]string{}
+		for k, v := range m.keys {
+			if strings.HasPrefix(k, key) {
+				out[k] = string(v)
+			}
+		}
+		if format == "" || format == "plain" {
+			format = "json-pretty"
+		}
+		return ok(format, out), none, nil
+	}
+	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
+}
+
+func (m *Mon) moduleLs(format string) CommandResult {
+	mm := m.mgr.Map()
+	always := mm.AlwaysOnModules[m.cfg.Mgr.Release]
+	if format == "" || format == "plain" {
+		var b bytes.Buffer
+		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "MODULE\t")
+		for _, x := range always {
+			fmt.Fprintf(tw, "%s\ton (always on)\n", x)
+		}
+		for _, x := range mm.Modules {
+			if !contains(always, x) {
+				fmt.Fprintf(tw, "%s\ton\n", x)
+			}
+		}
+		for _, mi := range mm.AvailableModules {
+			if !contains(mm.Modules, mi.Name) && !contains(always, mi.Name) {
+				fmt.Fprintf(tw, "%s\t-\n", mi.Name)
+			}
+		}
+		_ = tw.Flush()
+		return CommandResult{Out: b.Bytes()}
+	}
+	enabled := []string{}
+	for _, x := range mm.Modules {
+		if !contains(always, x) {
+			enabled = append(enabled, x)
+		}
+	}
+	disabled := []ModuleInfo{}
+	for _, mi := range mm.AvailableModules {
+		if !contains(mm.Modules, mi.Name) && !contains(always, mi.Name) {
+			disabled = append(disabled, mi)
+		}
+	}
+	if always == nil {
+		always = []string{}
+	}
+	return ok(format, struct {
+		AlwaysOn []string     `json:"always_on_modules"`
+		Enabled  []string     `json:"enabled_modules"`
+		Disabled []ModuleInfo `json:"disabled_modules"`
+	}{always, enabled, disabled})
+}
+
+func (m *Mon) mgrMetadata(format, who string) CommandResult {
+	entry := func(name string) map[string]string {
+		out := map[string]string{"name": name}
+		md, _ := m.mgr.Metadata(name)
+		for k, v := range md {
+			if k != "name" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	mm := m.mgr.Map()
+	names := []string{}
+	if mm.ActiveName != "" {
+		names = append(names, mm.ActiveName)
+	}
+	names = append(names, mm.StandbyNames()...)
+	if format == "" || format == "plain" {
+		format = "json-pretty"
+	}
+	if who != "" {
+		if !contains(names, who) {
+			return status(ENOENT, "mgr."+who+" does not exist")
+		}
+		return ok(format, entry(who))
+	}
+	all := []map[string]string{}
+	for _, n := range names {
+		all = append(all, entry(n))
+	}
+	return ok(format, all)
+}
+
+func healthText(h Health, detail bool) []byte {
+	var b strings.Builder
+	b.WriteString(h.Status)
+	codes := make([]string, 0, len(h.Checks))
+	for c := range h.Checks {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	var sums []string
+	for _, c := range codes {
+		sums = append(sums, h.Checks[c].Summary.Message)
+	}
+	if len(sums) > 0 {
+		b.WriteString(" " + strings.Join(sums, "; "))
+	}
+	b.WriteString("\n")
+	if detail {
+		for _, c := range codes {
+			ch := h.Checks[c]
+			fmt.Fprintf(&b, "[%s] %s: %s\n", sevTag(ch.Severity), c, ch.Summary.Message)
+			if ch.Detail != nil {
+				for _, d := range *ch.Detail {
+					fmt.Fprintf(&b, "    %s\n", d.Message)
+				}
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+func (m *Mon) statusText(now time.Time) []byte {
+	s := m.Status(now)
+	mm := m.mgr.Map()
+	var b strings.Builder
+	fmt.Fprintf(&b, "  cluster:\n    id:     %s\n    health: %s\n", s.FSID, s.Health.Status)
+	codes := make([]string, 0, len(s.Health.Checks))
+	for c := range s.Health.Checks {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		fmt.Fprintf(&b, "            %s\n", s.Health.Checks[c].Summary.Message)
+	}
+	mgr := "no daemons active"
+	if mm.ActiveName != "" {
+		mgr = mm.ActiveName + "(active)"
+		if !mm.Available {
+			mgr = mm.ActiveName + "(active, starting)"
+		}
+	}
+	if len(mm.Standbys) > 0 {
+		mgr += ", standbys: " + strings.Join(mm.StandbyNames(), ", ")
+	}
+	fmt.Fprintf(&b, "\n  services:\n    mon: 1 daemons, quorum %s\n    mgr: %s\n    osd: %d osds: %d up, %d in\n",
+		m.cfg.Name, mgr, s.OSDMap.NumOSDs, s.OSDMap.NumUpOSDs, s.OSDMap.NumInOSDs)
+	fmt.Fprintf(&b, "\n  data:\n    pools:   %d pools, %d pgs\n", s.PGMap.NumPools, s.PGMap.NumPGs)
+	return []byte(b.String())
+}
+
+func sevTag(sev string) string {
+	if sev == HealthErr {
+		return "ERR"
+	}
+	return "WRN"
+}

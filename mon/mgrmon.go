@@ -1,0 +1,509 @@
+package mon
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// MgrConfig holds the MgrMonitor's timing and module policy.
+type MgrConfig struct {
+	// TickPeriod is mgr_tick_period: how often mgrs send beacons (2 s).
+	TickPeriod time.Duration
+	// BeaconGrace is mon_mgr_beacon_grace: a mgr silent for longer is
+	// dropped (4 s: two beacon periods).
+	BeaconGrace time.Duration
+	// TickInterval is how often the daemon is expected to call Tick
+	// (500 ms); with BeaconGrace it bounds failover at 4.5 s.
+	TickInterval time.Duration
+	// MkfsGrace is mon_mgr_mkfs_grace: MGR_DOWN is not raised before the
+	// cluster is this old (Ceph: 120 s; gomgr: 10 s so the demo shows it).
+	MkfsGrace time.Duration
+	// InactiveGrace is mon_mgr_inactive_grace: MGR_DOWN turns HEALTH_ERR
+	// after no mgr has been available for this long (60 s).
+	InactiveGrace time.Duration
+	// Release keys always_on_modules ("pacific").
+	Release string
+	// AlwaysOnModules cannot be disabled and count as enabled.
+	AlwaysOnModules []string
+	// InitialModules is mgr_initial_modules: enabled in a new cluster.
+	InitialModules []string
+}
+
+// DefaultMgrConfig returns the defaults documented on MgrConfig.
+func DefaultMgrConfig() MgrConfig {
+	return MgrConfig{
+		TickPeriod:    2 * time.Second,
+		BeaconGrace:   4 * time.Second,
+		TickInterval:  500 * time.Millisecond,
+		MkfsGrace:     10 * time.Second,
+		InactiveGrace: 60 * time.Second,
+		Release:       "pacific",
+	}
+}
+
+// Beacon is MMgrBeacon: what a mgr daemon tells the mon every TickPeriod.
+type Beacon struct {
+	GID              uint64
+	Name             string
+	FSID             string
+	Addrs            AddrVec // server addrs; meaningful only from the active
+	Available        bool    // the active has finished starting its modules
+	AvailableModules []ModuleInfo
+	Metadata         map[string]string
+	Services         map[string]string // module URIs ("dashboard": "http://...")
+	MgrFeatures      uint64
+}
+
+// MgrMonitor decides which mgr is active, after Ceph's MgrMonitor. It holds
+// the committed MgrMap and the last beacon time of every known gid.
+// Owned by one goroutine.
+type MgrMonitor struct {
+	cfg           MgrConfig
+	fsid          string
+	cur           *MgrMap
+	lastBeacon    map[uint64]time.Time
+	lastTick      time.Time
+	metadata      map[string]map[string]string
+	everHadActive bool
+	inactiveSince time.Time // when the map last became unavailable
+}
+
+// NewMgrMonitor starts from initial (a loaded map) or, when nil, a new
+// epoch-1 map with cfg.InitialModules enabled.
+func NewMgrMonitor(cfg MgrConfig, fsid string, initial *MgrMap, now time.Time) *MgrMonitor {
+	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, metadata: map[string]map[string]string{}}
+	if initial == nil {
+		initial = &MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
+	} else {
+		initial = initial.clone()
+		m.everHadActive = initial.ActiveGID != 0 || initial.Epoch > 1
+	}
+	// Like Ceph's on_active: the always-on set follows the configuration.
+	initial.AlwaysOnModules = map[string][]string{cfg.Release: sortedUnique(cfg.AlwaysOnModules)}
+	initial.normalize()
+	m.cur = initial
+	if !initial.Available {
+		m.inactiveSince = now
+	}
+	return m
+}
+
+// Map returns the committed MgrMap (immutable).
+func (m *MgrMonitor) Map() *MgrMap { return m.cur }
+
+// Metadata returns the metadata a mgr sent with its first beacon.
+func (m *MgrMonitor) Metadata(name string) (map[string]string, bool) {
+	md, ok := m.metadata[name]
+	return md, ok
+}
+
+func (m *MgrMonitor) pending() *MgrMap {
+	p := m.cur.clone()
+	p.Epoch++
+	return p
+}
+
+func (m *MgrMonitor) commit(now time.Time, p *MgrMap, e *Effects) {
+	p.normalize()
+	m.cur = p
+	e.MgrMap = p
+	if p.ActiveGID != 0 {
+		m.everHadActive = true
+	}
+	if p.Available {
+		m.inactiveSince = time.Time{}
+	} else if m.inactiveSince.IsZero() {
+		m.inactiveSince = now
+	}
+}
+
+func normalizeModules(in []ModuleInfo) []ModuleInfo {
+	out := make([]ModuleInfo, 0, len(in))
+	for _, mi := range in {
+		if mi.ModuleOptions == nil {
+			mi.ModuleOptions = map[string]ModuleOption{}
+		}
+		for k, o := range mi.ModuleOptions {
+			if o.EnumAllowed == nil || o.Tags == nil || o.SeeAlso == nil {
+				if o.EnumAllowed == nil {
+					o.EnumAllowed = []string{}
+				}
+				if o.Tags == nil {
+					o.Tags = []string{}
+				}
+				if o.SeeAlso == nil {
+					o.SeeAlso = []string{}
+				}
+				mi.ModuleOptions[k] = o
+			}
+		}
+		out = append(out, mi)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Beacon applies one beacon (Ceph's prepare_beacon). A beacon with the
+// wrong fsid, no gid or no name is rejected with no state change.
+func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
+	var e Effects
+	if b.FSID != m.fsid {
+		return e, fmt.Errorf("%w: beacon from mgr.%s (gid %d) has fsid %q, cluster is %q", ErrWrongFSID, b.Name, b.GID, b.FSID, m.fsid)
+	}
+	if b.GID == 0 || b.Name == "" {
+		return e, fmt.Errorf("%w: beacon needs a gid and a name (gid %d, name %q)", ErrInvalid, b.GID, b.Name)
+	}
+	for _, mi := range b.AvailableModules {
+		if mi.Name == "" {
+			return e, fmt.Errorf("%w: beacon from mgr.%s lists a module with no name", ErrInvalid, b.Name)
+		}
+	}
+	mods := normalizeModules(b.AvailableModules)
+	services := b.Services
+	if services == nil {
+		services = map[string]string{}
+	}
+	addrs := b.Addrs.clone()
+
+	p := m.pending()
+	updated := false
+
+	// Same name, new gid: the active restarted; drop the old instance.
+	if b.Name == p.ActiveName && b.GID != p.ActiveGID {
+		e.log(PrioInfo, "Active manager daemon "+b.Name+" restarted")
+		m.dropActive(now, p)
+		updated = true
+	}
+	for i, s := range p.Standbys {
+		if s.Name == b.Name && s.GID != b.GID {
+			e.log(PrioDebug, "Standby manager daemon "+b.Name+" restarted")
+			m.dropStandby(p, i, true)
+			updated = true
+			break
+		}
+	}
+
+	m.lastBeacon[b.GID] = now
+
+	switch {
+	case p.ActiveGID == b.GID:
+		if !reflect.DeepEqual(p.Services, services) {
+			p.Services = copyStrMap(services)
+			updated = true
+		}
+		if !p.ActiveAddrs.Equal(addrs) {
+			p.ActiveAddrs = addrs
+			updated = true
+		}
+		if p.Available != b.Available {
+			if b.Available {
+				e.log(PrioInfo, "Manager daemon "+p.ActiveName+" is now available")
+			} else {
+				e.log(PrioInfo, "Manager daemon "+p.ActiveName+" is now unavailable")
+			}
+			p.Available = b.Available
+			updated = true
+		}
+		if !reflect.DeepEqual(p.AvailableModules, mods) {
+			p.AvailableModules = mods
+			updated = true
+		}
+	case b.Available:
+		// It thinks it is active but it is not: tell it the truth.
+		e.Reply = m.cur
+	case p.ActiveGID == 0:
+		if i := standbyIndex(p, b.GID); i >= 0 {
+			m.dropStandby(p, i, false)
+		}
+		p.ActiveGID = b.GID
+		p.ActiveName = b.Name
+		p.ActiveChange = Stamp{now}
+		p.ActiveMgrFeatures = b.MgrFeatures
+		p.AvailableModules = mods
+		m.metadata[b.Name] = copyStrMap(b.Metadata)
+		e.log(PrioInfo, "Activating manager daemon "+b.Name)
+		updated = true
+	default:
+		if i := standbyIndex(p, b.GID); i >= 0 {
+			if !reflect.DeepEqual(p.Standbys[i].AvailableModules, mods) {
+				p.Standbys[i].AvailableModules = mods
+				updated = true
+			}
+		} else {
+			e.log(PrioDebug, "Standby manager daemon "+b.Name+" started")
+			p.Standbys = append(p.Standbys, StandbyInfo{GID: b.GID, Name: b.Name, MgrFeatures: b.MgrFeatures, AvailableModules: mods})
+			sort.Slice(p.Standbys, func(i, j int) bool { return p.Standbys[i].GID < p.Standbys[j].GID })
+			m.metadata[b.Name] = copyStrMap(b.Metadata)
+			updated = true
+		}
+	}
+	if updated {
+		m.commit(now, p, &e)
+	}
+	return e, nil
+}
+
+// Tick drops mgrs silent for longer than BeaconGrace and promotes the
+// lowest-gid standby when there is no active (Ceph's MgrMonitor::tick).
+func (m *MgrMonitor) Tick(now time.Time) Effects {
+	var e Effects
+	// A gap between ticks longer than grace-period means the mon itself was
+	// stalled; nobody could have reached it, so restart every clock.
+	if !m.lastTick.IsZero() && now.Sub(m.lastTick) > m.cfg.BeaconGrace-m.cfg.TickPeriod {
+		for gid := range m.lastBeacon {
+			m.lastBeacon[gid] = now
+		}
+	}
+	m.lastTick = now
+	// Daemons known only from the loaded map get a full grace from now.
+	if m.cur.ActiveGID != 0 {
+		if _, ok := m.lastBeacon[m.cur.ActiveGID]; !ok {
+			m.lastBeacon[m.cur.ActiveGID] = now
+		}
+	}
+	for _, s := range m.cur.Standbys {
+		if _, ok := m.lastBeacon[s.GID]; !ok {
+			m.lastBeacon[s.GID] = now
+		}
+	}
+
+	p := m.pending()
+	updated := false
+	cutoff := now.Add(-m.cfg.BeaconGrace)
+	// Cull standbys first so that only live ones can be promoted.
+	for i := 0; i < len(p.Standbys); {
+		if m.lastBeacon[p.Standbys[i].GID].Before(cutoff) {
+			m.dropStandby(p, i, true)
+			updated = true
+			continue
+		}
+		i++
+	}
+	if p.ActiveGID != 0 && m.lastBeacon[p.ActiveGID].Before(cutoff) {
+		old := p.ActiveName
+		m.dropActive(now, p)
+		updated = true
+		if m.promote(now, p, &e) {
+			e.log(PrioInfo, "Manager daemon "+old+" is unresponsive, replacing it with standby daemon "+p.ActiveName)
+		} else {
+			e.log(PrioInfo, "Manager daemon "+old+" is unresponsive.  No standby daemons available.")
+		}
+	} else if p.ActiveGID == 0 && m.promote(now, p, &e) {
+		updated = true
+	}
+	if updated {
+		m.commit(now, p, &e)
+	}
+	return e
+}
+
+// Fail is `mgr fail [who]`: who is a name or a gid; empty means the active.
+// It returns Ceph's status line; an unknown daemon is not an error (Ceph
+// answers 0 with "already failed?").
+func (m *MgrMonitor) Fail(now time.Time, who string) (string, Effects) {
+	var e Effects
+	if who == "" {
+		if m.cur.ActiveGID == 0 {
+			return "Currently no active mgr", e
+		}
+		who = m.cur.ActiveName
+	}
+	p := m.pending()
+	changed := false
+	if gid, err := strconv.ParseUint(who, 10, 64); err == nil {
+		if p.ActiveGID == gid && gid != 0 {
+			m.dropActive(now, p)
+			changed = true
+		} else if i := standbyIndex(p, gid); i >= 0 {
+			m.dropStandby(p, i, true)
+			changed = true
+		}
+	} else if p.ActiveName == who && p.ActiveGID != 0 {
+		m.dropActive(now, p)
+		changed = true
+	} else {
+		for i, s := range p.Standbys {
+			if s.Name == who {
+				m.dropStandby(p, i, true)
+				changed = true
+				break
+			}
+		}
+	}
+	if !changed {
+		return "Daemon not found '" + who + "', already failed?", e
+	}
+	if p.ActiveGID == 0 {
+		m.promote(now, p, &e)
+	}
+	m.commit(now, p, &e)
+	return "", e
+}
+
+// EnableModule is `mgr module enable <module> [--force]`. It returns
+// Ceph's retval and status line.
+func (m *MgrMonitor) EnableModule(now time.Time, module string, force bool) (int, string, Effects) {
+	var e Effects
+	if module == "" {
+		return EINVAL, "module name is required", e
+	}
+	if contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
+		return EOK, "module '" + module + "' is already enabled (always-on)", e
+	}
+	if !force && !allSupport(m.cur, module) {
+		return ENOENT, "all mgr daemons do not support module '" + module + "', pass --force to force enablement", e
+	}
+	if !force {
+		for _, mi := range m.cur.AvailableModules {
+			if mi.Name == module && !mi.CanRun {
+				return ENOENT, "module '" + module + "' reports that it cannot run on the active manager daemon: " + mi.ErrorString + " (pass --force to force enablement)", e
+			}
+		}
+	}
+	if contains(m.cur.Modules, module) {
+		return EOK, "module '" + module + "' is already enabled", e
+	}
+	p := m.pending()
+	p.Modules = sortedUnique(append(p.Modules, module))
+	m.commit(now, p, &e)
+	return EOK, "", e
+}
+
+// DisableModule is `mgr module disable <module>`.
+func (m *MgrMonitor) DisableModule(now time.Time, module string) (int, string, Effects) {
+	var e Effects
+	if module == "" {
+		return EINVAL, "module name is required", e
+	}
+	if contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
+		return EINVAL, "module '" + module + "' cannot be disabled (always-on)", e
+	}
+	if !contains(m.cur.Modules, module) {
+		return EOK, "module '" + module + "' is already disabled", e
+	}
+	p := m.pending()
+	out := p.Modules[:0]
+	for _, x := range p.Modules {
+		if x != module {
+			out = append(out, x)
+		}
+	}
+	p.Modules = out
+	m.commit(now, p, &e)
+	return EOK, "", e
+}
+
+// allSupport is MgrMap::all_support_module: the active and every standby
+// report the module.
+func allSupport(mm *MgrMap, module string) bool {
+	has := func(l []ModuleInfo) bool {
+		for _, mi := range l {
+			if mi.Name == module {
+				return true
+			}
+		}
+		return false
+	}
+	if !has(mm.AvailableModules) {
+		return false
+	}
+	for _, s := range mm.Standbys {
+		if !has(s.AvailableModules) {
+			return false
+		}
+	}
+	return true
+}
+
+func (m *MgrMonitor) dropActive(now time.Time, p *MgrMap) {
+	delete(m.lastBeacon, p.ActiveGID)
+	delete(m.metadata, p.ActiveName)
+	p.ActiveName = ""
+	p.ActiveGID = 0
+	p.ActiveChange = Stamp{now}
+	p.ActiveMgrFeatures = 0
+	p.Available = false
+	p.ActiveAddrs = AddrVec{Addrvec: []Addr{}}
+	p.Services = map[string]string{}
+}
+
+func (m *MgrMonitor) dropStandby(p *MgrMap, i int, dropMeta bool) {
+	s := p.Standbys[i]
+	if dropMeta {
+		delete(m.metadata, s.Name)
+	}
+	delete(m.lastBeacon, s.GID)
+	p.Standbys = append(p.Standbys[:i:i], p.Standbys[i+1:]...)
+}
+
+// promote makes the lowest-gid standby active (Ceph's promote_standby takes
+// the first of its gid-ordered map).
+func (m *MgrMonitor) promote(now time.Time, p *MgrMap, e *Effects) bool {
+	if p.ActiveGID != 0 || len(p.Standbys) == 0 {
+		return false
+	}
+	s := p.Standbys[0]
+	p.ActiveGID = s.GID
+	p.ActiveName = s.Name
+	p.AvailableModules = s.AvailableModules
+	p.ActiveMgrFeatures = s.MgrFeatures
+	p.Available = false
+	p.ActiveAddrs = AddrVec{Addrvec: []Addr{}}
+	p.ActiveChange = Stamp{now}
+	e.log(PrioInfo, "Activating manager daemon "+s.Name)
+	m.dropStandby(p, 0, false)
+	return true
+}
+
+// healthChecks returns MGR_DOWN as Ceph raises it: no active mgr, in a
+// cluster that has OSDs (or once had an active mgr) and is past MkfsGrace;
+// HEALTH_ERR once no mgr has been available for InactiveGrace.
+func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time, out map[string]HealthCheck) {
+	if m.cur.ActiveGID != 0 {
+		return
+	}
+	if numOSDs == 0 && !m.everHadActive {
+		return
+	}
+	if !now.After(created.Add(m.cfg.MkfsGrace)) {
+		return
+	}
+	sev := HealthWarn
+	if !m.inactiveSince.IsZero() && now.Sub(m.inactiveSince) > m.cfg.InactiveGrace {
+		sev = HealthErr
+	}
+	out["MGR_DOWN"] = NewCheck(sev, "no active mgr", 0)
+}
+
+func standbyIndex(p *MgrMap, gid uint64) int {
+	for i, s := range p.Standbys {
+		if s.GID == gid {
+			return i
+		}
+	}
+	return -1
+}
+
+func copyStrMap(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		out[k] = v
+	}
+	return out
+}
+
+func sortedUnique(in []string) []string {
+	out := make([]string, 0, len(in))
+	seen := map[string]bool{}
+	for _, s := range in {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

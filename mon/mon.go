@@ -1,0 +1,555 @@
+package mon
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Config configures a Mon.
+type Config struct {
+	// FSID is the cluster fsid for a new store ("" picks a random one);
+	// an existing store must match it when set.
+	FSID string
+	// Name is the mon's name ("a") and Addrs its public address vector;
+	// a restart on a new address bumps the MonMap epoch.
+	Name  string
+	Addrs AddrVec
+	Mgr   MgrConfig
+	OSD   OSDConfig
+	// LogSize is how many cluster log entries are kept (1000).
+	LogSize int
+}
+
+// DefaultConfig returns a Config with every default filled in.
+func DefaultConfig() Config {
+	return Config{Name: "a", Mgr: DefaultMgrConfig(), OSD: DefaultOSDConfig(), LogSize: 1000}
+}
+
+// Mon composes the map authority: MgrMonitor, OSDMonitor, the MonMap, FSMap
+// and ServiceMap, the cluster log, health, config-keys and the store. Every
+// method must be called from the one goroutine that owns the Mon. Methods
+// that change state persist it before returning; a store error is fatal
+// (memory is then ahead of disk, so the daemon must stop, as ceph-mon
+// aborts).
+type Mon struct {
+	cfg       Config
+	store     *Store
+	fsid      string
+	started   time.Time
+	mgr       *MgrMonitor
+	osd       *OSDMonitor
+	monmap    *MonMap
+	fsmap     *FSMap
+	svcmap    *ServiceMap
+	clog      *ClusterLog
+	keys      map[string][]byte
+	mgrChecks map[string]HealthCheck
+	pg        *PGSummary
+	health    Health // as of the last event, for "Health check failed/cleared"
+}
+
+// Snapshot is the committed maps at one instant. All of it is immutable
+// and safe to share between goroutines.
+type Snapshot struct {
+	FSID       string
+	MgrMap     *MgrMap
+	OSDMap     *OSDMap
+	MonMap     *MonMap
+	FSMap      *FSMap
+	ServiceMap *ServiceMap
+}
+
+// PGSummary is the pgmap part of `status`, as the active mgr reports it.
+type PGSummary struct {
+	PGsByState      []PGStateCount `json:"pgs_by_state"`
+	NumPGs          int            `json:"num_pgs"`
+	NumPools        int            `json:"num_pools"`
+	NumObjects      uint64         `json:"num_objects"`
+	DataBytes       uint64         `json:"data_bytes"`
+	BytesUsed       uint64         `json:"bytes_used"`
+	BytesAvail      uint64         `json:"bytes_avail"`
+	BytesTotal      uint64         `json:"bytes_total"`
+	UnknownPGsRatio float64        `json:"unknown_pgs_ratio,omitempty"`
+}
+
+// PGStateCount is one pgs_by_state entry.
+type PGStateCount struct {
+	StateName string `json:"state_name"`
+	Count     int    `json:"count"`
+}
+
+const (
+	objFSID       = "fsid"
+	objMgrMap     = "mgrmap.json"
+	objOSDMap     = "osdmap.json"
+	objMonMap     = "monmap.json"
+	objFSMap      = "fsmap.json"
+	objServiceMap = "servicemap.json"
+	objLogSeq     = "logseq"
+)
+
+// Open loads the mon's state from dir (created on first use), or keeps it
+// in memory only when dir is "".
+func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
+	if cfg.Name == "" {
+		cfg.Name = "a"
+	}
+	if cfg.LogSize <= 0 {
+		cfg.LogSize = 1000
+	}
+	m := &Mon{cfg: cfg, started: now, keys: map[string][]byte{}, mgrChecks: map[string]HealthCheck{}}
+	var (
+		mgrMap *MgrMap
+		osdMap *OSDMap
+		logSeq uint64 = 1
+		fresh         = true
+	)
+	if dir != "" {
+		st, err := OpenStore(dir)
+		if err != nil {
+			return nil, err
+		}
+		m.store = st
+		if b, err := st.Get(objFSID); err == nil {
+			fresh = false
+			m.fsid = string(b)
+			if cfg.FSID != "" && cfg.FSID != m.fsid {
+				return nil, fmt.Errorf("%w: %s holds %s, configured %s", ErrFSIDMismatch, dir, m.fsid, cfg.FSID)
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if !fresh {
+			if err := loadOpt(st, objMgrMap, &mgrMap); err != nil {
+				return nil, err
+			}
+			if err := loadOpt(st, objOSDMap, &osdMap); err != nil {
+				return nil, err
+			}
+			if err := loadOpt(st, objMonMap, &m.monmap); err != nil {
+				return nil, err
+			}
+			if err := loadOpt(st, objFSMap, &m.fsmap); err != nil {
+				return nil, err
+			}
+			if err := loadOpt(st, objServiceMap, &m.svcmap); err != nil {
+				return nil, err
+			}
+			if b, err := st.Get(objLogSeq); err == nil {
+				if n, perr := strconv.ParseUint(string(b), 10, 64); perr == nil {
+					logSeq = n
+				}
+			}
+			keys, err := st.Keys()
+			if err != nil {
+				return nil, err
+			}
+			m.keys = keys
+		}
+	}
+	if m.fsid == "" {
+		m.fsid = cfg.FSID
+		if m.fsid == "" {
+			m.fsid = newUUID()
+		}
+	}
+	m.mgr = NewMgrMonitor(cfg.Mgr, m.fsid, mgrMap, now)
+	m.osd = NewOSDMonitor(cfg.OSD, m.fsid, osdMap, now)
+	var e Effects
+	if m.monmap == nil {
+		m.monmap = newMonMap(m.fsid, cfg.Name, cfg.Addrs, now)
+		e.MonMap = m.monmap
+	} else if len(cfg.Addrs.Addrvec) > 0 && !m.monmap.Mons[0].PublicAddrs.Equal(cfg.Addrs) {
+		m.monmap = m.monmap.withAddrs(cfg.Addrs, now)
+		e.MonMap = m.monmap
+	}
+	if m.fsmap == nil {
+		m.fsmap = newFSMap()
+		e.FSMap = m.fsmap
+	}
+	if m.svcmap == nil {
+		m.svcmap = &ServiceMap{Epoch: 1, Modified: Stamp{now}, Services: map[string]any{}}
+		e.ServiceMap = m.svcmap
+	}
+	m.clog = NewClusterLog(cfg.LogSize, "mon."+cfg.Name, "mon.0", m.monmap.Mons[0].PublicAddrs, logSeq)
+	if fresh {
+		e.MgrMap, e.OSDMap = m.mgr.Map(), m.osd.Map()
+		if m.store != nil {
+			if err := m.store.Put(objFSID, []byte(m.fsid)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	m.health = m.Health(now, true)
+	if err := m.persist(e); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func loadOpt[T any](st *Store, name string, into **T) error {
+	var v T
+	err := st.GetJSON(name, &v)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	*into = &v
+	return nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func newMonMap(fsid, name string, addrs AddrVec, now time.Time) *MonMap {
+	mm := &MonMap{Epoch: 1, FSID: fsid, Modified: ZStamp{now}, Created: ZStamp{now},
+		MinMonRelease: 16, MinMonReleaseName: "pacific", ElectionStrategy: 1,
+		Features: MonFeatures{Persistent: []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging"}, Optional: []string{}},
+		Mons:     []MonInfo{{Rank: 0, Name: name, CrushLocation: "{}"}},
+		Quorum:   []int{0},
+	}
+	mm.Mons[0].setAddrs(addrs)
+	return mm
+}
+
+func (mi *MonInfo) setAddrs(a AddrVec) {
+	mi.PublicAddrs = a.clone()
+	mi.Addr = a.Legacy()
+	mi.PublicAddr = mi.Addr
+}
+
+func (mm *MonMap) withAddrs(a AddrVec, now time.Time) *MonMap {
+	c := *mm
+	c.Epoch++
+	c.Modified = ZStamp{now}
+	c.Mons = append([]MonInfo{}, mm.Mons...)
+	c.Mons[0].setAddrs(a)
+	return &c
+}
+
+func newFSMap() *FSMap {
+	f := &FSMap{Epoch: 1, DefaultFSCID: -1, Standbys: []any{}, Filesystems: []any{}}
+	f.Compat = json.RawMessage(`{"compat":{},"ro_compat":{},"incompat":{"feature_1":"base v0.20","feature_2":"client writeable ranges","feature_3":"default file layouts on dirs","feature_4":"dir inode in separate object","feature_5":"mds uses versioned encoding","feature_6":"dirfrag is stored in omap","feature_8":"no anchor table","feature_9":"file layout v2","feature_10":"snaprealm v2"}}`)
+	f.FeatureFlags.EnableMultiple = true
+	f.FeatureFlags.EverEnabledMultiple = true
+	return f
+}
+
+// FSID is the cluster fsid.
+func (m *Mon) FSID() string { return m.fsid }
+
+// Snapshot returns the committed maps.
+func (m *Mon) Snapshot() Snapshot {
+	return Snapshot{FSID: m.fsid, MgrMap: m.mgr.Map(), OSDMap: m.osd.Map(), MonMap: m.monmap, FSMap: m.fsmap, ServiceMap: m.svcmap}
+}
+
+// MgrMonitor and OSDMonitor expose the parts (read-only use).
+func (m *Mon) MgrMonitor() *MgrMonitor { return m.mgr }
+
+// OSDMonitor returns the OSD part.
+func (m *Mon) OSDMonitor() *OSDMonitor { return m.osd }
+
+// Log returns the cluster log.
+func (m *Mon) Log() *ClusterLog { return m.clog }
+
+// Beacon applies a mgr beacon. Rejected beacons (wrong fsid, no gid or
+// name) return an error and change nothing.
+func (m *Mon) Beacon(now time.Time, b Beacon) (Effects, error) {
+	e, err := m.mgr.Beacon(now, b)
+	if err != nil {
+		return Effects{}, err
+	}
+	return m.finish(now, e)
+}
+
+// OSDBoot applies an OSD boot.
+func (m *Mon) OSDBoot(now time.Time, b OSDBoot) (Effects, error) {
+	e, err := m.osd.Boot(now, b)
+	if err != nil {
+		return Effects{}, err
+	}
+	return m.finish(now, e)
+}
+
+// OSDReport records that an OSD is alive; it never changes a map by itself.
+func (m *Mon) OSDReport(now time.Time, id int) error { return m.osd.Report(now, id) }
+
+// Tick runs the timeouts of every monitor; the daemon calls it every
+// Mgr.TickInterval.
+func (m *Mon) Tick(now time.Time) (Effects, error) {
+	e := m.mgr.Tick(now)
+	e.merge(m.osd.Tick(now))
+	return m.finish(now, e)
+}
+
+// SetMgrHealthChecks replaces the health checks the active mgr's modules
+// raise (they arrive with its reports).
+func (m *Mon) SetMgrHealthChecks(now time.Time, checks map[string]HealthCheck) (Effects, error) {
+	m.mgrChecks = make(map[string]HealthCheck, len(checks))
+	for k, c := range checks {
+		if k == "" {
+			continue
+		}
+		if c.Severity != HealthErr {
+			c.Severity = HealthWarn
+		}
+		if c.Detail == nil {
+			d := []HealthDetail{}
+			c.Detail = &d
+		}
+		m.mgrChecks[k] = c
+	}
+	return m.finish(now, Effects{})
+}
+
+// SetPGSummary records the pgmap summary the active mgr computed.
+func (m *Mon) SetPGSummary(s PGSummary) { m.pg = &s }
+
+// SetServices replaces the ServiceMap's services (reported by the active
+// mgr); a change is a new epoch.
+func (m *Mon) SetServices(now time.Time, services map[string]any) (Effects, error) {
+	if services == nil {
+		services = map[string]any{}
+	}
+	a, _ := json.Marshal(m.svcmap.Services)
+	b, err := json.Marshal(services)
+	if err != nil {
+		return Effects{}, fmt.Errorf("%w: services: %w", ErrInvalid, err)
+	}
+	if string(a) == string(b) {
+		return Effects{}, nil
+	}
+	var copyOf map[string]any
+	_ = json.Unmarshal(b, &copyOf) // a deep copy: callers keep their map
+	m.svcmap = &ServiceMap{Epoch: m.svcmap.Epoch + 1, Modified: Stamp{now}, Services: copyOf}
+	return m.finish(now, Effects{ServiceMap: m.svcmap})
+}
+
+// finish stamps log lines, logs health transitions and persists.
+func (m *Mon) finish(now time.Time, e Effects) (Effects, error) {
+	for _, l := range e.pending {
+		e.Log = append(e.Log, m.clog.Append(now, "cluster", l.Priority, l.Message))
+	}
+	e.pending = nil
+	h := m.Health(now, true)
+	e.Log = append(e.Log, m.healthTransitions(now, m.health, h)...)
+	m.health = h
+	return e, m.persist(e)
+}
+
+func (m *Mon) healthTransitions(now time.Time, old, cur Health) []LogEntry {
+	var out []LogEntry
+	codes := make([]string, 0, len(cur.Checks))
+	for c := range cur.Checks {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		c := cur.Checks[code]
+		prio := PrioWarn
+		if c.Severity == HealthErr {
+			prio = PrioError
+		}
+		o, ok := old.Checks[code]
+		switch {
+		case !ok:
+			out = append(out, m.clog.Append(now, "cluster", prio, "Health check failed: "+c.Summary.Message+" ("+code+")"))
+		case o.Summary.Message != c.Summary.Message || o.Severity != c.Severity:
+			out = append(out, m.clog.Append(now, "cluster", prio, "Health check update: "+c.Summary.Message+" ("+code+")"))
+		}
+	}
+	codes = codes[:0]
+	for c := range old.Checks {
+		if _, ok := cur.Checks[c]; !ok {
+			codes = append(codes, c)
+		}
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		out = append(out, m.clog.Append(now, "cluster", PrioInfo, "Health check cleared: "+code+" (was: "+old.Checks[code].Summary.Message+")"))
+	}
+	if cur.Status == HealthOK && old.Status != HealthOK && old.Status != "" {
+		out = append(out, m.clog.Append(now, "cluster", PrioInfo, "Cluster is now healthy"))
+	}
+	return out
+}
+
+func (m *Mon) persist(e Effects) error {
+	if m.store == nil {
+		return nil
+	}
+	for _, o := range []struct {
+		name string
+		v    any
+		ok   bool
+	}{
+		{objMgrMap, e.MgrMap, e.MgrMap != nil},
+		{objOSDMap, e.OSDMap, e.OSDMap != nil},
+		{objMonMap, e.MonMap, e.MonMap != nil},
+		{objFSMap, e.FSMap, e.FSMap != nil},
+		{objServiceMap, e.ServiceMap, e.ServiceMap != nil},
+	} {
+		if o.ok {
+			if err := m.store.PutJSON(o.name, o.v); err != nil {
+				return err
+			}
+		}
+	}
+	if len(e.Log) > 0 {
+		if err := m.store.Put(objLogSeq, []byte(strconv.FormatUint(m.clog.NextSeq(), 10))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Health computes `health detail` (detail=true) or `health` now.
+func (m *Mon) Health(now time.Time, detail bool) Health {
+	checks := map[string]HealthCheck{}
+	for k, c := range m.mgrChecks {
+		checks[k] = c
+	}
+	n, _, _ := m.osd.Map().Counts()
+	m.mgr.healthChecks(now, n, m.monmap.Created.Time, checks)
+	m.osd.healthChecks(checks)
+	h := Health{Status: HealthOK, Checks: checks, Mutes: []any{}}
+	for _, c := range checks {
+		if c.Severity == HealthErr {
+			h.Status = HealthErr
+		} else if h.Status == HealthOK {
+			h.Status = HealthWarn
+		}
+	}
+	if !detail {
+		h = h.withoutDetail()
+	}
+	return h
+}
+
+// Status is `ceph status -f json`.
+type Status struct {
+	FSID          string         `json:"fsid"`
+	Health        Health         `json:"health"`
+	ElectionEpoch int            `json:"election_epoch"`
+	Quorum        []int          `json:"quorum"`
+	QuorumNames   []string       `json:"quorum_names"`
+	QuorumAge     int64          `json:"quorum_age"`
+	MonMap        StatusMonMap   `json:"monmap"`
+	OSDMap        StatusOSDMap   `json:"osdmap"`
+	PGMap         PGSummary      `json:"pgmap"`
+	FSMap         StatusFSMap    `json:"fsmap"`
+	MgrMap        StatusMgrMap   `json:"mgrmap"`
+	ServiceMap    *ServiceMap    `json:"servicemap"`
+	Progress      map[string]any `json:"progress_events"`
+}
+
+// StatusMonMap is status.monmap.
+type StatusMonMap struct {
+	Epoch             uint64 `json:"epoch"`
+	MinMonReleaseName string `json:"min_mon_release_name"`
+	NumMons           int    `json:"num_mons"`
+}
+
+// StatusOSDMap is status.osdmap.
+type StatusOSDMap struct {
+	Epoch          uint64 `json:"epoch"`
+	NumOSDs        int    `json:"num_osds"`
+	NumUpOSDs      int    `json:"num_up_osds"`
+	OSDUpSince     int64  `json:"osd_up_since"`
+	NumInOSDs      int    `json:"num_in_osds"`
+	OSDInSince     int64  `json:"osd_in_since"`
+	NumRemappedPGs int    `json:"num_remapped_pgs"`
+}
+
+// StatusFSMap is status.fsmap.
+type StatusFSMap struct {
+	Epoch     uint64 `json:"epoch"`
+	ByRank    []any  `json:"by_rank"`
+	UpStandby int    `json:"up:standby"`
+}
+
+// StatusMgrMap is status.mgrmap.
+type StatusMgrMap struct {
+	Available   bool              `json:"available"`
+	NumStandbys int               `json:"num_standbys"`
+	Modules     []string          `json:"modules"`
+	Services    map[string]string `json:"services"`
+}
+
+func unixOrZero(s Stamp) int64 {
+	if s.IsZero() {
+		return 0
+	}
+	return s.Unix()
+}
+
+// Status computes `status` now.
+func (m *Mon) Status(now time.Time) Status {
+	om := m.osd.Map()
+	n, up, in := om.Counts()
+	mm := m.mgr.Map()
+	pg := PGSummary{PGsByState: []PGStateCount{}}
+	if m.pg != nil {
+		pg = *m.pg
+	} else {
+		for _, p := range om.Pools {
+			pg.NumPGs += p.PGNum
+		}
+		pg.NumPools = len(om.Pools)
+		if pg.NumPGs > 0 {
+			pg.PGsByState = []PGStateCount{{StateName: "unknown", Count: pg.NumPGs}}
+			pg.UnknownPGsRatio = 1
+		}
+	}
+	return Status{
+		FSID: m.fsid, Health: m.Health(now, false), ElectionEpoch: 1,
+		Quorum: []int{0}, QuorumNames: []string{m.cfg.Name}, QuorumAge: int64(now.Sub(m.started).Seconds()),
+		MonMap: StatusMonMap{Epoch: m.monmap.Epoch, MinMonReleaseName: m.monmap.MinMonReleaseName, NumMons: len(m.monmap.Mons)},
+		OSDMap: StatusOSDMap{Epoch: om.Epoch, NumOSDs: n, NumUpOSDs: up, OSDUpSince: unixOrZero(om.LastUpChange),
+			NumInOSDs: in, OSDInSince: unixOrZero(om.LastInChange)},
+		PGMap:      pg,
+		FSMap:      StatusFSMap{Epoch: m.fsmap.Epoch, ByRank: []any{}},
+		MgrMap:     StatusMgrMap{Available: mm.Available, NumStandbys: len(mm.Standbys), Modules: mm.Modules, Services: mm.Services},
+		ServiceMap: m.svcmap,
+		Progress:   map[string]any{},
+	}
+}
+
+// MonStatus is the mon_status part of the mgr digest.
+type MonStatus struct {
+	Name          string  `json:"name"`
+	Rank          int     `json:"rank"`
+	State         string  `json:"state"`
+	ElectionEpoch int     `json:"election_epoch"`
+	Quorum        []int   `json:"quorum"`
+	QuorumAge     int64   `json:"quorum_age"`
+	OutsideQuorum []any   `json:"outside_quorum"`
+	MonMap        *MonMap `json:"monmap"`
+}
+
+// Digest is MMgrDigest's two JSON documents: `health detail` and
+// mon_status, which the daemon sends to the active mgr periodically.
+func (m *Mon) Digest(now time.Time) (health, monStatus []byte) {
+	health, _ = json.Marshal(m.Health(now, true))
+	monStatus, _ = json.Marshal(MonStatus{Name: m.cfg.Name, State: "leader", ElectionEpoch: 1, Quorum: []int{0},
+		QuorumAge: int64(now.Sub(m.started).Seconds()), OutsideQuorum: []any{}, MonMap: m.monmap})
+	return health, monStatus
+}
+
+// ConfigKey returns a config-key's value.
+func (m *Mon) ConfigKey(key string) ([]byte, bool) {
+	v, ok := m.keys[key]
+	return v, ok
+}

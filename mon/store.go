@@ -1,0 +1,197 @@
+package mon
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Store is the mon's durable state: one small file per map (its latest
+// epoch, as JSON), one file per config-key, and the fsid, in a data
+// directory. Every write is atomic: a temp file is written and fsynced,
+// renamed over the old file, and the directory fsynced, so a crash leaves
+// the old or the new version, never a torn one; a leftover temp file is
+// ignored (and removed on open). Owned by the Mon's goroutine.
+type Store struct {
+	dir string
+}
+
+const (
+	keyDir    = "config-key"
+	tmpPrefix = ".tmp-"
+)
+
+// OpenStore opens (creating if needed) the data directory dir.
+func OpenStore(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("%w: empty data directory", ErrInvalid)
+	}
+	for _, d := range []string{dir, filepath.Join(dir, keyDir)} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("mon: store: %w", err)
+		}
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("mon: store: %w", err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), tmpPrefix) {
+				_ = os.Remove(filepath.Join(d, e.Name())) // an interrupted write
+			}
+		}
+	}
+	return &Store{dir: dir}, nil
+}
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+func validName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "/\\") && !strings.HasPrefix(name, ".")
+}
+
+// Get reads the object name; a missing one is ErrNotFound.
+func (s *Store) Get(name string) ([]byte, error) {
+	if !validName(name) {
+		return nil, fmt.Errorf("%w: store object %q", ErrInvalid, name)
+	}
+	b, err := os.ReadFile(filepath.Join(s.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: store object %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mon: store: %w", err)
+	}
+	return b, nil
+}
+
+// Put replaces the object name atomically.
+func (s *Store) Put(name string, data []byte) error {
+	if !validName(name) {
+		return fmt.Errorf("%w: store object %q", ErrInvalid, name)
+	}
+	return writeAtomic(s.dir, name, data)
+}
+
+// GetJSON decodes the object name into v.
+func (s *Store) GetJSON(name string, v any) error {
+	b, err := s.Get(name)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrStoreCorrupt, name, err)
+	}
+	return nil
+}
+
+// PutJSON encodes v into the object name.
+func (s *Store) PutJSON(name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("mon: store: encode %s: %w", name, err)
+	}
+	return s.Put(name, b)
+}
+
+type keyFile struct {
+	Key string `json:"key"`
+	Val []byte `json:"val"`
+}
+
+// keyFileName maps any key to a safe, unique file name.
+func keyFileName(key string) string {
+	if len(key) <= 150 {
+		return "k" + base64.RawURLEncoding.EncodeToString([]byte(key))
+	}
+	h := sha256.Sum256([]byte(key))
+	return "h" + hex.EncodeToString(h[:])
+}
+
+// PutKey stores one config-key.
+func (s *Store) PutKey(key string, val []byte) error {
+	b, err := json.Marshal(keyFile{Key: key, Val: val})
+	if err != nil {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	return writeAtomic(filepath.Join(s.dir, keyDir), keyFileName(key), b)
+}
+
+// DeleteKey removes one config-key (absent is fine).
+func (s *Store) DeleteKey(key string) error {
+	d := filepath.Join(s.dir, keyDir)
+	if err := os.Remove(filepath.Join(d, keyFileName(key))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	return syncDir(d)
+}
+
+// Keys loads every config-key.
+func (s *Store) Keys() (map[string][]byte, error) {
+	d := filepath.Join(s.dir, keyDir)
+	ents, err := os.ReadDir(d)
+	if err != nil {
+		return nil, fmt.Errorf("mon: store: %w", err)
+	}
+	out := make(map[string][]byte, len(ents))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), tmpPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(d, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("mon: store: %w", err)
+		}
+		var kf keyFile
+		if err := json.Unmarshal(b, &kf); err != nil || keyFileName(kf.Key) != e.Name() {
+			return nil, fmt.Errorf("%w: config-key file %s", ErrStoreCorrupt, e.Name())
+		}
+		out[kf.Key] = kf.Val
+	}
+	return out, nil
+}
+
+func writeAtomic(dir, name string, data []byte) error {
+	f, err := os.CreateTemp(dir, tmpPrefix+name+"-*")
+	if err != nil {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if werr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("mon: store: write %s: %w", name, werr)
+	}
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	serr := d.Sync()
+	if cerr := d.Close(); serr == nil {
+		serr = cerr
+	}
+	if serr != nil {
+		return fmt.Errorf("mon: store: fsync %s: %w", dir, serr)
+	}
+	return nil
+}
