@@ -320,3 +320,5 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 var _ = py.None
+
+func fmtSscan(s string, a ...any) (int, error) { return fmt.Sscan(s, a...) }

@@ -3,7 +3,6 @@ package modules
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -510,6 +509,19 @@ func (m *pyModule) wait(timeoutObj, ev py.Object) (bool, error) {
 	if isSet() {
 		return true, nil
 	}
+	stopErr := func() error {
+		return py.ExceptionNewf(py.SystemExit, "module %s is stopping", m.name)
+	}
+	// The wait that was running when shutdown() ran returns normally; a
+	// later one in serve() raises, so a serve() loop that ignores
+	// shutdown() still ends.
+	select {
+	case <-m.stopping:
+		if m.inServe {
+			return false, stopErr()
+		}
+	default:
+	}
 	var timer <-chan time.Time
 	if timeoutObj != nil && timeoutObj != py.None {
 		secs, err := py.FloatAsFloat64(timeoutObj)
@@ -528,16 +540,10 @@ func (m *pyModule) wait(timeoutObj, ev py.Object) (bool, error) {
 	} else if ev == nil || ev == py.None {
 		return false, py.ExceptionNewf(py.ValueError, "wait() needs a timeout")
 	}
-	stopErr := func() error {
-		return py.ExceptionNewf(py.SystemExit, "module %s is stopping", m.name)
-	}
 	if !m.inServe || m.nested > 0 {
 		select {
 		case <-timer:
 		case <-m.stopping:
-			if m.inServe {
-				return isSet(), stopErr()
-			}
 		}
 		return isSet(), nil
 	}
@@ -553,12 +559,7 @@ func (m *pyModule) wait(timeoutObj, ev py.Object) (bool, error) {
 		case <-timer:
 			return isSet(), nil
 		case <-m.stopping:
-			if isSet() {
-				return true, nil
-			}
-			return false, stopErr()
+			return isSet(), nil
 		}
 	}
 }
-
-var _ = fmt.Sprintf

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-python/gpython/py"
 	_ "github.com/go-python/gpython/stdlib" // the interpreter and its stdlib
@@ -86,6 +87,13 @@ func (m *pyModule) installHost() error {
 	if err != nil {
 		return err
 	}
+	// gpython's monotonic raises NotImplementedError.
+	epoch := time.Now()
+	mono := py.MustNewMethod("monotonic", func(self py.Object) (py.Object, error) {
+		return py.Float(time.Since(epoch).Seconds()), nil
+	}, 0, "monotonic() -> float: seconds on a clock that never goes back")
+	tm.Globals["monotonic"] = mono
+	tm.Globals["perf_counter"] = mono
 	tm.Globals["sleep"] = py.MustNewMethod("sleep", func(self py.Object, args py.Tuple) (py.Object, error) {
 		if len(args) != 1 {
 			return nil, py.ExceptionNewf(py.TypeError, "sleep() takes exactly one argument (%d given)", len(args))
@@ -111,7 +119,12 @@ func (m *pyModule) importHook(self py.Object, args py.Tuple, kwargs py.StringDic
 		return nil, py.ExceptionNewf(py.ImportError,
 			"import of '%s' is not allowed: module '%s' has no filesystem or process access (gomgr sandbox; the operator can allow it)", top, m.name)
 	}
-	return py.BuiltinImport(m.pctx, nil, args, kwargs, nil)
+	mod, err := py.BuiltinImport(m.pctx, nil, args, kwargs, nil)
+	if err != nil && py.IsException(py.FileNotFoundError, err) {
+		return nil, py.ExceptionNewf(py.ImportError,
+			"No module named '%s' (gomgr's gpython has no such module and none is next to module.py)", string(name))
+	}
+	return mod, err
 }
 
 func builtinFormat(self py.Object, args py.Tuple) (py.Object, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -122,7 +121,8 @@ func (m *pyModule) run(j job) {
 	err := func() (err error) {
 		defer func() {
 			if r := recover(); r != nil {
-				err = fmt.Errorf("modules: %s: %s: %w: Go panic in interpreter: %v\n%s", m.name, j.what, ErrPython, r, debug.Stack())
+				// No stack: the Go frames say nothing to a module author.
+				err = fmt.Errorf("modules: %s: %s: %w: the interpreter failed (gpython Go panic): %v", m.name, j.what, ErrPython, r)
 			}
 		}()
 		return j.fn()
