@@ -3,6 +3,8 @@ package messages
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"gomgr/msgr"
 )
@@ -96,6 +98,9 @@ func (p *MgrConfigure) DecodeFrom(m *msgr.Message) error {
 		}
 		if m.Version >= 3 && !d.Done() {
 			p.Rest = d.Rest()
+			if string(p.Rest) == "\x00\x00\x00\x00\x00" {
+				p.Rest = nil // no queries, no metric config: what EncodeTo sends
+			}
 		}
 	})
 }
@@ -126,7 +131,7 @@ type PerfCounterType struct {
 	Nick        string
 	Type        uint8 // Perf* bits
 	Priority    uint8 // Prio*
-	Unit        uint8 // 0 none, 1 bytes
+	Unit        uint8 // 0 bytes, 1 none (unit_t)
 }
 
 func (t PerfCounterType) encode(e *Encoder) {
@@ -153,54 +158,60 @@ func decodePerfCounterType(d *Decoder) PerfCounterType {
 	return t
 }
 
-// CounterValue is one counter's value; AvgCount is used by long-run
-// averages only (Value is then the sum).
+// CounterValue is one counter's value. Long-run averages also carry their
+// count twice (Ceph's avgcount and avgcount2, read as a pair to detect a
+// torn read); Value is then the sum.
 type CounterValue struct {
-	Value    uint64
-	AvgCount uint64
+	Value     uint64
+	AvgCount  uint64
+	AvgCount2 uint64
+}
+
+// sortedTypes orders counter types by path: Ceph keeps a session's
+// declared counters in a std::set<string> and packs values in that order.
+func sortedTypes(types []PerfCounterType) []PerfCounterType {
+	out := slices.Clone(types)
+	slices.SortFunc(out, func(a, b PerfCounterType) int { return strings.Compare(a.Path, b.Path) })
+	return out
 }
 
 // PackCounters builds MgrReport.Packed as Ceph's MgrClient does: a struct
-// v1 holding, for every declared counter in declaration order, le64 value,
-// preceded by le64 avgcount for long-run averages. types is every counter
-// declared so far in the session, vals the same length.
-func PackCounters(types []PerfCounterType, vals []CounterValue) ([]byte, error) {
-	if len(types) != len(vals) {
-		return nil, fmt.Errorf("%w: %d values for %d counters", ErrMalformed, len(vals), len(types))
-	}
+// v1 holding, for every counter declared in the session (types, in any
+// order; packed in path order as Ceph does), le64 value, followed for
+// long-run averages by le64 avgcount and le64 avgcount2. Histograms carry
+// one le64 like plain counters: that is all Ceph's mgr reads for them. vals maps each path to its value; a
+// missing path packs as zero.
+func PackCounters(types []PerfCounterType, vals map[string]CounterValue) ([]byte, error) {
 	e := NewEncoder(nil)
 	st := e.StartStruct(1, 1)
-	for i, t := range types {
-		if t.Type&PerfHistogram != 0 {
-			return nil, fmt.Errorf("%w: histogram counter %q", ErrIncompatible, t.Path)
-		}
+	for _, t := range sortedTypes(types) {
+		v := vals[t.Path]
+		e.U64(v.Value)
 		if t.Type&PerfLongRunAvg != 0 {
-			e.U64(vals[i].AvgCount)
+			e.U64(v.AvgCount)
+			e.U64(v.AvgCount2)
 		}
-		e.U64(vals[i].Value)
 	}
 	e.FinishStruct(st)
 	return e.Bytes(), nil
 }
 
-// UnpackCounters reads Packed back given the session's declared types.
-func UnpackCounters(types []PerfCounterType, packed []byte) ([]CounterValue, error) {
+// UnpackCounters reads Packed back given every counter declared in the
+// session (and not undeclared since), returning values by path.
+func UnpackCounters(types []PerfCounterType, packed []byte) (map[string]CounterValue, error) {
 	d := NewDecoder(packed)
 	st := d.StartStruct(1, "packed counters")
-	out := make([]CounterValue, 0, min(len(types), len(packed)/8))
-	for _, t := range types {
+	out := make(map[string]CounterValue, min(len(types), len(packed)/8))
+	for _, t := range sortedTypes(types) {
 		if d.Err() != nil {
 			break
 		}
-		if t.Type&PerfHistogram != 0 {
-			return nil, fmt.Errorf("%w: histogram counter %q", ErrIncompatible, t.Path)
-		}
-		var v CounterValue
+		v := CounterValue{Value: d.U64()}
 		if t.Type&PerfLongRunAvg != 0 {
 			v.AvgCount = d.U64()
+			v.AvgCount2 = d.U64()
 		}
-		v.Value = d.U64()
-		out = append(out, v)
+		out[t.Path] = v
 	}
 	d.FinishStruct(st, "packed counters")
 	if err := d.Err(); err != nil {

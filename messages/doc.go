@@ -1,0 +1,31 @@
+// Package messages holds gomgr's typed messages: Ceph's message type ids and
+// their payload encodings, in Ceph's little-endian denc style.
+//
+// What it owns:
+//
+//   - denc.go: Encoder (appends to a []byte) and Decoder (reads a []byte,
+//     sticky error, bounds-checked, never panics, never allocates more than
+//     the input still holds) with Ceph's primitives, entity_addr_t and
+//     entity_addrvec_t in their denc forms, and ENCODE_START/DECODE_START
+//     (StartStruct/FinishStruct), which skips what newer struct versions
+//     append.
+//   - message.go: the Payload interface, Encode and Decode (dispatch on the
+//     message type), the PaxosServiceMessage header, and RawStruct, a
+//     versioned struct carried without being interpreted.
+//   - one type per message, following Ceph's encode_payload/decode_payload
+//     field for field. Every one of them re-encodes the messages of a real
+//     pacific session (../shared/ceph-wire) byte for byte.
+//
+// Where Ceph's payload is a large binary map that gomgr does not reproduce
+// (OSDMap, FSMap, ServiceMap, pg_stat_t, osd_stat_t), the message keeps
+// Ceph's layout around it and the map travels in "JSON struct form": a
+// struct with version and compat 200 whose body is JSON in the shape of
+// Ceph's `-f json` output. Ceph's own binary maps decode into the same
+// fields as opaque bytes. MonMap and MgrMap are encoded exactly as Ceph does.
+//
+// Goroutines: nothing here starts a goroutine or holds state between calls.
+// Encoder and Decoder values belong to the goroutine using them; payload
+// values are plain data, safe to share once no one writes them. Decode
+// returns payloads whose byte slices alias the message's Data segment
+// (never its Front), so keep the message unchanged while using them.
+package messages
