@@ -1,0 +1,54 @@
+// Package msgr is gomgr's asynchronous messenger, after Ceph's
+// AsyncMessenger: epoll event loops speaking the msgr v1 protocol (framing
+// and codecs in msgr/wire, epoll and sockets in msgr/internal/netpoll).
+//
+// # Goroutines and ownership
+//
+//   - Event loops (Config.Workers). Each is ONE goroutine that alone owns its
+//     poller, its 64 KiB read buffer, its timer heap and every Connection
+//     assigned to it: the socket, the parser, the write iovecs, the sent and
+//     resend lists, sequence numbers, handshake state and timers. Nothing
+//     else touches those fields. Other goroutines reach a loop only by
+//     posting a task to its queue (a mutex-guarded slice) and waking it
+//     through the poller's eventfd; an atomic flag makes that one eventfd
+//     write per batch of posts, not per post.
+//   - The listener is registered on loop 0; it accepts until EAGAIN and hands
+//     each socket to the loop with the fewest connections.
+//   - Dispatch goroutines (Config.DispatchWorkers) drain the DispatchQueue.
+//     A connection's messages and events always go to the same dispatch
+//     goroutine, so per-connection order holds.
+//   - Any goroutine may call the exported methods of Messenger and the
+//     "any goroutine" methods of Connection (all of them, today): they
+//     touch only the out queue (Connection.outMu), atomics and the
+//     messenger maps (Messenger.mu), and post to the loop.
+//
+// A connection never changes loop once it is a session. A handshake whose
+// peer already has a session on another loop migrates to that loop before
+// the two are compared (Ceph's replace), so the decision runs on one
+// goroutine without locks.
+//
+// Lock order: Messenger.mu, then loop.tmu; Connection.outMu is a leaf;
+// dispatchQueue.wmu and shard.mu are leaves.
+//
+// # Flow control
+//
+// Send appends to per-priority out queues (highest first) and posts one
+// flush per batch. The loop writes tag+header, the segments and the footer
+// with writev, without copying payloads, and registers for writability only
+// while bytes remain. Reads are capped at 4 x 64 KiB per readiness report
+// (level-triggered, so the rest is reported again). When the bytes queued
+// for dispatch exceed Config.DispatchThrottleBytes a loop stops reading that
+// connection (read interest removed) until the dispatchers drain below the
+// limit: at most one read chunk plus one message per connection can
+// overshoot it.
+//
+// # Sessions
+//
+// Policies follow Ceph's Policy: lossy sessions end at the first fault
+// (HandleReset, queue dropped); lossless ones keep out_seq/in_seq, batch
+// ACKs, keep sent messages until acked and resend them in order after the
+// v1 reconnect (connect_seq/global_seq, TAG_SEQ, RETRY_SESSION,
+// RETRY_GLOBAL, RESETSESSION, WAIT), dropping duplicates (seq <= in_seq).
+// Clients reconnect with backoff from Config.BackoffInitial (0.2 s)
+// doubling to Config.BackoffMax; servers wait in standby for the peer.
+package msgr
