@@ -13,3 +13,25 @@ var (
 	// ErrInvalidOption is returned for a value its declaration refuses.
 	ErrInvalidOption = errors.New("registry: invalid option value")
 )
+
+// Errors of the registry itself (added with the Registry implementation).
+var (
+	// ErrUnknownModule is returned for a name no Source provides.
+	ErrUnknownModule = errors.New("registry: unknown module")
+	// ErrAlwaysOn is returned by Disable for an always-on module.
+	ErrAlwaysOn = errors.New("registry: module is always on")
+	// ErrUnknownCommand is returned by HandleCommand for a prefix no module declares.
+	ErrUnknownCommand = errors.New("registry: unknown command")
+	// ErrNotEnabled is returned by HandleCommand when the command's module is disabled.
+	ErrNotEnabled = errors.New("registry: module not enabled")
+	// ErrNotRunning is returned by HandleCommand when the command's module
+	// is enabled but not running (failed, stopped, cannot run, unloadable).
+	ErrNotRunning = errors.New("registry: module not running")
+	// ErrStopTimeout is returned by Disable, SetEnabled and Close when a
+	// module did not stop in time and was abandoned.
+	ErrStopTimeout = errors.New("registry: module did not stop in time")
+	// ErrPanic wraps a panic raised by a Source or Module method.
+	ErrPanic = errors.New("registry: module panicked")
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("registry: closed")
+)

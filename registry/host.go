@@ -1,0 +1,149 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+)
+
+// modHost is the Host of one started module: the application's State and
+// Store, bound to the module's name and option declarations.
+type modHost struct {
+	reg  *Registry
+	run  *runner
+	name string
+	opts map[string]Option
+	log  *logrus.Entry
+}
+
+var _ Host = (*modHost)(nil)
+
+func newHost(r *Registry, run *runner, name string, opts []Option) *modHost {
+	h := &modHost{reg: r, run: run, name: name, opts: make(map[string]Option, len(opts)),
+		log: r.base.WithField("module", name)}
+	for _, o := range opts {
+		h.opts[o.Name] = o
+	}
+	return h
+}
+
+func (h *modHost) MgrID() string                     { return h.reg.cfg.MgrID }
+func (h *modHost) Get(name string) (*Value, error)   { return h.reg.cfg.State.Get(name) }
+func (h *modHost) ListServers() []Server             { return h.reg.cfg.State.ListServers() }
+func (h *modHost) GetServer(host string) (Server, bool) { return h.reg.cfg.State.GetServer(host) }
+func (h *modHost) Metadata(t, id string) (map[string]string, bool) {
+	return h.reg.cfg.State.Metadata(t, id)
+}
+func (h *modHost) Counter(t, id, path string) []Sample { return h.reg.cfg.State.Counter(t, id, path) }
+func (h *modHost) PerfSchema(t, id string) map[string]PerfCounter {
+	return h.reg.cfg.State.PerfSchema(t, id)
+}
+
+// Latest is get_latest: the newest sample of Counter.
+func (h *modHost) Latest(t, id, path string) (Sample, bool) {
+	s := h.reg.cfg.State.Counter(t, id, path)
+	if len(s) == 0 {
+		return Sample{}, false
+	}
+	return s[len(s)-1], true
+}
+
+func (h *modHost) key(k string) string { return "mgr/" + h.name + "/" + k }
+
+func (h *modHost) ModuleOption(ctx context.Context, key string) (any, error) {
+	o, ok := h.opts[key]
+	if !ok {
+		return nil, fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
+	}
+	raw, set, err := h.reg.cfg.Store.Get(ctx, h.key(key))
+	if err != nil {
+		return nil, fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
+	}
+	if !set {
+		if o.Default == nil {
+			return nil, nil
+		}
+		v, err := CoerceOption(o, o.Default)
+		if err != nil {
+			return nil, fmt.Errorf("module %q default: %w", h.name, err)
+		}
+		return v, nil
+	}
+	v, err := ParseOption(o, raw)
+	if err != nil {
+		return nil, fmt.Errorf("module %q stored value: %w", h.name, err)
+	}
+	return v, nil
+}
+
+func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string) error {
+	o, ok := h.opts[key]
+	if !ok {
+		return fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
+	}
+	if value != nil {
+		if _, err := ParseOption(o, *value); err != nil {
+			return fmt.Errorf("module %q: %w", h.name, err)
+		}
+		v := strings.TrimSpace(*value)
+		value = &v
+	}
+	if err := h.reg.cfg.Store.Set(ctx, h.key(key), value); err != nil {
+		return fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
+	}
+	return nil
+}
+
+func (h *modHost) StoreGet(ctx context.Context, key string) (string, bool, error) {
+	return h.reg.cfg.Store.Get(ctx, h.key(key))
+}
+
+func (h *modHost) StoreSet(ctx context.Context, key string, value *string) error {
+	return h.reg.cfg.Store.Set(ctx, h.key(key), value)
+}
+
+// StorePrefix is get_store_prefix: keys come back without "mgr/<module>/".
+func (h *modHost) StorePrefix(ctx context.Context, prefix string) (map[string]string, error) {
+	all, err := h.reg.cfg.Store.List(ctx, h.key(prefix))
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(all))
+	for k, v := range all {
+		out[strings.TrimPrefix(k, h.key(""))] = v
+	}
+	return out, nil
+}
+
+// SetHealthChecks replaces the module's checks; ignored once the module
+// has been disabled or abandoned.
+func (h *modHost) SetHealthChecks(checks map[string]HealthCheck) {
+	cp := make(map[string]HealthCheck, len(checks))
+	for code, c := range checks {
+		c.Severity = normSeverity(c.Severity)
+		c.Detail = append([]string{}, c.Detail...)
+		cp[code] = c
+	}
+	h.reg.update(h.run, func(e *entry) { e.checks = cp })
+}
+
+// Log maps Python's level names onto logrus; "critical" is logged as an
+// error, never as logrus' fatal (which would exit).
+func (h *modHost) Log(level, msg string) {
+	switch strings.ToLower(level) {
+	case "debug":
+		h.log.Debug(msg)
+	case "info":
+		h.log.Info(msg)
+	case "warning", "warn":
+		h.log.Warn(msg)
+	case "error":
+		h.log.Error(msg)
+	case "critical", "fatal":
+		h.log.WithField("py_level", "critical").Error(msg)
+	default:
+		h.log.WithField("py_level", level).Info(msg)
+	}
+}

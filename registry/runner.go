@@ -1,0 +1,447 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// callKind names the Module method a runner is inside, for the watchdog.
+type callKind int32
+
+const (
+	callNone callKind = iota
+	callStart
+	callNotify
+	callCommand
+	callStop
+)
+
+var callNames = [...]string{"", "start", "notify", "command", "stop"}
+
+// errDeadline is the cause of a call context whose own deadline passed, so
+// that a caller's cancellation is not blamed on the module.
+var errDeadline = errors.New("registry: call deadline")
+
+// runner is one started module: its queue and the goroutine that alone
+// calls its Module methods (Start, Notify, Command, Stop, Failed).
+type runner struct {
+	reg   *Registry
+	e     *entry
+	name  string
+	wants map[string]struct{} // NOTIFY_TYPES; read by NotifyAll, never written after newRunner
+	host  *modHost
+
+	mu sync.Mutex // guards q
+	q  queue
+
+	wake     chan struct{} // cap 1: the queue went from empty to non-empty
+	cmds     chan *cmdReq  // unbuffered: a command is taken between batches
+	stopOnce sync.Once
+	stopCh   chan struct{} // closed by requestStop
+	done     chan struct{} // closed when loop returns
+
+	// The call in flight, for the supervisor's watchdog.
+	callStart atomic.Int64 // unix ns, 0 when idle
+	callLimit atomic.Int64 // its deadline, ns
+	callKind  atomic.Int32
+	// abandoned is set by whoever gave up waiting for this runner: it must
+	// not touch the entry again, only release its module.
+	abandoned atomic.Bool
+
+	stopCalled bool // loop goroutine only
+}
+
+type cmdReq struct {
+	ctx   context.Context
+	cmd   Command
+	reply chan cmdReply // cap 1
+}
+
+type cmdReply struct {
+	res CommandResult
+	err error
+}
+
+func newRunner(r *Registry, e *entry) *runner {
+	run := &runner{
+		reg:    r,
+		e:      e,
+		name:   e.name,
+		q:      newQueue(r.cfg.QueueLen),
+		wake:   make(chan struct{}, 1),
+		cmds:   make(chan *cmdReq),
+		stopCh: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	if len(e.info.NotifyTypes) > 0 {
+		run.wants = make(map[string]struct{}, len(e.info.NotifyTypes))
+		for _, k := range e.info.NotifyTypes {
+			run.wants[k] = struct{}{}
+		}
+	}
+	run.host = newHost(r, run, e.name, e.info.Options)
+	return run
+}
+
+// enqueue adds ev to the queue without waiting for the module.
+func (run *runner) enqueue(ev Event) {
+	run.mu.Lock()
+	res := run.q.push(ev)
+	run.mu.Unlock()
+	switch res {
+	case pushed:
+		select {
+		case run.wake <- struct{}{}:
+		default:
+		}
+	case coalesced:
+		run.e.st.coalesced.Add(1)
+	case dropped:
+		run.e.st.dropped.Add(1)
+	}
+}
+
+func (run *runner) depth() int {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.q.n
+}
+
+// discard empties the queue of a module that is stopping, counting what it
+// never got.
+func (run *runner) discard() {
+	run.mu.Lock()
+	n := run.q.clear()
+	run.mu.Unlock()
+	run.e.st.discarded.Add(uint64(n))
+}
+
+func (run *runner) requestStop() { run.stopOnce.Do(func() { close(run.stopCh) }) }
+
+func (run *runner) stopRequested() bool {
+	select {
+	case <-run.stopCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// loop is the module's goroutine. fresh is a module opened by Load and
+// never started, or nil to open a new instance (Stop is final for a Module).
+func (run *runner) loop(fresh Module) {
+	defer run.reg.runnerWG.Done()
+	defer close(run.done)
+	reg := run.reg
+	log := reg.log.WithField("module", run.name)
+
+	mod := fresh
+	if mod == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), reg.cfg.StartDeadline)
+		m, err := safeOpen(ctx, run.e.src, run.name)
+		cancel()
+		if err != nil {
+			log.WithError(err).Error("module failed to load")
+			reg.update(run, func(e *entry) {
+				e.state, e.err = StateFailed, "load: "+err.Error()
+			})
+			reg.detach(run)
+			return
+		}
+		mod = m
+	}
+	if run.stopRequested() || run.abandoned.Load() {
+		// Never started: keep it for the next Enable.
+		reg.mu.Lock()
+		if run.e.fresh == nil {
+			run.e.fresh = mod
+		}
+		reg.mu.Unlock()
+		return
+	}
+
+	over, err := run.invoke(context.Background(), callStart, reg.cfg.StartDeadline, func(ctx context.Context) error {
+		return mod.Start(ctx, run.host)
+	})
+	if run.gone(mod) {
+		return
+	}
+	if err != nil || over {
+		reason := "start failed: " + errText(err)
+		if over {
+			reason = fmt.Sprintf("start ran past its %v deadline: %s", reg.cfg.StartDeadline, errText(err))
+		}
+		log.Error(reason)
+		reg.update(run, func(e *entry) { e.state, e.err = StateFailed, reason })
+		run.discard()
+		if serr := run.stopModule(mod); serr != nil {
+			log.WithError(serr).Warn("module stop after failed start")
+		}
+		reg.detach(run)
+		return
+	}
+	reg.update(run, func(e *entry) {
+		if e.state == StateStarting {
+			e.state = StateRunning
+		}
+	})
+
+	tick := time.NewTicker(reg.cfg.PollInterval)
+	defer tick.Stop()
+	for {
+		if run.stopRequested() {
+			run.finish(mod)
+			return
+		}
+		select {
+		case <-run.stopCh:
+			run.finish(mod)
+			return
+		case req := <-run.cmds:
+			if !run.command(mod, req) {
+				return
+			}
+		case <-run.wake:
+			if !run.drain(mod) {
+				return
+			}
+		case <-tick.C:
+			if !run.checkFailed(mod) {
+				return
+			}
+		}
+	}
+}
+
+// drain delivers the queue in batches, taking commands between batches.
+// It reports false when the runner must exit.
+func (run *runner) drain(mod Module) bool {
+	cfg := &run.reg.cfg
+	st := &run.e.st
+	for {
+		if run.stopRequested() {
+			return true
+		}
+		select {
+		case req := <-run.cmds:
+			if !run.command(mod, req) {
+				return false
+			}
+		default:
+		}
+		run.mu.Lock()
+		batch := run.q.pop(cfg.BatchMax)
+		run.mu.Unlock()
+		if len(batch) == 0 {
+			return true
+		}
+		over, err := run.invoke(context.Background(), callNotify, cfg.NotifyDeadline, func(ctx context.Context) error {
+			return mod.Notify(ctx, batch)
+		})
+		end := time.Now()
+		st.batches.Add(1)
+		st.delivered.Add(uint64(len(batch)))
+		var lat time.Duration
+		for _, ev := range batch {
+			lat = end.Sub(ev.Queued)
+			if cfg.ObserveNotify != nil {
+				cfg.ObserveNotify(run.name, lat)
+			}
+		}
+		st.lastLatency.Store(int64(lat))
+		if run.gone(mod) {
+			return false
+		}
+		if over {
+			run.overrun(mod, callNotify, cfg.NotifyDeadline, err)
+			return false
+		}
+		if err != nil {
+			st.errors.Add(1)
+			run.reg.log.WithField("module", run.name).WithField("events", len(batch)).
+				Errorf("module notify failed: %s", errText(err))
+		}
+		if !run.checkFailed(mod) {
+			return false
+		}
+	}
+}
+
+// command runs one command and replies. It reports false when the runner
+// must exit.
+func (run *runner) command(mod Module, req *cmdReq) bool {
+	if err := req.ctx.Err(); err != nil {
+		req.reply <- cmdReply{err: fmt.Errorf("registry: module %q: command not run: %w", run.name, err)}
+		return true
+	}
+	cfg := &run.reg.cfg
+	var res CommandResult
+	over, err := run.invoke(req.ctx, callCommand, cfg.CommandDeadline, func(ctx context.Context) error {
+		var err error
+		res, err = mod.Command(ctx, req.cmd)
+		return err
+	})
+	run.e.st.commands.Add(1)
+	if err != nil || over {
+		run.e.st.commandErrors.Add(1)
+	}
+	switch {
+	case over:
+		if err == nil {
+			err = context.DeadlineExceeded
+		}
+		req.reply <- cmdReply{res, fmt.Errorf("registry: module %q: command ran past its %v deadline: %w", run.name, cfg.CommandDeadline, err)}
+	case err != nil:
+		run.reg.log.WithField("module", run.name).Errorf("module command failed: %s", errText(err))
+		req.reply <- cmdReply{res, fmt.Errorf("registry: module %q: command failed: %w", run.name, err)}
+	default:
+		req.reply <- cmdReply{res: res}
+	}
+	if run.gone(mod) {
+		return false
+	}
+	if over {
+		run.overrun(mod, callCommand, cfg.CommandDeadline, err)
+		return false
+	}
+	return run.checkFailed(mod)
+}
+
+// checkFailed polls Module.Failed; a module that ended on its own is marked
+// failed and released. It reports false when the runner must exit.
+func (run *runner) checkFailed(mod Module) bool {
+	ferr := safeFailed(mod)
+	if ferr == nil {
+		return true
+	}
+	reason := ferr.Error()
+	run.reg.log.WithField("module", run.name).Errorf("module failed: %s", reason)
+	run.reg.update(run, func(e *entry) { e.state, e.err = StateFailed, reason })
+	run.discard()
+	if serr := run.stopModule(mod); serr != nil {
+		run.reg.log.WithField("module", run.name).WithError(serr).Warn("module stop after failure")
+	}
+	run.reg.detach(run)
+	return false
+}
+
+// overrun handles a call past its deadline: a health warning, then the
+// module is stopped; if Stop hangs too it is marked failed and abandoned.
+func (run *runner) overrun(mod Module, k callKind, limit time.Duration, err error) {
+	run.e.st.overruns.Add(1)
+	reason := fmt.Sprintf("%s ran past its %v deadline", callNames[k], limit)
+	run.reg.log.WithField("module", run.name).Errorf("%s (%s); stopping the module", reason, errText(err))
+	run.reg.update(run, func(e *entry) {
+		e.overrun = reason
+		e.state, e.err = StateStopped, reason+"; stopped by the registry"
+	})
+	run.discard()
+	if serr := run.stopModule(mod); serr != nil {
+		run.reg.update(run, func(e *entry) {
+			e.state, e.err = StateFailed, reason+"; stop failed: "+serr.Error()
+		})
+	}
+	run.reg.detach(run)
+}
+
+// finish handles a requested stop (Disable, Close): the queue is discarded
+// and Stop called. The entry has already forgotten this runner.
+func (run *runner) finish(mod Module) {
+	run.discard()
+	if err := run.stopModule(mod); err != nil {
+		run.reg.log.WithField("module", run.name).WithError(err).Warn("module stop")
+	}
+}
+
+// gone reports whether the runner was abandoned while in a call; if so it
+// releases the module (once) and the loop must exit.
+func (run *runner) gone(mod Module) bool {
+	if !run.abandoned.Load() {
+		return false
+	}
+	run.discard()
+	_ = run.stopModule(mod)
+	return true
+}
+
+// stopModule calls Stop once, bounded by StopDeadline.
+func (run *runner) stopModule(mod Module) error {
+	if run.stopCalled {
+		return nil
+	}
+	run.stopCalled = true
+	limit := run.reg.cfg.StopDeadline
+	over, err := run.invoke(context.Background(), callStop, limit, mod.Stop)
+	if over {
+		if err == nil {
+			err = context.DeadlineExceeded
+		}
+		return fmt.Errorf("stop ran past its %v deadline: %w", limit, err)
+	}
+	return err
+}
+
+// invoke runs one Module call with a deadline, recovering panics. over
+// reports a call past its own deadline (not the caller's), or ErrStuck.
+func (run *runner) invoke(parent context.Context, k callKind, limit time.Duration, fn func(context.Context) error) (over bool, err error) {
+	ctx, cancel := context.WithTimeoutCause(parent, limit, errDeadline)
+	defer cancel()
+	run.callKind.Store(int32(k))
+	run.callLimit.Store(int64(limit))
+	run.callStart.Store(time.Now().UnixNano())
+	err = safeCall(ctx, fn)
+	run.callStart.Store(0)
+	over = errors.Is(err, ErrStuck) || errors.Is(context.Cause(ctx), errDeadline)
+	return over, err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
+
+func safeCall(ctx context.Context, fn func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", ErrPanic, p)
+		}
+	}()
+	return fn(ctx)
+}
+
+func safeOpen(ctx context.Context, src Source, name string) (m Module, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, fmt.Errorf("%w: open: %v", ErrPanic, p)
+		}
+	}()
+	m, err = src.Open(ctx, name)
+	if err == nil && m == nil {
+		err = fmt.Errorf("registry: %s source opened %q as nil", src.Kind(), name)
+	}
+	return m, err
+}
+
+func safeInfo(m Module) (info Info) {
+	defer func() {
+		if p := recover(); p != nil {
+			info = Info{CanRun: false, CanRunError: fmt.Sprintf("%v: info: %v", ErrPanic, p)}
+		}
+	}()
+	return m.Info()
+}
+
+func safeFailed(m Module) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: failed: %v", ErrPanic, p)
+		}
+	}()
+	return m.Failed()
+}
