@@ -148,14 +148,15 @@ func parseSecs(s string) (int64, error) {
 		"w": 604800, "week": 604800, "weeks": 604800,
 	}
 	if mul, ok := units[strings.ToLower(strings.TrimSpace(s[i:]))]; ok && i > 0 {
-		n, err := strconv.ParseInt(strings.TrimSpace(s[:i]), 10, 64)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("want a non-negative count of seconds")
+		if n, err := strconv.ParseInt(strings.TrimSpace(s[:i]), 10, 64); err == nil {
+			if n < 0 {
+				return 0, fmt.Errorf("negative")
+			}
+			if n > math.MaxInt64/mul {
+				return 0, fmt.Errorf("out of range")
+			}
+			return n * mul, nil
 		}
-		if n > math.MaxInt64/mul {
-			return 0, fmt.Errorf("out of range")
-		}
-		return n * mul, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 || d%time.Second != 0 {
