@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // Frame types.
@@ -53,6 +54,8 @@ const (
 	// maxFrame bounds one frame so a corrupt length cannot make a reader
 	// allocate without limit; a get() of a large map is a few MiB.
 	maxFrame = 256 << 20
+	// writeTimeout bounds one write to the peer.
+	writeTimeout = 2 * time.Second
 )
 
 // frame is one message on the stream:
@@ -107,9 +110,9 @@ func unexpected(err error) error {
 
 // conn is one end of the stream. One reader goroutine (run) matches
 // responses to callers and hands requests and one-way frames to the
-// handler; one writer goroutine drains the send queue, so a sender never
-// blocks on a full socket (a caller waiting on a deadline must be able to
-// give up).
+// handler. Senders queue frames; whichever sender gets the write lock
+// writes everything queued. A write that cannot finish within writeTimeout
+// (the peer stopped reading: it is frozen) closes the stream.
 type conn struct {
 	nc net.Conn
 
@@ -118,7 +121,8 @@ type conn struct {
 	pending map[uint64]chan frame
 	queue   []outFrame
 	err     error // why the stream closed; set once
-	wake    chan struct{}
+	wmu     sync.Mutex // held while writing; guards wbuf
+	wbuf    []byte
 	done    chan struct{} // closed when the stream is closed
 }
 
@@ -131,10 +135,8 @@ func newConn(nc net.Conn) *conn {
 	c := &conn{
 		nc:      nc,
 		pending: make(map[uint64]chan frame),
-		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
-	go c.writeLoop()
 	return c
 }
 
@@ -185,11 +187,49 @@ func (c *conn) send(f frame, written chan struct{}) error {
 	}
 	c.queue = append(c.queue, outFrame{f: f, written: written})
 	c.mu.Unlock()
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	// Write on the sender's goroutine when no one else is writing (one
+	// goroutine hand-off less per message); otherwise the writer in place
+	// drains the queue before it lets go.
+	for c.wmu.TryLock() {
+		c.flush()
+		c.wmu.Unlock()
+		c.mu.Lock()
+		more := len(c.queue) > 0 && c.err == nil
+		c.mu.Unlock()
+		if !more {
+			break
+		}
 	}
 	return nil
+}
+
+// flush writes the queued frames. c.wmu must be held.
+func (c *conn) flush() {
+	c.mu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	if len(batch) == 0 {
+		return
+	}
+	// Frames queued together go out in one write.
+	c.wbuf = c.wbuf[:0]
+	for _, o := range batch {
+		c.wbuf = appendFrame(c.wbuf, o.f)
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.nc.Write(c.wbuf)
+	for _, o := range batch {
+		if o.written != nil {
+			close(o.written)
+		}
+	}
+	if cap(c.wbuf) > 1<<20 {
+		c.wbuf = nil // do not pin a large get() reply
+	}
+	if err != nil {
+		c.close(fmt.Errorf("write: %w", err))
+	}
 }
 
 // sendSync sends f and waits until it is written.
@@ -200,42 +240,6 @@ func (c *conn) sendSync(f frame) error {
 	}
 	<-w
 	return nil
-}
-
-func (c *conn) writeLoop() {
-	var buf []byte
-	for {
-		select {
-		case <-c.wake:
-		case <-c.done:
-			return
-		}
-		c.mu.Lock()
-		batch := c.queue
-		c.queue = nil
-		c.mu.Unlock()
-		if len(batch) == 0 {
-			continue
-		}
-		// Frames queued together go out in one write.
-		buf = buf[:0]
-		for _, o := range batch {
-			buf = appendFrame(buf, o.f)
-		}
-		_, err := c.nc.Write(buf)
-		for _, o := range batch {
-			if o.written != nil {
-				close(o.written)
-			}
-		}
-		if err != nil {
-			c.close(fmt.Errorf("write: %w", err))
-			return
-		}
-		if cap(buf) > 1<<20 {
-			buf = nil // do not pin a large get() reply
-		}
-	}
 }
 
 // run reads frames until the stream ends, then closes it. Responses go to
