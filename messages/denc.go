@@ -512,7 +512,7 @@ func (d *Decoder) entityAddrBody() wire.EntityAddr {
 		if sa == nil {
 			return wire.EntityAddr{}
 		}
-		a.IP, a.Port = parseSockaddr(d, sa, binary.LittleEndian.Uint16)
+		a.IP, a.Port = parseSockaddr(d, sa, binary.LittleEndian.Uint16, false)
 	}
 	d.FinishStruct(st, "entity_addr_t")
 	return a
@@ -520,21 +520,22 @@ func (d *Decoder) entityAddrBody() wire.EntityAddr {
 
 // parseSockaddr reads a Linux sockaddr_in or sockaddr_in6. family reads the
 // family field, whose byte order differs between the denc form (host order)
-// and the legacy form (network order).
-func parseSockaddr(d *Decoder, sa []byte, family func([]byte) uint16) ([]byte, uint16) {
+// and the legacy form (network order). The legacy form sends a whole
+// sockaddr_storage, so storage lifts the upper bounds on its length.
+func parseSockaddr(d *Decoder, sa []byte, family func([]byte) uint16, storage bool) ([]byte, uint16) {
 	if len(sa) < 2 {
 		d.Fail(fmt.Errorf("%w: sockaddr of %d bytes", ErrMalformed, len(sa)))
 		return nil, 0
 	}
 	switch f := family(sa); f {
 	case afInet:
-		if len(sa) < 8 || len(sa) > 16 {
+		if len(sa) < 8 || (len(sa) > 16 && !storage) {
 			d.Fail(fmt.Errorf("%w: sockaddr_in of %d bytes", ErrMalformed, len(sa)))
 			return nil, 0
 		}
 		return slices.Clone(sa[4:8]), binary.BigEndian.Uint16(sa[2:4])
 	case afInet6:
-		if len(sa) < 24 || len(sa) > 28 {
+		if len(sa) < 24 || (len(sa) > 28 && !storage) {
 			d.Fail(fmt.Errorf("%w: sockaddr_in6 of %d bytes", ErrMalformed, len(sa)))
 			return nil, 0
 		}
@@ -554,7 +555,7 @@ func (d *Decoder) legacyAddrAfterMarker() wire.EntityAddr {
 	if ss == nil {
 		return wire.EntityAddr{}
 	}
-	a.IP, a.Port = parseSockaddr(d, ss, binary.BigEndian.Uint16)
+	a.IP, a.Port = parseSockaddr(d, ss, binary.BigEndian.Uint16, true)
 	if d.err == nil && a.IP != nil && a.Port == 0 && allZero(a.IP) {
 		a.IP = nil // the blank address
 	}

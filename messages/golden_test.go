@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"gomgr/msgr"
@@ -43,18 +44,33 @@ type captureEvent struct {
 	Dir           string `json:"dir"`
 }
 
-// loadCapture reads every msg event of the capture. A missing capture is a
-// failure, never a skip: the golden tests are the point.
+var (
+	captureOnce sync.Once
+	captureMsgs []captured
+	captureErr  error
+)
+
+// loadCapture reads every msg event of the capture, once per test binary;
+// callers must not modify what it returns. A missing capture is a failure,
+// never a skip: the golden tests are the point.
 func loadCapture(tb testing.TB) []captured {
 	tb.Helper()
+	captureOnce.Do(func() { captureMsgs, captureErr = readCapture() })
+	if captureErr != nil {
+		tb.Fatalf("golden capture: %v", captureErr)
+	}
+	return captureMsgs
+}
+
+func readCapture() ([]captured, error) {
 	f, err := os.Open(capturePath)
 	if err != nil {
-		tb.Fatalf("golden capture missing: %v", err)
+		return nil, fmt.Errorf("missing: %w", err)
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		tb.Fatalf("golden capture: %v", err)
+		return nil, err
 	}
 	var out []captured
 	sc := bufio.NewScanner(zr)
@@ -62,38 +78,42 @@ func loadCapture(tb testing.TB) []captured {
 	for sc.Scan() {
 		var ev captureEvent
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			tb.Fatalf("golden capture line: %v", err)
+			return nil, err
 		}
 		if ev.Kind != "msg" {
 			continue
 		}
 		m := &msgr.Message{Type: ev.Type, Priority: ev.Priority, Version: ev.Version, CompatVersion: ev.CompatVersion, Tid: ev.Tid}
-		m.Front = mustHex(tb, ev.FrontHex)
-		m.Middle = mustHex(tb, ev.MiddleHex)
-		m.Data = mustHex(tb, ev.DataHex)
+		var err error
+		if m.Front, err = fromHex(ev.FrontHex); err != nil {
+			return nil, err
+		}
+		if m.Middle, err = fromHex(ev.MiddleHex); err != nil {
+			return nil, err
+		}
+		if m.Data, err = fromHex(ev.DataHex); err != nil {
+			return nil, err
+		}
 		out = append(out, captured{
 			Conn: ev.Conn, Dir: ev.Dir, Msg: m,
 			Complete: len(m.Front) == ev.FrontLen && len(m.Middle) == ev.MiddleLen,
 		})
 	}
 	if err := sc.Err(); err != nil {
-		tb.Fatalf("golden capture: %v", err)
+		return nil, err
 	}
 	if len(out) == 0 {
-		tb.Fatal("golden capture has no messages")
+		return nil, errors.New("no messages")
 	}
-	return out
+	return out, nil
 }
 
-func mustHex(tb testing.TB, s string) []byte {
+func fromHex(s string) ([]byte, error) {
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		tb.Fatalf("bad hex in capture: %v", err)
+	if err != nil || len(b) == 0 {
+		return nil, err
 	}
-	if len(b) == 0 {
-		return nil
-	}
-	return b
+	return b, nil
 }
 
 // mustDecode lists the types the brief requires to decode from the capture.
