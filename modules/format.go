@@ -195,6 +195,8 @@ func lookupField(name string, args py.Tuple, kwargs py.StringDict, auto *int) (p
 	return obj, nil
 }
 
+const maxFormatWidth = 10000
+
 // fmtSpec is a parsed format spec: [[fill]align][sign][#][0][width][,_][.precision][type].
 type fmtSpec struct {
 	fill      string
@@ -236,6 +238,9 @@ func parseSpec(spec string) (fmtSpec, error) {
 		i++
 	}
 	if i > 0 {
+		if i > 9 {
+			return bad()
+		}
 		f.width, _ = strconv.Atoi(s[:i])
 		s = s[i:]
 	}
@@ -250,11 +255,18 @@ func parseSpec(spec string) (fmtSpec, error) {
 		if i == 1 {
 			return bad()
 		}
+		if i > 10 {
+			return bad()
+		}
 		f.precision, _ = strconv.Atoi(s[1:i])
 		s = s[i:]
 	}
 	if len(s) > 1 {
 		return bad()
+	}
+	// Bounded so a template cannot make the host allocate gigabytes.
+	if f.width > maxFormatWidth || f.precision > maxFormatWidth {
+		return fmtSpec{}, py.ExceptionNewf(py.ValueError, "width or precision above %d in %q", maxFormatWidth, spec)
 	}
 	if len(s) == 1 {
 		f.typ = s[0]

@@ -359,10 +359,15 @@ func (d *dec) errorValue() error {
 }
 
 // deadline encodes how long the callee has: the time left on ctx, or 0.
-func (e *enc) deadline(ctx context.Context) {
+func (e *enc) deadline(ctx context.Context) { e.deadlineGrace(ctx, 0) }
+
+// deadlineGrace is deadline plus grace: the parent gives the child's code
+// a little longer than its own deadline, so that the parent's kill, with
+// its clear reason, comes first.
+func (e *enc) deadlineGrace(ctx context.Context, grace time.Duration) {
 	var left int64
 	if dl, ok := ctx.Deadline(); ok {
-		left = int64(time.Until(dl))
+		left = int64(time.Until(dl) + grace)
 		if left <= 0 {
 			left = 1
 		}

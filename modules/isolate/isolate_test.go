@@ -244,16 +244,16 @@ func TestCommandDeadline(t *testing.T) {
 func TestInnerErrStuckKills(t *testing.T) {
 	s := testSourceCfg(Config{})
 	m := open(t, s, "ok", newFakeHost())
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := m.Notify(ctx, []registry.Event{{Kind: "stuck"}})
-	if !errors.Is(err, registry.ErrStuck) {
-		t.Fatalf("Notify error = %v", err)
+	if !errors.Is(err, registry.ErrStuck) || ctx.Err() != nil {
+		t.Fatalf("Notify error = %v (ctx %v)", err, ctx.Err())
 	}
 	if !m.waitExit(5 * time.Second) {
 		t.Fatal("process not killed")
 	}
-	if f := m.Failed(); !errors.Is(f, ErrKilled) {
+	if f := m.Failed(); !errors.Is(f, ErrKilled) || !strings.Contains(f.Error(), "notify: gotest: notify still running") {
 		t.Errorf("Failed = %v", f)
 	}
 }

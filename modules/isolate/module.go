@@ -21,8 +21,12 @@ import (
 	"gomgr/registry"
 )
 
-// killWait bounds the wait for a killed process to be reaped.
-const killWait = 5 * time.Second
+const (
+	// killWait bounds the wait for a killed process to be reaped.
+	killWait = 5 * time.Second
+	// childGrace is added to the deadlines the child sees (see deadlineGrace).
+	childGrace = 250 * time.Millisecond
+)
 
 func newFailure(msg string, wrapped ...error) error {
 	return &remoteError{msg: msg, wrapped: wrapped}
@@ -138,7 +142,7 @@ func (m *Module) waitExit(d time.Duration) bool {
 func (m *Module) Start(ctx context.Context, h registry.Host) error {
 	m.host.Store(&h)
 	var e enc
-	e.deadline(ctx)
+	e.deadlineGrace(ctx, childGrace)
 	_, err := m.callChild(ctx, "start", opStart, e.b)
 	return err
 }
@@ -147,7 +151,7 @@ func (m *Module) Start(ctx context.Context, h registry.Host) error {
 // killed and the error wraps registry.ErrStuck and ctx.Err().
 func (m *Module) Notify(ctx context.Context, events []registry.Event) error {
 	var e enc
-	e.deadline(ctx)
+	e.deadlineGrace(ctx, childGrace)
 	e.events(events)
 	_, err := m.callChild(ctx, "notify", opNotify, e.b)
 	return err
@@ -157,7 +161,7 @@ func (m *Module) Notify(ctx context.Context, events []registry.Event) error {
 // deadline handling as Notify.
 func (m *Module) Command(ctx context.Context, cmd registry.Command) (registry.CommandResult, error) {
 	var e enc
-	e.deadline(ctx)
+	e.deadlineGrace(ctx, childGrace)
 	if err := e.value(cmd.Args); err != nil {
 		return registry.CommandResult{}, fmt.Errorf("isolate: command args: %w", err)
 	}
@@ -190,7 +194,7 @@ func (m *Module) Stop(ctx context.Context) error {
 	default:
 	}
 	var e enc
-	e.deadline(ctx)
+	e.deadlineGrace(ctx, childGrace)
 	_, err := m.callChild(ctx, "stop", opStop, e.b)
 	select {
 	case <-m.exited:
