@@ -427,7 +427,7 @@ func (c *Connection) feed(b []byte) bool {
 			c.closeForGood(nil, false)
 		}
 		return false
-	case errors.Is(err, errReplaced):
+	case errors.Is(err, errReplaced), errors.Is(err, errGone):
 		return false
 	}
 	var pe *wire.ParseError
@@ -449,7 +449,17 @@ func (c *Connection) feed(b []byte) bool {
 	return false
 }
 
+// onFrame handles one frame; it stops the parser (errGone) as soon as the
+// connection lost its socket, since a fault resets the parser it runs in.
 func (c *Connection) onFrame(f *wire.Frame) error {
+	err := c.onFrame1(f)
+	if err == nil && c.fd < 0 {
+		return errGone
+	}
+	return err
+}
+
+func (c *Connection) onFrame1(f *wire.Frame) error {
 	switch f.Kind {
 	case wire.KindMsg:
 		return c.handleMsg(f)

@@ -18,5 +18,6 @@ var (
 	ErrPeerClosed   = errors.New("msgr: peer closed the connection")
 	ErrRefused      = errors.New("msgr: peer refused the session")
 	errMigrated     = errors.New("msgr: connection moved to another loop")   // internal control flow
+	errGone         = errors.New("msgr: connection lost its socket")         // internal control flow
 	errReplaced     = errors.New("msgr: socket adopted by existing session") // internal control flow
 )

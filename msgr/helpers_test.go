@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -27,13 +28,13 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 
 // recorder is a Dispatcher that records everything, optionally echoing.
 type recorder struct {
-	mu       sync.Mutex
-	msgs     []*Message
-	byConn   map[*Connection][]*Message
-	events   map[string]int
-	echo     bool
-	block    chan struct{} // when non-nil, Dispatch waits on it
-	onDisp   func(c *Connection, m *Message)
+	mu     sync.Mutex
+	msgs   []*Message
+	byConn map[*Connection][]*Message
+	events map[string]int
+	echo   bool
+	block  chan struct{} // when non-nil, Dispatch waits on it
+	onDisp func(c *Connection, m *Message)
 }
 
 func newRecorder() *recorder {
@@ -57,14 +58,14 @@ func (r *recorder) Dispatch(c *Connection, m *Message) {
 	}
 }
 
-func (r *recorder) ev(k string) { r.mu.Lock(); r.events[k]++; r.mu.Unlock() }
+func (r *recorder) ev(k string)                     { r.mu.Lock(); r.events[k]++; r.mu.Unlock() }
 func (r *recorder) HandleConnect(c *Connection)     { r.ev("connect") }
 func (r *recorder) HandleAccept(c *Connection)      { r.ev("accept") }
 func (r *recorder) HandleReset(c *Connection)       { r.ev("reset") }
 func (r *recorder) HandleRemoteReset(c *Connection) { r.ev("remote_reset") }
 func (r *recorder) HandleRefused(c *Connection)     { r.ev("refused") }
 
-func (r *recorder) count() int     { r.mu.Lock(); defer r.mu.Unlock(); return len(r.msgs) }
+func (r *recorder) count() int           { r.mu.Lock(); defer r.mu.Unlock(); return len(r.msgs) }
 func (r *recorder) events_(k string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.events[k] }
 
 var _ Dispatcher = (*recorder)(nil)
@@ -73,7 +74,8 @@ var _ ConnEventHandler = (*recorder)(nil)
 func testLogger() *logrus.Entry {
 	l := logrus.New()
 	l.SetOutput(io.Discard)
-	if testing.Verbose() {
+	if os.Getenv("MSGR_TEST_LOG") != "" {
+		l.SetOutput(os.Stderr)
 		l.SetLevel(logrus.DebugLevel)
 	}
 	return logrus.NewEntry(l)
