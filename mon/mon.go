@@ -30,6 +30,46 @@ func DefaultConfig() Config {
 	return Config{Name: "a", Mgr: DefaultMgrConfig(), OSD: DefaultOSDConfig(), LogSize: 1000}
 }
 
+// withDefaults fills every zero field from DefaultConfig, so a partly
+// filled Config is safe.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Name == "" {
+		c.Name = d.Name
+	}
+	if c.LogSize <= 0 {
+		c.LogSize = d.LogSize
+	}
+	dur := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	dur(&c.Mgr.TickPeriod, d.Mgr.TickPeriod)
+	dur(&c.Mgr.BeaconGrace, d.Mgr.BeaconGrace)
+	dur(&c.Mgr.TickInterval, d.Mgr.TickInterval)
+	dur(&c.Mgr.MkfsGrace, d.Mgr.MkfsGrace)
+	dur(&c.Mgr.InactiveGrace, d.Mgr.InactiveGrace)
+	dur(&c.OSD.DownGrace, d.OSD.DownGrace)
+	dur(&c.OSD.OutInterval, d.OSD.OutInterval)
+	if c.OSD.ProposeInterval < 0 {
+		c.OSD.ProposeInterval = 0
+	}
+	if c.Mgr.Release == "" {
+		c.Mgr.Release = d.Mgr.Release
+	}
+	if c.OSD.DefaultPGNum <= 0 {
+		c.OSD.DefaultPGNum = d.OSD.DefaultPGNum
+	}
+	if c.OSD.DefaultSize <= 0 {
+		c.OSD.DefaultSize = d.OSD.DefaultSize
+	}
+	if c.OSD.MaxOSDID <= 0 {
+		c.OSD.MaxOSDID = d.OSD.MaxOSDID
+	}
+	return c
+}
+
 // Mon composes the map authority: MgrMonitor, OSDMonitor, the MonMap, FSMap
 // and ServiceMap, the cluster log, health, config-keys and the store. Every
 // method must be called from the one goroutine that owns the Mon. Methods
@@ -96,12 +136,7 @@ const (
 // Open loads the mon's state from dir (created on first use), or keeps it
 // in memory only when dir is "".
 func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
-	if cfg.Name == "" {
-		cfg.Name = "a"
-	}
-	if cfg.LogSize <= 0 {
-		cfg.LogSize = 1000
-	}
+	cfg = cfg.withDefaults()
 	m := &Mon{cfg: cfg, started: now, keys: map[string][]byte{}, mgrChecks: map[string]HealthCheck{}}
 	var (
 		mgrMap *MgrMap
@@ -138,6 +173,9 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 				return nil, err
 			}
 			if err := loadOpt(st, objServiceMap, &m.svcmap); err != nil {
+				return nil, err
+			}
+			if err := validateLoaded(m.fsid, cfg.OSD.MaxOSDID, mgrMap, osdMap, m.monmap, m.fsmap, m.svcmap); err != nil {
 				return nil, err
 			}
 			if b, err := st.Get(objLogSeq); err == nil {
@@ -190,6 +228,33 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+func validateLoaded(fsid string, maxID int, mgr *MgrMap, osd *OSDMap, mon *MonMap, fs *FSMap, svc *ServiceMap) error {
+	if mgr != nil {
+		if err := mgr.validate(); err != nil {
+			return err
+		}
+	}
+	if osd != nil {
+		if err := osd.validate(fsid, maxID); err != nil {
+			return err
+		}
+	}
+	if mon != nil {
+		if err := mon.validate(fsid); err != nil {
+			return err
+		}
+	}
+	if fs != nil {
+		if err := fs.validate(); err != nil {
+			return err
+		}
+	}
+	if svc != nil {
+		return svc.validate()
+	}
+	return nil
 }
 
 func loadOpt[T any](st *Store, name string, into **T) error {

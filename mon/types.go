@@ -175,6 +175,10 @@ type MgrMap struct {
 	AvailableModules  []ModuleInfo        `json:"available_modules"`
 	Services          map[string]string   `json:"services"`
 	AlwaysOnModules   map[string][]string `json:"always_on_modules"`
+	// LastFailureOSDEpoch and ActiveClients are kept for shape only: gomgr
+	// does not blocklist failed mgrs' clients.
+	LastFailureOSDEpoch uint64 `json:"last_failure_osd_epoch"`
+	ActiveClients       []any  `json:"active_clients"`
 }
 
 // clone is the copy-on-write step: slices and maps are copied one level
@@ -211,6 +215,9 @@ func (m *MgrMap) normalize() {
 	}
 	if m.AlwaysOnModules == nil {
 		m.AlwaysOnModules = map[string][]string{}
+	}
+	if m.ActiveClients == nil {
+		m.ActiveClients = []any{}
 	}
 	m.ActiveAddr = m.ActiveAddrs.Legacy()
 }

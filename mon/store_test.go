@@ -1,0 +1,215 @@
+package mon
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func snapJSON(t *testing.T, m *Mon) string {
+	t.Helper()
+	b, err := json.Marshal(m.Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustCmd(t *testing.T, m *Mon, now time.Time, args map[string]any, inbuf string) {
+	t.Helper()
+	r, _, err := m.HandleCommand(now, args, []byte(inbuf))
+	if err != nil || r.Retval != 0 {
+		t.Fatalf("%v: %+v %v", args, r, err)
+	}
+}
+
+func TestStoreRestartLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	now := scenarioStart
+	m, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsid := m.FSID()
+	if len(fsid) != 36 {
+		t.Fatalf("fsid %q", fsid)
+	}
+	mods := []ModuleInfo{{Name: "alerts", CanRun: true}}
+	for _, b := range []Beacon{
+		{GID: 10, Name: "x", FSID: fsid, AvailableModules: mods},
+		{GID: 11, Name: "y", FSID: fsid, AvailableModules: mods},
+		{GID: 10, Name: "x", FSID: fsid, Available: true, Addrs: V1Addr("127.0.0.1:6804", 7), AvailableModules: mods, Services: map[string]string{"prometheus": "http://h:9283/"}},
+	} {
+		if _, err := m.Beacon(now, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.OSDBoot(now, OSDBoot{ID: 0, UUID: "u0", PublicAddrs: V1Addr("127.0.0.1:6800", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	mustCmd(t, m, now, map[string]any{"prefix": "mgr module enable", "module": "alerts"}, "")
+	mustCmd(t, m, now, map[string]any{"prefix": "osd pool create", "pool": "rbd", "pg_num": 8}, "")
+	mustCmd(t, m, now, map[string]any{"prefix": "config-key set", "key": "mgr/alerts/interval", "val": "30"}, "")
+	mustCmd(t, m, now, map[string]any{"prefix": "config-key set", "key": strings.Repeat("long/", 60)}, "\x00binary")
+	mustCmd(t, m, now, map[string]any{"prefix": "config-key set", "key": "gone"}, "x")
+	mustCmd(t, m, now, map[string]any{"prefix": "config-key rm", "key": "gone"}, "")
+	if _, err := m.SetServices(now, map[string]any{"rgw": map[string]any{"daemons": map[string]any{}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := snapJSON(t, m)
+	wantKeys := m.keys
+	wantSeq := m.Log().NextSeq()
+
+	// A restart on the same address: everything is there, nothing moved.
+	later := now.Add(time.Hour)
+	m2, err := Open(later, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snapJSON(t, m2); got != want {
+		t.Fatalf("after restart:\n got %s\nwant %s", got, want)
+	}
+	if !reflect.DeepEqual(m2.keys, wantKeys) || len(m2.keys) != 2 {
+		t.Fatalf("config-keys: got %q want %q", m2.keys, wantKeys)
+	}
+	if m2.Log().NextSeq() != wantSeq {
+		t.Fatalf("log seq went from %d to %d", wantSeq, m2.Log().NextSeq())
+	}
+	// Epochs only go up: the next change is the next epoch.
+	old := m2.Snapshot()
+	e, err := m2.Beacon(later, Beacon{GID: 12, Name: "z", FSID: fsid})
+	if err != nil || e.MgrMap == nil || e.MgrMap.Epoch != old.MgrMap.Epoch+1 {
+		t.Fatalf("beacon after restart: %v %+v", err, e.MgrMap)
+	}
+	// The active from the stored map gets a full grace from the first tick.
+	if _, err := m2.Tick(later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Tick(later.Add(cfg.Mgr.BeaconGrace - time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.Snapshot().MgrMap.ActiveName; got != "x" {
+		t.Fatalf("active after restart = %q", got)
+	}
+
+	// A restart on a new address is a new monmap epoch; a wrong fsid is refused.
+	cfg.Addrs = V1Addr("127.0.0.1:7000", 0)
+	m3, err := Open(later, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mm := m3.Snapshot().MonMap; mm.Epoch != 2 || mm.Mons[0].Addr != "127.0.0.1:7000/0" {
+		t.Fatalf("monmap %+v", mm)
+	}
+	if m3.Snapshot().MgrMap.Epoch != old.MgrMap.Epoch+1 {
+		t.Fatal("mgrmap epoch lost")
+	}
+	cfg.FSID = "00000000-0000-0000-0000-000000000000"
+	if _, err := Open(later, dir, cfg); !errors.Is(err, ErrFSIDMismatch) {
+		t.Fatalf("wrong fsid: %v", err)
+	}
+}
+
+// TestStoreTornWrites: an interrupted write leaves a temp file next to the
+// old version; it is ignored (and removed) and the old version is read.
+func TestStoreTornWrites(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	m, err := Open(scenarioStart, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Beacon(scenarioStart, Beacon{GID: 1, Name: "x", FSID: m.FSID()}); err != nil {
+		t.Fatal(err)
+	}
+	mustCmd(t, m, scenarioStart, map[string]any{"prefix": "config-key set", "key": "k", "val": "v"}, "")
+	want := snapJSON(t, m)
+	// Crash in the middle of the next writes: half-written temp files.
+	for _, p := range []string{
+		filepath.Join(dir, tmpPrefix+objMgrMap+"-123"),
+		filepath.Join(dir, keyDir, tmpPrefix+keyFileName("k")+"-9"),
+		filepath.Join(dir, keyDir, tmpPrefix+keyFileName("new")+"-9"),
+	} {
+		if err := os.WriteFile(p, []byte(`{"epoch": 99, "act`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m2, err := Open(scenarioStart, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := snapJSON(t, m2); got != want {
+		t.Fatalf("torn write changed state:\n got %s\nwant %s", got, want)
+	}
+	if v, ok := m2.ConfigKey("k"); !ok || string(v) != "v" {
+		t.Fatalf("config-key k = %q %v", v, ok)
+	}
+	if _, ok := m2.ConfigKey("new"); ok {
+		t.Fatal("a torn config-key write appeared")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, tmpPrefix+"*"))
+	left2, _ := filepath.Glob(filepath.Join(dir, keyDir, tmpPrefix+"*"))
+	if len(left)+len(left2) != 0 {
+		t.Fatalf("temp files left: %v %v", left, left2)
+	}
+}
+
+// TestStoreCorrupt: a damaged file (not produced by Store, which never
+// tears) is a clear error, not a panic or silent reset.
+func TestStoreCorrupt(t *testing.T) {
+	for _, tc := range []struct {
+		file, content string
+	}{
+		{objMgrMap, `{"epoch": 3, "active_change": "yesterday"}`},
+		{objOSDMap, `[1,2,3]`},
+		{objMonMap, `{`},
+		{filepath.Join(keyDir, "kaGVsbG8"), `{"key":"other","val":""}`},
+		{filepath.Join(keyDir, "kaGVsbG8"), `not json`},
+	} {
+		dir := t.TempDir()
+		if _, err := Open(scenarioStart, dir, DefaultConfig()); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(scenarioStart, dir, DefaultConfig())
+		if !errors.Is(err, ErrStoreCorrupt) && !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s %q: got %v", tc.file, tc.content, err)
+		}
+	}
+}
+
+func TestStoreObjects(t *testing.T) {
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "../x", "a/b", ".hidden"} {
+		if err := st.Put(bad, nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Put(%q) = %v", bad, err)
+		}
+	}
+	if _, err := st.Get("missing"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get(missing) = %v", err)
+	}
+	if err := st.Put("obj", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put("obj", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := st.Get("obj"); err != nil || string(b) != "two" {
+		t.Fatalf("Get = %q %v", b, err)
+	}
+	if _, err := OpenStore(""); !errors.Is(err, ErrInvalid) {
+		t.Errorf("OpenStore(\"\") = %v", err)
+	}
+}
