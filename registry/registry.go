@@ -102,6 +102,7 @@ type Status struct {
 	CanRun      bool        `json:"can_run"`
 	AlwaysOn    bool        `json:"always_on"`
 	NotifyTypes []string    `json:"notify_types,omitempty"`
+	Options     []Option    `json:"module_options,omitempty"`
 	Stats
 }
 
@@ -119,6 +120,8 @@ type Registry struct {
 	base     *logrus.Entry // the application's logger
 	log      *logrus.Entry // base with component=registry
 	alwaysOn map[string]bool
+
+	loadMu sync.Mutex // one Load at a time
 
 	mu      sync.Mutex // guards everything below, and entry fields marked so
 	entries map[string]*entry
@@ -230,6 +233,8 @@ func setDefault[T comparable](p *T, def T) {
 // The returned error only reports Sources that could not be scanned.
 // Load may be called again to pick up new modules or retry unloadable ones.
 func (r *Registry) Load(ctx context.Context) error {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
 	type job struct {
 		src  Source
 		name string
@@ -559,6 +564,7 @@ func (r *Registry) Modules() []Status {
 			CanRun:      e.openErr == nil && e.info.CanRun,
 			AlwaysOn:    e.alwaysOn,
 			NotifyTypes: append([]string(nil), e.info.NotifyTypes...),
+			Options:     append([]Option(nil), e.info.Options...),
 			Stats:       e.stats(),
 		}
 		switch {
@@ -702,13 +708,15 @@ func (r *Registry) supervise() {
 // per module. Supervisor goroutine only.
 func (r *Registry) watch() {
 	now := time.Now()
+	var logs []func() // logged after unlocking: a slow log writer must not hold the table
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, n := range sortedKeys(r.entries) {
 		e := r.entries[n]
 		if d := e.st.dropped.Load() + e.st.coalesced.Load(); d != e.loggedDrops && now.Sub(e.lastDropLog) >= time.Second {
-			r.log.WithField("module", n).Warnf("module queue full: %d events dropped, %d coalesced so far",
-				e.st.dropped.Load(), e.st.coalesced.Load())
+			dropped, coalesced := e.st.dropped.Load(), e.st.coalesced.Load()
+			logs = append(logs, func() {
+				r.log.WithField("module", n).Warnf("module queue full: %d events dropped, %d coalesced so far", dropped, coalesced)
+			})
 			e.loggedDrops, e.lastDropLog = d, now
 		}
 		run := e.run
@@ -719,20 +727,23 @@ func (r *Registry) watch() {
 		if start == 0 {
 			continue
 		}
-		limit := time.Duration(run.callLimit.Load()) + r.cfg.StopDeadline
-		if now.Sub(time.Unix(0, start)) < limit || run.abandoned.Swap(true) {
+		limit := time.Duration(run.callLimit.Load())
+		if now.Sub(time.Unix(0, start)) < limit+r.cfg.StopDeadline || run.abandoned.Swap(true) {
 			continue
 		}
 		what := callNames[run.callKind.Load()]
-		reason := fmt.Sprintf("%s still running %v after its %v deadline; abandoned",
-			what, r.cfg.StopDeadline, time.Duration(run.callLimit.Load()))
-		r.log.WithField("module", n).Error(reason)
+		reason := fmt.Sprintf("%s still running %v after its %v deadline; abandoned", what, r.cfg.StopDeadline, limit)
+		logs = append(logs, func() { r.log.WithField("module", n).Error(reason) })
 		e.st.overruns.Add(1)
-		e.overrun = fmt.Sprintf("%s ran past its %v deadline", what, time.Duration(run.callLimit.Load()))
+		e.overrun = fmt.Sprintf("%s ran past its %v deadline", what, limit)
 		e.state, e.err = StateFailed, reason
 		e.run = nil
 		r.rebuildActiveLocked()
 		r.markDirty()
+	}
+	r.mu.Unlock()
+	for _, l := range logs {
+		l()
 	}
 }
 

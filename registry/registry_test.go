@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -211,15 +212,14 @@ func TestSlowModuleDoesNotDelayFast(t *testing.T) {
 	if err := reg.SetEnabled(bg, []string{"slow", "fast"}); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
 	for i := range 500 {
 		reg.NotifyAll("ev", strconv.Itoa(i))
 	}
+	// slow stays blocked until cleanup (its deadline is 30 s): fast gets
+	// everything meanwhile.
 	waitFor(t, "fast got everything", func() bool { return len(src.last("fast").events()) == 500 })
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("fast module took %v while slow was blocked", d)
-	}
 	// slow is blocked in its first batch; the rest waits in its queue.
+	waitFor(t, "slow in its first batch", func() bool { return len(src.last("slow").events()) > 0 })
 	n := len(src.last("slow").events())
 	if st, _ := reg.Stats("slow"); n == 0 || n > registry.DefaultBatchMax || st.QueueDepth != 500-n {
 		t.Errorf("slow got %d events, queue depth %d", n, st.QueueDepth)
@@ -307,7 +307,7 @@ func TestNotifyDeadline(t *testing.T) {
 			var sunk []map[string]registry.HealthCheck
 			reg := newReg(t, registry.Config{
 				NotifyDeadline: 50 * time.Millisecond,
-				StopDeadline:   100 * time.Millisecond,
+				StopDeadline:   500 * time.Millisecond, // the abandon grace: generous for a loaded machine
 				HealthSink: func(h map[string]registry.HealthCheck) {
 					sinkMu.Lock()
 					sunk = append(sunk, h)
@@ -444,7 +444,7 @@ func TestCommands(t *testing.T) {
 		}
 	})
 	src.add("off", registry.Info{CanRun: true, Commands: []registry.CommandDesc{{Cmd: "off cmd"}}}, nil)
-	reg := newReg(t, registry.Config{CommandDeadline: 50 * time.Millisecond, StopDeadline: 100 * time.Millisecond}, src)
+	reg := newReg(t, registry.Config{CommandDeadline: 50 * time.Millisecond, StopDeadline: 500 * time.Millisecond}, src)
 	if err := reg.SetEnabled(bg, []string{"status", "alerts", "hang"}); err != nil {
 		t.Fatal(err)
 	}
@@ -868,26 +868,68 @@ func BenchmarkEnableToFirstNotify(b *testing.B) {
 	b.ReportMetric(float64(total.Microseconds())/float64(b.N), "enable_to_notify_us")
 }
 
-// BenchmarkNotifyAll measures fan-out to 10 modules, end to end.
+// BenchmarkNotifyAll measures fan-out to 10 modules, end to end: ns/op is
+// one NotifyAll plus its delivery to all ten.
 func BenchmarkNotifyAll(b *testing.B) {
 	src := newSource("go")
 	var names []string
+	var wg sync.WaitGroup
+	var want atomic.Int64
 	for i := range 10 {
 		n := fmt.Sprintf("m%d", i)
 		names = append(names, n)
-		src.add(n, runnable("ev"), nil)
+		src.add(n, runnable("ev"), func(m *fakeMod) {
+			var got int64
+			m.onNotify = func(_ context.Context, evs []registry.Event) error {
+				got += int64(len(evs))
+				if got == want.Load() {
+					wg.Done()
+				}
+				return nil
+			}
+		})
 	}
-	reg := newReg(b, registry.Config{QueueLen: 1 << 20}, src)
+	reg := newReg(b, registry.Config{QueueLen: 1 << 22}, src)
 	if err := reg.SetEnabled(bg, names); err != nil {
 		b.Fatal(err)
 	}
+	want.Store(int64(b.N))
+	wg.Add(len(names))
 	b.ResetTimer()
-	n := 0
-	for b.Loop() {
+	for range b.N {
 		reg.NotifyAll("ev", "x")
-		n++
 	}
-	for _, name := range names {
-		waitFor(b, "drained", func() bool { s, _ := reg.Stats(name); return s.Delivered == uint64(n) })
+	wg.Wait()
+}
+
+// TestObserveNotify: the latency hook sees every delivered event.
+func TestObserveNotify(t *testing.T) {
+	src := newSource("go")
+	src.add("m", runnable("ev"), nil)
+	var mu sync.Mutex
+	var seen []time.Duration
+	reg := newReg(t, registry.Config{ObserveNotify: func(module string, d time.Duration) {
+		if module != "m" {
+			t.Errorf("observed module %q", module)
+		}
+		mu.Lock()
+		seen = append(seen, d)
+		mu.Unlock()
+	}}, src)
+	if err := reg.Enable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		reg.NotifyAll("ev", "")
+	}
+	waitFor(t, "100 observations", func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == 100 })
+	st, _ := reg.Stats("m")
+	if st.LastLatency <= 0 || st.Delivered != 100 {
+		t.Errorf("stats %+v", st)
+	}
+	for _, d := range seen {
+		if d <= 0 || d > 10*time.Second {
+			t.Fatalf("latency %v", d)
+		}
 	}
 }
