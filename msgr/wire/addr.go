@@ -22,7 +22,10 @@ var be = binary.BigEndian
 // nonce, then a 128-byte sockaddr_storage whose family and port are
 // big-endian. A nil IP encodes family 0 (a blank address).
 func AppendAddr(dst []byte, a *EntityAddr) []byte {
-	dst = le.AppendUint32(dst, a.Type)
+	// The legacy form starts with a zero u32 whatever the address type:
+	// Ceph reads its first byte as the encoding marker (0 = legacy) and
+	// refuses the banner otherwise ("decode peer_addr failed").
+	dst = le.AppendUint32(dst, 0)
 	dst = le.AppendUint32(dst, a.Nonce)
 	var ss [AddrLen - 8]byte
 	switch len(a.IP) {

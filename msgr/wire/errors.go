@@ -35,3 +35,5 @@ func (e *ParseError) Error() string {
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
+
+var _ error = (*ParseError)(nil)

@@ -13,7 +13,7 @@ const (
 	KindAddr               // one entity_addr_t (a client's own address): Addrs[0]
 	KindAddrPair           // server's own address, then the peer's as seen: Addrs[0], Addrs[1]
 	KindConnect            // ceph_msg_connect + Authorizer
-	KindConnectReply       // ceph_msg_connect_reply + Authorizer
+	KindConnectReply       // ceph_msg_connect_reply + Authorizer (after TagSeq an le64 follows: expect KindSeq)
 	KindSeq                // bare le64: Seq
 	KindOpen               // expectation only: tag-prefixed frames from here on
 	KindMsg                // TagMsg: Header, Front, Middle, Data, Footer
