@@ -1,0 +1,342 @@
+package plugins
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/registry"
+)
+
+// benchPluginName is the file name under which a binary that imports this
+// package serves the benchmark plugin (see init): Bench links its own
+// executable, or BenchOptions.PluginPath, under this name.
+const benchPluginName = "gomgr-bench-plugin"
+
+func init() {
+	if os.Getenv(Handshake.MagicCookieKey) == Handshake.MagicCookieValue &&
+		filepath.Base(os.Args[0]) == benchPluginName {
+		Serve(&benchPlugin{name: benchPluginName})
+	}
+}
+
+// BenchOptions sizes Bench. Zero values take the defaults noted.
+type BenchOptions struct {
+	// PluginPath is a binary that imports gomgr/plugins (any gomgr binary);
+	// default: this process's own executable.
+	PluginPath string
+	Starts     int // start-ups timed per mode (default 5)
+	Events     int // notifications sent to one plugin (default 1,000,000)
+	BatchSize  int // events per Notify batch (default 1000)
+	Callbacks  int // Host.Get round trips per mode (default 20,000)
+	// Logger receives the plugin's logs (default: discarded).
+	Logger logrus.FieldLogger
+}
+
+// BenchResult is one figure; the lead's `gomgr bench plugins --json`
+// prints each as one JSON line.
+type BenchResult struct {
+	Bench  string  `json:"bench"`  // always "plugins"
+	Metric string  `json:"metric"` // startup_ms, notify_per_s, callback_per_s, plugin_rss_kb
+	Value  float64 `json:"value"`
+	Unit   string  `json:"unit"`
+	MTLS   bool    `json:"mtls"`
+	Mode   string  `json:"mode,omitempty"`
+	N      int     `json:"n"`
+	P50    float64 `json:"p50,omitempty"`
+	P99    float64 `json:"p99,omitempty"`
+	PUnit  string  `json:"p_unit,omitempty"` // unit of P50/P99
+}
+
+// Bench measures Go plugins on this machine: start-up time (Open and
+// Start) with and without AutoMTLS, notifications per second to one plugin
+// over the stream with the per-batch latency, Host.Get round trips per
+// second from the plugin, and the plugin's RSS.
+func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
+	if o.Starts <= 0 {
+		o.Starts = 5
+	}
+	if o.Events <= 0 {
+		o.Events = 1_000_000
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 1000
+	}
+	if o.Callbacks <= 0 {
+		o.Callbacks = 20_000
+	}
+	if o.Logger == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		o.Logger = l
+	}
+	bin := o.PluginPath
+	if bin == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("plugins: bench: %w", err)
+		}
+		bin = exe
+	}
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: bench: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "gomgr-plugin-bench")
+	if err != nil {
+		return nil, fmt.Errorf("plugins: bench: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Symlink(bin, filepath.Join(dir, benchPluginName)); err != nil {
+		return nil, fmt.Errorf("plugins: bench: %w", err)
+	}
+	newSrc := func(noTLS bool) *Source {
+		return NewSource(Config{Dir: dir, DisableAutoMTLS: noTLS, Logger: o.Logger, SocketDir: filepath.Join(dir, "s")})
+	}
+	host := newBenchHost()
+	var out []BenchResult
+
+	for _, mtls := range []bool{true, false} {
+		src := newSrc(!mtls)
+		var ms []float64
+		for range o.Starts {
+			t0 := time.Now()
+			m, err := src.Open(ctx, benchPluginName)
+			if err != nil {
+				return out, err
+			}
+			err = m.Start(ctx, host)
+			d := time.Since(t0)
+			if serr := m.Stop(ctx); err == nil {
+				err = serr
+			}
+			if err != nil {
+				return out, err
+			}
+			ms = append(ms, float64(d.Microseconds())/1000)
+		}
+		slices.Sort(ms)
+		out = append(out, BenchResult{Metric: "startup_ms", Value: mean(ms), Unit: "ms", MTLS: mtls,
+			N: len(ms), P50: pct(ms, 50), P99: pct(ms, 99), PUnit: "ms"})
+	}
+
+	src := newSrc(false)
+	mod, err := src.Open(ctx, benchPluginName)
+	if err != nil {
+		return out, err
+	}
+	m := mod.(*module)
+	defer m.Stop(context.Background())
+	if err := m.Start(ctx, host); err != nil {
+		return out, err
+	}
+
+	batch := make([]registry.Event, o.BatchSize)
+	for i := range batch {
+		batch[i] = registry.Event{Kind: "bench", ID: strconv.Itoa(i)}
+	}
+	for range 20 { // warm up
+		if err := m.Notify(ctx, batch); err != nil {
+			return out, err
+		}
+	}
+	nb := (o.Events + o.BatchSize - 1) / o.BatchSize
+	lat := make([]float64, 0, nb)
+	t0 := time.Now()
+	for range nb {
+		t := time.Now()
+		if err := m.Notify(ctx, batch); err != nil {
+			return out, err
+		}
+		lat = append(lat, float64(time.Since(t).Microseconds()))
+	}
+	el := time.Since(t0)
+	slices.Sort(lat)
+	sent := nb * o.BatchSize
+	out = append(out, BenchResult{Metric: "notify_per_s", Value: float64(sent) / el.Seconds(), Unit: "events/s",
+		Mode: fmt.Sprintf("batch=%d", o.BatchSize), N: sent, P50: pct(lat, 50), P99: pct(lat, 99), PUnit: "us/batch"})
+	r, err := m.Command(ctx, registry.Command{Args: map[string]any{"prefix": "bench count"}})
+	if err != nil {
+		return out, err
+	}
+	if want := strconv.Itoa(sent + 20*o.BatchSize); strings.TrimSpace(r.Stdout) != want {
+		return out, fmt.Errorf("plugins: bench: plugin counted %s events, sent %s", r.Stdout, want)
+	}
+
+	for _, mode := range []string{"cached", "full"} {
+		r, err := m.Command(ctx, registry.Command{Args: map[string]any{
+			"prefix": "bench get", "name": "osd_map", "n": float64(o.Callbacks), "mode": mode}})
+		if err != nil {
+			return out, err
+		}
+		if r.Retval != 0 {
+			return out, fmt.Errorf("plugins: bench get: %s", r.Stderr)
+		}
+		var g benchGet
+		if err := json.Unmarshal([]byte(r.Stdout), &g); err != nil {
+			return out, fmt.Errorf("plugins: bench get: %w", err)
+		}
+		out = append(out, BenchResult{Metric: "callback_per_s", Value: float64(g.N) / (float64(g.ElapsedNS) / 1e9),
+			Unit: "calls/s", Mode: "get_" + mode, N: g.N, P50: g.P50US, P99: g.P99US, PUnit: "us"})
+	}
+	if rss, err := rssKB(m.pid()); err == nil {
+		out = append(out, BenchResult{Metric: "plugin_rss_kb", Value: float64(rss), Unit: "KiB", N: 1})
+	}
+	for i := range out {
+		out[i].Bench = "plugins"
+	}
+	return out, nil
+}
+
+func mean(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(max(len(xs), 1))
+}
+
+// pct is the p-th percentile of sorted xs.
+func pct(xs []float64, p int) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	i := (len(xs)*p + 99) / 100
+	return xs[min(max(i-1, 0), len(xs)-1)]
+}
+
+// rssKB reads VmRSS of pid from /proc.
+func rssKB(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("plugins: no VmRSS for %d", pid)
+}
+
+type benchGet struct {
+	N         int     `json:"n"`
+	ElapsedNS int64   `json:"elapsed_ns"`
+	P50US     float64 `json:"p50_us"`
+	P99US     float64 `json:"p99_us"`
+}
+
+// benchPlugin counts events and times Host.Get round trips.
+type benchPlugin struct {
+	name string
+	h    *Host
+	n    atomic.Int64
+}
+
+func (p *benchPlugin) Declare() Declaration {
+	return Declaration{
+		Name: p.name, Version: "1", NotifyTypes: []string{"bench"},
+		Commands: []registry.CommandDesc{
+			{Cmd: "bench count", Desc: "events received", Perm: "r"},
+			{Cmd: "bench get name=name,type=CephString n=n,type=CephInt mode=mode,type=CephChoices,strings=cached|full",
+				Desc: "time n get(name) round trips", Perm: "r"},
+		},
+	}
+}
+
+func (p *benchPlugin) Init(h *Host) error { p.h = h; return nil }
+
+func (p *benchPlugin) NotifyBatch(_ context.Context, evs []registry.Event) error {
+	p.n.Add(int64(len(evs)))
+	return nil
+}
+
+func (p *benchPlugin) HandleCommand(ctx context.Context, cmd registry.Command) (registry.CommandResult, error) {
+	switch cmd.Args["prefix"] {
+	case "bench count":
+		return registry.CommandResult{Stdout: strconv.FormatInt(p.n.Load(), 10)}, nil
+	case "bench get":
+		name, _ := cmd.Args["name"].(string)
+		n, _ := cmd.Args["n"].(float64)
+		full := cmd.Args["mode"] == "full"
+		lat := make([]float64, 0, int(n))
+		t0 := time.Now()
+		for range int(n) {
+			t := time.Now()
+			var err error
+			if full {
+				var v any
+				err = p.h.GetInto(ctx, name, &v)
+			} else {
+				_, err = p.h.Get(ctx, name)
+			}
+			if err != nil {
+				return registry.CommandResult{}, err
+			}
+			lat = append(lat, float64(time.Since(t).Nanoseconds())/1000)
+		}
+		el := time.Since(t0)
+		slices.Sort(lat)
+		b, _ := json.Marshal(benchGet{N: len(lat), ElapsedNS: el.Nanoseconds(), P50US: pct(lat, 50), P99US: pct(lat, 99)})
+		return registry.CommandResult{Stdout: string(b)}, nil
+	}
+	return registry.CommandResult{Retval: einval, Stderr: "unknown command"}, nil
+}
+
+var (
+	_ Plugin         = (*benchPlugin)(nil)
+	_ BatchNotifier  = (*benchPlugin)(nil)
+	_ CommandHandler = (*benchPlugin)(nil)
+)
+
+// benchHost answers get("osd_map") with a 3-OSD map and ignores the rest.
+type benchHost struct{ v *registry.Value }
+
+func newBenchHost() *benchHost {
+	osds := []any{}
+	for i := range 3 {
+		osds = append(osds, map[string]any{"osd": int64(i), "up": int64(1), "in": int64(1)})
+	}
+	return &benchHost{v: registry.NewValue(1, map[string]any{"epoch": int64(1), "osds": osds})}
+}
+
+func (b *benchHost) MgrID() string { return "bench" }
+func (b *benchHost) Get(name string) (*registry.Value, error) {
+	if name != "osd_map" {
+		return nil, registry.ErrNoData
+	}
+	return b.v, nil
+}
+func (b *benchHost) ListServers() []registry.Server                    { return nil }
+func (b *benchHost) GetServer(string) (registry.Server, bool)          { return registry.Server{}, false }
+func (b *benchHost) Metadata(string, string) (map[string]string, bool) { return nil, false }
+func (b *benchHost) Counter(string, string, string) []registry.Sample  { return nil }
+func (b *benchHost) Latest(string, string, string) (registry.Sample, bool) {
+	return registry.Sample{}, false
+}
+func (b *benchHost) PerfSchema(string, string) map[string]registry.PerfCounter { return nil }
+func (b *benchHost) ModuleOption(context.Context, string) (any, error) {
+	return nil, registry.ErrUnknownOption
+}
+func (b *benchHost) SetModuleOption(context.Context, string, *string) error {
+	return registry.ErrUnknownOption
+}
+func (b *benchHost) StoreGet(context.Context, string) (string, bool, error) { return "", false, nil }
+func (b *benchHost) StoreSet(context.Context, string, *string) error        { return nil }
+func (b *benchHost) StorePrefix(context.Context, string) (map[string]string, error) {
+	return nil, nil
+}
+func (b *benchHost) SetHealthChecks(map[string]registry.HealthCheck) {}
+func (b *benchHost) Log(string, string)                              {}
+
+var _ registry.Host = (*benchHost)(nil)
