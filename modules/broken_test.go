@@ -2,9 +2,9 @@ package modules
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"

@@ -120,7 +120,7 @@ type conn struct {
 	next    uint64
 	pending map[uint64]chan frame
 	queue   []outFrame
-	err     error // why the stream closed; set once
+	err     error      // why the stream closed; set once
 	wmu     sync.Mutex // held while writing; guards wbuf
 	wbuf    []byte
 	done    chan struct{} // closed when the stream is closed

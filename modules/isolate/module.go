@@ -57,8 +57,9 @@ type Module struct {
 	hostCtx    context.Context
 	hostCancel context.CancelFunc
 
-	exited  chan struct{} // closed by reap once the process is reaped
-	exitErr error         // why it ended; written before exited is closed
+	readerDone chan struct{} // closed when the stream reader returns
+	exited     chan struct{} // closed by reap once the process is reaped
+	exitErr    error         // why it ended; written before exited is closed
 
 	getJSON, getUnchanged atomic.Uint64
 
@@ -72,13 +73,14 @@ type Module struct {
 
 func newModule(s *Source, name string, cmd *exec.Cmd, nc net.Conn) *Module {
 	m := &Module{
-		src:    s,
-		name:   name,
-		cmd:    cmd,
-		conn:   newConn(nc),
-		log:    s.cfg.Logger.WithFields(logrus.Fields{"module": name, "pid": cmd.Process.Pid}),
-		opened: make(chan openResult, 1),
-		exited: make(chan struct{}),
+		src:        s,
+		name:       name,
+		cmd:        cmd,
+		conn:       newConn(nc),
+		log:        s.cfg.Logger.WithFields(logrus.Fields{"module": name, "pid": cmd.Process.Pid}),
+		opened:     make(chan openResult, 1),
+		exited:     make(chan struct{}),
+		readerDone: make(chan struct{}),
 	}
 	m.hostCtx, m.hostCancel = context.WithCancel(context.Background())
 	return m
@@ -270,14 +272,17 @@ func deadlineText(ctx context.Context, start time.Time) string {
 // stream and ends host calls.
 func (m *Module) reap() {
 	_ = m.cmd.Wait()
-	// The forwarders end at the pipes' EOF; a grandchild holding them must
-	// not hold us.
+	// The forwarders and the stream reader end at EOF, so the last log
+	// lines, health checks and answers are handled before exited closes; a
+	// grandchild holding the pipes must not hold us.
 	done := make(chan struct{})
-	go func() { m.ioDone.Wait(); close(done) }()
+	go func() { m.ioDone.Wait(); <-m.readerDone; close(done) }()
+	t := time.NewTimer(2 * time.Second)
 	select {
 	case <-done:
-	case <-time.After(2 * time.Second):
+	case <-t.C:
 	}
+	t.Stop()
 	reason := m.describeExit(m.cmd.ProcessState)
 	m.mu.Lock()
 	if m.killReason != nil {

@@ -215,6 +215,14 @@ func (s *Source) Open(ctx context.Context, name string) (registry.Module, error)
 		m.openTime = time.Since(m.startTime)
 		return m, nil
 	case <-m.exited:
+		// Every frame the child sent has been handled by now (see reap).
+		select {
+		case res := <-m.opened:
+			if res.err != nil {
+				return nil, res.err
+			}
+		default:
+		}
 		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, m.exitErr)
 	case <-ctx.Done():
 		m.kill(newFailure(fmt.Sprintf("open of %s did not finish: %v; module process killed", name, ctx.Err()), ErrKilled, ctx.Err()))
@@ -277,6 +285,9 @@ func (s *Source) start(name string) (*Module, error) {
 	}
 	// The child dies with us; it also exits when its stream ends.
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// Its own process group: a terminal's Ctrl-C reaches the manager, which
+	// stops its modules in order, not every module at once.
+	cmd.SysProcAttr.Setpgid = true
 
 	startTime := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -291,7 +302,10 @@ func (s *Source) start(name string) (*Module, error) {
 	go m.forward(outR, "stdout")
 	go m.forward(errR, "stderr")
 	go m.reap()
-	go m.conn.run(m.handle)
+	go func() {
+		defer close(m.readerDone)
+		m.conn.run(m.handle)
+	}()
 	go m.watchStream()
 	if s.cfg.MemoryLimitBytes > 0 {
 		go m.watchMemory(s.cfg.MemoryLimitBytes, s.cfg.MemoryPoll)
