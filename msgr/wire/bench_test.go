@@ -1,6 +1,10 @@
 package wire
 
-import "testing"
+import (
+	"bufio"
+	"io"
+	"testing"
+)
 
 // benchParse feeds b.N messages of the given sizes, perChunk frames per
 // Feed call split into reads of readSize bytes (0: one read per chunk).
@@ -56,4 +60,64 @@ func BenchmarkPutMessageHeadTail64B(b *testing.B) {
 	for b.Loop() {
 		PutMessageHeadTail(&s.head, &s.tail, &s.h, front, nil, nil)
 	}
+}
+
+// BenchmarkReadFull64B is the baseline a plain blocking reader would use:
+// bufio.Reader + io.ReadFull per field, same checks and one allocation per
+// message, over the same bytes.
+func BenchmarkReadFull64B(b *testing.B) { benchReadFull(b, 64, 0, 256) }
+
+func BenchmarkReadFull4K(b *testing.B) { benchReadFull(b, 64, 4096, 16) }
+
+func benchReadFull(b *testing.B, front, data, perChunk int) {
+	msg := testMsg(make([]byte, front), nil, make([]byte, data))
+	var chunk []byte
+	for range perChunk {
+		chunk = append(chunk, msg...)
+	}
+	src := &loopReader{b: chunk}
+	br := bufio.NewReaderSize(src, 64<<10)
+	var hb [HeaderLen]byte
+	var fb [FooterLen]byte
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		tag, err := br.ReadByte()
+		if err != nil || tag != TagMsg {
+			b.Fatal(tag, err)
+		}
+		if _, err := io.ReadFull(br, hb[:]); err != nil {
+			b.Fatal(err)
+		}
+		h, err := DecodeHeader(hb[:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		seg := make([]byte, int(h.FrontLen)+int(h.MiddleLen)+int(h.DataLen))
+		if _, err := io.ReadFull(br, seg); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(br, fb[:]); err != nil {
+			b.Fatal(err)
+		}
+		f, _ := DecodeFooter(fb[:])
+		fl, ml := int(h.FrontLen), int(h.MiddleLen)
+		if err := f.Check(seg[:fl], seg[fl:fl+ml], seg[fl+ml:]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// loopReader returns its bytes over and over, as a socket that always has
+// data.
+type loopReader struct {
+	b   []byte
+	off int
+}
+
+func (r *loopReader) Read(p []byte) (int, error) {
+	n := copy(p, r.b[r.off:])
+	r.off = (r.off + n) % len(r.b)
+	return n, nil
 }

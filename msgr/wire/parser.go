@@ -154,13 +154,15 @@ func (p *Parser) Expect(kinds ...Kind) error {
 	if p.qlen+len(kinds) > maxQueue {
 		return fmt.Errorf("%w: more than %d queued", ErrBadExpect, maxQueue)
 	}
-	for i, k := range kinds {
+	if len(kinds) > 0 && p.qlen > 0 && p.queue[(p.qhead+p.qlen-1)%maxQueue] == KindOpen {
+		return fmt.Errorf("%w: %v after open", ErrBadExpect, kinds[0])
+	}
+	for i, k := range kinds { // all or nothing
 		if k < KindBanner || k > KindOpen || (k == KindOpen && i != len(kinds)-1) {
 			return fmt.Errorf("%w: %v", ErrBadExpect, k)
 		}
-		if p.qlen > 0 && p.queue[(p.qhead+p.qlen-1)%maxQueue] == KindOpen {
-			return fmt.Errorf("%w: %v after open", ErrBadExpect, k)
-		}
+	}
+	for _, k := range kinds {
 		p.queue[(p.qhead+p.qlen)%maxQueue] = k
 		p.qlen++
 	}

@@ -184,6 +184,13 @@ func TestParserExpect(t *testing.T) {
 		}
 	}
 	var p Parser
+	if err := p.Expect(KindBanner, KindMsg); !errors.Is(err, ErrBadExpect) {
+		t.Fatal(err)
+	}
+	if _, _, err := p.Next([]byte("c")); !errors.Is(err, ErrUnexpected) {
+		t.Fatalf("a rejected Expect queued something: %v", err)
+	}
+	p.Reset()
 	if err := p.Expect(KindSeq, KindOpen); err != nil {
 		t.Fatal(err)
 	}
