@@ -8,10 +8,11 @@ type logMsg struct {
 	Message  string
 }
 
-// Effects is what one event changed: each non-nil map is a new epoch to
-// publish to its subscribers, Log holds new cluster log entries (for `log`
-// subscribers), and Reply, when set, is a MgrMap to send back to the
-// beacon's sender only (a mgr that believes it is active but is not).
+// Effects is what one event changed: each non-nil map is a new epoch (already
+// persisted), Log holds new cluster log entries, Deliveries is the same
+// routed to the subscribers that want it (see Subscribe), and Reply, when
+// set, is a MgrMap to send back to the beacon's sender only (a mgr that
+// believes it is active but is not).
 type Effects struct {
 	MgrMap     *MgrMap
 	OSDMap     *OSDMap
@@ -20,6 +21,7 @@ type Effects struct {
 	ServiceMap *ServiceMap
 	Log        []LogEntry
 	Reply      *MgrMap
+	Deliveries []Delivery
 
 	pending []logMsg
 }

@@ -91,6 +91,7 @@ type Mon struct {
 	mgrChecks map[string]HealthCheck
 	pg        *PGSummary
 	health    Health // as of the last event, for "Health check failed/cleared"
+	subs      subscriptions
 }
 
 // Snapshot is the committed maps at one instant. All of it is immutable
@@ -411,7 +412,13 @@ func (m *Mon) finish(now time.Time, e Effects) (Effects, error) {
 	h := m.Health(now, true)
 	e.Log = append(e.Log, m.healthTransitions(now, m.health, h)...)
 	m.health = h
-	return e, m.persist(e)
+	// Persist before anyone is told: a subscriber never sees an epoch that
+	// a restart could lose.
+	if err := m.persist(e); err != nil {
+		return e, err
+	}
+	m.route(&e)
+	return e, nil
 }
 
 func (m *Mon) healthTransitions(now time.Time, old, cur Health) []LogEntry {
