@@ -29,9 +29,9 @@ func newHost(r *Registry, run *runner, name string, opts []Option) *modHost {
 	return h
 }
 
-func (h *modHost) MgrID() string                     { return h.reg.cfg.MgrID }
-func (h *modHost) Get(name string) (*Value, error)   { return h.reg.cfg.State.Get(name) }
-func (h *modHost) ListServers() []Server             { return h.reg.cfg.State.ListServers() }
+func (h *modHost) MgrID() string                        { return h.reg.cfg.MgrID }
+func (h *modHost) Get(name string) (*Value, error)      { return h.reg.cfg.State.Get(name) }
+func (h *modHost) ListServers() []Server                { return h.reg.cfg.State.ListServers() }
 func (h *modHost) GetServer(host string) (Server, bool) { return h.reg.cfg.State.GetServer(host) }
 func (h *modHost) Metadata(t, id string) (map[string]string, bool) {
 	return h.reg.cfg.State.Metadata(t, id)

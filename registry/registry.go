@@ -231,7 +231,8 @@ func setDefault[T comparable](p *T, def T) {
 // listed as unloadable with its error; one whose can_run is false is
 // listed with its reason. Enabled and always-on modules found are started.
 // The returned error only reports Sources that could not be scanned.
-// Load may be called again to pick up new modules or retry unloadable ones.
+// Load may be called again to pick up new modules and retry unloadable and
+// cannot-run ones (a dependency may have been installed since).
 func (r *Registry) Load(ctx context.Context) error {
 	r.loadMu.Lock()
 	defer r.loadMu.Unlock()
@@ -243,7 +244,7 @@ func (r *Registry) Load(ctx context.Context) error {
 	var errs []error
 	seen := make(map[string]string)
 	for _, src := range r.cfg.Sources {
-		names, err := src.Scan()
+		names, err := safeScan(src)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("registry: scan %s modules: %w", src.Kind(), err))
 			continue
@@ -264,8 +265,8 @@ func (r *Registry) Load(ctx context.Context) error {
 					r.log.WithField("module", n).Warnf("module also provided by the %s source; the %s one is used", src.Kind(), e.kind)
 					continue
 				}
-				if e.openErr == nil {
-					continue
+				if e.openErr == nil && (e.info.CanRun || e.run != nil) {
+					continue // loaded fine; unloadable and cannot-run ones are retried
 				}
 			}
 			jobs = append(jobs, job{src, n})
@@ -294,10 +295,22 @@ func (r *Registry) Load(ctx context.Context) error {
 	wg.Wait()
 
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
+		var mods []Module
+		for _, o := range res {
+			if o.mod != nil {
+				mods = append(mods, o.mod)
+			}
+		}
+		r.release(mods)
 		return ErrClosed
 	}
+	var stale []Module
+	defer func() {
+		r.mu.Unlock()
+		r.release(stale)
+	}()
 	for i, j := range jobs {
 		e := r.entries[j.name]
 		if e == nil {
@@ -308,6 +321,9 @@ func (r *Registry) Load(ctx context.Context) error {
 		}
 		e.openErr = res[i].err
 		if e.openErr == nil {
+			if e.fresh != nil {
+				stale = append(stale, e.fresh)
+			}
 			e.fresh = res[i].mod
 			e.info = safeInfo(res[i].mod)
 			e.info.Name = j.name
@@ -333,7 +349,7 @@ func (r *Registry) Load(ctx context.Context) error {
 }
 
 // Rescan is Load again: it opens modules that appeared since, and retries
-// the unloadable ones.
+// the unloadable and cannot-run ones.
 func (r *Registry) Rescan(ctx context.Context) error { return r.Load(ctx) }
 
 // idleState is the state of a module with no runner. Registry.mu held.
@@ -484,7 +500,7 @@ func (r *Registry) startLocked(e *entry) {
 func (r *Registry) rebuildActiveLocked() {
 	act := make([]*runner, 0, len(r.entries))
 	for _, n := range sortedKeys(r.entries) {
-		if run := r.entries[n].run; run != nil && len(run.wants) > 0 {
+		if run := r.entries[n].run; run != nil && len(*run.wants.Load()) > 0 {
 			act = append(act, run)
 		}
 	}
@@ -541,7 +557,7 @@ func (r *Registry) NotifyAll(kind, id string) {
 	}
 	ev := Event{Kind: kind, ID: id, Queued: time.Now()}
 	for _, run := range act {
-		if _, ok := run.wants[kind]; ok {
+		if _, ok := (*run.wants.Load())[kind]; ok {
 			run.enqueue(ev)
 		}
 	}
@@ -648,6 +664,11 @@ func (r *Registry) releaseFresh() {
 		}
 	}
 	r.mu.Unlock()
+	r.release(mods)
+}
+
+// release calls Stop on modules that were opened but never started.
+func (r *Registry) release(mods []Module) {
 	var wg sync.WaitGroup
 	for _, m := range mods {
 		wg.Add(1)

@@ -400,6 +400,61 @@ func TestFailedModule(t *testing.T) {
 	}
 }
 
+// TestReopenRefreshesInfo: a module enabled again is opened again, and its
+// new declaration (the code may have changed) is used.
+func TestReopenRefreshesInfo(t *testing.T) {
+	src := newSource("python")
+	src.add("m", runnable("a"), nil)
+	reg := newReg(t, registry.Config{}, src)
+	if err := reg.Enable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "running", stateIs(reg, "m", registry.StateRunning))
+	if err := reg.Disable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	src.add("m", runnable("b"), nil)
+	if err := reg.Enable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "running again", func() bool { return len(src.instances("m")) == 2 && stateIs(reg, "m", registry.StateRunning)() })
+	reg.NotifyAll("a", "old")
+	reg.NotifyAll("b", "new")
+	waitFor(t, "new kind delivered", func() bool { return len(src.last("m").events()) > 0 })
+	if got := src.last("m").ids(); !slices.Equal(got, []string{"b/new"}) {
+		t.Errorf("got %v", got)
+	}
+	if nt := status(t, reg, "m").NotifyTypes; !slices.Equal(nt, []string{"b"}) {
+		t.Errorf("listed NOTIFY_TYPES %v", nt)
+	}
+
+	// Now its can_run says no: it is not started, and the dependency is reported.
+	if err := reg.Disable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	src.add("m", registry.Info{CanRun: false, CanRunError: "no ssh"}, nil)
+	if err := reg.Enable(bg, "m"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "cannot-run", stateIs(reg, "m", registry.StateCannotRun))
+	if c := reg.HealthChecks()[registry.CheckModuleDependency]; c.Summary != "Module 'm' has failed dependency: no ssh" {
+		t.Errorf("MGR_MODULE_DEPENDENCY = %+v", c)
+	}
+	if m := src.last("m"); m.starts.Load() != 0 || m.stops.Load() != 1 {
+		t.Errorf("cannot-run instance: %d starts, %d stops (want 0, 1: released)", m.starts.Load(), m.stops.Load())
+	}
+
+	// The dependency is installed: Rescan opens it again and, enabled, it starts.
+	src.add("m", runnable("b"), nil)
+	if err := reg.Rescan(bg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "running after rescan", stateIs(reg, "m", registry.StateRunning))
+	if hc := reg.HealthChecks(); len(hc) != 0 {
+		t.Errorf("checks after rescan: %+v", hc)
+	}
+}
+
 func TestStartFailure(t *testing.T) {
 	src := newSource("go")
 	src.add("m", runnable(), func(m *fakeMod) {

@@ -32,7 +32,7 @@ type runner struct {
 	reg   *Registry
 	e     *entry
 	name  string
-	wants map[string]struct{} // NOTIFY_TYPES; read by NotifyAll, never written after newRunner
+	wants atomic.Pointer[map[string]struct{}] // NOTIFY_TYPES, read by NotifyAll; nil or empty: none
 	host  *modHost
 
 	mu sync.Mutex // guards q
@@ -77,14 +77,17 @@ func newRunner(r *Registry, e *entry) *runner {
 		stopCh: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	if len(e.info.NotifyTypes) > 0 {
-		run.wants = make(map[string]struct{}, len(e.info.NotifyTypes))
-		for _, k := range e.info.NotifyTypes {
-			run.wants[k] = struct{}{}
-		}
-	}
+	run.wants.Store(wantSet(e.info.NotifyTypes))
 	run.host = newHost(r, run, e.name, e.info.Options)
 	return run
+}
+
+func wantSet(kinds []string) *map[string]struct{} {
+	m := make(map[string]struct{}, len(kinds))
+	for _, k := range kinds {
+		m[k] = struct{}{}
+	}
+	return &m
 }
 
 // enqueue adds ev to the queue without waiting for the module.
@@ -153,6 +156,9 @@ func (run *runner) loop(fresh Module) {
 			return
 		}
 		mod = m
+		if !run.refresh(mod) {
+			return
+		}
 	}
 	if run.stopRequested() || run.abandoned.Load() {
 		// Never started: keep it for the next Enable.
@@ -215,6 +221,40 @@ func (run *runner) loop(fresh Module) {
 			}
 		}
 	}
+}
+
+// refresh adopts the declaration of a module opened again (its code may
+// have changed since Load). It reports false, having released the module,
+// when the module can no longer run.
+func (run *runner) refresh(mod Module) bool {
+	reg := run.reg
+	info := safeInfo(mod)
+	info.Name = run.name
+	if info.Kind == "" {
+		info.Kind = run.e.kind
+	}
+	reg.mu.Lock()
+	current := run.e.run == run
+	if current {
+		run.e.info = info
+		run.wants.Store(wantSet(info.NotifyTypes))
+		if !info.CanRun {
+			run.e.run = nil
+			run.e.state = StateCannotRun
+		}
+		reg.rebuildActiveLocked()
+		reg.markDirty()
+	}
+	reg.mu.Unlock()
+	run.host = newHost(reg, run, run.name, info.Options)
+	if current && info.CanRun {
+		return true
+	}
+	if current {
+		_ = run.stopModule(mod) // release what Open acquired
+		return false
+	}
+	return true // disabled meanwhile: loop keeps it for the next Enable
 }
 
 // drain delivers the queue in batches, taking commands between batches.
@@ -444,4 +484,13 @@ func safeFailed(m Module) (err error) {
 		}
 	}()
 	return m.Failed()
+}
+
+func safeScan(src Source) (names []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			names, err = nil, fmt.Errorf("%w: scan: %v", ErrPanic, p)
+		}
+	}()
+	return src.Scan()
 }
