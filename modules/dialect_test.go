@@ -109,7 +109,32 @@ result = sorted(list(g()), key=lambda v: -v)`, want: []any{int64(2), int64(1)}},
 	{name: "isinstance_builtin_types", code: `result = [isinstance(1, int), isinstance("s", str), isinstance({}, dict), isinstance([], list), isinstance(1.5, float)]`, want: []any{true, true, true, true, true}},
 	{name: "sorted_keys", code: `result = sorted({"b": 1, "a": 2}.keys())`, want: []any{"a", "b"}},
 
+	{name: "except_base_class", code: `try:
+    raise ValueError("bad")
+except Exception as e:
+    result = str(e)`, want: "bad"},
+	{name: "with_lock", code: `import threading
+l = threading.Lock()
+with l:
+    result = "locked"`, want: "locked"},
+	{name: "closures_kwargs", code: `def outer(n, *args, **kw):
+    def inner(x=1):
+        return n + x + len(args) + len(kw)
+    return inner
+result = outer(10, 1, 2, a=1)(5)`, want: int64(18)},
+	{name: "sets_slices_zip", code: `s = set([1, 2]) | set([3])
+result = [len(s), "abcdef"[1:4], [a + b for a, b in zip([1, 2], [10, 20])], [i for i, _ in enumerate("ab")]]`,
+		want: []any{int64(3), "bcd", []any{int64(11), int64(22)}, []any{int64(0), int64(1)}}},
+	{name: "getattr_hasattr", code: `class A:
+    x = 1
+result = [getattr(A(), "x"), hasattr(A(), "y"), getattr(A(), "y", 2)]`, want: []any{int64(1), false, int64(2)}},
+
 	// Does not work: documented, with the workaround.
+	{name: "dict_order_not_insertion", code: `keys = [chr(ord("a") + i) for i in range(26)]
+d = {}
+for k in keys:
+    d[k] = 1
+result = [list(d.keys()) != keys, sorted(d.keys()) == keys]`, want: []any{true, true}},
 	{name: "no_super", code: `class A:
     def __init__(self):
         pass
@@ -141,6 +166,7 @@ result = [isinstance(B(), A), isinstance(B(), B)]`, want: []any{false, true}},
 result = A.s()`, wantErr: "not callable"},
 	{name: "dict_is_fails", code: `a = {}
 result = a is a`, wantErr: "gpython Go panic"},
+	{name: "no_type_name", code: `result = type(ValueError("x")).__name__`, wantErr: "has no attribute '__name__'"},
 	{name: "round_ndigits_wrong", code: `result = round(2.567, 2)`, want: 0.0},
 	{name: "no_re_module", code: `import re`, wantErr: "ImportError"},
 	{name: "no_collections_module", code: `import collections`, wantErr: "ImportError"},

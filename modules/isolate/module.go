@@ -142,6 +142,9 @@ func (m *Module) waitExit(d time.Duration) bool {
 
 // Start hands the module its host and starts it in the child.
 func (m *Module) Start(ctx context.Context, h registry.Host) error {
+	if h == nil {
+		return fmt.Errorf("isolate: %s: Start with a nil Host", m.name)
+	}
 	m.host.Store(&h)
 	var e enc
 	e.deadlineGrace(ctx, childGrace)
