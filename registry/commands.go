@@ -82,7 +82,7 @@ func (r *Registry) HandleCommand(ctx context.Context, cmd Command) (CommandResul
 		why = owner.info.CanRunError
 	}
 	r.mu.Unlock()
-	if run == nil {
+	if run == nil || state == StateFailed {
 		return CommandResult{}, fmt.Errorf("%w: module %q is %s: %s", ErrNotRunning, owner.name, state, firstLine(why))
 	}
 

@@ -358,7 +358,7 @@ func TestNotifyDeadline(t *testing.T) {
 
 func TestFailedModule(t *testing.T) {
 	src := newSource("python")
-	src.add("m", runnable("ev"), nil)
+	src.add("m", registry.Info{CanRun: true, NotifyTypes: []string{"ev"}, Commands: []registry.CommandDesc{{Cmd: "m cmd"}}}, nil)
 	src.add("other", runnable("ev"), nil)
 	reg := newReg(t, registry.Config{}, src)
 	if err := reg.SetEnabled(bg, []string{"m", "other"}); err != nil {
@@ -375,13 +375,22 @@ func TestFailedModule(t *testing.T) {
 	if !strings.Contains(status(t, reg, "m").Error, "line 9, in serve") {
 		t.Errorf("module ls error lost the traceback: %q", status(t, reg, "m").Error)
 	}
-	waitFor(t, "failed module stopped", func() bool { return first.stops.Load() == 1 })
-	if _, err := reg.HandleCommand(bg, registry.Command{Args: map[string]any{"prefix": "m cmd"}}); err == nil {
-		t.Error("no error for an undeclared command")
+	// A failed module gets no events and no commands; it is stopped when disabled.
+	reg.NotifyAll("ev", "while failed")
+	waitFor(t, "other got the event", func() bool { return len(src.last("other").events()) == 1 })
+	if _, err := reg.HandleCommand(bg, registry.Command{Args: map[string]any{"prefix": "m cmd"}}); !errors.Is(err, registry.ErrNotRunning) ||
+		!strings.Contains(err.Error(), "ZeroDivisionError") {
+		t.Errorf("command to a failed module: %v", err)
 	}
-	// Disabling clears the check; enabling again starts a new instance.
+	if first.stops.Load() != 0 {
+		t.Error("failed module stopped before it was disabled")
+	}
+	// Disabling clears the check and stops it; enabling again starts a new instance.
 	if err := reg.Disable(bg, "m"); err != nil {
 		t.Fatal(err)
+	}
+	if first.stops.Load() != 1 {
+		t.Errorf("failed module stopped %d times on disable", first.stops.Load())
 	}
 	if hc := reg.HealthChecks(); len(hc) != 0 {
 		t.Errorf("checks after disable: %+v", hc)
@@ -453,6 +462,31 @@ func TestReopenRefreshesInfo(t *testing.T) {
 	if hc := reg.HealthChecks(); len(hc) != 0 {
 		t.Errorf("checks after rescan: %+v", hc)
 	}
+}
+
+// TestFailedRecovers: a module whose Failed turns nil again (a plugin that
+// restarted its process) runs again.
+func TestFailedRecovers(t *testing.T) {
+	src := newSource("go")
+	src.add("p", runnable("ev"), nil)
+	reg := newReg(t, registry.Config{}, src)
+	if err := reg.Enable(bg, "p"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "running", stateIs(reg, "p", registry.StateRunning))
+	m := src.last("p")
+	m.fail(errors.New("plugin process exited: signal: killed"))
+	waitFor(t, "failed", stateIs(reg, "p", registry.StateFailed))
+	if _, ok := reg.HealthChecks()[registry.CheckModuleError]; !ok {
+		t.Error("no MGR_MODULE_ERROR")
+	}
+	m.failed.Store(nil)
+	waitFor(t, "running again", stateIs(reg, "p", registry.StateRunning))
+	if hc := reg.HealthChecks(); len(hc) != 0 {
+		t.Errorf("checks after recovery: %+v", hc)
+	}
+	reg.NotifyAll("ev", "after")
+	waitFor(t, "event after recovery", func() bool { return len(m.events()) == 1 })
 }
 
 func TestStartFailure(t *testing.T) {

@@ -53,6 +53,7 @@ type runner struct {
 	abandoned atomic.Bool
 
 	stopCalled bool // loop goroutine only
+	failedNow  bool // loop goroutine only: Module.Failed was non-nil at the last poll
 }
 
 type cmdReq struct {
@@ -273,6 +274,10 @@ func (run *runner) drain(mod Module) bool {
 			}
 		default:
 		}
+		if run.failedNow {
+			run.discard()
+			return true
+		}
 		run.mu.Lock()
 		batch := run.q.pop(cfg.BatchMax)
 		run.mu.Unlock()
@@ -318,6 +323,10 @@ func (run *runner) command(mod Module, req *cmdReq) bool {
 		req.reply <- cmdReply{err: fmt.Errorf("registry: module %q: command not run: %w", run.name, err)}
 		return true
 	}
+	if run.failedNow {
+		req.reply <- cmdReply{err: fmt.Errorf("%w: module %q has failed", ErrNotRunning, run.name)}
+		return true
+	}
 	cfg := &run.reg.cfg
 	var res CommandResult
 	over, err := run.invoke(req.ctx, callCommand, cfg.CommandDeadline, func(ctx context.Context) error {
@@ -351,22 +360,28 @@ func (run *runner) command(mod Module, req *cmdReq) bool {
 	return run.checkFailed(mod)
 }
 
-// checkFailed polls Module.Failed; a module that ended on its own is marked
-// failed and released. It reports false when the runner must exit.
+// checkFailed polls Module.Failed. A module that ended on its own (serve()
+// raised, its process crashed) is marked failed and gets no more events or
+// commands; it keeps its goroutine, and Stop runs when it is disabled, as
+// Ceph keeps a failed module until it is disabled. A module whose Failed
+// turns nil again (a plugin that restarted its process) runs again.
+// Always true: failure does not end the runner.
 func (run *runner) checkFailed(mod Module) bool {
 	ferr := safeFailed(mod)
-	if ferr == nil {
-		return true
+	log := run.reg.log.WithField("module", run.name)
+	switch {
+	case ferr != nil && !run.failedNow:
+		run.failedNow = true
+		reason := ferr.Error()
+		log.Errorf("module failed: %s", reason)
+		run.reg.update(run, func(e *entry) { e.state, e.err = StateFailed, reason })
+		run.discard()
+	case ferr == nil && run.failedNow:
+		run.failedNow = false
+		log.Info("module recovered")
+		run.reg.update(run, func(e *entry) { e.state, e.err = StateRunning, "" })
 	}
-	reason := ferr.Error()
-	run.reg.log.WithField("module", run.name).Errorf("module failed: %s", reason)
-	run.reg.update(run, func(e *entry) { e.state, e.err = StateFailed, reason })
-	run.discard()
-	if serr := run.stopModule(mod); serr != nil {
-		run.reg.log.WithField("module", run.name).WithError(serr).Warn("module stop after failure")
-	}
-	run.reg.detach(run)
-	return false
+	return true
 }
 
 // overrun handles a call past its deadline: a health warning, then the
