@@ -1,10 +1,14 @@
 package isolate
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -480,6 +484,52 @@ func TestChildExitsOnStreamClose(t *testing.T) {
 	if m.Failed() == nil {
 		t.Error("Failed = nil after the process ended")
 	}
+}
+
+// TestChildDiesWithParent kills a manager stand-in (another copy of the
+// test binary) with SIGKILL while its module spins: the module process must
+// not outlive it.
+func TestChildDiesWithParent(t *testing.T) {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), envTestParent+"=1", "GORACE=atexit_sleep_ms=0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var pid int
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if _, serr := fmt.Sscanf(line, "child %d", &pid); err != nil || serr != nil {
+		t.Fatalf("manager stand-in said %q: %v %v", line, err, serr)
+	}
+	if !alive(pid) {
+		t.Fatalf("child %d not running", pid)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("module process %d outlived its manager", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid runs: it exists and is not a zombie waiting
+// for init to reap it.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
 }
 
 // TestNoLeaks: many opens and stops leave no fd and no process behind.

@@ -22,7 +22,32 @@ func TestMain(m *testing.M) {
 	if MaybeRunChild(func() registry.Source { return goSource{} }) {
 		return
 	}
+	if os.Getenv(envTestParent) != "" {
+		os.Exit(runTestParent())
+	}
 	os.Exit(m.Run())
+}
+
+// envTestParent makes the test binary a manager stand-in for
+// TestChildDiesWithParent: it opens a module whose notify spins, prints the
+// child's pid and waits to be killed.
+const envTestParent = "ISOLATE_TEST_PARENT"
+
+func runTestParent() int {
+	s := NewSource(goSource{}, Config{})
+	mod, err := s.Open(context.Background(), "ok")
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	m := mod.(*Module)
+	if err := m.Start(context.Background(), newFakeHost()); err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	go func() { _ = m.Notify(context.Background(), []registry.Event{{Kind: "spin"}}) }()
+	fmt.Println("child", m.Pid())
+	select {}
 }
 
 // goSource is a small in-test Source of Go modules that can be told to
