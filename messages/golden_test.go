@@ -120,7 +120,7 @@ func fromHex(s string) ([]byte, error) {
 var mustDecode = map[uint16]bool{
 	TypeMonMap: true, TypeMonSubscribe: true, TypeMonSubscribeAck: true,
 	TypeAuth: true, TypeAuthReply: true, TypeMonGetVersion: true,
-	TypeMonGetVersionRepl: true, TypeMonCommand: true, TypeMonCommandAck: true,
+	TypeMonGetVersionReply: true, TypeMonCommand: true, TypeMonCommandAck: true,
 	TypeMgrBeacon: true, TypeMgrMap: true,
 }
 

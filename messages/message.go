@@ -10,30 +10,30 @@ import (
 // Message type ids, as in Ceph's include/ceph_fs.h, messages/*.h and
 // msg/Message.h.
 const (
-	TypeMonMap            uint16 = 4     // CEPH_MSG_MON_MAP
-	TypeMonSubscribe      uint16 = 15    // CEPH_MSG_MON_SUBSCRIBE
-	TypeMonSubscribeAck   uint16 = 16    // CEPH_MSG_MON_SUBSCRIBE_ACK
-	TypeAuth              uint16 = 17    // CEPH_MSG_AUTH
-	TypeAuthReply         uint16 = 18    // CEPH_MSG_AUTH_REPLY
-	TypeMonGetVersion     uint16 = 19    // CEPH_MSG_MON_GET_VERSION
-	TypeMonGetVersionRepl uint16 = 20    // CEPH_MSG_MON_GET_VERSION_REPLY
-	TypeOSDMap            uint16 = 41    // CEPH_MSG_OSD_MAP
-	TypeFSMap             uint16 = 45    // CEPH_MSG_FS_MAP
-	TypeMonCommand        uint16 = 50    // MSG_MON_COMMAND
-	TypeMonCommandAck     uint16 = 51    // MSG_MON_COMMAND_ACK
-	TypeLog               uint16 = 52    // MSG_LOG
-	TypeLogAck            uint16 = 53    // MSG_LOGACK
-	TypeConfig            uint16 = 62    // MSG_CONFIG
-	TypePGStats           uint16 = 87    // MSG_PGSTATS
-	TypeMgrOpen           uint16 = 0x700 // MSG_MGR_OPEN
-	TypeMgrConfigure      uint16 = 0x701 // MSG_MGR_CONFIGURE
-	TypeMgrReport         uint16 = 0x702 // MSG_MGR_REPORT
-	TypeMgrBeacon         uint16 = 0x703 // MSG_MGR_BEACON
-	TypeMgrMap            uint16 = 0x704 // MSG_MGR_MAP
-	TypeMgrDigest         uint16 = 0x705 // MSG_MGR_DIGEST
-	TypeServiceMap        uint16 = 0x707 // MSG_SERVICE_MAP
-	TypeMgrCommand        uint16 = 0x709 // MSG_MGR_COMMAND
-	TypeMgrCommandReply   uint16 = 0x70a // MSG_MGR_COMMAND_REPLY
+	TypeMonMap             uint16 = 4     // CEPH_MSG_MON_MAP
+	TypeMonSubscribe       uint16 = 15    // CEPH_MSG_MON_SUBSCRIBE
+	TypeMonSubscribeAck    uint16 = 16    // CEPH_MSG_MON_SUBSCRIBE_ACK
+	TypeAuth               uint16 = 17    // CEPH_MSG_AUTH
+	TypeAuthReply          uint16 = 18    // CEPH_MSG_AUTH_REPLY
+	TypeMonGetVersion      uint16 = 19    // CEPH_MSG_MON_GET_VERSION
+	TypeMonGetVersionReply uint16 = 20    // CEPH_MSG_MON_GET_VERSION_REPLY
+	TypeOSDMap             uint16 = 41    // CEPH_MSG_OSD_MAP
+	TypeFSMap              uint16 = 45    // CEPH_MSG_FS_MAP
+	TypeMonCommand         uint16 = 50    // MSG_MON_COMMAND
+	TypeMonCommandAck      uint16 = 51    // MSG_MON_COMMAND_ACK
+	TypeLog                uint16 = 52    // MSG_LOG
+	TypeLogAck             uint16 = 53    // MSG_LOGACK
+	TypeConfig             uint16 = 62    // MSG_CONFIG
+	TypePGStats            uint16 = 87    // MSG_PGSTATS
+	TypeMgrOpen            uint16 = 0x700 // MSG_MGR_OPEN
+	TypeMgrConfigure       uint16 = 0x701 // MSG_MGR_CONFIGURE
+	TypeMgrReport          uint16 = 0x702 // MSG_MGR_REPORT
+	TypeMgrBeacon          uint16 = 0x703 // MSG_MGR_BEACON
+	TypeMgrMap             uint16 = 0x704 // MSG_MGR_MAP
+	TypeMgrDigest          uint16 = 0x705 // MSG_MGR_DIGEST
+	TypeServiceMap         uint16 = 0x707 // MSG_SERVICE_MAP
+	TypeMgrCommand         uint16 = 0x709 // MSG_MGR_COMMAND
+	TypeMgrCommandReply    uint16 = 0x70a // MSG_MGR_COMMAND_REPLY
 )
 
 // Payload is a typed message body. EncodeTo fills in a message's header
@@ -51,30 +51,30 @@ type Payload interface {
 
 // newPayload returns an empty payload for a type id, or nil.
 var newPayload = map[uint16]func() Payload{
-	TypeMonMap:            func() Payload { return new(MonMapMsg) },
-	TypeMonSubscribe:      func() Payload { return new(MonSubscribe) },
-	TypeMonSubscribeAck:   func() Payload { return new(MonSubscribeAck) },
-	TypeAuth:              func() Payload { return new(Auth) },
-	TypeAuthReply:         func() Payload { return new(AuthReply) },
-	TypeMonGetVersion:     func() Payload { return new(MonGetVersion) },
-	TypeMonGetVersionRepl: func() Payload { return new(MonGetVersionReply) },
-	TypeOSDMap:            func() Payload { return new(OSDMapMsg) },
-	TypeFSMap:             func() Payload { return new(FSMapMsg) },
-	TypeMonCommand:        func() Payload { return new(MonCommand) },
-	TypeMonCommandAck:     func() Payload { return new(MonCommandAck) },
-	TypeLog:               func() Payload { return new(Log) },
-	TypeLogAck:            func() Payload { return new(LogAck) },
-	TypeConfig:            func() Payload { return new(Config) },
-	TypePGStats:           func() Payload { return new(PGStats) },
-	TypeMgrOpen:           func() Payload { return new(MgrOpen) },
-	TypeMgrConfigure:      func() Payload { return new(MgrConfigure) },
-	TypeMgrReport:         func() Payload { return new(MgrReport) },
-	TypeMgrBeacon:         func() Payload { return new(MgrBeacon) },
-	TypeMgrMap:            func() Payload { return new(MgrMapMsg) },
-	TypeMgrDigest:         func() Payload { return new(MgrDigest) },
-	TypeServiceMap:        func() Payload { return new(ServiceMapMsg) },
-	TypeMgrCommand:        func() Payload { return new(MgrCommand) },
-	TypeMgrCommandReply:   func() Payload { return new(MgrCommandReply) },
+	TypeMonMap:             func() Payload { return new(MonMapMsg) },
+	TypeMonSubscribe:       func() Payload { return new(MonSubscribe) },
+	TypeMonSubscribeAck:    func() Payload { return new(MonSubscribeAck) },
+	TypeAuth:               func() Payload { return new(Auth) },
+	TypeAuthReply:          func() Payload { return new(AuthReply) },
+	TypeMonGetVersion:      func() Payload { return new(MonGetVersion) },
+	TypeMonGetVersionReply: func() Payload { return new(MonGetVersionReply) },
+	TypeOSDMap:             func() Payload { return new(OSDMapMsg) },
+	TypeFSMap:              func() Payload { return new(FSMapMsg) },
+	TypeMonCommand:         func() Payload { return new(MonCommand) },
+	TypeMonCommandAck:      func() Payload { return new(MonCommandAck) },
+	TypeLog:                func() Payload { return new(Log) },
+	TypeLogAck:             func() Payload { return new(LogAck) },
+	TypeConfig:             func() Payload { return new(Config) },
+	TypePGStats:            func() Payload { return new(PGStats) },
+	TypeMgrOpen:            func() Payload { return new(MgrOpen) },
+	TypeMgrConfigure:       func() Payload { return new(MgrConfigure) },
+	TypeMgrReport:          func() Payload { return new(MgrReport) },
+	TypeMgrBeacon:          func() Payload { return new(MgrBeacon) },
+	TypeMgrMap:             func() Payload { return new(MgrMapMsg) },
+	TypeMgrDigest:          func() Payload { return new(MgrDigest) },
+	TypeServiceMap:         func() Payload { return new(ServiceMapMsg) },
+	TypeMgrCommand:         func() Payload { return new(MgrCommand) },
+	TypeMgrCommandReply:    func() Payload { return new(MgrCommandReply) },
 }
 
 // Known reports whether Decode has a payload for type t.

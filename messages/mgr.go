@@ -116,11 +116,11 @@ const (
 
 // Perf counter priorities (PerfCountersBuilder::PRIO_*).
 const (
-	PrioCritical      = 10
-	PrioInteresting   = 8
-	PrioUseful        = 5
-	PrioUninteresting = 2
-	PrioDebugOnly     = 0
+	PerfPrioCritical      = 10
+	PerfPrioInteresting   = 8
+	PerfPrioUseful        = 5
+	PerfPrioUninteresting = 2
+	PerfPrioDebugOnly     = 0
 )
 
 // PerfCounterType is one counter's schema (struct v3), sent once per
@@ -147,7 +147,7 @@ func (t PerfCounterType) encode(e *Encoder) {
 
 func decodePerfCounterType(d *Decoder) PerfCounterType {
 	st := d.StartStruct(3, "PerfCounterType")
-	t := PerfCounterType{Path: d.String(), Description: d.String(), Nick: d.String(), Type: d.U8(), Priority: PrioUseful}
+	t := PerfCounterType{Path: d.String(), Description: d.String(), Nick: d.String(), Type: d.U8(), Priority: PerfPrioUseful}
 	if st.V >= 2 {
 		t.Priority = d.U8()
 	}

@@ -236,7 +236,7 @@ type MonGetVersionReply struct {
 }
 
 // Type implements Payload.
-func (*MonGetVersionReply) Type() uint16 { return TypeMonGetVersionRepl }
+func (*MonGetVersionReply) Type() uint16 { return TypeMonGetVersionReply }
 
 // EncodeTo implements Payload.
 func (p *MonGetVersionReply) EncodeTo(m *msgr.Message) {
