@@ -58,17 +58,28 @@
 // # Failure isolation
 //
 // A Notify or Command error is logged with the module's text (a Python
-// traceback) and counted; the module keeps running. A Start error, or
-// Module.Failed non-nil (serve raised, the plugin crashed; polled after
-// every call and every PollInterval), marks the module failed and stops it:
-// MGR_MODULE_ERROR while it stays enabled. A call past its deadline (its
-// context done, or ErrStuck) raises MGR_MODULE_STUCK and the registry
-// stops the module; if Stop hangs too, or a call has not returned
-// StopDeadline after its deadline, the module is marked failed and
-// abandoned. Panics in Source and Module methods are recovered (ErrPanic).
-// An enabled module whose can_run is false raises MGR_MODULE_DEPENDENCY.
+// traceback) and counted; the module keeps running. A Start error marks the
+// module failed and stops it. Module.Failed non-nil (serve raised, the
+// plugin crashed; polled on the module's goroutine after every call and
+// every PollInterval) marks it failed: it gets no more events (counted as
+// discarded) or commands until Failed turns nil again (a plugin that
+// restarted) or it is disabled, which calls Stop, as Ceph keeps a failed
+// module until it is disabled. Both raise MGR_MODULE_ERROR while the module
+// stays enabled.
+//
+// A call past its deadline (its context done, or ErrStuck) raises
+// MGR_MODULE_STUCK and the registry stops the module; if Stop hangs too,
+// or a call has not returned StopDeadline after its deadline, the module
+// is marked failed (MGR_MODULE_ERROR) and abandoned. Panics in Source and
+// Module methods are recovered (ErrPanic). An enabled module whose can_run
+// is false raises MGR_MODULE_DEPENDENCY.
+//
 // Disabling a module clears its checks; Disable then Enable restarts a
-// failed module with a freshly opened instance (a Module is started once).
+// failed or stopped module with a freshly opened instance (a Module is
+// started once; the new instance's declaration replaces the old one).
+// Rescan retries unloadable and cannot-run modules. Close calls Stop also
+// on modules that were opened but never started, so that what Open
+// acquired (a plugin process) is released.
 //
 // # Host
 //
