@@ -161,6 +161,13 @@ func TestBrokenSpinNotify(t *testing.T) {
 	if err := m.Stop(ctxT(t, 200*time.Millisecond)); !errors.Is(err, registry.ErrStuck) {
 		t.Fatalf("Stop = %v", err)
 	}
+	// Top-level code that never ends: Open gives up at its deadline.
+	dir := t.TempDir()
+	writeModule(t, dir, "spin_import", "while True:\n    pass\n")
+	_, err = NewSource(Config{Dirs: []string{dir}}).Open(ctxT(t, 200*time.Millisecond), "spin_import")
+	if !errors.Is(err, registry.ErrStuck) {
+		t.Fatalf("Open = %v", err)
+	}
 }
 
 // runInChild runs one test of this binary in a child process with env set,

@@ -32,6 +32,11 @@ def Option(name, type="str", default=None, min=None, max=None,
             "runtime": runtime}
 
 
+def HandleCommandResult(retval=0, stdout="", stderr=""):
+    # Ceph's is a namedtuple; a plain tuple here.
+    return (retval, stdout, stderr)
+
+
 def _fmt(msg, args):
     if args:
         return str(msg) % args

@@ -139,7 +139,7 @@ func TestScan(t *testing.T) {
 }
 
 const apiSrc = `
-from mgr_module import MgrModule, Option, HEALTH_WARN
+from mgr_module import MgrModule, Option, HEALTH_WARN, HandleCommandResult
 import json
 
 class Module(MgrModule):
@@ -187,6 +187,8 @@ class Module(MgrModule):
                 self.get_metadata("osd", "0"), self.get_metadata("osd", "9"),
                 self.get_counter("osd", "0", "osd.op_r"), self.get_latest("osd", "0", "osd.op_r"), self.get_latest("osd", "0", "none"),
                 self.get_perf_schema("osd", "0")]), ""
+        if what == "hcr":
+            return HandleCommandResult(stdout="via HandleCommandResult")
         return -22, "", "unknown " + what
 `
 
@@ -253,6 +255,9 @@ func TestHostAPI(t *testing.T) {
 		`{"osd.0": {"osd.op_r": {"description": "reads", "nick": "rd", "priority": 5, "type": 10, "units": 1}}}]`
 	if got != wantD {
 		t.Errorf("daemons:\n got %s\nwant %s", got, wantD)
+	}
+	if r := command(t, m, map[string]any{"what": "hcr"}); r.Retval != 0 || r.Stdout != "via HandleCommandResult" {
+		t.Errorf("HandleCommandResult: %+v", r)
 	}
 	if r := command(t, m, map[string]any{"what": "nope"}); r.Retval != -22 || r.Stderr != "unknown nope" {
 		t.Errorf("unknown: %+v", r)
