@@ -1,0 +1,491 @@
+package mon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/messages"
+	"gomgr/msgr"
+	"gomgr/msgr/wire"
+)
+
+// DaemonConfig configures the mon daemon.
+type DaemonConfig struct {
+	Addr    string // listen address; "127.0.0.1:0" picks a port
+	DataDir string
+	Mon     Config // Addrs is set from the bound address
+	Workers int    // messenger event loops (default 2)
+	// DigestInterval is mon_mgr_digest_period: how often the active mgr
+	// gets health and mon_status (default 2 s).
+	DigestInterval time.Duration
+	Logger         *logrus.Entry
+}
+
+// Daemon is the mon on the network: a messenger whose dispatch posts every
+// message to one owner goroutine, which alone drives the Mon (a
+// deterministic core) and sends what its Effects say.
+type Daemon struct {
+	cfg  DaemonConfig
+	log  *logrus.Entry
+	ms   *msgr.Messenger
+	addr string
+
+	in   chan func()
+	quit chan struct{}
+	done chan struct{}
+	stop sync.Once
+	err  atomic.Pointer[error]
+	snap atomic.Pointer[Snapshot]
+
+	// Owned by the run goroutine.
+	mon      *Mon
+	sessions map[*msgr.Connection]SessionID
+	conns    map[SessionID]*msgr.Connection
+	nextSess SessionID
+	nextGID  uint64
+	encoded  map[any]msgr.Message // wire form of recently sent maps
+}
+
+// StartDaemon opens the store, binds and serves until Close.
+func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if cfg.DigestInterval <= 0 {
+		cfg.DigestInterval = 2 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Mon.Name == "" {
+		cfg.Mon.Name = "a"
+	}
+	d := &Daemon{
+		cfg: cfg, log: cfg.Logger.WithField("daemon", "mon."+cfg.Mon.Name),
+		in: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
+		sessions: map[*msgr.Connection]SessionID{}, conns: map[SessionID]*msgr.Connection{},
+		nextGID: 4096, encoded: map[any]msgr.Message{},
+	}
+	ms, err := msgr.New(msgr.Config{
+		Name:          wire.EntityName{Type: wire.EntityMon, Num: 0},
+		Workers:       cfg.Workers,
+		Dispatcher:    d,
+		DefaultPolicy: msgr.StatelessServer(),
+		Logger:        d.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("mon: messenger: %w", err)
+	}
+	if err := ms.Bind(cfg.Addr); err != nil {
+		return nil, fmt.Errorf("mon: bind %s: %w", cfg.Addr, err)
+	}
+	a := ms.Addr()
+	d.addr = netipJoin(ipString(a.IP), a.Port)
+	cfg.Mon.Addrs = V1Addr(d.addr, 0)
+	m, err := Open(time.Now(), cfg.DataDir, cfg.Mon)
+	if err != nil {
+		ms.Shutdown()
+		return nil, err
+	}
+	d.mon = m
+	d.publish()
+	if err := ms.Start(); err != nil {
+		return nil, fmt.Errorf("mon: start messenger: %w", err)
+	}
+	d.ms = ms
+	go d.run()
+	d.log.WithField("addr", d.addr).WithField("fsid", m.FSID()).Info("mon serving")
+	return d, nil
+}
+
+// Addr is the address clients connect to. Safe from any goroutine.
+func (d *Daemon) Addr() string { return d.addr }
+
+// FSID is the cluster's fsid. Safe from any goroutine.
+func (d *Daemon) FSID() string { return d.Snapshot().FSID }
+
+// Snapshot is the latest committed maps. Safe from any goroutine.
+func (d *Daemon) Snapshot() Snapshot { return *d.snap.Load() }
+
+// Messenger exposes the daemon's messenger (for metrics). Safe from any
+// goroutine.
+func (d *Daemon) Messenger() *msgr.Messenger { return d.ms }
+
+// Err is the error that stopped the daemon (a store failure), or nil.
+func (d *Daemon) Err() error {
+	if p := d.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Close stops serving and waits. Safe from any goroutine, more than once.
+func (d *Daemon) Close() {
+	d.stop.Do(func() { close(d.quit) })
+	<-d.done
+}
+
+// Done is closed when the daemon has stopped.
+func (d *Daemon) Done() <-chan struct{} { return d.done }
+
+// Do runs f on the owner goroutine with the Mon and waits: for tests and
+// tools that need a consistent look. Safe from any goroutine.
+func (d *Daemon) Do(f func(m *Mon)) {
+	ran := make(chan struct{})
+	select {
+	case d.in <- func() { f(d.mon); close(ran) }:
+		select {
+		case <-ran:
+		case <-d.done:
+		}
+	case <-d.done:
+	}
+}
+
+func (d *Daemon) run() {
+	defer close(d.done)
+	defer func() {
+		d.ms.Shutdown()
+		d.ms.Wait()
+	}()
+	tick := time.NewTicker(d.cfg.Mon.Mgr.TickInterval)
+	defer tick.Stop()
+	digest := time.NewTicker(d.cfg.DigestInterval)
+	defer digest.Stop()
+	for {
+		select {
+		case f := <-d.in:
+			f()
+		case now := <-tick.C:
+			eff, err := d.mon.Tick(now)
+			d.apply(nil, eff, err)
+		case now := <-digest.C:
+			d.sendDigests(now)
+		case <-d.quit:
+			return
+		}
+		if d.Err() != nil {
+			return
+		}
+	}
+}
+
+// Dispatch implements msgr.Dispatcher: decode here, act on the owner.
+func (d *Daemon) Dispatch(c *msgr.Connection, m *msgr.Message) {
+	p, err := messages.Decode(m)
+	if err != nil {
+		d.log.WithError(err).WithField("peer", c.String()).Warn("undecodable message dropped")
+		return
+	}
+	tid := m.Tid
+	select {
+	case d.in <- func() { d.handle(c, tid, p) }:
+	case <-d.done:
+	}
+}
+
+// HandleConnect and the other msgr.ConnEventHandler methods forget a
+// session's subscriptions when its connection goes away.
+func (d *Daemon) HandleConnect(*msgr.Connection)       {}
+func (d *Daemon) HandleAccept(*msgr.Connection)        {}
+func (d *Daemon) HandleReset(c *msgr.Connection)       { d.post(func() { d.forget(c) }) }
+func (d *Daemon) HandleRemoteReset(c *msgr.Connection) { d.post(func() { d.forget(c) }) }
+func (d *Daemon) HandleRefused(*msgr.Connection)       {}
+
+func (d *Daemon) post(f func()) {
+	select {
+	case d.in <- f:
+	case <-d.done:
+	}
+}
+
+func (d *Daemon) session(c *msgr.Connection) SessionID {
+	s, ok := d.sessions[c]
+	if !ok {
+		d.nextSess++
+		s = d.nextSess
+		d.sessions[c] = s
+		d.conns[s] = c
+	}
+	return s
+}
+
+func (d *Daemon) forget(c *msgr.Connection) {
+	if s, ok := d.sessions[c]; ok {
+		d.mon.Unsubscribe(s)
+		delete(d.sessions, c)
+		delete(d.conns, s)
+	}
+}
+
+func (d *Daemon) handle(c *msgr.Connection, tid uint64, p messages.Payload) {
+	now := time.Now()
+	switch p := p.(type) {
+	case *messages.Auth:
+		// auth none: every client is welcome and gets a fresh global id.
+		d.nextGID++
+		d.send(c, 0, &messages.AuthReply{Protocol: messages.AuthNone, GlobalID: d.nextGID})
+	case *messages.MonSubscribe:
+		s := d.session(c)
+		for what, item := range p.What {
+			dels, err := d.mon.Subscribe(s, what, item.Start, item.Flags&messages.SubscribeOnetime != 0)
+			if err != nil {
+				d.log.WithError(err).WithField("peer", c.String()).Debug("subscription refused")
+				continue
+			}
+			d.deliver(dels)
+		}
+	case *messages.MonGetVersion:
+		snap := d.mon.Snapshot()
+		var v uint64
+		switch p.What {
+		case "osdmap":
+			v = snap.OSDMap.Epoch
+		case "monmap":
+			v = snap.MonMap.Epoch
+		case "mgrmap":
+			v = snap.MgrMap.Epoch
+		case "fsmap", "mdsmap":
+			v = snap.FSMap.Epoch
+		}
+		d.send(c, 0, &messages.MonGetVersionReply{Handle: p.Handle, Version: v, OldestVersion: min(v, 1)})
+	case *messages.MonCommand:
+		ack := &messages.MonCommandAck{Cmd: p.Cmd}
+		if len(p.Cmd) == 0 {
+			ack.R, ack.RS = EINVAL, "no command"
+		} else {
+			res, eff, err := d.mon.HandleCommandJSON(now, []byte(p.Cmd[0]), p.Inbuf)
+			if d.apply(c, eff, err) {
+				return
+			}
+			ack.R, ack.RS, ack.Outbuf = int32(res.Retval), res.Status, res.Out
+		}
+		d.send(c, tid, ack)
+	case *messages.MgrBeacon:
+		b := Beacon{
+			GID: p.GID, Name: p.Name, FSID: p.FSID.String(), Addrs: AddrsFromWire(p.Addrs),
+			Available: p.Available, AvailableModules: ModulesFromWire(p.Modules),
+			Metadata: p.Metadata, Services: p.Services, MgrFeatures: p.MgrFeatures,
+		}
+		eff, err := d.mon.Beacon(now, b)
+		if err != nil && !isFatal(err) {
+			d.log.WithError(err).WithField("peer", c.String()).WithField("mgr", p.Name).Warn("beacon rejected")
+			return
+		}
+		d.session(c)
+		d.apply(c, eff, err)
+	default:
+		d.handleDaemon(c, tid, p, now)
+	}
+}
+
+// isFatal tells store failures (memory ahead of disk: stop) from refusals
+// of bad input, which change nothing.
+func isFatal(err error) bool {
+	if err == nil {
+		return false
+	}
+	for _, refusal := range []error{ErrWrongFSID, ErrInvalid, ErrNotFound, ErrUnknownCmd, ErrUUIDMismatch} {
+		if errors.Is(err, refusal) {
+			return false
+		}
+	}
+	return true
+}
+
+// apply sends what an event changed and publishes the new snapshot. It
+// reports true when the daemon must stop (a store error).
+func (d *Daemon) apply(c *msgr.Connection, eff Effects, err error) bool {
+	if err != nil {
+		if !isFatal(err) {
+			d.log.WithError(err).Warn("event refused")
+			return false
+		}
+		d.log.WithError(err).Error("store failed: mon stopping")
+		d.err.Store(&err)
+		return true
+	}
+	if eff.Reply != nil && c != nil {
+		d.sendMap(c, eff.Reply)
+	}
+	d.deliver(eff.Deliveries)
+	if !eff.Empty() {
+		d.publish()
+	}
+	return false
+}
+
+func (d *Daemon) publish() {
+	s := d.mon.Snapshot()
+	d.snap.Store(&s)
+}
+
+func (d *Daemon) deliver(dels []Delivery) {
+	for _, del := range dels {
+		c := d.conns[del.Session]
+		if c == nil {
+			continue
+		}
+		if del.Map != nil {
+			d.sendMap(c, del.Map)
+		} else if len(del.Log) > 0 {
+			d.send(c, 0, &messages.Log{Entries: logToWire(del.Log)})
+		}
+	}
+	if len(d.encoded) > 64 {
+		clear(d.encoded) // keeps only recent maps' wire forms
+	}
+}
+
+// sendMap encodes a map once however many subscribers get it: the payload
+// bytes are shared, each send gets its own envelope.
+func (d *Daemon) sendMap(c *msgr.Connection, m any) {
+	msg, ok := d.encoded[m]
+	if !ok {
+		p, err := d.mapPayload(m)
+		if err != nil {
+			d.log.WithError(err).Error("map not encodable")
+			return
+		}
+		msg = *messages.Encode(p)
+		d.encoded[m] = msg
+	}
+	out := msg
+	if err := c.Send(&out); err != nil {
+		d.log.WithError(err).WithField("peer", c.String()).Debug("map not sent")
+	}
+}
+
+func (d *Daemon) mapPayload(m any) (messages.Payload, error) {
+	switch m := m.(type) {
+	case *MgrMap:
+		return &messages.MgrMapMsg{Map: MgrMapToWire(m)}, nil
+	case *MonMap:
+		w, err := MonMapToWire(m)
+		if err != nil {
+			return nil, err
+		}
+		return messages.NewMonMapMsg(w), nil
+	case *OSDMap:
+		js, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		fsid, _ := ParseUUID(m.FSID)
+		e := uint32(m.Epoch)
+		return &messages.OSDMapMsg{FSID: fsid, Maps: map[uint32][]byte{e: messages.EncodeJSONMap(js)},
+			OldestMap: 1, NewestMap: e}, nil
+	case *FSMap:
+		js, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		return &messages.FSMapMsg{Epoch: uint32(m.Epoch), Map: messages.JSONStruct(js)}, nil
+	case *ServiceMap:
+		js, err := json.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		return &messages.ServiceMapMsg{Map: messages.JSONStruct(js)}, nil
+	}
+	return nil, fmt.Errorf("%w: map type %T", ErrInvalid, m)
+}
+
+func (d *Daemon) sendDigests(now time.Time) {
+	targets := d.mon.DigestTargets()
+	if len(targets) == 0 {
+		return
+	}
+	health, status := d.mon.Digest(now)
+	for _, s := range targets {
+		if c := d.conns[s]; c != nil {
+			d.send(c, 0, &messages.MgrDigest{HealthJSON: health, MonStatusJSON: status})
+		}
+	}
+}
+
+func (d *Daemon) send(c *msgr.Connection, tid uint64, p messages.Payload) {
+	m := messages.Encode(p)
+	m.Tid = tid
+	if err := c.Send(m); err != nil {
+		d.log.WithError(err).WithField("peer", c.String()).Debug("reply not sent")
+	}
+}
+
+func logToWire(entries []LogEntry) []messages.LogEntry {
+	out := make([]messages.LogEntry, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, messages.LogEntry{
+			Name: messages.AuthName{Type: wire.EntityMon, ID: e.Name}, Stamp: messages.UtimeOf(e.Stamp.Time),
+			Seq: e.Seq, Prio: prioCode(e.Priority), Msg: e.Message, Channel: e.Channel,
+		})
+	}
+	return out
+}
+
+// handleDaemon serves what cluster daemons send the mon: their cluster log.
+func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, p messages.Payload, now time.Time) {
+	switch p := p.(type) {
+	case *messages.Log:
+		var last uint64
+		entries := make([]LogEntry, 0, len(p.Entries))
+		for _, e := range p.Entries {
+			entries = append(entries, LogEntry{Name: e.Name.ID, Channel: e.Channel,
+				Priority: prioName(e.Prio), Message: e.Msg})
+			last = max(last, e.Seq)
+		}
+		eff, err := d.mon.AppendLog(now, entries)
+		if d.apply(c, eff, err) {
+			return
+		}
+		d.send(c, 0, &messages.LogAck{Last: last, Channel: "cluster"})
+	default:
+		d.log.WithField("peer", c.String()).WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mon, dropped")
+	}
+}
+
+// AppendLog adds entries daemons sent to the cluster log and routes them to
+// log subscribers.
+func (m *Mon) AppendLog(now time.Time, entries []LogEntry) (Effects, error) {
+	var e Effects
+	for _, l := range entries {
+		ch := l.Channel
+		if ch == "" {
+			ch = "cluster"
+		}
+		e.Log = append(e.Log, m.clog.Append(now, ch, l.Priority, l.Message))
+	}
+	return m.finish(now, e)
+}
+
+var prios = []string{PrioDebug, PrioInfo, "[SEC]", PrioWarn, PrioError}
+
+func prioName(c uint16) string {
+	if int(c) < len(prios) {
+		return prios[c]
+	}
+	return PrioInfo
+}
+
+func prioCode(p string) uint16 {
+	for i, n := range prios {
+		if n == p {
+			return uint16(i)
+		}
+	}
+	return 1
+}
+
+func ipString(ip []byte) string {
+	if a, ok := netip.AddrFromSlice(ip); ok {
+		return a.Unmap().String()
+	}
+	return "0.0.0.0"
+}
