@@ -414,3 +414,42 @@ func TestMessageHeadTail(t *testing.T) {
 		t.Fatal("PutMessageHeadTail differs from MessageHeadTail")
 	}
 }
+
+// TestParserAllocs pins the allocation budget: one buffer per message with
+// payload, nothing for anything else, whole or split.
+func TestParserAllocs(t *testing.T) {
+	ts := Timespec{1, 2}
+	tests := []struct {
+		name  string
+		in    []byte
+		split int
+		want  float64
+	}{
+		{"64B message", testMsg(make([]byte, 64), nil, nil), 0, 1},
+		{"64B message split", testMsg(make([]byte, 64), nil, nil), 5, 1},
+		{"three segments", testMsg([]byte("f"), []byte("m"), make([]byte, 4096)), 0, 1},
+		{"empty message", testMsg(nil, nil, nil), 0, 0},
+		{"control frames", AppendClose(AppendKeepalive(AppendKeepalive2Ack(AppendKeepalive2(AppendAck(nil, 9), ts), ts))), 0, 0},
+		{"control frames split", AppendKeepalive2Ack(AppendKeepalive2(AppendAck(nil, 9), ts), ts), 3, 0},
+	}
+	for _, tt := range tests {
+		var p Parser
+		_ = p.Expect(KindOpen)
+		fn := func(*Frame) error { return nil }
+		got := testing.AllocsPerRun(200, func() {
+			for b := tt.in; len(b) > 0; {
+				n := len(b)
+				if tt.split > 0 {
+					n = min(n, tt.split)
+				}
+				if _, err := p.Feed(b[:n], fn); err != nil {
+					t.Fatal(err)
+				}
+				b = b[n:]
+			}
+		})
+		if got != tt.want {
+			t.Errorf("%s: %v allocations per frame set, want %v", tt.name, got, tt.want)
+		}
+	}
+}
