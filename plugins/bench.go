@@ -108,29 +108,54 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 
 	for _, mtls := range []bool{true, false} {
 		src := newSrc(!mtls)
-		var ms []float64
-		for range o.Starts {
-			t0 := time.Now()
-			m, err := src.Open(ctx, benchPluginName)
-			if err != nil {
-				return out, err
-			}
-			err = m.Start(ctx, host)
-			d := time.Since(t0)
-			if serr := m.Stop(ctx); err == nil {
-				err = serr
-			}
-			if err != nil {
-				return out, err
-			}
-			ms = append(ms, float64(d.Microseconds())/1000)
+		r, err := benchStartup(ctx, src, host, o.Starts)
+		if err != nil {
+			return out, err
 		}
-		slices.Sort(ms)
-		out = append(out, BenchResult{Metric: "startup_ms", Value: mean(ms), Unit: "ms", MTLS: mtls,
-			N: len(ms), P50: pct(ms, 50), P99: pct(ms, 99), PUnit: "ms"})
+		r.MTLS = mtls
+		out = append(out, r)
+		rs, err := benchThroughput(ctx, src, host, o)
+		for i := range rs {
+			rs[i].MTLS = mtls
+		}
+		out = append(out, rs...)
+		if err != nil {
+			return out, err
+		}
 	}
+	for i := range out {
+		out[i].Bench = "plugins"
+	}
+	return out, nil
+}
 
-	src := newSrc(false)
+// benchStartup times Open+Start of the bench plugin n times.
+func benchStartup(ctx context.Context, src *Source, host registry.Host, n int) (BenchResult, error) {
+	var ms []float64
+	for range n {
+		t0 := time.Now()
+		m, err := src.Open(ctx, benchPluginName)
+		if err != nil {
+			return BenchResult{}, err
+		}
+		err = m.Start(ctx, host)
+		d := time.Since(t0)
+		if serr := m.Stop(ctx); err == nil {
+			err = serr
+		}
+		if err != nil {
+			return BenchResult{}, err
+		}
+		ms = append(ms, float64(d.Microseconds())/1000)
+	}
+	slices.Sort(ms)
+	return BenchResult{Metric: "startup_ms", Value: mean(ms), Unit: "ms", N: len(ms),
+		P50: pct(ms, 50), P99: pct(ms, 99), PUnit: "ms"}, nil
+}
+
+// benchThroughput measures notifications, callbacks and RSS on one plugin.
+func benchThroughput(ctx context.Context, src *Source, host registry.Host, o BenchOptions) ([]BenchResult, error) {
+	var out []BenchResult
 	mod, err := src.Open(ctx, benchPluginName)
 	if err != nil {
 		return out, err
@@ -191,9 +216,6 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 	}
 	if rss, err := rssKB(m.pid()); err == nil {
 		out = append(out, BenchResult{Metric: "plugin_rss_kb", Value: float64(rss), Unit: "KiB", N: 1})
-	}
-	for i := range out {
-		out[i].Bench = "plugins"
 	}
 	return out, nil
 }
