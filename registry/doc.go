@@ -47,8 +47,10 @@
 // Order: each module receives its events in NotifyAll order, in batches of
 // at most BatchMax, filtered by its NOTIFY_TYPES (none when empty, as
 // Ceph). Events from concurrent NotifyAll callers are ordered as they
-// reach the queue. Commands run between batches. There is no order across
-// modules: a slow module never delays another.
+// reach each queue, so two concurrent calls may reach two modules in
+// different orders: serialize NotifyAll if that matters. Commands run
+// between batches. There is no order across modules: a slow module never
+// delays another.
 //
 // Overflow: a module's queue holds QueueLen events. When it is full, an
 // event whose (kind, id) is already queued and not yet delivered is

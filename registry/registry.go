@@ -132,10 +132,9 @@ type Registry struct {
 	// active is what NotifyAll reads without a lock: rebuilt under mu.
 	active atomic.Pointer[[]*runner]
 
-	dirty    chan struct{} // health may have changed
-	quit     chan struct{}
-	superWG  sync.WaitGroup
-	runnerWG sync.WaitGroup
+	dirty   chan struct{} // health may have changed
+	quit    chan struct{}
+	superWG sync.WaitGroup
 }
 
 // entry is one module name. Fields not marked are fixed at creation.
@@ -492,7 +491,6 @@ func (r *Registry) startLocked(e *entry) {
 	e.err = ""
 	e.overrun = ""
 	r.rebuildActiveLocked()
-	r.runnerWG.Add(1)
 	go run.loop(fresh)
 }
 

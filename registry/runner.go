@@ -138,7 +138,6 @@ func (run *runner) stopRequested() bool {
 // loop is the module's goroutine. fresh is a module opened by Load and
 // never started, or nil to open a new instance (Stop is final for a Module).
 func (run *runner) loop(fresh Module) {
-	defer run.reg.runnerWG.Done()
 	defer close(run.done)
 	reg := run.reg
 	log := reg.log.WithField("module", run.name)
