@@ -117,6 +117,10 @@ func roundTripCases(t *testing.T) []struct {
 		{"service map", &ServiceMapMsg{Map: JSONStruct(readJSON(t, "service_dump.json"))}, 1, 1},
 		{"mgr command", &MgrCommand{FSID: testFSID, Cmd: []string{`{"prefix": "osd df"}`}, Inbl: []byte("x")}, 1, 1},
 		{"mgr command reply", &MgrCommandReply{R: 0, RS: "done", Outbl: []byte("table")}, 1, 1},
+		{"osd boot", &OSDBoot{Paxos: NewPaxos(0), Superblock: JSONStruct([]byte(`{"whoami":3}`)), HBBackAddrs: mgrAddrs[:1],
+			HBFrontAddrs: mgrAddrs[:1], ClusterAddrs: mgrAddrs, BootEpoch: 7, Metadata: map[string]string{"hostname": "h"}, OSDFeatures: 0x3f}, 7, 6},
+		{"osd beacon", &OSDBeacon{Paxos: NewPaxos(0), MinLastEpochClean: 5, LastPurgedSnapsScrub: Utime{1700000000, 1}, BeaconInterval: 2}, 3, 1},
+		{"mon mgr report", &MonMgrReport{GID: 4100, HealthJSON: []byte(`{"A":{}}`), ServiceJSON: []byte(`{}`), PGJSON: []byte(`{"num_pgs":1}`)}, 1, 1},
 	}
 }
 
