@@ -289,6 +289,35 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 		}
 		r, s, e := m.osd.SetFlag(now, key, prefix == "osd set")
 		return status(r, s), e, nil
+	case "osd metadata":
+		id, has, err := a.integer("id")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if format == "" || format == "plain" {
+			format = "json-pretty"
+		}
+		entry := func(id int) map[string]any {
+			out := map[string]any{"id": id}
+			md, _ := m.osd.Metadata(id)
+			for k, v := range md {
+				if k != "id" {
+					out[k] = v
+				}
+			}
+			return out
+		}
+		if has {
+			if id < 0 || id > math.MaxInt32 || m.osd.Map().OSD(int(id)) == nil {
+				return status(ENOENT, fmt.Sprintf("osd.%d does not exist", id)), none, nil
+			}
+			return ok(format, entry(int(id))), none, nil
+		}
+		all := []map[string]any{}
+		for _, o := range m.osd.Map().OSDs {
+			all = append(all, entry(o.OSD))
+		}
+		return ok(format, all), none, nil
 	case "mgr stat":
 		mm := m.mgr.Map()
 		return ok(format, map[string]any{"epoch": mm.Epoch, "available": mm.Available, "active_name": mm.ActiveName, "num_standby": len(mm.Standbys)}), none, nil

@@ -2,6 +2,8 @@ package mon
 
 import (
 	"encoding/json"
+	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,8 @@ func TestCommandErrors(t *testing.T) {
 		{"config-key exists missing", map[string]any{"prefix": "config-key exists", "key": "nope"}, ENOENT, "key 'nope' doesn't exist"},
 		{"config-key unknown verb", map[string]any{"prefix": "config-key frob"}, EINVAL, "unrecognized command"},
 		{"log last negative", map[string]any{"prefix": "log last", "num": -3}, EINVAL, "num must be >= 0"},
+		{"osd metadata unknown", map[string]any{"prefix": "osd metadata", "id": 9}, ENOENT, "osd.9 does not exist"},
+		{"osd metadata bad id", map[string]any{"prefix": "osd metadata", "id": "x"}, EINVAL, "must be an integer"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,6 +125,8 @@ func TestCommandOutputs(t *testing.T) {
 		{map[string]any{"prefix": "mgr module ls"}, "", 0, "balancer  on (always on)", ""},
 		{map[string]any{"prefix": "mgr metadata", "who": "x", "format": "json"}, "", 0, `"name":"x"`, ""},
 		{map[string]any{"prefix": "osd pool ls", "format": "json"}, "", 0, `["device_health_metrics","p1"]`, ""},
+		{map[string]any{"prefix": "osd metadata", "id": 0, "format": "json"}, "", 0, `{"hostname":"h0","id":0}`, ""},
+		{map[string]any{"prefix": "osd metadata", "format": "json"}, "", 0, `[{"hostname":"h0","id":0},{"hostname":"h1","id":1}]`, ""},
 		{map[string]any{"prefix": "config-key set", "key": "mgr/alerts/k", "val": "v1"}, "", 0, "", "set mgr/alerts/k"},
 		{map[string]any{"prefix": "config-key get", "key": "mgr/alerts/k"}, "", 0, "v1", ""},
 		{map[string]any{"prefix": "config-key set", "key": "mgr/alerts/bin"}, "\x00\xffraw", 0, "", "set mgr/alerts/bin"},
@@ -194,5 +200,47 @@ func TestPublishedMapsAreImmutable(t *testing.T) {
 	after := m.Snapshot()
 	if after.MgrMap.Epoch <= s.MgrMap.Epoch || after.OSDMap.Epoch <= s.OSDMap.Epoch || after.ServiceMap.Epoch <= s.ServiceMap.Epoch {
 		t.Errorf("epochs did not advance: %d %d %d", after.MgrMap.Epoch, after.OSDMap.Epoch, after.ServiceMap.Epoch)
+	}
+}
+
+// TestSnapshotsSharedAcrossGoroutines: readers on other goroutines use
+// published maps while the owner goroutine keeps changing the mon (run
+// with -race: copy on write means no data race).
+func TestSnapshotsSharedAcrossGoroutines(t *testing.T) {
+	m := busyMon(t)
+	snaps := make(chan Snapshot, 16)
+	done := make(chan error)
+	go func() {
+		var err error
+		for s := range snaps {
+			for _, v := range []any{s.MgrMap, s.OSDMap, s.MonMap, s.FSMap, s.ServiceMap} {
+				if _, e := json.Marshal(v); e != nil && err == nil {
+					err = e
+				}
+			}
+			_ = s.OSDMap.OSD(0)
+			_, _, _ = s.OSDMap.Counts()
+		}
+		done <- err
+	}()
+	now := scenarioStart
+	mods := []ModuleInfo{{Name: "alerts", CanRun: true, ModuleOptions: map[string]ModuleOption{"o": {Name: "o"}}}}
+	for i := 0; i < 200; i++ {
+		now = now.Add(100 * time.Millisecond)
+		if _, err := m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, Available: true, AvailableModules: mods,
+			Services: map[string]string{"i": strconv.Itoa(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.OSDBoot(now, OSDBoot{ID: i % 7, UUID: "u" + strconv.Itoa(i%7), PublicAddrs: V1Addr("h:1", uint32(i))}); err != nil && !errors.Is(err, ErrUUIDMismatch) {
+			t.Fatal(err)
+		}
+		if _, err := m.Tick(now); err != nil {
+			t.Fatal(err)
+		}
+		snaps <- m.Snapshot()
+	}
+	close(snaps)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -446,6 +446,34 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, p messages.Payload
 			return
 		}
 		d.send(c, 0, &messages.LogAck{Last: last, Channel: "cluster"})
+	case *messages.OSDBoot:
+		var sb struct {
+			Whoami      int    `json:"whoami"`
+			OSDFSID     string `json:"osd_fsid"`
+			ClusterFSID string `json:"cluster_fsid"`
+		}
+		if err := json.Unmarshal(p.Superblock.Body, &sb); err != nil {
+			d.log.WithError(err).WithField("peer", c.String()).Warn("osd boot with a bad superblock rejected")
+			return
+		}
+		eff, err := d.mon.OSDBoot(now, OSDBoot{ID: sb.Whoami, UUID: sb.OSDFSID, FSID: sb.ClusterFSID,
+			PublicAddrs: AddrsFromWire(p.ClusterAddrs), ClusterAddrs: AddrsFromWire(p.ClusterAddrs), Metadata: p.Metadata})
+		if err != nil && !isFatal(err) {
+			d.log.WithError(err).WithField("peer", c.String()).WithField("osd", sb.Whoami).Warn("osd boot rejected")
+			return
+		}
+		d.apply(c, eff, err)
+	case *messages.OSDBeacon:
+		peer := c.PeerName()
+		if peer.Type != wire.EntityOSD {
+			d.log.WithField("peer", c.String()).Warn("osd beacon from a non-osd dropped")
+			return
+		}
+		if err := d.mon.OSDReport(now, int(peer.Num)); err != nil {
+			d.log.WithError(err).WithField("peer", c.String()).Debug("osd beacon refused")
+		}
+	case *messages.MonMgrReport:
+		d.mgrReport(c, p, now)
 	default:
 		d.log.WithField("peer", c.String()).WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mon, dropped")
 	}
@@ -488,4 +516,37 @@ func ipString(ip []byte) string {
 		return a.Unmap().String()
 	}
 	return "0.0.0.0"
+}
+
+// mgrReport takes the active mgr's module health checks, services and PG
+// summary; reports from any other mgr are stale and ignored.
+func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now time.Time) {
+	if mm := d.mon.Snapshot().MgrMap; mm == nil || mm.ActiveGID != p.GID {
+		d.log.WithField("gid", p.GID).Debug("report from a mgr that is not active ignored")
+		return
+	}
+	var checks map[string]HealthCheck
+	if len(p.HealthJSON) > 0 {
+		if err := json.Unmarshal(p.HealthJSON, &checks); err != nil {
+			d.log.WithError(err).Warn("mgr report with bad health checks rejected")
+			return
+		}
+	}
+	if len(p.PGJSON) > 0 {
+		var pg PGSummary
+		if err := json.Unmarshal(p.PGJSON, &pg); err == nil {
+			d.mon.SetPGSummary(pg)
+		}
+	}
+	eff, err := d.mon.SetMgrHealthChecks(now, checks)
+	if d.apply(c, eff, err) {
+		return
+	}
+	if len(p.ServiceJSON) > 0 {
+		var services map[string]any
+		if err := json.Unmarshal(p.ServiceJSON, &services); err == nil {
+			eff, err := d.mon.SetServices(now, services)
+			d.apply(c, eff, err)
+		}
+	}
 }

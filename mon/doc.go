@@ -1,24 +1,47 @@
 // Package mon is the deterministic core of gomgr's map authority, after
 // Ceph's MgrMonitor, OSDMonitor, LogMonitor and HealthMonitor.
 //
-// It owns the cluster maps (MgrMap, OSDMap, MonMap, FSMap, ServiceMap), the
-// cluster log, health aggregation, config-keys, mon commands and the durable
+// It owns the cluster maps (MgrMap, OSDMap, MonMap, FSMap, ServiceMap, in
+// the JSON shapes of Ceph 16.2's `-f json` dumps), the cluster log, health
+// aggregation, config-keys, subscriptions, mon commands and the durable
 // store of all of these. The core is etcd-raft shaped: events go in (a
-// beacon, an OSD boot or report, a tick, a command), each carrying the
-// current time, and map changes come out as Effects. There are no
-// goroutines, timers or sockets here; the only IO is the Store.
+// beacon, an OSD boot or report, a tick, a command, a subscription), each
+// carrying the current time, and what changed comes out as Effects: new
+// maps, new log entries, and Deliveries (the same routed to subscribers,
+// MMonSubscribe style). There are no goroutines, timers or sockets here; the
+// only IO is the Store, written before Effects are returned, so no
+// subscriber ever sees an epoch a restart could lose.
 //
 // Goroutines: a Mon and everything it holds is owned by one goroutine (the
 // mon daemon's loop); no method is safe for concurrent use. What a Mon hands
-// out (maps in Effects, Snapshot values, log entries) is immutable and may be
-// shared freely with any goroutine: every change builds a new map with a
-// higher epoch (copy on write), so a published map is never modified again.
+// out (maps in Effects, Deliveries and Snapshots, log entries) is immutable
+// and may be shared with any goroutine: every change builds a new map with a
+// higher epoch (copy on write), so a published map is never modified.
 //
-// Timing (see MgrConfig): mgrs beacon every MgrTickPeriod (2 s); the daemon
-// calls Tick every TickInterval (500 ms); an active mgr whose last beacon is
-// older than BeaconGrace (4 s) is dropped at the next tick and the
-// lowest-gid standby promoted in the same epoch. The worst case between the
-// active's last beacon and the promotion is BeaconGrace+TickInterval =
-// 4.5 s, so a standby takes over within 5 s of the active dying (a beacon
-// lost or up to 2 s late is still tolerated).
+// Mgr failover timing (MgrConfig): mgrs beacon every TickPeriod (2 s,
+// mgr_tick_period); the daemon calls Tick every TickInterval (500 ms); an
+// active whose last beacon is older than BeaconGrace (4 s,
+// mon_mgr_beacon_grace) is dropped at the next tick and the lowest-gid
+// standby promoted in the same epoch. In the worst case the active dies
+// right after a beacon: it is dropped BeaconGrace+TickInterval = 4.5 s
+// later, so a standby takes over within 5 s of the kill (plus map delivery);
+// one lost beacon, or one up to 2 s late, does not cause a failover. A gap
+// between ticks longer than BeaconGrace-TickPeriod (2 s) is taken as a mon
+// stall and restarts every beacon clock, as Ceph's tick does.
+//
+// OSD timing (OSDConfig): an up OSD without a report for DownGrace (6 s) is
+// marked down, and out after OutInterval (30 s) down, unless noout is set.
+// OSD changes within ProposeInterval (1 s) of the last epoch are batched
+// into the next tick's epoch, so a boot storm does not write one OSDMap per
+// OSD; commands commit at once.
+//
+// Store layout (Store): fsid, mgrmap.json, osdmap.json, monmap.json,
+// fsmap.json, servicemap.json, logseq, and config-key/<one file per key>;
+// every write is temp file + fsync + rename + fsync of the directory.
+// Enabled modules live in mgrmap.json. Not persisted: the cluster log
+// entries (only the next seq, so seqs never repeat), mgr and OSD metadata,
+// and mgr module health checks (the active mgr re-sends them).
+//
+// Scenario tests live in testdata/*.txt; their DSL is described at the top
+// of scenario_test.go.
 package mon

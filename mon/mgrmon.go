@@ -123,23 +123,15 @@ func (m *MgrMonitor) commit(now time.Time, p *MgrMap, e *Effects) {
 func normalizeModules(in []ModuleInfo) []ModuleInfo {
 	out := make([]ModuleInfo, 0, len(in))
 	for _, mi := range in {
-		if mi.ModuleOptions == nil {
-			mi.ModuleOptions = map[string]ModuleOption{}
-		}
+		// A deep copy: the caller keeps its beacon, the map keeps this.
+		opts := make(map[string]ModuleOption, len(mi.ModuleOptions))
 		for k, o := range mi.ModuleOptions {
-			if o.EnumAllowed == nil || o.Tags == nil || o.SeeAlso == nil {
-				if o.EnumAllowed == nil {
-					o.EnumAllowed = []string{}
-				}
-				if o.Tags == nil {
-					o.Tags = []string{}
-				}
-				if o.SeeAlso == nil {
-					o.SeeAlso = []string{}
-				}
-				mi.ModuleOptions[k] = o
-			}
+			o.EnumAllowed = append([]string{}, o.EnumAllowed...)
+			o.Tags = append([]string{}, o.Tags...)
+			o.SeeAlso = append([]string{}, o.SeeAlso...)
+			opts[k] = o
 		}
+		mi.ModuleOptions = opts
 		out = append(out, mi)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -350,7 +350,7 @@ func (m *Mon) OSDBoot(now time.Time, b OSDBoot) (Effects, error) {
 }
 
 // OSDReport records that an OSD is alive; it never changes a map by itself.
-func (m *Mon) OSDReport(now time.Time, id int) error { return m.osd.Report(now, id) }
+func (m *Mon) OSDReport(now time.Time, id int) error { return m.osd.ReportAlive(now, id) }
 
 // Tick runs the timeouts of every monitor; the daemon calls it every
 // Mgr.TickInterval.

@@ -36,7 +36,7 @@ func DefaultOSDConfig() OSDConfig {
 		ProposeInterval: time.Second,
 		DefaultPGNum:    32,
 		DefaultSize:     3,
-		MaxOSDID:        1 << 20,
+		MaxOSDID:        99999,
 	}
 }
 
@@ -58,8 +58,8 @@ type OSDMonitor struct {
 	cur        *OSDMap
 	pend       *OSDMap // uncommitted changes, nil when clean
 	lastCommit time.Time
-	lastReport map[int]time.Time
-	downSince  map[int]time.Time
+	lastReport timesByID
+	downSince  timesByID
 	autoOut    map[int]bool
 	metadata   map[int]map[string]string
 }
@@ -70,8 +70,7 @@ func NewOSDMonitor(cfg OSDConfig, fsid string, initial *OSDMap, now time.Time) *
 		initial = newOSDMap(fsid, now)
 	}
 	initial.normalize()
-	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, lastReport: map[int]time.Time{},
-		downSince: map[int]time.Time{}, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
+	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
 }
 
 func newOSDMap(fsid string, now time.Time) *OSDMap {
@@ -217,7 +216,7 @@ func (o *OSDMonitor) Boot(now time.Time, b OSDBoot) (Effects, error) {
 	if old != nil && old.UUID != b.UUID {
 		return e, fmt.Errorf("%w: osd.%d is %s, boot claims %s", ErrUUIDMismatch, b.ID, old.UUID, b.UUID)
 	}
-	o.lastReport[b.ID] = now
+	o.lastReport.set(b.ID, now)
 	o.metadata[b.ID] = copyStrMap(b.Metadata)
 	if old != nil && old.Up == 1 && old.PublicAddrs.Equal(b.PublicAddrs) && old.ClusterAddrs.Equal(b.ClusterAddrs) {
 		return e, nil // a repeated boot of a live instance
@@ -235,7 +234,7 @@ func (o *OSDMonitor) Boot(now time.Time, b OSDBoot) (Effects, error) {
 		p.LastInChange = Stamp{now}
 	}
 	delete(o.autoOut, b.ID)
-	delete(o.downSince, b.ID)
+	o.downSince.set(b.ID, time.Time{})
 	n.Up = 1
 	n.UpFrom = p.Epoch
 	n.PublicAddrs = b.PublicAddrs.clone()
@@ -254,12 +253,12 @@ func (o *OSDMonitor) Boot(now time.Time, b OSDBoot) (Effects, error) {
 	return e, nil
 }
 
-// Report records that osd id is alive (MOSDBeacon / a stats report).
-func (o *OSDMonitor) Report(now time.Time, id int) error {
+// ReportAlive records that osd id is alive (MOSDBeacon / a stats report).
+func (o *OSDMonitor) ReportAlive(now time.Time, id int) error {
 	if o.view().OSD(id) == nil {
 		return fmt.Errorf("%w: report from unknown osd.%d", ErrNotFound, id)
 	}
-	o.lastReport[id] = now
+	o.lastReport.set(id, now)
 	return nil
 }
 
@@ -273,9 +272,9 @@ func (o *OSDMonitor) Tick(now time.Time) Effects {
 	for _, info := range v.OSDs {
 		id := info.OSD
 		if info.Up == 1 {
-			last, ok := o.lastReport[id]
-			if !ok { // loaded from the store: a full grace from now
-				o.lastReport[id] = now
+			last := o.lastReport.get(id)
+			if last.IsZero() { // loaded from the store: a full grace from now
+				o.lastReport.set(id, now)
 				continue
 			}
 			if !nodown && now.Sub(last) > o.cfg.DownGrace {
@@ -285,9 +284,9 @@ func (o *OSDMonitor) Tick(now time.Time) Effects {
 			continue
 		}
 		if info.In == 1 {
-			since, ok := o.downSince[id]
-			if !ok {
-				o.downSince[id] = now
+			since := o.downSince.get(id)
+			if since.IsZero() {
+				o.downSince.set(id, now)
 				continue
 			}
 			if !noout && now.Sub(since) >= o.cfg.OutInterval {
@@ -313,7 +312,7 @@ func (o *OSDMonitor) markDown(now time.Time, id int, e *Effects) bool {
 	c.State = osdState(false)
 	p.setOSD(&c)
 	p.LastUpChange = Stamp{now}
-	o.downSince[id] = now
+	o.downSince.set(id, now)
 	return true
 }
 
@@ -490,4 +489,30 @@ func (o *OSDMonitor) healthChecks(out map[string]HealthCheck) {
 	if len(single) > 0 {
 		out["POOL_NO_REDUNDANCY"] = NewCheck(HealthWarn, fmt.Sprintf("%d pool(s) have no replicas configured", len(single)), len(single), single...)
 	}
+}
+
+// timesByID is a per-OSD time, indexed by id (ids are small and dense);
+// the zero time means unknown.
+type timesByID []time.Time
+
+func (t timesByID) get(id int) time.Time {
+	if id < 0 || id >= len(t) {
+		return time.Time{}
+	}
+	return t[id]
+}
+
+func (t *timesByID) set(id int, v time.Time) {
+	if id < 0 {
+		return
+	}
+	if id >= len(*t) {
+		if v.IsZero() {
+			return
+		}
+		n := make(timesByID, id+1, max(id+1, 2*len(*t)))
+		copy(n, *t)
+		*t = n
+	}
+	(*t)[id] = v
 }

@@ -83,7 +83,8 @@ func busyMon(t *testing.T) *Mon {
 	must(m.Beacon(now, Beacon{GID: 24099, Name: "y", FSID: testFSID, AvailableModules: mods}))
 	must(m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, Available: true, Addrs: V1Addr("127.0.0.1:6804", 30045), AvailableModules: mods}))
 	for i := 0; i < 2; i++ {
-		must(m.OSDBoot(now, OSDBoot{ID: i, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c9926" + string(rune('0'+i)), PublicAddrs: V1Addr("127.0.0.1:6800", 28863)}))
+		must(m.OSDBoot(now, OSDBoot{ID: i, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c9926" + string(rune('0'+i)), PublicAddrs: V1Addr("127.0.0.1:6800", 28863),
+			Metadata: map[string]string{"hostname": "h" + string(rune('0'+i))}}))
 	}
 	for _, p := range []string{"device_health_metrics", "p1"} {
 		r, _, err := m.HandleCommand(now, map[string]any{"prefix": "osd pool create", "pool": p, "pg_num": 1, "size": 1}, nil)
