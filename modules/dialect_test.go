@@ -141,7 +141,28 @@ result = [list(d.keys()) != keys, sorted(d.keys()) == keys]`, want: []any{true, 
 class B(A):
     def __init__(self):
         super().__init__()
-B()`, wantErr: "super() is not supported"},
+B()`, wantErr: "super() without arguments is not supported"},
+	{name: "super_two_args", code: `class A:
+    def __init__(self, *args, **kwargs):
+        self.args = list(args)
+    def who(self):
+        return "A"
+class B(A):
+    def __init__(self, *args, **kwargs):
+        super(B, self).__init__(*args, **kwargs)
+    def who(self):
+        return "B" + super(B, self).who()
+class C(B):
+    def who(self):
+        return "C" + super(C, self).who()
+c = C(1, 2)
+result = [c.args, c.who()]`, want: []any{[]any{int64(1), int64(2)}, "CBA"}},
+	{name: "super_mgr_module", code: `from mgr_module import MgrModule
+class M(MgrModule):
+    def __init__(self, *args, **kwargs):
+        super(M, self).__init__(*args, **kwargs)
+        self.ok = True
+result = M().ok`, want: true},
 	{name: "no_fstrings", code: `x = 1
 result = f"{x}"`, wantErr: "SyntaxError"},
 	{name: "no_custom_exceptions", code: `class MyError(Exception):

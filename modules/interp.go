@@ -65,7 +65,7 @@ func (m *pyModule) installHost() error {
 	}
 	b.Globals["__import__"] = py.MustNewMethod("__import__", m.importHook, 0, "__import__(name, ...) -> module (gomgr sandbox)")
 	b.Globals["format"] = py.MustNewMethod("format", builtinFormat, 0, "format(value[, format_spec]) -> str")
-	b.Globals["super"] = py.MustNewMethod("super", builtinSuper, 0, "super() is not available in gomgr's gpython")
+	b.Globals["super"] = py.MustNewMethod("super", builtinSuper, 0, "super(Class, self) -> bound super object (the zero-argument form is not supported)")
 
 	for _, impl := range []*py.ModuleImpl{
 		m.gomgrModule(),
@@ -144,12 +144,6 @@ func builtinFormat(self py.Object, args py.Tuple) (py.Object, error) {
 		return nil, err
 	}
 	return py.String(s), nil
-}
-
-// builtinSuper replaces gpython's NameError with an explanation.
-func builtinSuper(self py.Object, args py.Tuple) (py.Object, error) {
-	return nil, py.ExceptionNewf(py.NotImplementedError,
-		"super() is not supported by gpython: call the base class directly, e.g. MgrModule.__init__(self)")
 }
 
 func (m *pyModule) mgrModuleClass() (*py.Type, error) {

@@ -1,7 +1,7 @@
 # mgr_module for gomgr: Ceph's MgrModule API on gpython. The calls go to
 # _gomgr, a Go module bound to this interpreter's module and host.
-# Keep to the gpython dialect: no super(), no f-strings, no custom
-# exception classes.
+# Keep to the gpython dialect: no zero-argument super(), no f-strings, no
+# custom exception classes.
 import _gomgr
 
 HEALTH_OK = "HEALTH_OK"
@@ -75,7 +75,7 @@ class MgrModule:
 
     def __init__(self, *args, **kwargs):
         # gomgr constructs modules with no arguments; subclasses need not
-        # call this (there is no super() in gpython).
+        # call this, super(Module, self).__init__(*args, **kwargs) works.
         pass
 
     @classmethod
