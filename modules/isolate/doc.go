@@ -33,23 +33,40 @@
 //
 // # Deadlines and death
 //
-// When a Notify, Command, Start or Stop context ends before the child
-// answers, the parent kills the child with SIGKILL and Failed reports why. A
-// child that dies on its own is seen at once (its stream ends, its exit status
-// is collected), and Failed reports the exit status and a reason read from its
-// stderr ("stack overflow (infinite recursion?)"). The parent polls the
-// child's resident memory and kills it over Config.MemoryLimitBytes; the child
-// sets a soft Go memory limit below it and a small maximum stack so infinite
-// recursion dies fast. The child dies with the parent (Pdeathsig) and exits
-// when its stream closes.
+// When a Start, Notify, Command or Stop context ends before the child
+// answers, the parent kills the child with SIGKILL, Failed reports why
+// ("notify exceeded 5s deadline; module process killed") and the call's
+// error wraps registry.ErrStuck, ctx.Err() and ErrKilled. The child sees
+// its deadlines a little later than the parent (childGrace), so that the
+// parent's kill and its reason come first; an inner module that gives up on
+// its own code with ErrStuck is killed too. A child that dies on its own is
+// seen at once (its stream ends, its exit status is collected), and Failed
+// reports the exit status and a reason read from its stderr ("stack
+// overflow (infinite recursion?)", "panic: ..."). The parent polls the
+// child's resident memory and kills it over Config.MemoryLimitBytes; the
+// child sets a Go soft memory limit at 3/4 of it, so a module that only
+// churns garbage is collected in time, and a small maximum stack, so
+// infinite recursion dies within a second. The inner module's own Failed
+// (serve raised) is polled in the child and pushed to the parent.
+//
+// The child dies with the parent (Pdeathsig) and also exits when its stream
+// ends; it runs in its own process group, so a terminal's Ctrl-C reaches
+// only the manager, which stops its modules. Stop always reaps the process:
+// no zombie, no descriptor left behind.
 //
 // # Goroutines
 //
-// Each proxy owns: one stream reader goroutine (answers are matched to
-// waiting callers by id; the child's host calls each run in their own
-// goroutine, its logs and health checks are applied in order on the reader),
-// one reaper goroutine that alone calls Wait on the process, two goroutines
-// forwarding stdout and stderr, and one memory watchdog. Writes to the
-// stream are serialised by a mutex. All proxy methods are safe from any
-// goroutine; the registry calls Start, Notify, Command and Stop from one.
+// Per Module, in the parent: one stream reader (it matches answers to
+// waiting callers by id, applies the child's logs and health checks in
+// stream order, and starts one goroutine per host call, since a Store call
+// may block on IO); one reaper, which alone calls Wait and closes Exited
+// only after the reader and the output forwarders have drained, so every
+// frame and line the child wrote is handled first; two goroutines
+// forwarding stdout and stderr to logrus; one memory watchdog. There is no
+// writer goroutine: a sender writes on its own goroutine when the stream is
+// free, or queues its frame for the goroutine writing (a write that cannot
+// finish in writeTimeout closes the stream). In the child: one stream
+// reader, one goroutine per parent call, one Failed poller. All exported
+// methods are safe from any goroutine; the registry calls Start, Notify,
+// Command and Stop from one.
 package isolate

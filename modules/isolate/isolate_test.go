@@ -422,6 +422,49 @@ func TestHostCalls(t *testing.T) {
 	}
 }
 
+// TestConcurrentHostCalls: host calls from many goroutines of the child at
+// once, while the parent keeps notifying.
+func TestConcurrentHostCalls(t *testing.T) {
+	s := testSourceCfg(Config{})
+	h := newFakeHost()
+	h.setValue("osd_map", registry.NewValue(1, map[string]any{"epoch": int64(1)}))
+	m := open(t, s, "ok", h)
+	stop := make(chan struct{})
+	notified := make(chan int)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-stop:
+				notified <- n
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := m.Notify(ctx, []registry.Event{{Kind: "get", ID: "osd_map"}})
+			cancel()
+			if err != nil {
+				t.Errorf("notify: %v", err)
+			}
+			n++
+		}
+	}()
+	for round := 0; round < 3; round++ {
+		h.setValue("osd_map", registry.NewValue(uint64(round+2), map[string]any{"epoch": int64(round + 2)}))
+		res, err := command(m, 20*time.Second, map[string]any{"prefix": "hammer"})
+		if err != nil || res.Stdout != "800" {
+			t.Fatalf("hammer = %+v, %v", res, err)
+		}
+	}
+	close(stop)
+	t.Logf("%d notifies ran meanwhile", <-notified)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.logs) != 1+3*800 || len(h.store) != 8 {
+		t.Errorf("%d log lines, store %v", len(h.logs), h.store)
+	}
+}
+
 func TestOpenError(t *testing.T) {
 	s := testSourceCfg(Config{})
 	for _, name := range []string{"openfail", "noinfo"} {

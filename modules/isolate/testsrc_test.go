@@ -226,6 +226,8 @@ func (m *goModule) Command(ctx context.Context, cmd registry.Command) (registry.
 		return registry.CommandResult{Stdout: fmt.Sprintf("v%d same=%v %s %s", v1.Version, v1 == v2, raw, strings.Join(types, ","))}, nil
 	case "host":
 		return m.hostCalls(ctx)
+	case "hammer":
+		return m.hammer(ctx)
 	}
 	return registry.CommandResult{Retval: -22, Stderr: "unknown command " + prefix}, nil
 }
@@ -266,6 +268,49 @@ func (m *goModule) hostCalls(ctx context.Context) (registry.CommandResult, error
 	_, err = h.Get("no_such_map")
 	add("nodata=%v", errors.Is(err, registry.ErrNoData))
 	return registry.CommandResult{Stdout: strings.Join(out, "\n")}, nil
+}
+
+// hammer makes host calls from many goroutines at once, as a module's
+// serve thread and its notify do.
+func (m *goModule) hammer(ctx context.Context) (registry.CommandResult, error) {
+	const workers, calls = 8, 100
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < calls; i++ {
+				v, err := m.host.Get("osd_map")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if _, ok := v.Data.(map[string]any); !ok {
+					errs <- fmt.Errorf("get: %T", v.Data)
+					return
+				}
+				key := fmt.Sprintf("w%d", w)
+				val := fmt.Sprint(i)
+				if err := m.host.StoreSet(ctx, key, &val); err != nil {
+					errs <- err
+					return
+				}
+				got, ok, err := m.host.StoreGet(ctx, key)
+				if err != nil || !ok || got != val {
+					errs <- fmt.Errorf("store %s = %q %v %v, want %q", key, got, ok, err, val)
+					return
+				}
+				m.host.Log("debug", key+" "+val)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return registry.CommandResult{}, err
+	}
+	return registry.CommandResult{Stdout: fmt.Sprint(workers * calls)}, nil
 }
 
 func (m *goModule) Stop(ctx context.Context) error {
