@@ -184,9 +184,9 @@ func (d *Daemon) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		d.log.WithError(err).WithField("peer", c.String()).Warn("undecodable message dropped")
 		return
 	}
-	tid := m.Tid
+	tid, src := m.Tid, m.Src
 	select {
-	case d.in <- func() { d.handle(c, tid, p) }:
+	case d.in <- func() { d.handle(c, tid, src, p) }:
 	case <-d.done:
 	}
 }
@@ -225,7 +225,7 @@ func (d *Daemon) forget(c *msgr.Connection) {
 	}
 }
 
-func (d *Daemon) handle(c *msgr.Connection, tid uint64, p messages.Payload) {
+func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p messages.Payload) {
 	now := time.Now()
 	switch p := p.(type) {
 	case *messages.Auth:
@@ -282,7 +282,7 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, p messages.Payload) {
 		d.session(c)
 		d.apply(c, eff, err)
 	default:
-		d.handleDaemon(c, tid, p, now)
+		d.handleDaemon(c, tid, src, p, now)
 	}
 }
 
@@ -431,7 +431,9 @@ func logToWire(entries []LogEntry) []messages.LogEntry {
 }
 
 // handleDaemon serves what cluster daemons send the mon: their cluster log.
-func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, p messages.Payload, now time.Time) {
+// The sender is the message's source, not the connection's: a simulated
+// host carries several OSDs on one session, as the mgr's sessions do.
+func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityName, p messages.Payload, now time.Time) {
 	switch p := p.(type) {
 	case *messages.Log:
 		var last uint64
@@ -464,12 +466,11 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, p messages.Payload
 		}
 		d.apply(c, eff, err)
 	case *messages.OSDBeacon:
-		peer := c.PeerName()
-		if peer.Type != wire.EntityOSD {
+		if src.Type != wire.EntityOSD {
 			d.log.WithField("peer", c.String()).Warn("osd beacon from a non-osd dropped")
 			return
 		}
-		if err := d.mon.OSDReport(now, int(peer.Num)); err != nil {
+		if err := d.mon.OSDReport(now, int(src.Num)); err != nil {
 			d.log.WithError(err).WithField("peer", c.String()).Debug("osd beacon refused")
 		}
 	case *messages.MonMgrReport:

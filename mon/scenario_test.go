@@ -123,6 +123,10 @@ func parseAddr(v string) AddrVec {
 func (s *scenario) step(line string) error {
 	fields := strings.Fields(line)
 	verb, rest := fields[0], fields[1:]
+	need := map[string]int{"tick": 1, "advance": 1, "osd": 2, "module": 2}
+	if len(rest) < need[verb] {
+		return fmt.Errorf("%s needs %d arguments", verb, need[verb])
+	}
 	if verb == "config" {
 		if s.mon != nil {
 			return fmt.Errorf("config must come first")
