@@ -192,9 +192,9 @@ func decodeFooter(b []byte) Footer {
 // FooterComplete, no signature.
 func FooterFor(front, middle, data []byte) Footer {
 	return Footer{
-		FrontCRC:  CRC32C(0, front),
-		MiddleCRC: CRC32C(0, middle),
-		DataCRC:   CRC32C(0, data),
+		FrontCRC:  segCRC(front),
+		MiddleCRC: segCRC(middle),
+		DataCRC:   segCRC(data),
 		Flags:     FooterComplete,
 	}
 }
@@ -206,16 +206,24 @@ func (f *Footer) Check(front, middle, data []byte) error {
 	if f.Flags&FooterNoCRC != 0 {
 		return nil
 	}
-	if c := CRC32C(0, front); c != f.FrontCRC {
+	if c := segCRC(front); c != f.FrontCRC {
 		return fmt.Errorf("%w: computed %#08x, footer says %#08x", ErrFrontCRC, c, f.FrontCRC)
 	}
-	if c := CRC32C(0, middle); c != f.MiddleCRC {
+	if c := segCRC(middle); c != f.MiddleCRC {
 		return fmt.Errorf("%w: computed %#08x, footer says %#08x", ErrMiddleCRC, c, f.MiddleCRC)
 	}
-	if c := CRC32C(0, data); c != f.DataCRC {
+	if c := segCRC(data); c != f.DataCRC {
 		return fmt.Errorf("%w: computed %#08x, footer says %#08x", ErrDataCRC, c, f.DataCRC)
 	}
 	return nil
+}
+
+// segCRC is CRC32C(0, b), skipping the call for the common empty segment.
+func segCRC(b []byte) uint32 {
+	if len(b) == 0 {
+		return 0
+	}
+	return CRC32C(0, b)
 }
 
 // DecodeTimespec decodes the 8-byte ceph_timespec at the start of b.
