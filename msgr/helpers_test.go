@@ -28,13 +28,14 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 
 // recorder is a Dispatcher that records everything, optionally echoing.
 type recorder struct {
-	mu     sync.Mutex
-	msgs   []*Message
-	byConn map[*Connection][]*Message
-	events map[string]int
-	echo   bool
-	block  chan struct{} // when non-nil, Dispatch waits on it
-	onDisp func(c *Connection, m *Message)
+	mu      sync.Mutex
+	msgs    []*Message
+	byConn  map[*Connection][]*Message
+	events  map[string]int
+	echo    bool
+	discard bool          // keep no messages (stress tests)
+	block   chan struct{} // when non-nil, Dispatch waits on it
+	onDisp  func(c *Connection, m *Message)
 }
 
 func newRecorder() *recorder {
@@ -46,8 +47,10 @@ func (r *recorder) Dispatch(c *Connection, m *Message) {
 		<-r.block
 	}
 	r.mu.Lock()
-	r.msgs = append(r.msgs, m)
-	r.byConn[c] = append(r.byConn[c], m)
+	if !r.discard {
+		r.msgs = append(r.msgs, m)
+		r.byConn[c] = append(r.byConn[c], m)
+	}
 	f := r.onDisp
 	r.mu.Unlock()
 	if f != nil {
