@@ -171,11 +171,16 @@ try:
     raise MyError("x")
 except MyError:
     result = 1`, wantErr: "TypeError"},
-	{name: "isinstance_subclass_false", code: `class A:
+	{name: "isinstance_subclass", code: `from mgr_module import MgrModule
+class A:
     pass
 class B(A):
     pass
-result = [isinstance(B(), A), isinstance(B(), B)]`, want: []any{false, true}},
+class M(MgrModule):
+    pass
+result = [isinstance(B(), A), isinstance(B(), B), isinstance(A(), B), isinstance(B(), (int, A)), issubclass(B, A), issubclass(A, B), isinstance(M(), MgrModule), isinstance(True, bool), isinstance(1, str)]`,
+		want: []any{true, true, false, true, true, false, true, true, false}},
+	{name: "isinstance_bad_arg", code: `result = isinstance(1, 2)`, wantErr: "TypeError"},
 	{name: "no_int_dict_keys", code: `d = {1: "a"}`, wantErr: "string keys"},
 	{name: "no_sorting_tuples", code: `result = sorted({"b": 1, "a": 2}.items())`, wantErr: "TypeError"},
 	{name: "percent_s_container_go_syntax", code: `result = ("%s" % ([1],)).startswith("[")`, want: false},

@@ -53,11 +53,59 @@ func builtinSuper(self py.Object, args py.Tuple) (py.Object, error) {
 	t := obj.Type()
 	// gpython's instances are *py.Type too; a class is one whose own type
 	// is a metatype.
-	if ot, ok := obj.(*py.Type); ok && ot.Type() != nil && ot.Type().IsSubtype(py.TypeType) {
+	if ot, ok := obj.(*py.Type); ok && isClass(ot) {
 		t = ot
 	}
 	if !t.IsSubtype(cls) {
 		return nil, py.ExceptionNewf(py.TypeError, "super(type, obj): obj must be an instance or subtype of type")
 	}
 	return &superObj{cls: cls, self: obj, mro: t.Mro}, nil
+}
+
+// isClass tells a class from an instance: gpython represents both as
+// *py.Type. A user class's type is `type` (or a metaclass); a built-in
+// type's is `object` (a gpython quirk); an instance's is its class.
+func isClass(t *py.Type) bool {
+	mt := t.Type()
+	return mt == py.TypeType || mt == py.ObjectType || mt != nil && mt.IsSubtype(py.TypeType)
+}
+
+// builtinIsinstance replaces gpython's isinstance, which compares the exact
+// type and so is False for instances of subclasses.
+func builtinIsinstance(self py.Object, args py.Tuple) (py.Object, error) {
+	if len(args) != 2 {
+		return nil, py.ExceptionNewf(py.TypeError, "isinstance expected 2 arguments, got %d", len(args))
+	}
+	return classCheck("isinstance", args[0].Type(), args[1])
+}
+
+// builtinIssubclass is issubclass, missing from gpython.
+func builtinIssubclass(self py.Object, args py.Tuple) (py.Object, error) {
+	if len(args) != 2 {
+		return nil, py.ExceptionNewf(py.TypeError, "issubclass expected 2 arguments, got %d", len(args))
+	}
+	t, ok := args[0].(*py.Type)
+	if !ok || !isClass(t) {
+		return nil, py.ExceptionNewf(py.TypeError, "issubclass() arg 1 must be a class")
+	}
+	return classCheck("issubclass", t, args[1])
+}
+
+func classCheck(name string, t *py.Type, classOrTuple py.Object) (py.Object, error) {
+	switch c := classOrTuple.(type) {
+	case py.Tuple:
+		for _, e := range c {
+			r, err := classCheck(name, t, e)
+			if err != nil || r == py.True {
+				return r, err
+			}
+		}
+		return py.False, nil
+	case *py.Type:
+		if !isClass(c) {
+			break
+		}
+		return py.NewBool(t == c || t.IsSubtype(c)), nil
+	}
+	return nil, py.ExceptionNewf(py.TypeError, "%s() arg 2 must be a type or tuple of types", name)
 }
