@@ -182,7 +182,16 @@ result = [isinstance(B(), A), isinstance(B(), B), isinstance(A(), B), isinstance
 		want: []any{true, true, false, true, true, false, true, true, false}},
 	{name: "isinstance_bad_arg", code: `result = isinstance(1, 2)`, wantErr: "TypeError"},
 	{name: "no_int_dict_keys", code: `d = {1: "a"}`, wantErr: "string keys"},
-	{name: "no_sorting_tuples", code: `result = sorted({"b": 1, "a": 2}.items())`, wantErr: "TypeError"},
+	{name: "sorting_tuples", code: `l = [("b", 2), ("a", 3), ("a", 1)]
+l.sort(reverse=True)
+result = [sorted({"b": 1, "a": 2}.items()), l, sorted([[2], [1, 5], [1]]), sorted(["bb", "a", "ccc"], key=len, reverse=True)]`,
+		want: []any{[]any{[]any{"a", int64(2)}, []any{"b", int64(1)}}, []any{[]any{"b", int64(2)}, []any{"a", int64(3)}, []any{"a", int64(1)}}, []any{[]any{int64(1)}, []any{int64(1), int64(5)}, []any{int64(2)}}, []any{"ccc", "bb", "a"}}},
+	{name: "sorted_stable_copy", code: `l = [3, 1, 2]
+s = sorted(l)
+result = [l, s, sorted([(1, "b"), (0, "z"), (1, "a")], key=lambda p: p[0])]`,
+		want: []any{[]any{int64(3), int64(1), int64(2)}, []any{int64(1), int64(2), int64(3)}, []any{[]any{int64(0), "z"}, []any{int64(1), "b"}, []any{int64(1), "a"}}}},
+	{name: "no_tuple_compare", code: `result = max([(1, 2), (3, 4)])`, wantErr: "TypeError"},
+	{name: "sorted_incomparable", code: `result = sorted([1, "a"])`, wantErr: "TypeError"},
 	{name: "percent_s_container_go_syntax", code: `result = ("%s" % ([1],)).startswith("[")`, want: false},
 	{name: "str_of_container_ok", code: `result = str([1, "a"])`, want: "[1, 'a']"},
 	{name: "no_staticmethod_call_via_class", code: `class A:

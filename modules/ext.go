@@ -303,6 +303,9 @@ func addListMethods() {
 		return py.Int(n), nil
 	}, false, "L.count(value) -> integer -- return number of occurrences of value")
 
+	// gpython's sort cannot compare tuples or lists (see sort.go).
+	define(t, "sort", listSort, true, "L.sort(key=None, reverse=False) -- stable sort *IN PLACE*")
+
 	// gpython's extend silently ignores anything but a list.
 	define(t, "extend", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		l, err := listSelf(self, "extend")
