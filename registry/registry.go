@@ -135,6 +135,7 @@ type Registry struct {
 	dirty   chan struct{} // health may have changed
 	quit    chan struct{}
 	superWG sync.WaitGroup
+	bgWG    sync.WaitGroup // prewarm opens
 }
 
 // entry is one module name. Fields not marked are fixed at creation.
@@ -146,7 +147,8 @@ type entry struct {
 	// guarded by Registry.mu
 	info     Info
 	openErr  error
-	fresh    Module // opened and never started, reused by the next start
+	fresh    Module        // opened and never started, reused by the next start
+	warming  chan struct{} // closed when a spare being opened (prewarm) is ready
 	alwaysOn bool
 	enabled  bool
 	run      *runner
@@ -413,7 +415,11 @@ func (r *Registry) Disable(ctx context.Context, name string) error {
 	}
 	run := r.disableLocked(e)
 	r.mu.Unlock()
-	return r.waitStopped(ctx, run)
+	err := r.waitStopped(ctx, run)
+	if run != nil {
+		r.prewarm(e)
+	}
+	return err
 }
 
 // SetEnabled makes the enabled set equal names (plus always-on modules):
@@ -451,7 +457,63 @@ func (r *Registry) SetEnabled(ctx context.Context, names []string) error {
 	}
 	r.markDirty()
 	r.mu.Unlock()
-	return r.waitStopped(ctx, stopping...)
+	err := r.waitStopped(ctx, stopping...)
+	for _, run := range stopping {
+		r.prewarm(run.e)
+	}
+	return err
+}
+
+// prewarm opens a spare instance of a module just disabled, in the
+// background, so that enabling it again is as fast as the first time (a
+// Module is started once; opening may launch a process). Load keeps one
+// instance of every module the same way.
+func (r *Registry) prewarm(e *entry) {
+	r.mu.Lock()
+	if r.closed || e.enabled || e.fresh != nil || e.openErr != nil || !e.info.CanRun {
+		r.mu.Unlock()
+		return
+	}
+	r.bgWG.Add(1)
+	warming := make(chan struct{})
+	e.warming = warming
+	r.mu.Unlock()
+	go func() {
+		defer r.bgWG.Done()
+		defer func() {
+			r.mu.Lock()
+			if e.warming == warming {
+				e.warming = nil
+			}
+			r.mu.Unlock()
+			close(warming)
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), r.cfg.StartDeadline)
+		defer cancel()
+		m, err := safeOpen(ctx, e.src, e.name)
+		if err != nil {
+			r.log.WithField("module", e.name).WithError(err).Debug("spare instance not opened")
+			return
+		}
+		info := safeInfo(m)
+		info.Name = e.name
+		if info.Kind == "" {
+			info.Kind = e.kind
+		}
+		r.mu.Lock()
+		keep := !r.closed && e.fresh == nil
+		if keep {
+			e.fresh = m // a runner started meanwhile may be waiting for it
+			if e.run == nil {
+				e.info = info
+				e.state = e.idleState()
+			}
+		}
+		r.mu.Unlock()
+		if !keep {
+			r.release([]Module{m})
+		}
+	}()
 }
 
 // disableLocked marks e disabled and detaches its runner, which it returns
@@ -491,7 +553,7 @@ func (r *Registry) startLocked(e *entry) {
 	e.err = ""
 	e.overrun = ""
 	r.rebuildActiveLocked()
-	go run.loop(fresh)
+	go run.loop(fresh, e.warming)
 }
 
 // rebuildActiveLocked republishes the runners NotifyAll feeds. Registry.mu held.
@@ -644,6 +706,7 @@ func (r *Registry) Close(ctx context.Context) error {
 	r.rebuildActiveLocked()
 	r.mu.Unlock()
 	err := r.waitStopped(ctx, runs...)
+	r.bgWG.Wait() // spare opens, each bounded by StartDeadline
 	r.releaseFresh()
 	close(r.quit)
 	r.superWG.Wait()

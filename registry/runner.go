@@ -137,12 +137,27 @@ func (run *runner) stopRequested() bool {
 
 // loop is the module's goroutine. fresh is a module opened by Load and
 // never started, or nil to open a new instance (Stop is final for a Module).
-func (run *runner) loop(fresh Module) {
+// warming, if not nil, is a spare being opened: it is waited for and used.
+func (run *runner) loop(fresh Module, warming <-chan struct{}) {
 	defer close(run.done)
 	reg := run.reg
 	log := reg.log.WithField("module", run.name)
 
 	mod := fresh
+	if mod == nil && warming != nil {
+		select {
+		case <-warming:
+		case <-run.stopCh:
+		}
+		reg.mu.Lock()
+		if run.e.run == run {
+			mod, run.e.fresh = run.e.fresh, nil
+		}
+		reg.mu.Unlock()
+		if mod != nil && !run.refresh(mod) {
+			return
+		}
+	}
 	if mod == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), reg.cfg.StartDeadline)
 		m, err := safeOpen(ctx, run.e.src, run.name)
