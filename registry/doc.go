@@ -79,7 +79,10 @@
 // Disabling a module clears its checks; Disable then Enable restarts a
 // failed or stopped module with a freshly opened instance (a Module is
 // started once; the new instance's declaration replaces the old one).
-// Rescan retries unloadable and cannot-run modules. Close calls Stop also
+// Right after Disable, a spare instance is opened in the background (as
+// Load keeps one of every module), so enabling again costs Start, not Open
+// (a process launch for a plugin). Rescan retries unloadable and
+// cannot-run modules. Close calls Stop also
 // on modules that were opened but never started, so that what Open
 // acquired (a plugin process) is released.
 //
