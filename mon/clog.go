@@ -82,8 +82,14 @@ func NewClusterLog(size int, name, rank string, addrs AddrVec, first uint64) *Cl
 
 // Append adds one entry on channel and returns it.
 func (l *ClusterLog) Append(now time.Time, channel, prio, msg string) LogEntry {
-	e := LogEntry{Name: l.name, Rank: l.rank, Addrs: l.addrs, Stamp: Stamp{now}, Seq: l.next,
-		Channel: channel, Priority: prio, Message: msg}
+	return l.AppendFrom(LogEntry{Name: l.name, Rank: l.rank, Addrs: l.addrs, Stamp: Stamp{now},
+		Channel: channel, Priority: prio, Message: msg})
+}
+
+// AppendFrom adds an entry another daemon sent (MLog): its name, rank,
+// addrs and stamp are kept; the seq is the log's own.
+func (l *ClusterLog) AppendFrom(e LogEntry) LogEntry {
+	e.Seq = l.next
 	l.next++
 	i := (l.start + l.n) % len(l.ring)
 	l.ring[i] = e

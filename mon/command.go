@@ -356,6 +356,39 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 			return CommandResult{}, none, err
 		}
 		return m.mgrMetadata(format, who), none, nil
+	case "log":
+		v, ok := a["logtext"]
+		list, isList := v.([]any)
+		if !ok || !isList || len(list) == 0 {
+			if str, isStr := v.(string); isStr && str != "" {
+				list = []any{str}
+			} else {
+				return CommandResult{}, none, &argError{"missing required argument \"logtext\""}
+			}
+		}
+		var words []string
+		for _, w := range list {
+			str, ok := w.(string)
+			if !ok {
+				return CommandResult{}, none, &argError{"logtext must be strings"}
+			}
+			words = append(words, str)
+		}
+		msg := strings.Join(words, " ")
+		if len(msg) > 64<<10 {
+			return CommandResult{}, none, &argError{"logtext longer than 64 KiB"}
+		}
+		entry := m.clog.AppendFrom(LogEntry{Name: "client.admin", Rank: "client.admin", Addrs: AddrVec{Addrvec: []Addr{}},
+			Stamp: Stamp{now}, Channel: "cluster", Priority: PrioInfo, Message: msg})
+		return CommandResult{}, Effects{Log: []LogEntry{entry}}, nil
+	case "mon_status":
+		_, ms := m.Digest(now)
+		var v any
+		_ = json.Unmarshal(ms, &v)
+		if format == "" || format == "plain" {
+			format = "json-pretty"
+		}
+		return ok(format, v), none, nil
 	case "log last":
 		n, has, err := a.integer("num")
 		if err != nil {

@@ -56,6 +56,8 @@ func TestCommandErrors(t *testing.T) {
 		{"config-key exists missing", map[string]any{"prefix": "config-key exists", "key": "nope"}, ENOENT, "key 'nope' doesn't exist"},
 		{"config-key unknown verb", map[string]any{"prefix": "config-key frob"}, EINVAL, "unrecognized command"},
 		{"log last negative", map[string]any{"prefix": "log last", "num": -3}, EINVAL, "num must be >= 0"},
+		{"log no text", map[string]any{"prefix": "log"}, EINVAL, "missing required argument \"logtext\""},
+		{"log text not strings", map[string]any{"prefix": "log", "logtext": []any{1}}, EINVAL, "logtext must be strings"},
 		{"osd metadata unknown", map[string]any{"prefix": "osd metadata", "id": 9}, ENOENT, "osd.9 does not exist"},
 		{"osd metadata bad id", map[string]any{"prefix": "osd metadata", "id": "x"}, EINVAL, "must be an integer"},
 	}
@@ -136,7 +138,10 @@ func TestCommandOutputs(t *testing.T) {
 		{map[string]any{"prefix": "config-key dump", "key": "mgr/alerts/k", "format": "json"}, "", 0, `{"mgr/alerts/k":"v1"}`, ""},
 		{map[string]any{"prefix": "config-key rm", "key": "mgr/alerts/k"}, "", 0, "", "key deleted"},
 		{map[string]any{"prefix": "config-key exists", "key": "mgr/alerts/k"}, "", ENOENT, "", "doesn't exist"},
-		{map[string]any{"prefix": "log last", "num": 1, "format": "json"}, "", 0, `"channel":"cluster"`, ""},
+		{map[string]any{"prefix": "log", "logtext": []any{"hello", "world"}}, "", 0, "", ""},
+		{map[string]any{"prefix": "log last", "num": 1, "format": "json"}, "", 0, `"name":"client.admin","rank":"client.admin","addrs":{"addrvec":[]}`, ""},
+		{map[string]any{"prefix": "log last", "num": 1, "format": "json"}, "", 0, `"priority":"[INF]","message":"hello world"`, ""},
+		{map[string]any{"prefix": "mon_status", "format": "json"}, "", 0, `"state":"leader"`, ""},
 	}
 	for _, tc := range tests {
 		r := run(tc.args, tc.inbuf)

@@ -380,6 +380,28 @@ func (m *Mon) SetMgrHealthChecks(now time.Time, checks map[string]HealthCheck) (
 	return m.finish(now, Effects{})
 }
 
+// AddLog appends a cluster log entry sent by another daemon (MLog) or a
+// client (`log`), and hands it to log subscribers. Priority must be one of
+// Ceph's ("[DBG]", "[INF]", "[SEC]", "[WRN]", "[ERR]"); the channel
+// defaults to "cluster" and the stamp to now.
+func (m *Mon) AddLog(now time.Time, in LogEntry) (Effects, error) {
+	if _, ok := prioLevel[in.Priority]; !ok {
+		return Effects{}, fmt.Errorf("%w: log priority %q", ErrInvalid, in.Priority)
+	}
+	if in.Name == "" || in.Message == "" || len(in.Message) > 64<<10 {
+		return Effects{}, fmt.Errorf("%w: log entry needs a sender and a message of at most 64 KiB", ErrInvalid)
+	}
+	if in.Channel == "" {
+		in.Channel = "cluster"
+	}
+	if in.Stamp.IsZero() {
+		in.Stamp = Stamp{now}
+	}
+	in.Addrs = in.Addrs.clone()
+	e := Effects{Log: []LogEntry{m.clog.AppendFrom(in)}}
+	return m.finish(now, e)
+}
+
 // SetPGSummary records the pgmap summary the active mgr computed.
 func (m *Mon) SetPGSummary(s PGSummary) { m.pg = &s }
 

@@ -85,6 +85,29 @@ func TestSubscriptions(t *testing.T) {
 	if !osd || !warn {
 		t.Errorf("tick deliveries %+v", e.Deliveries)
 	}
+	// Entries from other daemons reach log subscribers; bad ones are refused.
+	ds2, _ := m.Subscribe(8, SubLog, 0, false)
+	if len(ds2) != 0 {
+		t.Fatalf("log from now: %+v", ds2)
+	}
+	e, err = m.AddLog(now.Add(time.Minute), LogEntry{Name: "osd.3", Rank: "osd.3", Priority: PrioWarn, Message: "slow ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotLog bool
+	for _, d := range e.Deliveries {
+		if d.Session == 8 && len(d.Log) > 0 && d.Log[0].Message == "slow ops" && d.Log[0].Name == "osd.3" && d.Log[0].Channel == "cluster" {
+			gotLog = true
+		}
+	}
+	if !gotLog {
+		t.Fatalf("AddLog deliveries %+v", e.Deliveries)
+	}
+	for _, bad := range []LogEntry{{Name: "osd.3", Priority: "loud", Message: "m"}, {Priority: PrioInfo, Message: "m"}, {Name: "x", Priority: PrioInfo}} {
+		if _, err := m.AddLog(now, bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("AddLog(%+v) = %v", bad, err)
+		}
+	}
 	if _, err := m.Subscribe(7, SubMgrDigest, 0, false); err != nil || len(m.DigestTargets()) != 1 {
 		t.Fatalf("digest: %v %v", err, m.DigestTargets())
 	}
