@@ -646,8 +646,12 @@ func (c *Connection) fill() {
 			c.outN--
 			c.outSeq++
 			om := &outMsg{m: m, seq: c.outSeq}
+			src := m.Src
+			if src.Type == 0 {
+				src = c.m.cfg.Name
+			}
 			h := wire.Header{Seq: c.outSeq, Tid: m.Tid, Type: m.Type, Priority: m.Priority,
-				Version: m.Version, DataOff: m.DataOff, Src: c.m.cfg.Name, CompatVersion: m.CompatVersion}
+				Version: m.Version, DataOff: m.DataOff, Src: src, CompatVersion: m.CompatVersion}
 			om.head, om.tail = wire.MessageHeadTail(h, m.Front, m.Middle, m.Data)
 			c.queueOut(om)
 			n++

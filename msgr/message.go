@@ -11,7 +11,9 @@ const (
 )
 
 // Message is one msgr v1 message: the header fields a sender chooses and the
-// three payload segments. Seq and Src are filled in by the connection.
+// three payload segments. Seq is filled in by the connection, and Src too
+// when left zero (a sender that speaks for several entities on one
+// session, as a host of simulated OSDs does, sets it).
 // A Message handed to Send must not be changed afterwards: the connection may
 // hold it until the peer acks it.
 type Message struct {
