@@ -30,9 +30,9 @@ func DefaultConfig() Config {
 	return Config{Name: "a", Mgr: DefaultMgrConfig(), OSD: DefaultOSDConfig(), LogSize: 1000}
 }
 
-// withDefaults fills every zero field from DefaultConfig, so a partly
+// WithDefaults fills every zero field from DefaultConfig, so a partly
 // filled Config is safe.
-func (c Config) withDefaults() Config {
+func (c Config) WithDefaults() Config {
 	d := DefaultConfig()
 	if c.Name == "" {
 		c.Name = d.Name
@@ -137,7 +137,7 @@ const (
 // Open loads the mon's state from dir (created on first use), or keeps it
 // in memory only when dir is "".
 func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	m := &Mon{cfg: cfg, started: now, keys: map[string][]byte{}, mgrChecks: map[string]HealthCheck{}}
 	var (
 		mgrMap *MgrMap

@@ -213,3 +213,20 @@ func TestStoreObjects(t *testing.T) {
 		t.Errorf("OpenStore(\"\") = %v", err)
 	}
 }
+
+func TestConfigWithDefaults(t *testing.T) {
+	got := Config{Mgr: MgrConfig{BeaconGrace: 7 * time.Second}}.WithDefaults()
+	d := DefaultConfig()
+	if got.Mgr.BeaconGrace != 7*time.Second || got.Mgr.TickInterval != d.Mgr.TickInterval ||
+		got.OSD.DownGrace != d.OSD.DownGrace || got.OSD.MaxOSDID != d.OSD.MaxOSDID || got.Name != "a" || got.LogSize != d.LogSize {
+		t.Fatalf("%+v", got)
+	}
+	// A zero Config opens and works.
+	m, err := Open(scenarioStart, "", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.OSDBoot(scenarioStart, OSDBoot{ID: 5, UUID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+}
