@@ -201,8 +201,18 @@ result = [l, s, sorted([(1, "b"), (0, "z"), (1, "a")], key=lambda p: p[0])]`,
 result = A.s()`, wantErr: "not callable"},
 	{name: "dict_is_fails", code: `a = {}
 result = a is a`, wantErr: "gpython Go panic"},
-	{name: "no_type_name", code: `result = type(ValueError("x")).__name__`, wantErr: "has no attribute '__name__'"},
-	{name: "round_ndigits_wrong", code: `result = round(2.567, 2)`, want: 0.0},
+	{name: "type_name", code: `class A:
+    pass
+try:
+    {}["k"]
+except KeyError as e:
+    k = type(e).__name__
+result = [A.__name__, type(A()).__name__, type(ValueError("x")).__name__, k, int.__name__]`, want: []any{"A", "A", "ValueError", "KeyError", "int"}},
+	{name: "instance_has_no_name", code: `class A:
+    pass
+result = A().__name__`, wantErr: "AttributeError"},
+	{name: "round", code: `result = [round(2.567, 2), round(2.5), round(3.5), round(-0.4), round(1234.5, -2), round(7, 1), round(0.125, 2)]`,
+		want: []any{2.57, int64(2), int64(4), int64(0), 1200.0, int64(7), 0.12}},
 	{name: "no_re_module", code: `import re`, wantErr: "ImportError"},
 	{name: "no_collections_module", code: `import collections`, wantErr: "ImportError"},
 	{name: "no_logging_module", code: `import logging`, wantErr: "ImportError"},

@@ -16,6 +16,26 @@ func init() {
 	addDictMethods()
 	addListMethods()
 	addStrMethods()
+	addTypeName()
+}
+
+// addTypeName gives classes their __name__ (Cls.__name__,
+// type(e).__name__, self.__class__-less code uses type(self).__name__).
+// It sits on both `type` (user classes) and `object` (gpython's built-in
+// types have `object` as their type); for anything that is not a class it
+// raises AttributeError as before.
+func addTypeName() {
+	name := &py.Property{Fget: func(self py.Object) (py.Object, error) {
+		if t, ok := self.(*py.Type); ok && isClass(t) {
+			return py.String(t.Name), nil
+		}
+		return nil, py.ExceptionNewf(py.AttributeError, "'%s' has no attribute '__name__'", self.Type().Name)
+	}}
+	for _, t := range []*py.Type{py.TypeType, py.ObjectType} {
+		if _, ok := t.Dict["__name__"]; !ok {
+			t.Dict["__name__"] = name
+		}
+	}
 }
 
 // method is the common signature of the added methods.

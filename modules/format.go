@@ -478,3 +478,50 @@ func align(s string, width int, fill string, a byte) string {
 		return strings.Repeat(fill, n) + s
 	}
 }
+
+// builtinRound replaces gpython's round, whose ndigits form returns 0.0.
+// round(x) rounds half to even and returns an int; round(x, n) returns a
+// float correctly rounded to n decimals (as CPython's).
+func builtinRound(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+	var x, nd py.Object = nil, py.None
+	if err := py.ParseTupleAndKeywords(args, kwargs, "O|O:round", []string{"number", "ndigits"}, &x, &nd); err != nil {
+		return nil, err
+	}
+	if i, ok := x.(py.Int); ok && nd == py.None {
+		return i, nil
+	}
+	f, err := py.FloatAsFloat64(x)
+	if err != nil {
+		return nil, py.ExceptionNewf(py.TypeError, "type %s doesn't define __round__ method", x.Type().Name)
+	}
+	if nd == py.None {
+		if math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, py.ExceptionNewf(py.ValueError, "cannot convert float %v to integer", f)
+		}
+		r := math.RoundToEven(f)
+		if math.Abs(r) < 1<<62 {
+			return py.Int(int64(r)), nil
+		}
+		b, _ := new(big.Float).SetFloat64(r).Int(nil)
+		return (*py.BigInt)(b), nil
+	}
+	n, err := py.Index(nd)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := x.(py.Int); ok && n >= 0 {
+		return x, nil
+	}
+	if n > 300 || math.IsInf(f, 0) || math.IsNaN(f) {
+		return py.Float(f), nil
+	}
+	if n < 0 {
+		p := math.Pow(10, float64(-n))
+		return py.Float(math.RoundToEven(f/p) * p), nil
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'f', int(n), 64), 64)
+	if err != nil {
+		return nil, py.ExceptionNewf(py.ValueError, "round: %v", err)
+	}
+	return py.Float(r), nil
+}

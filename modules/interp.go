@@ -65,6 +65,7 @@ func (m *pyModule) installHost() error {
 	}
 	b.Globals["__import__"] = py.MustNewMethod("__import__", m.importHook, 0, "__import__(name, ...) -> module (gomgr sandbox)")
 	b.Globals["format"] = py.MustNewMethod("format", builtinFormat, 0, "format(value[, format_spec]) -> str")
+	b.Globals["round"] = py.MustNewMethod("round", builtinRound, 0, "round(number[, ndigits]) -> number")
 	b.Globals["sorted"] = py.MustNewMethod("sorted", builtinSorted, 0, "sorted(iterable, key=None, reverse=False) -> new sorted list")
 	b.Globals["isinstance"] = py.MustNewMethod("isinstance", builtinIsinstance, 0, "isinstance(obj, class_or_tuple) -> bool")
 	b.Globals["issubclass"] = py.MustNewMethod("issubclass", builtinIssubclass, 0, "issubclass(cls, class_or_tuple) -> bool")

@@ -63,12 +63,10 @@ func builtinSuper(self py.Object, args py.Tuple) (py.Object, error) {
 }
 
 // isClass tells a class from an instance: gpython represents both as
-// *py.Type. A user class's type is `type` (or a metaclass); a built-in
-// type's is `object` (a gpython quirk); an instance's is its class.
-func isClass(t *py.Type) bool {
-	mt := t.Type()
-	return mt == py.TypeType || mt == py.ObjectType || mt != nil && mt.IsSubtype(py.TypeType)
-}
+// *py.Type, and the type of a class is not always `type` (a built-in
+// type's is its parent). Instances are made by Type.Alloc, which leaves
+// Name empty; every class has one.
+func isClass(t *py.Type) bool { return t.Name != "" }
 
 // builtinIsinstance replaces gpython's isinstance, which compares the exact
 // type and so is False for instances of subclasses.
