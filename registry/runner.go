@@ -158,6 +158,9 @@ func (run *runner) loop(fresh Module, warming <-chan struct{}) {
 			return
 		}
 	}
+	if mod == nil && run.stopRequested() {
+		return
+	}
 	if mod == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), reg.cfg.StartDeadline)
 		m, err := safeOpen(ctx, run.e.src, run.name)
@@ -176,12 +179,16 @@ func (run *runner) loop(fresh Module, warming <-chan struct{}) {
 		}
 	}
 	if run.stopRequested() || run.abandoned.Load() {
-		// Never started: keep it for the next Enable.
+		// Never started: keep it for the next Enable, or release it.
 		reg.mu.Lock()
-		if run.e.fresh == nil {
+		keep := run.e.fresh == nil && !reg.closed
+		if keep {
 			run.e.fresh = mod
 		}
 		reg.mu.Unlock()
+		if !keep {
+			reg.release([]Module{mod})
+		}
 		return
 	}
 
