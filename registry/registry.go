@@ -29,11 +29,18 @@ const (
 // Config configures a Registry. Only Sources is needed in practice: State
 // and Store default to an empty MemState and MemStore.
 type Config struct {
+	// Sources find and open modules; a name provided by two Sources is
+	// taken from the first.
 	Sources []Source
-	State   State
-	Store   Store
-	MgrID   string
-	Logger  *logrus.Entry
+	// State answers the modules' get(), servers, metadata and counters.
+	State State
+	// Store holds module options and get_store/set_store keys.
+	Store Store
+	// MgrID is what get_mgr_id() returns.
+	MgrID string
+	// Logger receives the registry's lines (component=registry) and the
+	// modules' (module=<name>); nil discards them.
+	Logger *logrus.Entry
 	// QueueLen bounds each module's event queue.
 	QueueLen int
 	// BatchMax bounds the events handed to one Module.Notify call.
