@@ -227,7 +227,7 @@ func (s *Source) Open(ctx context.Context, name string) (registry.Module, error)
 	case <-ctx.Done():
 		m.kill(newFailure(fmt.Sprintf("open of %s did not finish: %v; module process killed", name, ctx.Err()), ErrKilled, ctx.Err()))
 		m.waitExit(s.cfg.StopTimeout)
-		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, ctx.Err())
+		return nil, fmt.Errorf("%w %s: the module did not load before the deadline (code running at import?); module process killed: %w", ErrStart, name, ctx.Err())
 	}
 }
 

@@ -9,10 +9,13 @@ import (
 )
 
 // decodeJSON decodes a Value's JSON into the shape registry.Value documents
-// (map[string]any, []any, string, int64, float64, bool, nil). Numbers are read
-// with UseNumber so integers keep all their bits: integral ones become int64,
-// the rest float64.
-func decodeJSON(raw []byte) (any, error) {
+// (map[string]any, []any, string, int64, float64, bool, nil): integral
+// numbers become int64 (all their bits kept), the rest float64.
+func decodeJSON(raw []byte) (any, error) { return parseJSON(raw) }
+
+// decodeJSONStd is decodeJSON by encoding/json with UseNumber: the
+// reference parseJSON is checked against.
+func decodeJSONStd(raw []byte) (any, error) {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	var v any
