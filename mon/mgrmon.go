@@ -69,20 +69,28 @@ type MgrMonitor struct {
 	metadata      map[string]map[string]string
 	everHadActive bool
 	inactiveSince time.Time // when the map last became unavailable
+	changedOnLoad bool      // the loaded map was moved to a new epoch
 }
 
 // NewMgrMonitor starts from initial (a loaded map) or, when nil, a new
 // epoch-1 map with cfg.InitialModules enabled.
 func NewMgrMonitor(cfg MgrConfig, fsid string, initial *MgrMap, now time.Time) *MgrMonitor {
 	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, metadata: map[string]map[string]string{}}
-	if initial == nil {
+	loaded := initial != nil
+	if !loaded {
 		initial = &MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
 	} else {
 		initial = initial.clone()
 		m.everHadActive = initial.ActiveGID != 0 || initial.Epoch > 1
 	}
-	// Like Ceph's on_active: the always-on set follows the configuration.
-	initial.AlwaysOnModules = map[string][]string{cfg.Release: sortedUnique(cfg.AlwaysOnModules)}
+	// Like Ceph's on_active: the always-on set follows the configuration,
+	// and a loaded map whose set differs moves to a new epoch.
+	always := map[string][]string{cfg.Release: sortedUnique(cfg.AlwaysOnModules)}
+	if loaded && !reflect.DeepEqual(initial.AlwaysOnModules, always) {
+		initial.Epoch++
+		m.changedOnLoad = true
+	}
+	initial.AlwaysOnModules = always
 	initial.normalize()
 	m.cur = initial
 	if !initial.Available {

@@ -216,6 +216,9 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		e.ServiceMap = m.svcmap
 	}
 	m.clog = NewClusterLog(cfg.LogSize, "mon."+cfg.Name, "mon.0", m.monmap.Mons[0].PublicAddrs, logSeq)
+	if m.mgr.changedOnLoad {
+		e.MgrMap = m.mgr.Map()
+	}
 	if fresh {
 		e.MgrMap, e.OSDMap = m.mgr.Map(), m.osd.Map()
 		if m.store != nil {

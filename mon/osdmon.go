@@ -102,6 +102,9 @@ var osdFlagBits = map[string]uint64{
 var userFlags = []string{"nodown", "noin", "noout", "noup", "nobackfill", "norebalance", "norecover", "noscrub", "nodeep-scrub", "pause"}
 
 func (m *OSDMap) normalize() {
+	if m.FlagsSet == nil {
+		m.FlagsSet = []string{}
+	}
 	sort.Strings(m.FlagsSet)
 	m.Flags = ""
 	m.FlagsNum = 0

@@ -111,6 +111,20 @@ func TestStoreRestartLosesNothing(t *testing.T) {
 	if m3.Snapshot().MgrMap.Epoch != old.MgrMap.Epoch+1 {
 		t.Fatal("mgrmap epoch lost")
 	}
+	// A new always-on set is a new mgrmap epoch, persisted.
+	cfg.Mgr.AlwaysOnModules = []string{"status"}
+	m4, err := Open(later, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mm4 := m4.Snapshot().MgrMap
+	if mm4.Epoch != old.MgrMap.Epoch+2 || !reflect.DeepEqual(mm4.AlwaysOnModules["pacific"], []string{"status"}) {
+		t.Fatalf("always-on change: epoch %d, %v", mm4.Epoch, mm4.AlwaysOnModules)
+	}
+	m5, err := Open(later, dir, cfg)
+	if err != nil || m5.Snapshot().MgrMap.Epoch != mm4.Epoch {
+		t.Fatalf("reopen after always-on change: %v", err)
+	}
 	cfg.FSID = "00000000-0000-0000-0000-000000000000"
 	if _, err := Open(later, dir, cfg); !errors.Is(err, ErrFSIDMismatch) {
 		t.Fatalf("wrong fsid: %v", err)
