@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strconv"
 
 	"github.com/go-python/gpython/py"
@@ -69,8 +70,60 @@ func toPy(v any) (py.Object, error) {
 	case json.Number:
 		return numberToPy(string(x))
 	default:
-		return nil, fmt.Errorf("modules: cannot convert %T to Python", v)
+		return reflectToPy(reflect.ValueOf(v))
 	}
+}
+
+// reflectToPy covers the JSON-shaped values the fast path does not name
+// (map[string]int64, []map[string]any, named string types, ...).
+func reflectToPy(rv reflect.Value) (py.Object, error) {
+	switch rv.Kind() {
+	case reflect.Invalid:
+		return py.None, nil
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return py.None, nil
+		}
+		return toPy(rv.Elem().Interface())
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("modules: cannot convert %s to Python: keys must be strings", rv.Type())
+		}
+		d := py.NewStringDictSized(rv.Len())
+		it := rv.MapRange()
+		for it.Next() {
+			o, err := toPy(it.Value().Interface())
+			if err != nil {
+				return nil, err
+			}
+			d[it.Key().String()] = o
+		}
+		return d, nil
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return py.NewList(), nil
+		}
+		items := make([]py.Object, rv.Len())
+		for i := range items {
+			o, err := toPy(rv.Index(i).Interface())
+			if err != nil {
+				return nil, err
+			}
+			items[i] = o
+		}
+		return py.NewListFromItems(items), nil
+	case reflect.String:
+		return py.String(rv.String()), nil
+	case reflect.Bool:
+		return py.NewBool(rv.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return py.Int(rv.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return toPy(rv.Uint())
+	case reflect.Float32, reflect.Float64:
+		return py.Float(rv.Float()), nil
+	}
+	return nil, fmt.Errorf("modules: cannot convert %s to Python", rv.Type())
 }
 
 // numberToPy keeps integers integers, as Python's json does.

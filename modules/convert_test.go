@@ -30,6 +30,11 @@ func TestToPy(t *testing.T) {
 		{[]any{int64(1), "a", nil}, "[1, 'a', None]"},
 		{map[string]any{"k": []any{}}, "{'k': []}"},
 		{map[string]string{"h": "x"}, "{'h': 'x'}"},
+		{map[string]int64{"n": 2}, "{'n': 2}"},
+		{[]map[string]any{{"a": uint8(1)}}, "[{'a': 1}]"},
+		{[2]float32{0.5, 1}, "[0.5, 1.0]"},
+		{[]int(nil), "[]"},
+		{(*int)(nil), "None"},
 	}
 	for _, tc := range cases {
 		o, err := toPy(tc.in)
@@ -44,6 +49,9 @@ func TestToPy(t *testing.T) {
 	}
 	if _, err := toPy(struct{}{}); err == nil {
 		t.Error("toPy(struct) succeeded")
+	}
+	if _, err := toPy(map[int]any{1: 1}); err == nil {
+		t.Error("toPy(map[int]) succeeded")
 	}
 	if _, err := toPy(json.Number("x")); err == nil {
 		t.Error("toPy(bad number) succeeded")
