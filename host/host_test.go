@@ -1,0 +1,188 @@
+package host_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/host"
+	"gomgr/mon"
+	"gomgr/registry"
+	"gomgr/sim"
+)
+
+// recorder is a Go module that records what it is told: the registry
+// double the host is tested with.
+type recorder struct {
+	mu     sync.Mutex
+	events []registry.Event
+	host   registry.Host
+}
+
+func (r *recorder) Info() registry.Info {
+	return registry.Info{Name: "recorder", Kind: "go", CanRun: true,
+		NotifyTypes: []string{"osd_map", "mon_map", "mgr_map", "health", "pg_summary"}}
+}
+func (r *recorder) Start(_ context.Context, h registry.Host) error {
+	r.mu.Lock()
+	r.host = h
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) Notify(_ context.Context, evs []registry.Event) error {
+	r.mu.Lock()
+	r.events = append(r.events, evs...)
+	r.mu.Unlock()
+	return nil
+}
+func (r *recorder) Command(context.Context, registry.Command) (registry.CommandResult, error) {
+	return registry.CommandResult{Stdout: "ok"}, nil
+}
+func (r *recorder) Stop(context.Context) error { return nil }
+func (r *recorder) Failed() error              { return nil }
+
+func (r *recorder) osdEpochs() []uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []uint64
+	for _, e := range r.events {
+		if e.Kind == "osd_map" {
+			n, _ := strconv.ParseUint(e.ID, 10, 64)
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+type recSource struct{ rec *recorder }
+
+func (s recSource) Kind() string                                          { return "go" }
+func (s recSource) Scan() ([]string, error)                               { return []string{"recorder"}, nil }
+func (s recSource) Open(context.Context, string) (registry.Module, error) { return s.rec, nil }
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+}
+
+func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
+	log := logrus.New()
+	log.SetLevel(logrus.WarnLevel)
+	cfg := mon.DefaultConfig()
+	cfg.Mgr.InitialModules = []string{"recorder"}
+	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: cfg,
+		Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(md.Close)
+	ctx := context.Background()
+
+	recs := map[string]*recorder{}
+	mgrs := map[string]*host.Standby{}
+	for _, name := range []string{"x", "y"} {
+		rec := &recorder{}
+		s, err := host.Start(ctx, host.Config{Name: name, MonAddr: md.Addr(), Sources: []registry.Source{recSource{rec}},
+			StatsPeriod: time.Second, Logger: logrus.NewEntry(log)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(context.Background()) })
+		recs[name], mgrs[name] = rec, s
+	}
+	cl, err := sim.StartCluster(ctx, sim.ClusterConfig{MonAddr: md.Addr(), OSDs: 10, Seed: 1,
+		ReportPeriod: time.Second, Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+
+	var act, stby string
+	waitFor(t, "an active mgr", 10*time.Second, func() bool {
+		for n, s := range mgrs {
+			if s.IsActive() {
+				act = n
+			}
+		}
+		return act != ""
+	})
+	stby = map[string]string{"x": "y", "y": "x"}[act]
+	a := mgrs[act]
+	waitFor(t, "10 OSDs up in the active's osd_map", 15*time.Second, func() bool {
+		v, err := a.State().Get("osd_map")
+		if err != nil {
+			return false
+		}
+		up := 0
+		for _, o := range v.Data.(map[string]any)["osds"].([]any) {
+			if o.(map[string]any)["up"] == int64(1) {
+				up++
+			}
+		}
+		return up == 10
+	})
+	waitFor(t, "counters from every OSD", 15*time.Second, func() bool {
+		for i := range 10 {
+			if len(a.State().Counter("osd", strconv.Itoa(i), "osd.op")) == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if len(a.State().PerfSchema("osd", "3")) != len(sim.Schema) {
+		t.Fatalf("schema of osd.3: %d counters", len(a.State().PerfSchema("osd", "3")))
+	}
+	waitFor(t, "the module to hear of osd_map", 5*time.Second, func() bool { return len(recs[act].osdEpochs()) > 0 })
+	if len(recs[stby].osdEpochs()) != 0 {
+		t.Fatal("the standby's module was notified")
+	}
+
+	// The active goes away; the standby takes over within the 5 s budget.
+	killed := time.Now()
+	if err := a.Close(context.Background()); err != nil {
+		t.Logf("close: %v", err)
+	}
+	b := mgrs[stby]
+	waitFor(t, "the standby to become active", 5*time.Second, b.IsActive)
+	t.Logf("failover took %v", time.Since(killed))
+	if _, err := b.State().Get("osd_map"); err != nil {
+		t.Fatal("new active has no osd_map")
+	}
+	waitFor(t, "counters at the new active", 15*time.Second, func() bool {
+		return len(b.State().Counter("osd", "0", "osd.op")) > 0
+	})
+
+	// An OSD fails: a new epoch reaches the new active's module, in order.
+	before := len(recs[stby].osdEpochs())
+	if err := cl.Fail(2); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "osd.2 marked down", 20*time.Second, func() bool {
+		v, _ := b.State().Get("osd_map")
+		for _, o := range v.Data.(map[string]any)["osds"].([]any) {
+			if o.(map[string]any)["osd"] == int64(2) {
+				return o.(map[string]any)["up"] == int64(0)
+			}
+		}
+		return false
+	})
+	waitFor(t, "the module to hear of the new epoch", 5*time.Second, func() bool {
+		return len(recs[stby].osdEpochs()) > before
+	})
+	epochs := recs[stby].osdEpochs()
+	for i := 1; i < len(epochs); i++ {
+		if epochs[i] <= epochs[i-1] {
+			t.Fatalf("osd_map notifications out of order: %v", epochs)
+		}
+	}
+}

@@ -1,0 +1,740 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/messages"
+	"gomgr/mon"
+	"gomgr/msgr"
+	"gomgr/msgr/wire"
+	"gomgr/registry"
+)
+
+// Config configures a manager daemon.
+type Config struct {
+	Name    string // "x": the mgr's name in the MgrMap
+	MonAddr string
+	// Addr is where the active mgr serves daemon sessions ("127.0.0.1:0").
+	Addr string
+	// Sources are the module kinds this mgr can run (Python, Go plugins).
+	Sources []registry.Source
+	// Registry carries queue sizes and deadlines; the host sets Sources,
+	// State, Store, MgrID and HealthSink.
+	Registry registry.Config
+	// TickPeriod is mgr_tick_period: the beacon interval (default 1 s).
+	TickPeriod time.Duration
+	// StatsPeriod is how often daemons report (mgr_stats_period, 5 s).
+	StatsPeriod time.Duration
+	// History is how many samples of each counter are kept (60).
+	History int
+	// Release keys always_on_modules in the MgrMap ("pacific").
+	Release string
+	Logger  *logrus.Entry
+	// ObserveNotify, if set, sees each map's arrival to its NotifyAll (for
+	// the latency figures): kind, epoch, and when the mon committed it.
+	ObserveMap func(kind string, epoch uint64, committed time.Time)
+}
+
+// Standby is Ceph's MgrStandby: a mgr daemon that beacons to the mon every
+// tick, caches the maps it is sent, and runs the active side when the
+// MgrMap names it, and stops it when it no longer does, without restarting
+// itself or its modules' host.
+//
+// Goroutines: run owns role changes (activate, deactivate) and the tick;
+// the mon client's dispatch goroutine updates the cache and calls
+// NotifyAll in map order; the daemon messenger's dispatch goroutines serve
+// reports. Exported methods are safe from any goroutine.
+type Standby struct {
+	cfg   Config
+	log   *logrus.Entry
+	monc  *mon.Client
+	gid   uint64
+	fsid  atomic.Pointer[messages.UUID] // from the monmap
+	state *ClusterState
+	store *ConfigStore
+	reg   *registry.Registry
+
+	events chan func()
+	quit   chan struct{}
+	done   chan struct{}
+	stop   sync.Once
+
+	isActive atomic.Bool
+	mgrmap   atomic.Pointer[mon.MgrMap]
+	health   atomic.Pointer[map[string]registry.HealthCheck]
+	healthCh chan struct{} // a change to report now
+
+	mu     sync.Mutex // guards act
+	act    *active
+	digest uint64 // version of health/mon_status values
+}
+
+// active is the active side: the daemon listener and its sessions.
+type active struct {
+	ms      *msgr.Messenger
+	addrs   []wire.EntityAddr
+	started time.Time
+
+	mu    sync.Mutex
+	types map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
+}
+
+// Start connects to the mon, loads the modules (to advertise them) and
+// starts beaconing.
+func Start(ctx context.Context, cfg Config) (*Standby, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if cfg.TickPeriod <= 0 {
+		cfg.TickPeriod = time.Second
+	}
+	if cfg.StatsPeriod <= 0 {
+		cfg.StatsPeriod = 5 * time.Second
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Release == "" {
+		cfg.Release = "pacific"
+	}
+	s := &Standby{
+		cfg: cfg, log: cfg.Logger.WithField("daemon", "mgr."+cfg.Name),
+		state: NewClusterState(cfg.History), events: make(chan func(), 64),
+		quit: make(chan struct{}), done: make(chan struct{}), healthCh: make(chan struct{}, 1),
+	}
+	empty := map[string]registry.HealthCheck{}
+	s.health.Store(&empty)
+	monc, err := mon.Dial(ctx, mon.ClientConfig{
+		MonAddr: cfg.MonAddr, Name: wire.EntityName{Type: wire.EntityMgr, Num: -1},
+		AuthID: cfg.Name, Handler: s.fromMon, Logger: s.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.monc, s.gid = monc, monc.GlobalID()
+	s.store = NewConfigStore(monc)
+	rc := cfg.Registry
+	rc.Sources, rc.State, rc.Store, rc.MgrID = cfg.Sources, s.state, s.store, cfg.Name
+	rc.Logger = s.log
+	rc.HealthSink = func(h map[string]registry.HealthCheck) {
+		s.health.Store(&h)
+		select {
+		case s.healthCh <- struct{}{}:
+		default:
+		}
+	}
+	reg, err := registry.New(rc)
+	if err != nil {
+		monc.Close()
+		return nil, err
+	}
+	s.reg = reg
+	if err := reg.Load(ctx); err != nil {
+		s.log.WithError(err).Warn("module discovery incomplete")
+	}
+	// The standby keeps its cache warm: at failover it already holds the maps.
+	if err := monc.Subscribe(map[string]messages.SubscribeItem{
+		mon.SubMgrMap: {}, mon.SubOSDMap: {}, mon.SubMonMap: {}, mon.SubFSMap: {},
+		mon.SubServiceMap: {}, "log-info": {}, mon.SubMgrDigest: {},
+	}); err != nil {
+		reg.Close(ctx)
+		monc.Close()
+		return nil, err
+	}
+	// A beacon without the cluster's fsid is refused: wait for the monmap.
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for s.fsid.Load() == nil {
+		select {
+		case <-wctx.Done():
+			reg.Close(context.Background())
+			monc.Close()
+			return nil, fmt.Errorf("host: no monmap from %s: %w", cfg.MonAddr, wctx.Err())
+		case <-time.After(10 * time.Millisecond): // polling for the first monmap
+		}
+	}
+	go s.run()
+	s.log.WithField("gid", s.gid).Info("mgr standby started")
+	return s, nil
+}
+
+// Registry is the module registry (for module ls, commands and metrics).
+func (s *Standby) Registry() *registry.Registry { return s.reg }
+
+// State is the cluster-state cache.
+func (s *Standby) State() *ClusterState { return s.state }
+
+// GID is this daemon's gid in the MgrMap.
+func (s *Standby) GID() uint64 { return s.gid }
+
+// Name is this daemon's name.
+func (s *Standby) Name() string { return s.cfg.Name }
+
+// IsActive reports whether this daemon runs the active side.
+func (s *Standby) IsActive() bool { return s.isActive.Load() }
+
+// MgrMap is the last MgrMap received, or nil.
+func (s *Standby) MgrMap() *mon.MgrMap { return s.mgrmap.Load() }
+
+// Addr is the active side's daemon address, or "" on a standby.
+func (s *Standby) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.act == nil || len(s.act.addrs) == 0 {
+		return ""
+	}
+	return addrString(s.act.addrs[0])
+}
+
+// Messenger is the active side's daemon messenger, or nil.
+func (s *Standby) Messenger() *msgr.Messenger {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.act == nil {
+		return nil
+	}
+	return s.act.ms
+}
+
+// Close shuts down gracefully: an active mgr first hands over (`mgr fail`
+// of itself, so a standby takes over now rather than after the beacon
+// grace), modules stop, the last beacon says unavailable, the sessions
+// close.
+func (s *Standby) Close(ctx context.Context) error {
+	s.stop.Do(func() { close(s.quit) })
+	<-s.done
+	if s.IsActive() {
+		if _, err := s.monc.Command(ctx, map[string]any{"prefix": "mgr fail", "who": s.cfg.Name}, nil); err != nil {
+			s.log.WithError(err).Warn("hand-over to a standby failed; it will take over after the beacon grace")
+		}
+	}
+	s.deactivate(ctx)
+	s.beacon(false)
+	err := s.reg.Close(ctx)
+	s.monc.Close()
+	return err
+}
+
+func (s *Standby) run() {
+	defer close(s.done)
+	tick := time.NewTicker(s.cfg.TickPeriod)
+	defer tick.Stop()
+	var statsGen uint64
+	s.beacon(false)
+	for {
+		select {
+		case f := <-s.events:
+			f()
+		case <-tick.C:
+			s.beacon(s.IsActive())
+			if s.IsActive() {
+				if g := s.state.StatsGeneration(); g != statsGen {
+					statsGen = g
+					s.reg.NotifyAll("pg_summary", "")
+				}
+				s.reportToMon()
+			}
+		case <-s.healthCh:
+			if s.IsActive() {
+				s.reportToMon()
+			}
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+// beacon is MgrStandby::send_beacon.
+func (s *Standby) beacon(available bool) {
+	b := &messages.MgrBeacon{
+		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: *s.fsid.Load(),
+		Available: available, Metadata: s.metadata(),
+		Modules: mon.ModulesToWire(moduleInfos(s.reg.Modules())),
+	}
+	s.mu.Lock()
+	if s.act != nil {
+		b.Addrs = s.act.addrs
+	}
+	s.mu.Unlock()
+	if err := s.monc.Send(b); err != nil {
+		s.log.WithError(err).Debug("beacon not sent")
+	}
+}
+
+func (s *Standby) metadata() map[string]string {
+	host, _ := os.Hostname()
+	return map[string]string{"hostname": host, "ceph_version": "gomgr", "ceph_release": s.cfg.Release,
+		"arch": "x86_64", "os": "Linux", "pid": strconv.Itoa(os.Getpid())}
+}
+
+// moduleInfos converts the registry's listing for the beacon.
+func moduleInfos(st []registry.Status) []mon.ModuleInfo {
+	out := make([]mon.ModuleInfo, 0, len(st))
+	for _, m := range st {
+		if m.State == registry.StateUnloadable && m.Name == "" {
+			continue
+		}
+		opts := map[string]mon.ModuleOption{}
+		for _, o := range m.Options {
+			opts[o.Name] = mon.ModuleOption{Name: o.Name, Type: o.Type, Level: "advanced",
+				DefaultValue: optString(o.Default), Min: optString(o.Min), Max: optString(o.Max),
+				EnumAllowed: o.Enum, Desc: o.Desc, Tags: []string{}, SeeAlso: []string{}}
+		}
+		errStr := m.Error
+		if m.CanRun {
+			errStr = ""
+		}
+		out = append(out, mon.ModuleInfo{Name: m.Name, CanRun: m.CanRun, ErrorString: errStr, ModuleOptions: opts})
+	}
+	return out
+}
+
+func optString(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// fromMon handles everything the mon pushes, on the mon client's dispatch
+// goroutine, in order: maps land in the cache, then modules hear of them.
+func (s *Standby) fromMon(p messages.Payload) {
+	switch p := p.(type) {
+	case *messages.MgrMapMsg:
+		mm := mon.MgrMapFromWire(&p.Map)
+		s.monc.Advance(mon.SubMgrMap, mm.Epoch)
+		s.mgrmap.Store(mm)
+		s.setMap("mgr_map", mm.Epoch, mm, time.Time{})
+		select {
+		case s.events <- func() { s.handleMgrMap(mm) }:
+		case <-s.quit:
+		}
+	case *messages.OSDMapMsg:
+		js, err := messages.DecodeJSONMap(p.Maps[p.NewestMap])
+		if err != nil {
+			s.log.WithError(err).Warn("osdmap not decodable")
+			return
+		}
+		s.monc.Advance(mon.SubOSDMap, uint64(p.NewestMap))
+		tree, err := decodeTree(js)
+		if err != nil {
+			s.log.WithError(err).Warn("osdmap not decodable")
+			return
+		}
+		s.setMap("osd_map", uint64(p.NewestMap), tree, modifiedStamp(tree))
+	case *messages.MonMapMsg:
+		mm, err := p.Map()
+		if err != nil {
+			s.log.WithError(err).Warn("monmap not decodable")
+			return
+		}
+		fsid := mm.FSID
+		s.fsid.Store(&fsid)
+		s.monc.Advance(mon.SubMonMap, uint64(mm.Epoch))
+		s.setMap("mon_map", uint64(mm.Epoch), monMapTree(mm), time.Time{})
+	case *messages.FSMapMsg:
+		s.monc.Advance(mon.SubFSMap, uint64(p.Epoch))
+		if tree, err := decodeTree(p.Map.Body); err == nil {
+			s.setMap("fs_map", uint64(p.Epoch), tree, time.Time{})
+		}
+	case *messages.ServiceMapMsg:
+		tree, err := decodeTree(p.Map.Body)
+		if err != nil {
+			return
+		}
+		epoch := uint64(0)
+		if m, ok := tree.(map[string]any); ok {
+			epoch = uint64(toInt(m["epoch"]))
+		}
+		s.monc.Advance(mon.SubServiceMap, epoch)
+		s.setMap("service_map", epoch, tree, time.Time{})
+	case *messages.MgrDigest:
+		s.mu.Lock()
+		s.digest++
+		v := s.digest
+		s.mu.Unlock()
+		if h, err := decodeTree(p.HealthJSON); err == nil {
+			s.setMap("health", v, h, time.Time{})
+		}
+		if st, err := decodeTree(p.MonStatusJSON); err == nil {
+			s.setMap("mon_status", v, st, time.Time{})
+		}
+	case *messages.Log:
+		for _, e := range p.Entries {
+			if !s.IsActive() {
+				return
+			}
+			entry, _ := json.Marshal(map[string]any{"name": e.Name.ID, "stamp": e.Stamp.Time().Format(time.RFC3339Nano),
+				"seq": e.Seq, "channel": e.Channel, "priority": e.Prio, "message": e.Msg})
+			s.reg.NotifyAll("clog", string(entry))
+		}
+	}
+}
+
+// setMap caches a map epoch and, on the active, tells the modules.
+func (s *Standby) setMap(kind string, epoch uint64, tree any, committed time.Time) {
+	if !s.state.SetMap(kind, epoch, tree) {
+		return
+	}
+	if !s.IsActive() {
+		return
+	}
+	s.reg.NotifyAll(kind, strconv.FormatUint(epoch, 10))
+	if s.cfg.ObserveMap != nil {
+		s.cfg.ObserveMap(kind, epoch, committed)
+	}
+}
+
+// handleMgrMap is MgrStandby::handle_mgr_map, on the run goroutine.
+func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
+	ctx := context.Background()
+	switch {
+	case mm.ActiveGID == s.gid && !s.IsActive():
+		if err := s.activate(ctx); err != nil {
+			s.log.WithError(err).Error("activation failed")
+			return
+		}
+	case mm.ActiveGID != s.gid && s.IsActive():
+		s.log.WithField("active", mm.ActiveName).Warn("no longer the active mgr: returning to standby")
+		s.deactivate(ctx)
+		return
+	}
+	if s.IsActive() {
+		enabled := slices.Clone(mm.Modules)
+		enabled = append(enabled, mm.AlwaysOnModules[s.cfg.Release]...)
+		if err := s.reg.SetEnabled(ctx, enabled); err != nil {
+			s.log.WithError(err).Warn("module set not fully applied")
+		}
+	}
+}
+
+func (s *Standby) activate(ctx context.Context) error {
+	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}, started: time.Now()}
+	ms, err := msgr.New(msgr.Config{
+		Name:          wire.EntityName{Type: wire.EntityMgr, Num: int64(s.gid)},
+		Dispatcher:    &daemonServer{s: s, a: a},
+		DefaultPolicy: msgr.StatelessServer(),
+		Logger:        s.log,
+	})
+	if err != nil {
+		return fmt.Errorf("host: daemon messenger: %w", err)
+	}
+	if err := ms.Bind(s.cfg.Addr); err != nil {
+		return fmt.Errorf("host: bind %s: %w", s.cfg.Addr, err)
+	}
+	if err := ms.Start(); err != nil {
+		return fmt.Errorf("host: start messenger: %w", err)
+	}
+	a.ms, a.addrs = ms, []wire.EntityAddr{ms.Addr()}
+	if err := s.store.Load(ctx); err != nil {
+		s.log.WithError(err).Warn("module store not loaded; will retry on first use")
+	}
+	s.mu.Lock()
+	s.act = a
+	s.mu.Unlock()
+	s.isActive.Store(true)
+	s.log.WithField("addr", addrString(a.addrs[0])).Info("mgr active")
+	s.beacon(true)
+	return nil
+}
+
+func (s *Standby) deactivate(ctx context.Context) {
+	s.mu.Lock()
+	a := s.act
+	s.act = nil
+	s.mu.Unlock()
+	if a == nil {
+		return
+	}
+	s.isActive.Store(false)
+	if err := s.reg.SetEnabled(ctx, nil); err != nil {
+		s.log.WithError(err).Warn("modules did not all stop")
+	}
+	a.ms.Shutdown()
+	a.ms.Wait()
+}
+
+// reportToMon sends the modules' health checks, services and the PG
+// summary (Ceph's MMonMgrReport).
+func (s *Standby) reportToMon() {
+	checks := map[string]mon.HealthCheck{}
+	for code, c := range *s.health.Load() {
+		sev := mon.HealthWarn
+		if c.Severity == "error" || c.Severity == mon.HealthErr {
+			sev = mon.HealthErr
+		}
+		checks[code] = mon.NewCheck(sev, c.Summary, c.Count, c.Detail...)
+	}
+	hj, _ := json.Marshal(checks)
+	pj, _ := json.Marshal(s.pgSummary())
+	if err := s.monc.Send(&messages.MonMgrReport{GID: s.gid, HealthJSON: hj, PGJSON: pj}); err != nil {
+		s.log.WithError(err).Debug("report to the mon not sent")
+	}
+}
+
+func (s *Standby) pgSummary() mon.PGSummary {
+	v, err := s.state.Get("pg_status")
+	if err != nil {
+		return mon.PGSummary{}
+	}
+	sum := v.Data.(map[string]any)["pg_summary"].(map[string]any)
+	out := mon.PGSummary{NumPGs: int(toInt(sum["num_pgs"])), DataBytes: uint64(toInt(sum["num_bytes"])),
+		BytesUsed: uint64(toInt(sum["total_used_bytes"])), BytesAvail: uint64(toInt(sum["total_avail_bytes"])),
+		BytesTotal: uint64(toInt(sum["total_bytes"]))}
+	for _, st := range sum["num_pg_by_state"].([]any) {
+		m := st.(map[string]any)
+		out.PGsByState = append(out.PGsByState, mon.PGStateCount{StateName: m["name"].(string), Count: int(toInt(m["num"]))})
+	}
+	if pools, err := s.state.Get("pool_stats"); err == nil {
+		out.NumPools = len(pools.Data.(map[string]any)["pool_stats"].([]any))
+	}
+	return out
+}
+
+// daemonServer serves daemon sessions on the active side (DaemonServer in
+// Ceph): MMgrOpen, MMgrReport and module commands.
+type daemonServer struct {
+	s *Standby
+	a *active
+}
+
+func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
+	p, err := messages.Decode(m)
+	if err != nil {
+		d.s.log.WithError(err).WithField("peer", c.String()).Warn("undecodable message from a daemon dropped")
+		return
+	}
+	switch p := p.(type) {
+	case *messages.MgrOpen:
+		key, err := parseDaemonName(p.DaemonName)
+		if err != nil {
+			d.s.log.WithError(err).WithField("peer", c.String()).Warn("open refused")
+			return
+		}
+		d.s.state.Daemons.Open(key, p.DaemonMetadata["hostname"], p.DaemonMetadata)
+		d.a.mu.Lock()
+		delete(d.a.types, key) // a new session declares its counters again
+		d.a.mu.Unlock()
+		reply := messages.Encode(&messages.MgrConfigure{StatsPeriod: uint32(d.s.cfg.StatsPeriod / time.Second)})
+		_ = c.Send(reply)
+	case *messages.MgrReport:
+		if err := d.report(p); err != nil {
+			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", p.DaemonName).Warn("report rejected")
+		}
+	case *messages.MgrCommand:
+		d.command(c, m.Tid, p)
+	default:
+		d.s.log.WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mgr, dropped")
+	}
+}
+
+// report applies one MMgrReport. Reports are checked whole before any of
+// it lands: a bad one changes nothing.
+func (d *daemonServer) report(p *messages.MgrReport) error {
+	key, err := parseDaemonName(p.DaemonName)
+	if err != nil {
+		return err
+	}
+	if _, known := d.s.state.Metadata(key.Type, key.ID); !known {
+		return fmt.Errorf("%w: %s", ErrUnknownDaemon, key)
+	}
+	d.a.mu.Lock()
+	types := d.a.types[key]
+	if len(p.DeclareTypes) > 0 || len(p.UndeclareTypes) > 0 {
+		types = slices.DeleteFunc(slices.Clone(types), func(t messages.PerfCounterType) bool {
+			return slices.Contains(p.UndeclareTypes, t.Path)
+		})
+		types = append(types, p.DeclareTypes...)
+	}
+	d.a.mu.Unlock()
+	vals, err := messages.UnpackCounters(types, p.Packed)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrReportMismatch, err)
+	}
+	var pg *pgReport
+	if len(p.PGStats) > 0 {
+		pg = new(pgReport)
+		if err := json.Unmarshal(p.PGStats, pg); err != nil {
+			return fmt.Errorf("%w: pg stats: %w", ErrReportMismatch, err)
+		}
+	}
+	d.a.mu.Lock()
+	d.a.types[key] = types
+	d.a.mu.Unlock()
+	if len(p.DeclareTypes) > 0 || len(p.UndeclareTypes) > 0 {
+		schema := make(map[string]registry.PerfCounter, len(types))
+		order := make([]string, 0, len(types))
+		for _, t := range types {
+			schema[t.Path] = registry.PerfCounter{Type: int(t.Type), Description: t.Description, Nick: t.Nick,
+				Priority: int(t.Priority), Units: int(t.Unit)}
+			order = append(order, t.Path)
+		}
+		if err := d.s.state.Daemons.Declare(key, schema, order); err != nil {
+			return err
+		}
+	}
+	order := make([]float64, 0, len(types))
+	for _, t := range types {
+		v := vals[t.Path]
+		f := float64(v.Value)
+		if t.Type&messages.PerfTime != 0 {
+			f /= 1e9 // time counters travel in nanoseconds
+		}
+		order = append(order, f)
+	}
+	if err := d.s.state.Daemons.Report(key, time.Now(), order); err != nil {
+		return err
+	}
+	if pg != nil && key.Type == "osd" {
+		id, _ := strconv.Atoi(key.ID)
+		pg.OSD.OSD = id
+		d.s.state.ReportPGStats(pg.OSD, pg.States, pg.Pools)
+	}
+	return nil
+}
+
+// pgReport is the PG statistics a gomgr OSD adds to its MMgrReport.
+type pgReport struct {
+	OSD    OSDStat        `json:"osd_stat"`
+	States map[string]int `json:"pg_states"`
+	Pools  []PoolStat     `json:"pool_stats"`
+}
+
+func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCommand) {
+	reply := &messages.MgrCommandReply{}
+	args := map[string]any{}
+	switch {
+	case len(p.Cmd) == 0:
+		reply.R, reply.RS = mon.EINVAL, "no command"
+	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
+		reply.R, reply.RS = mon.EINVAL, "invalid command json"
+	default:
+		res, err := d.s.reg.HandleCommand(context.Background(), registry.Command{Args: args, Inbuf: string(p.Inbl)})
+		switch {
+		case errors.Is(err, registry.ErrUnknownCommand):
+			reply.R, reply.RS = mon.EINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])
+		case err != nil:
+			reply.R, reply.RS = -5, err.Error() // EIO: the module failed
+		default:
+			reply.R, reply.RS, reply.Outbl = int32(res.Retval), res.Stderr, []byte(res.Stdout)
+		}
+	}
+	m := messages.Encode(reply)
+	m.Tid = tid
+	_ = c.Send(m)
+}
+
+// parseDaemonName splits "osd.3" into its type and id.
+func parseDaemonName(name string) (DaemonKey, error) {
+	typ, id, ok := strings.Cut(name, ".")
+	if !ok || typ == "" || id == "" {
+		return DaemonKey{}, fmt.Errorf("%w: daemon name %q", ErrBadDaemonName, name)
+	}
+	return DaemonKey{typ, id}, nil
+}
+
+// decodeTree decodes JSON into the tree modules read: integers stay
+// integers (int64), other numbers float64.
+func decodeTree(js []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return numbers(v), nil
+}
+
+func numbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = numbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = numbers(x)
+		}
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	}
+	return v
+}
+
+func toInt(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	case uint64:
+		return int64(v)
+	case int:
+		return int64(v)
+	}
+	return 0
+}
+
+// modifiedStamp reads an osdmap's "modified" time: when the mon committed it.
+func modifiedStamp(tree any) time.Time {
+	m, _ := tree.(map[string]any)
+	s, _ := m["modified"].(string)
+	var st mon.Stamp
+	if err := st.UnmarshalJSON([]byte(strconv.Quote(s))); err != nil {
+		return time.Time{}
+	}
+	return st.Time
+}
+
+// monMapTree gives get("mon_map") the shape of `ceph mon dump -f json`.
+func monMapTree(mm *messages.MonMap) any {
+	mons := []any{}
+	for rank, name := range mm.Ranks {
+		info := mm.Mons[name]
+		av := mon.AddrsFromWire(info.Addrs)
+		mons = append(mons, map[string]any{
+			"rank": int64(rank), "name": name, "public_addrs": toTreeMust(av),
+			"addr": av.Legacy(), "public_addr": av.Legacy(),
+			"priority": int64(info.Priority), "weight": int64(info.Weight), "crush_location": "{}",
+		})
+	}
+	return map[string]any{
+		"epoch": int64(mm.Epoch), "fsid": mm.FSID.String(),
+		"modified":        mm.LastChanged.Time().UTC().Format("2006-01-02T15:04:05.000000Z"),
+		"created":         mm.Created.Time().UTC().Format("2006-01-02T15:04:05.000000Z"),
+		"min_mon_release": int64(mm.MinMonRelease), "min_mon_release_name": "pacific",
+		"election_strategy": int64(mm.ElectionStrategy), "mons": mons, "quorum": []any{int64(0)},
+	}
+}
+
+func toTreeMust(v any) any {
+	js, _ := json.Marshal(v)
+	t, _ := decodeTree(js)
+	return t
+}
+
+func addrString(a wire.EntityAddr) string {
+	ip, ok := netip.AddrFromSlice(a.IP)
+	if !ok {
+		return ""
+	}
+	return netip.AddrPortFrom(ip.Unmap(), a.Port).String()
+}
