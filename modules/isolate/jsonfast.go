@@ -297,6 +297,7 @@ func (p *jsonParser) number() any {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 			return n
 		}
+		return json.Number(s) // beyond int64: kept exact, as normalize does
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {

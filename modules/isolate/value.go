@@ -10,7 +10,9 @@ import (
 
 // decodeJSON decodes a Value's JSON into the shape registry.Value documents
 // (map[string]any, []any, string, int64, float64, bool, nil): integral
-// numbers become int64 (all their bits kept), the rest float64.
+// numbers become int64 (json.Number, exact, beyond int64's range), the rest
+// float64. A float 2.0 in the parent arrives as int64 2: JSON does not
+// keep the difference.
 func decodeJSON(raw []byte) (any, error) { return parseJSON(raw) }
 
 // decodeJSONStd is decodeJSON by encoding/json with UseNumber: the
@@ -34,6 +36,11 @@ func normalize(v any) any {
 		if i, err := strconv.ParseInt(string(x), 10, 64); err == nil {
 			return i
 		}
+		if isInteger(string(x)) {
+			// Beyond int64 (a uint64 counter): kept exact, as json.Number,
+			// which the Python engine reads as an int.
+			return x
+		}
 		f, err := strconv.ParseFloat(string(x), 64)
 		if err != nil {
 			// Out of float range: the text is all there is.
@@ -53,4 +60,15 @@ func normalize(v any) any {
 	default:
 		return v
 	}
+}
+
+// isInteger reports whether a JSON number's text has no fraction or
+// exponent.
+func isInteger(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '.' || c == 'e' || c == 'E' {
+			return false
+		}
+	}
+	return true
 }
