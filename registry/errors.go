@@ -35,3 +35,6 @@ var (
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("registry: closed")
 )
+
+// ErrBadArgs is a command line that does not fit the command's signature.
+var ErrBadArgs = errors.New("registry: bad command arguments")
