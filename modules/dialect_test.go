@@ -157,6 +157,17 @@ class C(B):
         return "C" + super(C, self).who()
 c = C(1, 2)
 result = [c.args, c.who()]`, want: []any{[]any{int64(1), int64(2)}, "CBA"}},
+	{name: "mgr_module_unbound_calls", code: `from mgr_module import MgrModule
+class M(MgrModule):
+    pass
+m = M()
+MgrModule.log.info("x %d", 1)
+m.log.debug("plain")
+result = "ok"`, want: "ok"},
+	{name: "mgr_module_get_via_class", code: `from mgr_module import MgrModule
+class M(MgrModule):
+    pass
+MgrModule.get(M(), "osd_map")`, wantErr: "get is not available before the module is started"},
 	{name: "super_mgr_module", code: `from mgr_module import MgrModule
 class M(MgrModule):
     def __init__(self, *args, **kwargs):

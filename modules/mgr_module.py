@@ -37,33 +37,16 @@ def HandleCommandResult(retval=0, stdout="", stderr=""):
     return (retval, stdout, stderr)
 
 
-def _fmt(msg, args):
-    if args:
-        return str(msg) % args
-    return str(msg)
-
-
 class _Log:
-    def debug(self, msg, *args):
-        _gomgr.log("debug", _fmt(msg, args))
-
-    def info(self, msg, *args):
-        _gomgr.log("info", _fmt(msg, args))
-
-    def warning(self, msg, *args):
-        _gomgr.log("warning", _fmt(msg, args))
-
-    def warn(self, msg, *args):
-        _gomgr.log("warning", _fmt(msg, args))
-
-    def error(self, msg, *args):
-        _gomgr.log("error", _fmt(msg, args))
-
-    def exception(self, msg, *args):
-        _gomgr.log("error", _fmt(msg, args))
-
-    def critical(self, msg, *args):
-        _gomgr.log("error", _fmt(msg, args))
+    # Each level formats msg % args (as logging does) and writes to the
+    # manager's log; Go functions, bound like methods.
+    debug = _gomgr.m_log_debug
+    info = _gomgr.m_log_info
+    warning = _gomgr.m_log_warning
+    warn = _gomgr.m_log_warning
+    error = _gomgr.m_log_error
+    exception = _gomgr.m_log_error
+    critical = _gomgr.m_log_error
 
 
 class MgrModule:
@@ -100,8 +83,8 @@ class MgrModule:
     def get_mgr_id(self):
         return _gomgr.mgr_id()
 
-    def get(self, data_name):
-        return _gomgr.get(data_name)
+    # get(data_name): a Go function bound like a method (the hottest call).
+    get = _gomgr.m_get
 
     def get_server(self, hostname):
         return _gomgr.get_server(hostname)
