@@ -1,0 +1,123 @@
+package msgrbench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as the client process: re-executed with this
+// variable set, it runs ClientMain instead of the tests.
+const clientEnv = "MSGRBENCH_TEST_CLIENT"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(clientEnv) == "1" {
+		// argv: <exe> -test.run=^$ -- <client flags>
+		args := os.Args[1:]
+		for i, a := range args {
+			if a == "--" {
+				args = args[i+1:]
+				break
+			}
+		}
+		if err := ClientMain(args, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func testOptions(t *testing.T) Options {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Options{Exe: exe, Args: []string{"-test.run=^$", "--"}, Env: []string{clientEnv + "=1"},
+		Sizes: []int{64, 64 << 10}, Conns: []int{1, 8}, Duration: 300 * time.Millisecond, Rounds: 2, IdleConns: 500, Workers: 2}
+}
+
+func TestRunSmall(t *testing.T) {
+	res, err := Run(context.Background(), testOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2+2*2*2 {
+		t.Fatalf("%d results", len(res))
+	}
+	for _, r := range res {
+		b, _ := json.Marshal(r)
+		t.Log(string(b))
+		switch r.Kind {
+		case "idle":
+			if r.Conns != 500 || r.BytesPerIdleConn <= 0 {
+				t.Errorf("idle result %+v", r)
+			}
+		case "echo":
+			if r.MsgsPerS <= 0 || r.P50us <= 0 || r.P99us < r.P50us || r.RSSKB <= 0 || r.ClientRSSKB <= 0 {
+				t.Errorf("echo result %+v", r)
+			}
+			if r.Impl == ImplGomgr && r.RatioVsStdlib <= 0 {
+				t.Errorf("no ratio: %+v", r)
+			}
+		default:
+			t.Errorf("kind %q", r.Kind)
+		}
+	}
+}
+
+func TestRunBadOptions(t *testing.T) {
+	if _, err := Run(context.Background(), Options{}); err == nil {
+		t.Fatal("no executable accepted")
+	}
+	o := testOptions(t)
+	o.Impls = []string{"nope"}
+	if _, err := Run(context.Background(), o); err == nil {
+		t.Fatal("unknown impl accepted")
+	}
+}
+
+func TestRunServerReportsAddr(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	done := make(chan error, 1)
+	go func() { done <- RunServer(ctx, ServerConfig{Impl: ImplGomgr, Workers: 1}, w); w.Close() }()
+	var addr string
+	if _, err := fmt.Fscanf(r, "addr %s\n", &addr); err != nil || addr == "" {
+		t.Fatalf("addr %q: %v", addr, err)
+	}
+	if err := RunClient(ClientConfig{Addr: addr, Conns: 2, Size: 100, Duration: 100 * time.Millisecond, Window: 2}, nil, devNull{}); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+type devNull struct{}
+
+func (devNull) Write(p []byte) (int, error) { return len(p), nil }
+
+// Example: how `gomgr bench msgr` drives the engine. The CLI re-executes
+// itself; in that process, after its argv prefix, it calls ClientMain.
+func ExampleRun() {
+	exe, _ := os.Executable()
+	res, err := Run(context.Background(), Options{Exe: exe, Args: []string{"bench", "msgr", "client"}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+	}
+}
