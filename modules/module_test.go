@@ -397,3 +397,54 @@ Module().get("osd_map")
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestBadValues: wrong shapes from a module come back as clear errors.
+func TestBadValues(t *testing.T) {
+	m, h := startSrc(t, "badvals", `
+from mgr_module import MgrModule
+class Module(MgrModule):
+    def handle_command(self, inbuf, cmd):
+        w = cmd["w"]
+        if w == "sev":
+            self.set_health_checks({"X": {"severity": "HEALTH_WARN", "summary": "ok"}})
+        if w == "badsev":
+            self.set_health_checks({"X": {"severity": "fatal", "summary": "s"}})
+        if w == "notdict":
+            self.set_health_checks(["X"])
+        if w == "store":
+            self.set_store("k", 1)
+        if w == "ret":
+            return "0", "", ""
+        if w == "short":
+            return 0, ""
+        if w == "inbuf":
+            return 0, inbuf, ""
+        return 0, None, None
+`)
+	cases := []struct {
+		w, inbuf, want string
+	}{
+		{"badsev", "", "ValueError: health check \"X\": severity must be 'warning' or 'error'"},
+		{"notdict", "", "TypeError: set_health_checks() takes a dict"},
+		{"store", "", "TypeError: set_store() value must be str or None"},
+		{"ret", "", "retval must be int"},
+		{"short", "", "must return (retval, stdout, stderr)"},
+	}
+	for _, tc := range cases {
+		_, err := m.Command(ctxT(t, 5*time.Second), registry.Command{Args: map[string]any{"w": tc.w}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", tc.w, err, tc.want)
+		}
+	}
+	command(t, m, map[string]any{"w": "sev"})
+	if hc := h.healthChecks(); hc["X"].Severity != "warning" || hc["X"].Detail == nil {
+		t.Errorf("HEALTH_WARN severity: %+v", hc)
+	}
+	if r := command(t, m, map[string]any{"w": "none"}); r != (registry.CommandResult{}) {
+		t.Errorf("None outputs: %+v", r)
+	}
+	r, err := m.Command(ctxT(t, 5*time.Second), registry.Command{Args: map[string]any{"w": "inbuf"}, Inbuf: "input\n"})
+	if err != nil || r.Stdout != "input\n" {
+		t.Errorf("inbuf: %+v %v", r, err)
+	}
+}
