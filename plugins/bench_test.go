@@ -11,7 +11,7 @@ import (
 // TestBench runs Bench small (and at full size with GOMGR_PLUGINS_BENCH_FULL=1,
 // best without -race) and prints its JSON lines.
 func TestBench(t *testing.T) {
-	o := BenchOptions{Starts: 2, Events: 20_000, BatchSize: 500, Callbacks: 500}
+	o := BenchOptions{Starts: 1, Events: 5_000, BatchSize: 500, Callbacks: 200}
 	if os.Getenv("GOMGR_PLUGINS_BENCH_FULL") != "" {
 		o = BenchOptions{}
 	}

@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 		runTestHost()
 		return
 	}
+	// Plugin processes are this race-enabled binary: without this each
+	// one sleeps a second at exit (the race runtime's default).
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	os.Exit(m.Run())
 }
 
@@ -85,6 +88,7 @@ func (p *testPlugin) Serve(ctx context.Context) {
 		os.Exit(3)
 	}
 	fmt.Println("serve started") // after the handshake: goes to logrus
+	Logger("testplugin").Info("hclog hello", "answer", 42)
 	<-ctx.Done()
 }
 
@@ -441,10 +445,10 @@ func newEnv(t *testing.T, cfg Config, names ...string) *testEnv {
 		cfg.BackoffBase = 20 * time.Millisecond
 	}
 	if cfg.PingInterval == 0 {
-		cfg.PingInterval = 100 * time.Millisecond
+		cfg.PingInterval = 200 * time.Millisecond
 	}
 	if cfg.PingTimeout == 0 {
-		cfg.PingTimeout = time.Second
+		cfg.PingTimeout = 5 * time.Second // a loaded machine must not fail healthy plugins
 	}
 	if cfg.KillTimeout == 0 {
 		cfg.KillTimeout = 2 * time.Second
@@ -479,9 +483,11 @@ func stopAndCheck(t *testing.T, m *module) {
 	pid := m.pid()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	t0 := time.Now()
 	if err := m.Stop(ctx); err != nil {
 		t.Logf("Stop(%s): %v", m.name, err)
 	}
+	t.Logf("Stop took %s", time.Since(t0))
 	if pid != 0 {
 		waitGone(t, pid, 10*time.Second)
 	}

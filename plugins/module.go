@@ -283,7 +283,7 @@ func (m *module) Command(ctx context.Context, cmd registry.Command) (registry.Co
 	}
 	r, err := p.raw.client.Command(ctx, &pb.CommandRequest{ArgsJson: args, Inbuf: cmd.Inbuf})
 	if err != nil {
-		if ctx.Err() != nil {
+		if c := status.Code(err); ctx.Err() != nil || c == codes.DeadlineExceeded || c == codes.Canceled {
 			stuck := fmt.Errorf("plugins: %s: command %v: %w", m.name, cmd.Args["prefix"], registry.ErrStuck)
 			m.fail(p, stuck)
 			return registry.CommandResult{}, stuck

@@ -119,6 +119,11 @@ func TestDeclareStartNotifyCommand(t *testing.T) {
 		f, ok := e.hook.find("serve started")
 		return ok && f["module"] == "good" && f["stream"] == "stdout"
 	})
+	// hclog lines keep their fields.
+	waitFor(t, 5*time.Second, "plugin hclog line in logrus", func() bool {
+		f, ok := e.hook.find("hclog hello")
+		return ok && f["module"] == "good" && f["answer"] == float64(42)
+	})
 	if m.Failed() != nil {
 		t.Fatalf("Failed = %v", m.Failed())
 	}
@@ -146,6 +151,11 @@ func TestCrashRestarts(t *testing.T) {
 			waitFor(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
 			if f, ok := e.hook.find("plugin failed, restarting"); !ok || !strings.Contains(f["error"].(error).Error(), tc.reason) {
 				t.Fatalf("crash not logged with %q: %v", tc.reason, f)
+			}
+			if tc.kind == "panic" {
+				if f, ok := e.hook.find("panic: boom"); !ok || f["module"] != "good" {
+					t.Fatalf("panic output not in logrus with the module's name: %v", f)
+				}
 			}
 			if f, _ := e.hook.find("plugin failed, restarting"); !errors.Is(f["error"].(error), ErrCrashed) {
 				t.Fatalf("crash error %v does not wrap ErrCrashed", f["error"])

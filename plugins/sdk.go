@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -319,4 +320,20 @@ func (s *pluginServer) stopServe(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// realStderr is the process's stderr before Serve redirects os.Stderr to
+// the gRPC stdio stream: hclog JSON lines written here are parsed by
+// go-plugin on the manager's side and keep their level and fields.
+var realStderr = os.Stderr
+
+// Logger returns an hclog logger for plugin code: its lines reach the
+// manager's log with module=<plugin name>, their level and key/values.
+func Logger(name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       name,
+		Output:     realStderr,
+		JSONFormat: true,
+		Level:      hclog.Trace,
+	})
 }
