@@ -46,6 +46,19 @@ func BenchmarkBeacon(b *testing.B) {
 	}
 }
 
+// BenchmarkBeacon10k is the same with 10,000 OSDs (each event recomputes
+// health, which walks the OSDs).
+func BenchmarkBeacon10k(b *testing.B) {
+	m, now := benchMon(b, "", 10000)
+	bc := Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: []ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Beacon(now, bc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkMgrEpochStore: every beacon changes the map: a new epoch,
 // persisted (write, fsync, rename, fsync dir).
 func BenchmarkMgrEpochStore(b *testing.B) {

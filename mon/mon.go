@@ -518,8 +518,7 @@ func (m *Mon) Health(now time.Time, detail bool) Health {
 	for k, c := range m.mgrChecks {
 		checks[k] = c
 	}
-	n, _, _ := m.osd.Map().Counts()
-	m.mgr.healthChecks(now, n, m.monmap.Created.Time, checks)
+	m.mgr.healthChecks(now, len(m.osd.Map().OSDs), m.monmap.Created.Time, checks)
 	m.osd.healthChecks(checks)
 	h := Health{Status: HealthOK, Checks: checks, Mutes: []any{}}
 	for _, c := range checks {

@@ -62,6 +62,8 @@ type OSDMonitor struct {
 	downSince  timesByID
 	autoOut    map[int]bool
 	metadata   map[int]map[string]string
+	healthOf   *OSDMap // the map health was computed for
+	health     map[string]HealthCheck
 }
 
 // NewOSDMonitor starts from initial (a loaded map) or a new epoch-1 map.
@@ -460,8 +462,20 @@ func (o *OSDMonitor) CreatePool(now time.Time, name string, pgNum, size int) (in
 	return EOK, "pool '" + name + "' created", e
 }
 
-// healthChecks adds OSD_DOWN, OSDMAP_FLAGS and POOL_NO_REDUNDANCY.
+// healthChecks adds OSD_DOWN, OSDMAP_FLAGS and POOL_NO_REDUNDANCY. They
+// depend on the committed map only, so they are computed once per epoch.
 func (o *OSDMonitor) healthChecks(out map[string]HealthCheck) {
+	if o.healthOf != o.cur {
+		o.healthOf = o.cur
+		o.health = map[string]HealthCheck{}
+		o.computeHealth(o.health)
+	}
+	for k, c := range o.health {
+		out[k] = c
+	}
+}
+
+func (o *OSDMonitor) computeHealth(out map[string]HealthCheck) {
 	m := o.cur
 	var down []string
 	for _, info := range m.OSDs {
