@@ -123,6 +123,13 @@ func (m *pyModule) importHook(self py.Object, args py.Tuple, kwargs py.StringDic
 		return nil, py.ExceptionNewf(py.ImportError,
 			"import of '%s' is not allowed: module '%s' has no filesystem or process access (gomgr sandbox; the operator can allow it)", top, m.name)
 	}
+	if !m.allowOS {
+		// Imports resolve in the module's own directory only, whatever the
+		// module did to sys.path.
+		if sys, err := m.pctx.GetModule("sys"); err == nil {
+			sys.Globals["path"] = py.NewListFromStrings([]string{filepath.Dir(m.path)})
+		}
+	}
 	mod, err := py.BuiltinImport(m.pctx, nil, args, kwargs, nil)
 	if err != nil && py.IsException(py.FileNotFoundError, err) {
 		return nil, py.ExceptionNewf(py.ImportError,

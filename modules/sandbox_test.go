@@ -63,6 +63,9 @@ func TestSandboxLocalImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeModule(t, dir, "evilhelper", "import evil\n"+moduleFooter)
+	// A .py file outside the module's directory stays out of reach even
+	// when the module edits sys.path.
+	writeModule(t, dir, "pathhack", "import sys\nsys.path.insert(0, '"+filepath.Join(dir, "withhelper")+"')\nimport helper\n"+moduleFooter)
 	if err := os.WriteFile(filepath.Join(dir, "evilhelper", "evil.py"), []byte("import os\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +77,8 @@ func TestSandboxLocalImport(t *testing.T) {
 	defer m.Stop(ctxT(t, 5e9))
 	if _, err := s.Open(ctxT(t, 5e9), "evilhelper"); err == nil || !strings.Contains(err.Error(), "not allowed") {
 		t.Fatalf("helper importing os: %v", err)
+	}
+	if _, err := s.Open(ctxT(t, 5e9), "pathhack"); err == nil || !strings.Contains(err.Error(), "No module named 'helper'") {
+		t.Fatalf("sys.path edit: %v", err)
 	}
 }

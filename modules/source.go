@@ -118,6 +118,9 @@ func (s *source) Open(ctx context.Context, name string) (registry.Module, error)
 	if err != nil {
 		return nil, err
 	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // sys.path and tracebacks use it
+	}
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("modules: %s: %w", name, err)
