@@ -461,3 +461,28 @@ func TestAutoMTLSOff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestFailedDuringBackoff: Failed is set from the crash until the restart,
+// and the delay doubles with each failure in the window.
+func TestFailedDuringBackoff(t *testing.T) {
+	const base = 300 * time.Millisecond
+	e := newEnv(t, Config{BackoffBase: base}, "good")
+	m := e.start(t, "good")
+	ctx := context.Background()
+	for i, want := range []time.Duration{base, 2 * base} {
+		pid := m.pid()
+		_ = m.Notify(ctx, events("crash", 1))
+		t0 := time.Now()
+		if err := m.Failed(); !errors.Is(err, ErrCrashed) {
+			// The ack loop may still be reporting the exit: poll briefly.
+			waitFor(t, 2*time.Second, "Failed", func() bool { return errors.Is(m.Failed(), ErrCrashed) })
+		}
+		waitFor(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
+		if d := time.Since(t0); d < want-50*time.Millisecond {
+			t.Fatalf("crash %d: restarted after %s, backoff is %s", i+1, d, want)
+		}
+		if m.Failed() != nil {
+			t.Fatalf("crash %d: Failed after restart = %v", i+1, m.Failed())
+		}
+	}
+}
