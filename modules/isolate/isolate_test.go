@@ -308,6 +308,25 @@ func TestChildDies(t *testing.T) {
 	}
 }
 
+// TestChurnUnderLimit: a module that allocates a lot but keeps its live
+// data under the limit is not killed: the child's soft Go memory limit makes
+// the collector work before the parent's hard limit is reached.
+func TestChurnUnderLimit(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race runtime's shadow memory counts in the resident size")
+	}
+	s := testSourceCfg(Config{MemoryLimitBytes: 384 << 20, MemoryPoll: 10 * time.Millisecond})
+	m := open(t, s, "ok", newFakeHost())
+	if err := notify(m, 60*time.Second, "churn"); err != nil {
+		t.Fatalf("churn: %v", err)
+	}
+	rss, err := m.RSS()
+	if err != nil || m.Failed() != nil {
+		t.Fatalf("rss %d, %v; Failed %v", rss, err, m.Failed())
+	}
+	t.Logf("resident after churn: %s", fmtBytes(rss))
+}
+
 // TestServeFailed: the inner module's Failed() reaches the parent's
 // without a call.
 func TestServeFailed(t *testing.T) {

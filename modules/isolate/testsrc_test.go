@@ -136,6 +136,18 @@ func (m *goModule) misbehave(ctx context.Context, what string) error {
 			keep = append(keep, b)
 			sink.Add(int64(len(keep)))
 		}
+	case "churn":
+		// A well-behaved but hungry module: keep 176 MiB live and churn
+		// 2 GiB of garbage through it.
+		keep := make([][]byte, 176)
+		for i := 0; i < 2048; i++ {
+			b := make([]byte, 1<<20)
+			for j := 0; j < len(b); j += 4096 {
+				b[j] = 1
+			}
+			keep[i%len(keep)] = b
+		}
+		sink.Add(int64(len(keep[0])))
 	case "exit":
 		os.Exit(7)
 	case "panic":
