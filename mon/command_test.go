@@ -249,3 +249,41 @@ func TestSnapshotsSharedAcrossGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMgrReportedHealthAndPGs: checks raised by mgr modules join the mon's
+// own, are logged on change and cleared when the mgr drops them; the pg
+// summary the mgr sends shows in status.
+func TestMgrReportedHealthAndPGs(t *testing.T) {
+	m := busyMon(t)
+	now := scenarioStart
+	e, err := m.SetMgrHealthChecks(now, map[string]HealthCheck{
+		"MGR_MODULE_ERROR": {Severity: HealthErr, Summary: HealthSummary{Message: "Module 'x' has failed", Count: 1}},
+		"ODD":              {Severity: "bogus", Summary: HealthSummary{Message: "odd", Count: 1}},
+		"":                 {Severity: HealthErr},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Health(now, true)
+	if h.Status != HealthErr || h.Checks["ODD"].Severity != HealthWarn || h.Checks["MGR_MODULE_ERROR"].Detail == nil || len(h.Checks) != 4 {
+		t.Fatalf("health %+v", h)
+	}
+	logged := false
+	for _, l := range e.Log {
+		if l.Message == "Health check failed: Module 'x' has failed (MGR_MODULE_ERROR)" && l.Priority == PrioError {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Fatalf("log %+v", e.Log)
+	}
+	e, _ = m.SetMgrHealthChecks(now, nil)
+	if _, ok := m.Health(now, false).Checks["MGR_MODULE_ERROR"]; ok || len(e.Log) != 2 {
+		t.Fatalf("not cleared: %+v", e.Log)
+	}
+	m.SetPGSummary(PGSummary{PGsByState: []PGStateCount{{StateName: "active+clean", Count: 2}}, NumPGs: 2, NumPools: 2, BytesTotal: 1 << 30})
+	st := m.Status(now)
+	if st.PGMap.NumPGs != 2 || st.PGMap.PGsByState[0].StateName != "active+clean" || st.PGMap.BytesTotal != 1<<30 {
+		t.Fatalf("pgmap %+v", st.PGMap)
+	}
+}
