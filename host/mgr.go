@@ -47,6 +47,12 @@ type Config struct {
 	// ObserveNotify, if set, sees each map's arrival to its NotifyAll (for
 	// the latency figures): kind, epoch, and when the mon committed it.
 	ObserveMap func(kind string, epoch uint64, committed time.Time)
+	// MetricsAddr, if set, serves Prometheus metrics there ("127.0.0.1:9283");
+	// the active advertises the URL in the MgrMap's services.
+	MetricsAddr string
+	// OnEnable, if set, is called for a module an operator enables while
+	// this mgr is active, before it starts (Go plugins re-pin their binary).
+	OnEnable func(module string)
 }
 
 // Standby is Ceph's MgrStandby: a mgr daemon that beacons to the mon every
@@ -67,6 +73,7 @@ type Standby struct {
 	state *ClusterState
 	store *ConfigStore
 	reg   *registry.Registry
+	prom  *metrics
 
 	events chan func()
 	quit   chan struct{}
@@ -81,6 +88,8 @@ type Standby struct {
 	mu     sync.Mutex // guards act
 	act    *active
 	digest uint64 // version of health/mon_status values
+
+	enabled []string // owned by run: the module set last applied
 }
 
 // active is the active side: the daemon listener and its sessions.
@@ -130,6 +139,14 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	rc := cfg.Registry
 	rc.Sources, rc.State, rc.Store, rc.MgrID = cfg.Sources, s.state, s.store, cfg.Name
 	rc.Logger = s.log
+	if cfg.MetricsAddr != "" {
+		s.prom = newMetrics(s)
+		rc.ObserveNotify = s.prom.observe
+		if err := s.prom.serve(cfg.MetricsAddr); err != nil {
+			monc.Close()
+			return nil, err
+		}
+	}
 	rc.HealthSink = func(h map[string]registry.HealthCheck) {
 		s.health.Store(&h)
 		select {
@@ -226,6 +243,9 @@ func (s *Standby) Close(ctx context.Context) error {
 	s.beacon(false)
 	err := s.reg.Close(ctx)
 	s.monc.Close()
+	if s.prom != nil {
+		s.prom.close()
+	}
 	return err
 }
 
@@ -268,6 +288,9 @@ func (s *Standby) beacon(available bool) {
 	s.mu.Lock()
 	if s.act != nil {
 		b.Addrs = s.act.addrs
+		if s.prom != nil {
+			b.Services = map[string]string{"prometheus": s.prom.url}
+		}
 	}
 	s.mu.Unlock()
 	if err := s.monc.Send(b); err != nil {
@@ -416,6 +439,14 @@ func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
 	if s.IsActive() {
 		enabled := slices.Clone(mm.Modules)
 		enabled = append(enabled, mm.AlwaysOnModules[s.cfg.Release]...)
+		if s.cfg.OnEnable != nil && s.enabled != nil {
+			for _, name := range enabled {
+				if !slices.Contains(s.enabled, name) {
+					s.cfg.OnEnable(name)
+				}
+			}
+		}
+		s.enabled = enabled
 		if err := s.reg.SetEnabled(ctx, enabled); err != nil {
 			s.log.WithError(err).Warn("module set not fully applied")
 		}
@@ -461,6 +492,7 @@ func (s *Standby) deactivate(ctx context.Context) {
 		return
 	}
 	s.isActive.Store(false)
+	s.enabled = nil
 	if err := s.reg.SetEnabled(ctx, nil); err != nil {
 		s.log.WithError(err).Warn("modules did not all stop")
 	}
@@ -622,6 +654,9 @@ func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCo
 		reply.R, reply.RS = mon.EINVAL, "no command"
 	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
 		reply.R, reply.RS = mon.EINVAL, "invalid command json"
+	case args["prefix"] == "get_command_descriptions":
+		js, _ := json.Marshal(d.s.reg.Commands())
+		reply.Outbl = js
 	default:
 		res, err := d.s.reg.HandleCommand(context.Background(), registry.Command{Args: args, Inbuf: string(p.Inbl)})
 		switch {

@@ -67,6 +67,7 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 	if cfg.Mon.Name == "" {
 		cfg.Mon.Name = "a"
 	}
+	cfg.Mon = cfg.Mon.WithDefaults()
 	d := &Daemon{
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mon."+cfg.Mon.Name),
 		in: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
@@ -437,15 +438,17 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 	switch p := p.(type) {
 	case *messages.Log:
 		var last uint64
-		entries := make([]LogEntry, 0, len(p.Entries))
 		for _, e := range p.Entries {
-			entries = append(entries, LogEntry{Name: e.Name.ID, Channel: e.Channel,
-				Priority: prioName(e.Prio), Message: e.Msg})
+			eff, err := d.mon.AddLog(now, LogEntry{Name: e.Name.ID, Channel: e.Channel,
+				Priority: prioName(e.Prio), Message: e.Msg, Stamp: Stamp{e.Stamp.Time()}})
+			if err != nil && !isFatal(err) {
+				d.log.WithError(err).WithField("peer", c.String()).Debug("log entry refused")
+				continue
+			}
+			if d.apply(c, eff, err) {
+				return
+			}
 			last = max(last, e.Seq)
-		}
-		eff, err := d.mon.AppendLog(now, entries)
-		if d.apply(c, eff, err) {
-			return
 		}
 		d.send(c, 0, &messages.LogAck{Last: last, Channel: "cluster"})
 	case *messages.OSDBoot:
@@ -478,20 +481,6 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 	default:
 		d.log.WithField("peer", c.String()).WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mon, dropped")
 	}
-}
-
-// AppendLog adds entries daemons sent to the cluster log and routes them to
-// log subscribers.
-func (m *Mon) AppendLog(now time.Time, entries []LogEntry) (Effects, error) {
-	var e Effects
-	for _, l := range entries {
-		ch := l.Channel
-		if ch == "" {
-			ch = "cluster"
-		}
-		e.Log = append(e.Log, m.clog.Append(now, ch, l.Priority, l.Message))
-	}
-	return m.finish(now, e)
 }
 
 var prios = []string{PrioDebug, PrioInfo, "[SEC]", PrioWarn, PrioError}

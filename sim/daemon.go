@@ -149,7 +149,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 		c.hosts = append(c.hosts, h)
 	}
-	if err := monc.Subscribe(map[string]messages.SubscribeItem{mon.SubMgrMap: {}}); err != nil {
+	if err := monc.Subscribe(map[string]messages.SubscribeItem{mon.SubMgrMap: {}, mon.SubOSDMap: {}}); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -463,8 +463,37 @@ func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 	return rep, nil
 }
 
-// fromMon follows the MgrMap to the active mgr.
+// fromMon follows the MgrMap to the active mgr, and re-boots OSDs the
+// osdmap marks down while they run (as a Ceph OSD does when it sees itself
+// wrongly marked down).
 func (c *Cluster) fromMon(p messages.Payload) {
+	if om, ok := p.(*messages.OSDMapMsg); ok {
+		c.monc.Advance(mon.SubOSDMap, uint64(om.NewestMap))
+		js, err := messages.DecodeJSONMap(om.Maps[om.NewestMap])
+		if err != nil {
+			return
+		}
+		var m struct {
+			OSDs []struct {
+				OSD int `json:"osd"`
+				Up  int `json:"up"`
+			} `json:"osds"`
+		}
+		if json.Unmarshal(js, &m) != nil {
+			return
+		}
+		select {
+		case c.in <- func() {
+			for _, o := range m.OSDs {
+				if o.Up == 0 && c.model.Up(o.OSD) {
+					c.boot(c.hostOf(o.OSD), o.OSD)
+				}
+			}
+		}:
+		case <-c.quit:
+		}
+		return
+	}
 	mm, ok := p.(*messages.MgrMapMsg)
 	if !ok {
 		return

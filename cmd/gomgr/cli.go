@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/host"
+	"gomgr/mon"
+	"gomgr/msgr/wire"
+	"gomgr/registry"
+)
+
+func init() {
+	for _, c := range []struct{ path, args, help string }{
+		{"status", "", "cluster status (ceph -s)"},
+		{"health", "[detail]", "cluster health"},
+		{"osd", "dump|tree|pool ...", "OSD map commands"},
+		{"mon dump", "", "the monmap"},
+		{"fs dump", "", "the fsmap"},
+		{"mgr dump", "", "the MgrMap"},
+		{"mgr fail", "[NAME]", "fail the active (or named) manager"},
+		{"mgr module", "ls|enable MODULE [--force]|disable MODULE", "list, enable or disable modules at runtime"},
+		{"mgr services", "", "URIs of services modules run"},
+		{"mgr stat", "", "the active manager"},
+		{"mgr metadata", "[NAME]", "manager metadata"},
+		{"config-key", "get|set|ls|rm|exists|dump ...", "the key-value store modules use"},
+		{"log last", "[N]", "the cluster log"},
+	} {
+		register(command{path: c.path, args: c.args + " [-f json] [--mon HOST:PORT]", help: c.help,
+			run: func(args []string) error { return runCluster(append(strings.Fields(c.path), args...)) }})
+	}
+}
+
+// cliFlags are taken from anywhere on a cluster command line, as ceph does.
+type cliFlags struct {
+	mon     string
+	format  string
+	timeout time.Duration
+	inbuf   []byte
+}
+
+func splitCLIFlags(args []string) ([]string, cliFlags, error) {
+	f := cliFlags{timeout: 10 * time.Second}
+	var words []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "--mon", "-m", "-f", "--format", "--connect-timeout", "-i":
+			if !hasVal {
+				if i+1 >= len(args) {
+					return nil, f, fmt.Errorf("%w: %s needs a value", errUsage, name)
+				}
+				i++
+				val = args[i]
+			}
+			switch name {
+			case "--mon", "-m":
+				f.mon = val
+			case "-f", "--format":
+				f.format = val
+			case "-i":
+				b, err := os.ReadFile(val)
+				if err != nil {
+					return nil, f, fmt.Errorf("%w: -i: %v", errUsage, err)
+				}
+				f.inbuf = b
+			case "--connect-timeout":
+				d, err := time.ParseDuration(val)
+				if err != nil {
+					return nil, f, fmt.Errorf("%w: --connect-timeout: %v", errUsage, err)
+				}
+				f.timeout = d
+			}
+		case "-h", "--help":
+			return nil, f, errUsage
+		default:
+			words = append(words, a)
+		}
+	}
+	switch f.format {
+	case "", "plain", "json", "json-pretty":
+	default:
+		return nil, f, fmt.Errorf("%w: unknown format %q (plain, json, json-pretty)", errUsage, f.format)
+	}
+	return words, f, nil
+}
+
+// runCluster runs one cluster command: a mon command when a mon signature
+// matches, else a module command on the active mgr.
+func runCluster(args []string) error {
+	words, f, err := splitCLIFlags(args)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout+30*time.Second)
+	defer cancel()
+	quiet := logrus.New()
+	quiet.SetLevel(logrus.PanicLevel)
+	monc, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: monAddress(f.mon), Timeout: f.timeout,
+		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: logrus.NewEntry(quiet)})
+	if err != nil {
+		return &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
+	}
+	defer monc.Close()
+
+	cmd, ok, err := registry.ParseArgs(mon.Commands, words)
+	if err != nil {
+		return &cmdError{code: 22, msg: "Invalid command: " + err.Error()}
+	}
+	if ok {
+		if f.format != "" {
+			cmd["format"] = f.format
+		}
+		res, err := monc.Command(ctx, cmd, f.inbuf)
+		if err != nil {
+			return &cmdError{code: 1, msg: err.Error()}
+		}
+		return printResult(res)
+	}
+	return runModuleCommand(ctx, monc, words, f)
+}
+
+// runModuleCommand routes a command to the active mgr's modules.
+func runModuleCommand(ctx context.Context, monc *mon.Client, words []string, f cliFlags) error {
+	res, err := monc.Command(ctx, map[string]any{"prefix": "mgr dump", "format": "json"}, nil)
+	if err != nil {
+		return &cmdError{code: 1, msg: err.Error()}
+	}
+	var mm mon.MgrMap
+	if err := json.Unmarshal(res.Out, &mm); err != nil {
+		return &cmdError{code: 1, msg: "bad mgr dump: " + err.Error()}
+	}
+	if !mm.Available || len(mm.ActiveAddrs.Addrvec) == 0 {
+		return &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to run %q (EAGAIN)", strings.Join(words, " "))}
+	}
+	addr := mm.ActiveAddrs.Addrvec[0].Addr
+	descs, err := host.CommandDescriptions(ctx, addr)
+	if err != nil {
+		return &cmdError{code: 1, msg: err.Error()}
+	}
+	sigs := make([]string, 0, len(descs))
+	for _, d := range descs {
+		sigs = append(sigs, d.Cmd)
+	}
+	cmd, ok, err := registry.ParseArgs(sigs, words)
+	if err != nil {
+		return &cmdError{code: 22, msg: "Invalid command: " + err.Error()}
+	}
+	if !ok {
+		return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: see `gomgr help` and the modules' commands in `gomgr mgr module ls`", strings.Join(words, " "))}
+	}
+	if f.format != "" {
+		cmd["format"] = f.format
+	}
+	r, err := host.Command(ctx, addr, cmd, f.inbuf)
+	if err != nil {
+		return &cmdError{code: 1, msg: err.Error()}
+	}
+	return printResult(r)
+}
+
+func printResult(res mon.CommandResult) error {
+	if len(res.Out) > 0 {
+		os.Stdout.Write(res.Out)
+		if res.Out[len(res.Out)-1] != '\n' {
+			fmt.Println()
+		}
+	}
+	if res.Retval != 0 {
+		code := -res.Retval
+		if code <= 0 {
+			code = 1
+		}
+		return &cmdError{code: code, msg: fmt.Sprintf("%s: %s", errnoName(res.Retval), res.Status)}
+	}
+	if res.Status != "" && len(res.Out) == 0 {
+		fmt.Fprintln(os.Stderr, res.Status)
+	}
+	return nil
+}
+
+func errnoName(r int) string {
+	switch r {
+	case -2:
+		return "ENOENT"
+	case -22:
+		return "EINVAL"
+	case -1:
+		return "EPERM"
+	case -16:
+		return "EBUSY"
+	case -17:
+		return "EEXIST"
+	case -5:
+		return "EIO"
+	}
+	return fmt.Sprintf("error %d", r)
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/host"
+	"gomgr/mon"
+	"gomgr/sim"
+)
+
+func init() {
+	register(command{path: "mon", args: "[--addr HOST:PORT] --data DIR", help: "run the map authority", run: runMon})
+	register(command{path: "mgr", args: "--mon HOST:PORT --name NAME [--modules DIRS] [--plugins DIR]", help: "run a manager daemon", run: runMgr})
+	register(command{path: "sim", args: "--mon HOST:PORT [--osds N] [--seed N]", help: "run simulated OSDs", run: runSim})
+}
+
+// logFlags are the logging flags every daemon takes.
+type logFlags struct {
+	level  string
+	format string
+}
+
+func (l *logFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warning, error")
+	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+}
+
+func (l *logFlags) logger(component string) (*logrus.Entry, error) {
+	lg := logrus.New()
+	lvl, err := logrus.ParseLevel(l.level)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	lg.SetLevel(lvl)
+	switch l.format {
+	case "json":
+		lg.SetFormatter(&logrus.JSONFormatter{})
+	case "text":
+	default:
+		return nil, fmt.Errorf("%w: unknown log format %q", errUsage, l.format)
+	}
+	return logrus.NewEntry(lg).WithField("component", component), nil
+}
+
+// untilSignal waits for SIGINT or SIGTERM (or done), and re-reads the log
+// level from the environment on SIGHUP.
+func untilSignal(log *logrus.Entry, done <-chan struct{}) {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sig)
+	for {
+		select {
+		case s := <-sig:
+			if s == syscall.SIGHUP {
+				if lvl, err := logrus.ParseLevel(os.Getenv("GOMGR_LOG_LEVEL")); err == nil {
+					log.Logger.SetLevel(lvl)
+				}
+				log.Info("SIGHUP: configuration reloaded")
+				continue
+			}
+			log.WithField("signal", s.String()).Info("shutting down")
+			return
+		case <-done:
+			return
+		}
+	}
+}
+
+func runMon(args []string) error {
+	fs := newFlags("mon", "[--addr HOST:PORT] --data DIR")
+	addr := fs.String("addr", "127.0.0.1:6789", "listen address")
+	data := fs.String("data", "", "data directory (created if missing)")
+	fsid := fs.String("fsid", "", "cluster fsid for a new data directory")
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" {
+		return fmt.Errorf("%w: --data is required", errUsage)
+	}
+	log, err := lf.logger("mon")
+	if err != nil {
+		return err
+	}
+	cfg := mon.DefaultConfig()
+	cfg.FSID = *fsid
+	d, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log})
+	if err != nil {
+		return err
+	}
+	fmt.Println(d.Addr())
+	untilSignal(log, d.Done())
+	d.Close()
+	return d.Err()
+}
+
+func runMgr(args []string) error {
+	fs := newFlags("mgr", "--mon HOST:PORT --name NAME")
+	monAddr := fs.String("mon", "", "mon address (default: $GOMGR_MON or the local demo)")
+	name := fs.String("name", "", "this manager's name")
+	addr := fs.String("addr", "127.0.0.1:0", "address for daemon sessions when active")
+	var mf moduleFlags
+	mf.register(fs)
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return fmt.Errorf("%w: --name is required", errUsage)
+	}
+	log, err := lf.logger("mgr")
+	if err != nil {
+		return err
+	}
+	srcs, ps := mf.sources(log)
+	ctx := context.Background()
+	s, err := host.Start(ctx, host.Config{Name: *name, MonAddr: monAddress(*monAddr), Addr: *addr,
+		Sources: srcs, Logger: log, OnEnable: repinner(ps)})
+	if err != nil {
+		return err
+	}
+	untilSignal(log, nil)
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	return s.Close(sctx)
+}
+
+func runSim(args []string) error {
+	fs := newFlags("sim", "--mon HOST:PORT [--osds N]")
+	monAddr := fs.String("mon", "", "mon address (default: $GOMGR_MON or the local demo)")
+	osds := fs.Int("osds", 10, "number of simulated OSDs (3 to 10,000)")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same cluster")
+	failEvery := fs.Duration("fail-every", 0, "fail a random OSD this often (0: never)")
+	var lf logFlags
+	lf.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *osds < 1 || *osds > 10000 {
+		return fmt.Errorf("%w: --osds must be 1..10000", errUsage)
+	}
+	log, err := lf.logger("sim")
+	if err != nil {
+		return err
+	}
+	c, err := sim.StartCluster(context.Background(), sim.ClusterConfig{MonAddr: monAddress(*monAddr), OSDs: *osds,
+		Seed: *seed, FailEvery: *failEvery, Logger: log})
+	if err != nil {
+		return err
+	}
+	untilSignal(log, nil)
+	c.Close()
+	return nil
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+
+	"gomgr/host"
+	"gomgr/mon"
+	"gomgr/sim"
+)
+
+func init() {
+	register(command{path: "demo", args: "[--osds N] [--modules DIRS] [--plugins DIR]",
+		help: "run a mon, two managers and a simulated cluster in one process", run: runDemo})
+}
+
+func runDemo(args []string) error {
+	fs := newFlags("demo", "[--osds N] [--modules DIRS] [--plugins DIR]")
+	osds := fs.Int("osds", 12, "simulated OSDs")
+	addr := fs.String("addr", defaultMon, "mon address (a busy port falls back to a free one)")
+	data := fs.String("data", "", "mon data directory (default: a temporary one, removed on exit)")
+	failEvery := fs.Duration("fail-every", 40*time.Second, "fail a random OSD this often (0: never)")
+	metrics := fs.String("metrics", "127.0.0.1:9283", "Prometheus endpoint of the first manager (the second takes the next port)")
+	statusEvery := fs.Duration("status-every", 2*time.Second, "how often the status line is printed")
+	var mf moduleFlags
+	mf.register(fs)
+	var lf logFlags
+	lf.register(fs)
+	lf.level = "warning"
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if mf.dirs == "" {
+		mf.dirs = "examples/modules"
+	}
+	log, err := lf.logger("demo")
+	if err != nil {
+		return err
+	}
+	if *data == "" {
+		dir, err := os.MkdirTemp("", "gomgr-demo-*")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*data = dir
+	}
+	if l, err := net.Listen("tcp", *addr); err != nil {
+		*addr = "127.0.0.1:0"
+	} else {
+		l.Close()
+	}
+
+	cfg := mon.DefaultConfig()
+	cfg.Mgr.InitialModules = demoModules(mf)
+	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer md.Close()
+	if err := writeDemoAddr(md.Addr()); err != nil {
+		log.WithError(err).Warn("the CLI will need --mon")
+	}
+	defer os.Remove(demoAddrFile())
+
+	ctx := context.Background()
+	var mgrs []*host.Standby
+	defer func() {
+		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		for _, m := range mgrs {
+			_ = m.Close(sctx)
+		}
+	}()
+	for i, name := range []string{"x", "y"} {
+		srcs, ps := mf.sources(log.WithField("mgr", name))
+		mc := host.Config{Name: name, MonAddr: md.Addr(), Sources: srcs, Logger: log, OnEnable: repinner(ps)}
+		if *metrics != "" {
+			mc.MetricsAddr = nextPort(*metrics, i)
+		}
+		s, err := host.Start(ctx, mc)
+		if err != nil {
+			return err
+		}
+		mgrs = append(mgrs, s)
+	}
+	cl, err := sim.StartCluster(ctx, sim.ClusterConfig{MonAddr: md.Addr(), OSDs: *osds, Seed: 1,
+		FailEvery: *failEvery, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+
+	fmt.Printf(`gomgr demo: mon at %s, managers x and y, %d simulated OSDs.
+
+Try, in another terminal:
+  bin/gomgr status
+  bin/gomgr mgr module ls
+  bin/gomgr mgr module disable hello      (and enable it again)
+  bin/gomgr alerts status                 (a module's own command)
+  bin/gomgr mgr fail                      (the standby takes over)
+Metrics: http://%s/metrics (the active manager's; a standby points to it)
+Ctrl-C stops everything.
+
+`, md.Addr(), *osds, nextPort(*metrics, 0))
+
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(*statusEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				fmt.Println(statusLine(md, mgrs))
+			case <-done:
+				return
+			}
+		}
+	}()
+	untilSignal(log, md.Done())
+	close(done)
+	fmt.Println("stopping...")
+	return nil
+}
+
+// demoModules are the example modules the demo enables: every Python module
+// found and every plugin in the plugin directory.
+func demoModules(mf moduleFlags) []string {
+	var out []string
+	for _, dir := range filepath.SplitList(mf.dirs) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), "module.py")); err == nil {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	if mf.plugins != "" {
+		entries, _ := os.ReadDir(mf.plugins)
+		for _, e := range entries {
+			if !e.IsDir() {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	return out
+}
+
+func writeDemoAddr(addr string) error {
+	if err := os.MkdirAll(filepath.Dir(demoAddrFile()), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(demoAddrFile(), []byte(addr+"\n"), 0o644)
+}
+
+// nextPort returns hostport with its port moved up by i.
+func nextPort(hostport string, i int) string {
+	h, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	var n int
+	fmt.Sscan(p, &n)
+	if n == 0 {
+		return hostport
+	}
+	return net.JoinHostPort(h, fmt.Sprint(n+i))
+}
+
+// statusLine is the demo's one-line view: osdmap epoch, active mgr, OSDs
+// up/in, and each module's state.
+func statusLine(md *mon.Daemon, mgrs []*host.Standby) string {
+	snap := md.Snapshot()
+	up, in := 0, 0
+	for _, o := range snap.OSDMap.OSDs {
+		up += o.Up
+		in += o.In
+	}
+	active := "none"
+	var mods []string
+	for _, m := range mgrs {
+		if m.IsActive() {
+			active = m.Name()
+			for _, st := range m.Registry().Modules() {
+				if st.Enabled {
+					mods = append(mods, st.Name+":"+string(st.State))
+				}
+			}
+		}
+	}
+	sort.Strings(mods)
+	return fmt.Sprintf("%s osdmap e%d | mgr %s | osd %d up %d in / %d | modules %s",
+		time.Now().Format("15:04:05"), snap.OSDMap.Epoch, active, up, in, len(snap.OSDMap.OSDs), strings.Join(mods, " "))
+}
+

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/modules"
+	"gomgr/modules/isolate"
+	"gomgr/plugins"
+	"gomgr/registry"
+)
+
+// Environment that carries the Python source's configuration to module
+// processes (they rebuild the same Source).
+const (
+	envModuleDirs = "GOMGR_MODULE_DIRS"
+	envAllowOS    = "GOMGR_MODULE_ALLOW_OS"
+)
+
+// moduleFlags are the flags of every command that hosts modules.
+type moduleFlags struct {
+	dirs      string
+	plugins   string
+	allowOS   string
+	inProcess bool
+	noMTLS    bool
+}
+
+func (f *moduleFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dirs, "modules", "", "Python module directories (<dir>/<name>/module.py), "+string(os.PathListSeparator)+"-separated")
+	fs.StringVar(&f.plugins, "plugins", "", "directory of Go plugin executables")
+	fs.StringVar(&f.allowOS, "allow-os", "", "comma-separated Python modules allowed os, open and subprocess access")
+	fs.BoolVar(&f.inProcess, "python-in-process", false, "run Python modules inside the manager (faster, but runaway code is not contained)")
+	fs.BoolVar(&f.noMTLS, "plugins-no-mtls", false, "turn off mutual TLS between the manager and Go plugins")
+}
+
+// sources builds the module sources; the plugin source is also returned to
+// re-pin binaries when their module is enabled.
+func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.Source) {
+	var out []registry.Source
+	if f.dirs != "" {
+		cfg := modules.Config{Dirs: filepath.SplitList(f.dirs), AllowOS: splitList(f.allowOS), Logger: log}
+		var py registry.Source = modules.NewSource(cfg)
+		if !f.inProcess {
+			py = isolate.NewSource(py, isolate.Config{Logger: log,
+				Env: []string{envModuleDirs + "=" + f.dirs, envAllowOS + "=" + f.allowOS}})
+		}
+		out = append(out, py)
+	}
+	var ps *plugins.Source
+	if f.plugins != "" {
+		ps = plugins.NewSource(plugins.Config{Dir: f.plugins, DisableAutoMTLS: f.noMTLS, Logger: log})
+		out = append(out, ps)
+	}
+	return out, ps
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func init() {
+	// A Python module process: the manager re-executes this binary, which
+	// rebuilds the Python source from the environment and serves one module.
+	childRoles = append(childRoles, func() bool {
+		return isolate.MaybeRunChild(func() registry.Source {
+			return modules.NewSource(modules.Config{
+				Dirs:    filepath.SplitList(os.Getenv(envModuleDirs)),
+				AllowOS: splitList(os.Getenv(envAllowOS)),
+			})
+		})
+	})
+}

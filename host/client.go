@@ -1,0 +1,81 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gomgr/messages"
+	"gomgr/mon"
+	"gomgr/msgr"
+	"gomgr/msgr/wire"
+	"gomgr/registry"
+)
+
+// replyWaiter receives the one reply of a Command session.
+type replyWaiter chan *messages.MgrCommandReply
+
+func (w replyWaiter) Dispatch(_ *msgr.Connection, m *msgr.Message) {
+	if p, err := messages.Decode(m); err == nil {
+		if r, ok := p.(*messages.MgrCommandReply); ok {
+			select {
+			case w <- r:
+			default:
+			}
+		}
+	}
+}
+
+// Command sends one command to the mgr at addr (a module's COMMANDS, or
+// get_command_descriptions) and waits for the reply, as `ceph` does for mgr
+// commands. Safe from any goroutine.
+func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte) (mon.CommandResult, error) {
+	js, err := json.Marshal(args)
+	if err != nil {
+		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+	}
+	w := make(replyWaiter, 1)
+	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Workers: 1,
+		Dispatcher: w, DefaultPolicy: msgr.LossyClient()})
+	if err != nil {
+		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+	}
+	if err := ms.Start(); err != nil {
+		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+	}
+	defer func() { ms.Shutdown(); ms.Wait() }()
+	conn, err := ms.Connect(addr, wire.EntityMgr)
+	if err != nil {
+		return mon.CommandResult{}, fmt.Errorf("host: connect to mgr %s: %w", addr, err)
+	}
+	m := messages.Encode(&messages.MgrCommand{Cmd: []string{string(js)}, Inbl: inbuf})
+	m.Tid = 1
+	if err := conn.Send(m); err != nil {
+		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
+	select {
+	case r := <-w:
+		return mon.CommandResult{Retval: int(r.R), Status: r.RS, Out: r.Outbl}, nil
+	case <-ctx.Done():
+		return mon.CommandResult{}, fmt.Errorf("host: no reply from mgr %s: %w", addr, ctx.Err())
+	}
+}
+
+// CommandDescriptions asks the mgr at addr for its modules' COMMANDS.
+func CommandDescriptions(ctx context.Context, addr string) ([]registry.ModuleCommand, error) {
+	res, err := Command(ctx, addr, map[string]any{"prefix": "get_command_descriptions"}, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []registry.ModuleCommand
+	if err := json.Unmarshal(res.Out, &out); err != nil {
+		return nil, fmt.Errorf("host: command descriptions: %w", err)
+	}
+	return out, nil
+}

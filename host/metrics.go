@@ -1,0 +1,182 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"gomgr/msgr"
+	"gomgr/registry"
+)
+
+// metrics is the mgr's Prometheus endpoint, in the spirit of Ceph's
+// prometheus module: the messenger's counters, notify latency per module,
+// queue depths and module states, and cluster gauges. Values are read from
+// the cache at scrape time (a Collector), so serving them costs nothing
+// between scrapes. A standby answers with where the active's endpoint is.
+type metrics struct {
+	s       *Standby
+	reg     *prometheus.Registry
+	latency *prometheus.HistogramVec
+	srv     *http.Server
+	url     string
+}
+
+func newMetrics(s *Standby) *metrics {
+	m := &metrics{s: s, reg: prometheus.NewRegistry()}
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "gomgr_module_notify_latency_seconds",
+		Help:    "Time from notify_all to the module's notify() returning.",
+		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 18),
+	}, []string{"module"})
+	m.reg.MustRegister(m.latency, collector{m}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe feeds the latency histogram (registry.Config.ObserveNotify).
+func (m *metrics) observe(module string, d time.Duration) {
+	m.latency.WithLabelValues(module).Observe(d.Seconds())
+}
+
+// serve listens on addr; the URL goes into the beacon's services.
+func (m *metrics) serve(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("host: metrics listener: %w", err)
+	}
+	m.url = "http://" + l.Addr().String() + "/metrics"
+	prom := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !m.s.IsActive() {
+			m.standby(w)
+			return
+		}
+		prom.ServeHTTP(w, r)
+	})
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := m.srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.s.log.WithError(err).Warn("metrics endpoint stopped")
+		}
+	}()
+	return nil
+}
+
+// standby answers a scrape of a standby mgr: 503 and the active's URL,
+// as Ceph's standby prometheus module does.
+func (m *metrics) standby(w http.ResponseWriter) {
+	active, url := "none", ""
+	if mm := m.s.MgrMap(); mm != nil {
+		active = mm.ActiveName
+		url = mm.Services["prometheus"]
+	}
+	if url != "" {
+		w.Header().Set("Location", url)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "mgr %s is a standby; the active mgr is %s: %s\n", m.s.cfg.Name, active, url)
+}
+
+func (m *metrics) close() {
+	if m.srv != nil {
+		_ = m.srv.Close()
+	}
+}
+
+// collector reads everything else at scrape time.
+type collector struct{ m *metrics }
+
+var (
+	descMsgr = prometheus.NewDesc("gomgr_msgr_total", "Messenger counters of the active mgr's daemon sessions.",
+		[]string{"counter"}, nil)
+	descConns       = prometheus.NewDesc("gomgr_msgr_connections", "Open daemon sessions.", nil, nil)
+	descModuleState = prometheus.NewDesc("gomgr_module_state", "1 for the state each module is in.",
+		[]string{"module", "kind", "state"}, nil)
+	descQueue     = prometheus.NewDesc("gomgr_module_queue_depth", "Events waiting for each module.", []string{"module"}, nil)
+	descDelivered = prometheus.NewDesc("gomgr_module_events_total", "Events per module by outcome.",
+		[]string{"module", "outcome"}, nil)
+	descOSDUp   = prometheus.NewDesc("ceph_osd_up", "OSD up (1) or down (0).", []string{"ceph_daemon"}, nil)
+	descOSDIn   = prometheus.NewDesc("ceph_osd_in", "OSD in (1) or out (0).", []string{"ceph_daemon"}, nil)
+	descEpoch   = prometheus.NewDesc("ceph_osdmap_epoch", "The osdmap epoch the mgr holds.", nil, nil)
+	descPGs     = prometheus.NewDesc("ceph_pg_total", "PGs by state.", []string{"state"}, nil)
+	descPoolUse = prometheus.NewDesc("ceph_pool_bytes_used", "Bytes used by each pool.", []string{"pool_id", "name"}, nil)
+	descPoolObj = prometheus.NewDesc("ceph_pool_objects", "Objects in each pool.", []string{"pool_id", "name"}, nil)
+	descHealth  = prometheus.NewDesc("ceph_health_status", "0 OK, 1 WARN, 2 ERR.", nil, nil)
+)
+
+func (collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descMsgr, descConns, descModuleState, descQueue, descDelivered,
+		descOSDUp, descOSDIn, descEpoch, descPGs, descPoolUse, descPoolObj, descHealth} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.m.s
+	if ms := s.Messenger(); ms != nil {
+		c.messenger(ch, ms)
+	}
+	for _, st := range s.reg.Modules() {
+		ch <- prometheus.MustNewConstMetric(descModuleState, prometheus.GaugeValue, 1, st.Name, st.Kind, string(st.State))
+		ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(st.QueueDepth), st.Name)
+		for outcome, n := range map[string]uint64{"delivered": st.Delivered, "dropped": st.Dropped,
+			"coalesced": st.Coalesced, "errors": st.Errors, "overruns": st.Overruns} {
+			ch <- prometheus.MustNewConstMetric(descDelivered, prometheus.CounterValue, float64(n), st.Name, outcome)
+		}
+	}
+	c.cluster(ch)
+}
+
+func (collector) messenger(ch chan<- prometheus.Metric, ms *msgr.Messenger) {
+	st := ms.Stats().Snapshot()
+	for name, v := range map[string]uint64{"msgs_in": st.MsgsIn, "msgs_out": st.MsgsOut, "bytes_in": st.BytesIn,
+		"bytes_out": st.BytesOut, "faults": st.Faults, "reconnects": st.Reconnects, "resets": st.Resets,
+		"bad_frames": st.BadFrames, "throttled": st.Throttled, "accepted": st.Accepted} {
+		ch <- prometheus.MustNewConstMetric(descMsgr, prometheus.CounterValue, float64(v), name)
+	}
+	ch <- prometheus.MustNewConstMetric(descConns, prometheus.GaugeValue, float64(st.Connections))
+}
+
+func (c collector) cluster(ch chan<- prometheus.Metric) {
+	state := c.m.s.state
+	if v, err := state.Get("osd_map"); err == nil {
+		ch <- prometheus.MustNewConstMetric(descEpoch, prometheus.GaugeValue, float64(v.Version))
+		osds, _ := v.Data.(map[string]any)["osds"].([]any)
+		for _, o := range osds {
+			om := o.(map[string]any)
+			name := fmt.Sprintf("osd.%d", toInt(om["osd"]))
+			ch <- prometheus.MustNewConstMetric(descOSDUp, prometheus.GaugeValue, float64(toInt(om["up"])), name)
+			ch <- prometheus.MustNewConstMetric(descOSDIn, prometheus.GaugeValue, float64(toInt(om["in"])), name)
+		}
+	}
+	if v, err := state.Get("pg_status"); err == nil {
+		sum := v.Data.(map[string]any)["pg_summary"].(map[string]any)
+		for _, st := range sum["num_pg_by_state"].([]any) {
+			m := st.(map[string]any)
+			ch <- prometheus.MustNewConstMetric(descPGs, prometheus.GaugeValue, float64(toInt(m["num"])), m["name"].(string))
+		}
+	}
+	if v, err := state.Get("df"); err == nil {
+		for _, p := range v.Data.(map[string]any)["pools"].([]any) {
+			pm := p.(map[string]any)
+			st := pm["stats"].(map[string]any)
+			id, name := fmt.Sprint(pm["id"]), fmt.Sprint(pm["name"])
+			ch <- prometheus.MustNewConstMetric(descPoolUse, prometheus.GaugeValue, float64(toInt(st["bytes_used"])), id, name)
+			ch <- prometheus.MustNewConstMetric(descPoolObj, prometheus.GaugeValue, float64(toInt(st["objects"])), id, name)
+		}
+	}
+	if v, err := state.Get("health"); err == nil {
+		status, _ := v.Data.(map[string]any)["status"].(string)
+		code := map[string]float64{"HEALTH_OK": 0, "HEALTH_WARN": 1, "HEALTH_ERR": 2}[status]
+		ch <- prometheus.MustNewConstMetric(descHealth, prometheus.GaugeValue, code)
+	}
+}
+
+var _ registry.State = (*ClusterState)(nil)
