@@ -109,6 +109,7 @@ type Connection struct {
 	waitMode      bool
 	sockPeer      netip.AddrPort
 	pendConnect   wire.Connect // server: connect being processed (survives a loop migration)
+	migrateTo     *loop        // set by serverGotConnect, acted on by feed once parsing stopped
 }
 
 // Send queues m for the peer and wakes the connection's loop. Safe from any
@@ -338,7 +339,7 @@ func (c *Connection) updateInterest() {
 }
 
 func (c *Connection) handleEvent(ev netpoll.Event) {
-	if c.throttled && ev.Events&(0x8|0x10) != 0 { // EPOLLERR|EPOLLHUP cannot be masked
+	if c.throttled && ev.Hangup() { // cannot be masked: would spin while throttled
 		c.fault(ErrPeerClosed)
 		return
 	}
@@ -422,10 +423,16 @@ func (c *Connection) feed(b []byte) bool {
 	}
 	switch {
 	case errors.Is(err, errMigrated):
+		to := c.migrateTo
+		c.migrateTo = nil
 		if n != len(b) {
-			c.m.log.WithField("conn", c.id).Warn("bytes after connect before reply; closing")
+			// v1 clients wait for the reply; bytes here are a protocol violation.
+			c.m.stats.BadFrames.Add(1)
+			c.logger().Warn("bytes after connect before the reply; closing")
 			c.closeForGood(nil, false)
+			return false
 		}
+		c.migrate(to)
 		return false
 	case errors.Is(err, errReplaced), errors.Is(err, errGone):
 		return false

@@ -241,7 +241,7 @@ func (c *Connection) serverGotConnect() error {
 	key := peerKey(pa)
 	e := c.m.lookup(key)
 	if e != nil && e.loop != c.loop {
-		c.migrate(e.loop)
+		c.migrateTo = e.loop
 		return errMigrated
 	}
 	return c.decideConnect(e, key)
@@ -265,7 +265,14 @@ func (c *Connection) migrate(to *loop) {
 			return
 		}
 		c.armTimer()
-		if err := c.decideConnect(c.m.lookup(peerKey(c.PeerAddr())), peerKey(c.PeerAddr())); err != nil && err != errReplaced {
+		key := peerKey(c.PeerAddr())
+		e := c.m.lookup(key)
+		if e != nil && e != c && e.loop != c.loop {
+			// The session moved under us (replaced again); let the peer retry.
+			c.closeForGood(nil, false)
+			return
+		}
+		if err := c.decideConnect(e, key); err != nil && err != errReplaced {
 			c.fault(err)
 		}
 	}})

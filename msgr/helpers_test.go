@@ -68,8 +68,8 @@ func (r *recorder) HandleReset(c *Connection)       { r.ev("reset") }
 func (r *recorder) HandleRemoteReset(c *Connection) { r.ev("remote_reset") }
 func (r *recorder) HandleRefused(c *Connection)     { r.ev("refused") }
 
-func (r *recorder) count() int           { r.mu.Lock(); defer r.mu.Unlock(); return len(r.msgs) }
-func (r *recorder) events_(k string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.events[k] }
+func (r *recorder) count() int              { r.mu.Lock(); defer r.mu.Unlock(); return len(r.msgs) }
+func (r *recorder) eventCount(k string) int { r.mu.Lock(); defer r.mu.Unlock(); return r.events[k] }
 
 var _ Dispatcher = (*recorder)(nil)
 var _ ConnEventHandler = (*recorder)(nil)

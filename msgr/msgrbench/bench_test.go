@@ -3,11 +3,34 @@ package msgrbench
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
 	"time"
 )
+
+var full = flag.Bool("msgrbench.full", false, "run the full benchmark (all sizes and connection counts, 10,000 idle connections) and print JSON lines")
+
+// TestRunFull is the full benchmark, run on demand:
+//
+//	go test ./msgr/msgrbench -run TestRunFull -msgrbench.full -v
+func TestRunFull(t *testing.T) {
+	if !*full {
+		t.Skip("needs -msgrbench.full")
+	}
+	o := testOptions(t)
+	o.Sizes, o.Conns, o.Duration, o.Rounds, o.IdleConns = nil, nil, 0, 0, 0
+	o.Log = os.Stderr
+	res, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+	}
+}
 
 // The test binary doubles as the client process: re-executed with this
 // variable set, it runs ClientMain instead of the tests.

@@ -25,6 +25,10 @@ func (e Event) Readable() bool {
 	return e.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0
 }
 
+// Hangup reports a hang-up or error, which epoll reports even when neither
+// read nor write interest is registered.
+func (e Event) Hangup() bool { return e.Events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 }
+
 // Writable reports write readiness or error.
 func (e Event) Writable() bool {
 	return e.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0
