@@ -35,7 +35,7 @@ type BenchOptions struct {
 	// PluginPath is a binary that imports gomgr/plugins (any gomgr binary);
 	// default: this process's own executable.
 	PluginPath string
-	Starts     int // start-ups timed per mode (default 5)
+	Starts     int // start-ups timed per mode (default 10)
 	Events     int // notifications sent to one plugin (default 1,000,000)
 	BatchSize  int // events per Notify batch (default 1000)
 	Callbacks  int // Host.Get round trips per mode (default 20,000)
@@ -64,7 +64,7 @@ type BenchResult struct {
 // second from the plugin, and the plugin's RSS.
 func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 	if o.Starts <= 0 {
-		o.Starts = 5
+		o.Starts = 10
 	}
 	if o.Events <= 0 {
 		o.Events = 1_000_000
@@ -106,15 +106,27 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 	host := newBenchHost()
 	var out []BenchResult
 
-	for _, mtls := range []bool{true, false} {
-		src := newSrc(!mtls)
-		r, err := benchStartup(ctx, src, host, o.Starts)
-		if err != nil {
-			return out, err
+	// Start-ups alternate between the modes so that load from elsewhere
+	// on the machine weighs on both alike.
+	srcs := map[bool]*Source{true: newSrc(false), false: newSrc(true)}
+	ms := map[bool][]float64{}
+	for range o.Starts {
+		for _, mtls := range []bool{true, false} {
+			d, err := benchStartOnce(ctx, srcs[mtls], host)
+			if err != nil {
+				return out, err
+			}
+			ms[mtls] = append(ms[mtls], d)
 		}
-		r.MTLS = mtls
-		out = append(out, r)
-		rs, err := benchThroughput(ctx, src, host, o)
+	}
+	for _, mtls := range []bool{true, false} {
+		xs := ms[mtls]
+		slices.Sort(xs)
+		out = append(out, BenchResult{Metric: "startup_ms", Value: mean(xs), Unit: "ms", MTLS: mtls,
+			N: len(xs), P50: pct(xs, 50), P99: pct(xs, 99), PUnit: "ms"})
+	}
+	for _, mtls := range []bool{true, false} {
+		rs, err := benchThroughput(ctx, srcs[mtls], host, o)
 		for i := range rs {
 			rs[i].MTLS = mtls
 		}
@@ -129,28 +141,19 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 	return out, nil
 }
 
-// benchStartup times Open+Start of the bench plugin n times.
-func benchStartup(ctx context.Context, src *Source, host registry.Host, n int) (BenchResult, error) {
-	var ms []float64
-	for range n {
-		t0 := time.Now()
-		m, err := src.Open(ctx, benchPluginName)
-		if err != nil {
-			return BenchResult{}, err
-		}
-		err = m.Start(ctx, host)
-		d := time.Since(t0)
-		if serr := m.Stop(ctx); err == nil {
-			err = serr
-		}
-		if err != nil {
-			return BenchResult{}, err
-		}
-		ms = append(ms, float64(d.Microseconds())/1000)
+// benchStartOnce times Open+Start of the bench plugin, in milliseconds.
+func benchStartOnce(ctx context.Context, src *Source, host registry.Host) (float64, error) {
+	t0 := time.Now()
+	m, err := src.Open(ctx, benchPluginName)
+	if err != nil {
+		return 0, err
 	}
-	slices.Sort(ms)
-	return BenchResult{Metric: "startup_ms", Value: mean(ms), Unit: "ms", N: len(ms),
-		P50: pct(ms, 50), P99: pct(ms, 99), PUnit: "ms"}, nil
+	err = m.Start(ctx, host)
+	d := time.Since(t0)
+	if serr := m.Stop(ctx); err == nil {
+		err = serr
+	}
+	return float64(d.Microseconds()) / 1000, err
 }
 
 // benchThroughput measures notifications, callbacks and RSS on one plugin.
