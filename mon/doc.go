@@ -18,16 +18,16 @@
 // and may be shared with any goroutine: every change builds a new map with a
 // higher epoch (copy on write), so a published map is never modified.
 //
-// Mgr failover timing (MgrConfig): mgrs beacon every TickPeriod (2 s,
+// Mgr failover timing (MgrConfig): mgrs beacon every TickPeriod (1 s,
 // mgr_tick_period); the daemon calls Tick every TickInterval (500 ms); an
-// active whose last beacon is older than BeaconGrace (4 s,
+// active whose last beacon is older than BeaconGrace (3 s,
 // mon_mgr_beacon_grace) is dropped at the next tick and the lowest-gid
 // standby promoted in the same epoch. In the worst case the active dies
-// right after a beacon: it is dropped BeaconGrace+TickInterval = 4.5 s
-// later, so a standby takes over within 5 s of the kill (plus map delivery);
-// one lost beacon, or one up to 2 s late, does not cause a failover. A gap
-// between ticks longer than BeaconGrace-TickPeriod (2 s) is taken as a mon
-// stall and restarts every beacon clock, as Ceph's tick does.
+// right after a beacon: it is dropped BeaconGrace+TickInterval = 3.5 s
+// later, so a standby takes over well within 5 s of the kill (plus map
+// delivery); two lost beacons do not cause a failover. A gap between ticks
+// longer than BeaconGrace-TickPeriod (2 s) is taken as a mon stall and
+// restarts every beacon clock, as Ceph's tick does.
 //
 // OSD timing (OSDConfig): an up OSD without a report for DownGrace (6 s) is
 // marked down, and out after OutInterval (30 s) down, unless noout is set.

@@ -37,7 +37,7 @@ func Example() {
 	}
 	// Output:
 	// epoch 3 active x standbys [y]
-	// after 4.5s epoch 4 active y
+	// after 3.5s epoch 4 active y
 	// [INF] Activating manager daemon y
 	// [INF] Manager daemon x is unresponsive, replacing it with standby daemon y
 }

@@ -10,13 +10,13 @@ import (
 
 // MgrConfig holds the MgrMonitor's timing and module policy.
 type MgrConfig struct {
-	// TickPeriod is mgr_tick_period: how often mgrs send beacons (2 s).
+	// TickPeriod is mgr_tick_period: how often mgrs send beacons (1 s).
 	TickPeriod time.Duration
 	// BeaconGrace is mon_mgr_beacon_grace: a mgr silent for longer is
-	// dropped (4 s: two beacon periods).
+	// dropped (3 s: three beacon periods).
 	BeaconGrace time.Duration
 	// TickInterval is how often the daemon is expected to call Tick
-	// (500 ms); with BeaconGrace it bounds failover at 4.5 s.
+	// (500 ms); with BeaconGrace it bounds failover at 3.5 s.
 	TickInterval time.Duration
 	// MkfsGrace is mon_mgr_mkfs_grace: MGR_DOWN is not raised before the
 	// cluster is this old (Ceph: 120 s; gomgr: 10 s so the demo shows it).
@@ -35,8 +35,8 @@ type MgrConfig struct {
 // DefaultMgrConfig returns the defaults documented on MgrConfig.
 func DefaultMgrConfig() MgrConfig {
 	return MgrConfig{
-		TickPeriod:    2 * time.Second,
-		BeaconGrace:   4 * time.Second,
+		TickPeriod:    1 * time.Second,
+		BeaconGrace:   3 * time.Second,
 		TickInterval:  500 * time.Millisecond,
 		MkfsGrace:     10 * time.Second,
 		InactiveGrace: 60 * time.Second,
