@@ -64,6 +64,7 @@ type loop struct {
 	tmu      sync.Mutex
 	tasks    []task
 	notified atomic.Bool
+	inWait   atomic.Bool // the loop is in (or about to enter) poller.Wait
 
 	nconns atomic.Int64 // connections assigned, for least-loaded placement
 
@@ -95,7 +96,17 @@ func (l *loop) post(t task) {
 	l.tmu.Lock()
 	l.tasks = append(l.tasks, t)
 	l.tmu.Unlock()
-	if !l.notified.Swap(true) {
+	l.wake()
+}
+
+// wake makes sure the loop sees posted tasks: only the first post of a
+// batch does anything, and it writes the eventfd only if the loop is (about
+// to be) blocked in Wait. A busy loop drains the queue before it waits
+// again (run checks notified after publishing inWait, and this checks
+// inWait after publishing notified: one of the two sees the other), so
+// posts from the loop itself, e.g. a Send from FastDispatch, cost no syscall.
+func (l *loop) wake() {
+	if !l.notified.Swap(true) && l.inWait.Load() {
 		_ = l.poller.Wake()
 	}
 }
@@ -107,9 +118,7 @@ func (l *loop) postHome(c *Connection, t task) {
 	l.tasks = append(l.tasks, t)
 	c.home.Store(l)
 	l.tmu.Unlock()
-	if !l.notified.Swap(true) {
-		_ = l.poller.Wake()
-	}
+	l.wake()
 }
 
 // addTimer schedules (or reschedules) t at when. Loop only.
@@ -145,7 +154,13 @@ func (l *loop) run() {
 	defer close(l.done)
 	log := l.m.log.WithField("loop", l.id)
 	for !l.stopped {
-		evs, _, err := l.poller.Wait(l.waitMsec(), l.evs)
+		l.inWait.Store(true)
+		ms := l.waitMsec()
+		if l.notified.Load() {
+			ms = 0 // tasks were posted while we were busy
+		}
+		evs, _, err := l.poller.Wait(ms, l.evs)
+		l.inWait.Store(false)
 		l.evs = evs
 		if err != nil {
 			log.WithError(err).Error("poller failed; loop stops")

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -56,10 +57,11 @@ type Result struct {
 	MBPerS           float64 `json:"mb_per_s"`
 	P50us            float64 `json:"p50_us"`
 	P99us            float64 `json:"p99_us"`
-	RSSKB            int64   `json:"rss_kb"`                        // server process RSS after the case
-	ClientRSSKB      int64   `json:"client_rss_kb"`                 // client process peak RSS
-	BytesPerIdleConn float64 `json:"bytes_per_idle_conn,omitempty"` // idle only
-	RatioVsStdlib    float64 `json:"ratio_vs_stdlib,omitempty"`     // msgs_per_s / stdlib's, same case
+	RSSKB            int64   `json:"rss_kb"`                          // server process RSS after the case
+	ClientRSSKB      int64   `json:"client_rss_kb"`                   // client process peak RSS
+	BytesPerIdleConn float64 `json:"bytes_per_idle_conn,omitempty"`   // idle only
+	RatioVsStdlib    float64 `json:"ratio_vs_stdlib,omitempty"`       // msgs_per_s / stdlib's, same case
+	ServerCPUPerMsg  float64 `json:"server_cpu_us_per_msg,omitempty"` // server process CPU (user+sys) per echoed message, whole run
 }
 
 func (o *Options) setDefaults() {
@@ -217,6 +219,15 @@ func (c *client) report() (ClientReport, error) {
 	return rep, nil
 }
 
+// cpuTime is this process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func freeAndRSS() int64 {
 	runtime.GC()
 	debug.FreeOSMemory()
@@ -320,6 +331,7 @@ func (o *Options) echo(ctx context.Context, impl string, s server, size, conns i
 		}
 	}
 	freeAndRSS()
+	cpu0 := cpuTime()
 	c, err := o.spawn(ctx, ClientConfig{Addr: s.Addr(), Conns: conns, Size: size, Duration: o.Duration, Window: w})
 	if err != nil {
 		return Result{}, err
@@ -330,7 +342,12 @@ func (o *Options) echo(ctx context.Context, impl string, s server, size, conns i
 		return Result{}, err
 	}
 	secs := rep.Seconds
-	return Result{Impl: impl, Kind: "echo", Conns: conns, Size: size,
+	cpu := cpuTime() - cpu0
+	perMsg := 0.0
+	if rep.Total > 0 {
+		perMsg = float64(cpu.Microseconds()) / float64(rep.Total)
+	}
+	return Result{ServerCPUPerMsg: perMsg, Impl: impl, Kind: "echo", Conns: conns, Size: size,
 		MsgsPerS: float64(rep.Msgs) / secs, MBPerS: float64(rep.Bytes) / secs / 1e6,
 		P50us: rep.P50us, P99us: rep.P99us, RSSKB: rssKB("VmRSS"), ClientRSSKB: rep.RSSKB}, nil
 }

@@ -29,7 +29,8 @@ type ClientConfig struct {
 
 // ClientReport is the client's one JSON line on stdout.
 type ClientReport struct {
-	Msgs    int64   `json:"msgs"`
+	Msgs    int64   `json:"msgs"`  // echoes received in the measured window
+	Total   int64   `json:"total"` // echoes received in the whole run (warm-up and drain included)
 	Bytes   int64   `json:"bytes"`
 	Seconds float64 `json:"seconds"`
 	P50us   float64 `json:"p50_us"`
@@ -137,7 +138,7 @@ func RunClient(cfg ClientConfig, stdin io.Reader, stdout io.Writer) error {
 	warm := start.Add(300 * time.Millisecond)
 	end := warm.Add(cfg.Duration)
 	var stop atomic.Bool
-	var msgs, bytes atomic.Int64
+	var msgs, bytes, total atomic.Int64
 	lat := make([][]uint32, len(conns))
 	var wg sync.WaitGroup
 	for i, nc := range conns {
@@ -165,6 +166,7 @@ func RunClient(cfg ClientConfig, stdin io.Reader, stdout io.Writer) error {
 					continue
 				}
 				inflight--
+				total.Add(1)
 				now := time.Since(start)
 				if t := start.Add(now); t.After(warm) && t.Before(end) {
 					msgs.Add(1)
@@ -199,7 +201,7 @@ func RunClient(cfg ClientConfig, stdin io.Reader, stdout io.Writer) error {
 		}
 		return float64(all[min(len(all)-1, int(p*float64(len(all))))])
 	}
-	rep := ClientReport{Msgs: msgs.Load(), Bytes: bytes.Load(), Seconds: cfg.Duration.Seconds(),
+	rep := ClientReport{Msgs: msgs.Load(), Total: total.Load(), Bytes: bytes.Load(), Seconds: cfg.Duration.Seconds(),
 		P50us: pct(0.50), P99us: pct(0.99), RSSKB: rssKB("VmHWM"), Opened: len(conns)}
 	return json.NewEncoder(stdout).Encode(rep)
 }
