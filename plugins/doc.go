@@ -32,8 +32,9 @@
 // the module is not restarted again. Stop calls Shutdown, then go-plugin's
 // Kill bounded by KillTimeout, then SIGKILL.
 //
-// A manager killed with SIGKILL takes its plugins with it (Pdeathsig; the
-// SDK also exits when its parent changes). Their unix sockets live in
+// A manager killed with SIGKILL takes its plugins with it (Pdeathsig,
+// forked from threads that never exit, see spawn.go; the SDK also exits
+// when its parent changes). Their unix sockets live in
 // Config.SocketDir/<manager pid>/<per process>; each process's directory
 // is removed when the process is reaped, and NewSource removes the
 // directories of dead managers.

@@ -92,7 +92,8 @@ func (m *module) launch(ctx context.Context) (*proc, registry.Info, error) {
 		GRPCBrokerMultiplex: true,
 		GRPCDialOptions:     []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg))},
 	})
-	cp, err := p.client.Client()
+	var cp goplugin.ClientProtocol
+	onSpawner(func() { cp, err = p.client.Client() })
 	if err != nil {
 		p.kill()
 		return nil, registry.Info{}, m.startError(err, sum)
