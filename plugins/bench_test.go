@@ -9,12 +9,15 @@ import (
 )
 
 // TestBench runs Bench small (and at full size with GOMGR_PLUGINS_BENCH_FULL=1,
-// best without -race) and prints its JSON lines.
+// best without -race) and prints its JSON lines. GOMGR_PLUGINS_BENCH_PLUGIN
+// names another plugin binary to use, e.g. a built osdwatch.
 func TestBench(t *testing.T) {
 	o := BenchOptions{Starts: 1, Events: 5_000, BatchSize: 500, Callbacks: 200}
 	if os.Getenv("GOMGR_PLUGINS_BENCH_FULL") != "" {
 		o = BenchOptions{}
 	}
+	// Any binary that imports this package can serve the bench plugin.
+	o.PluginPath = os.Getenv("GOMGR_PLUGINS_BENCH_PLUGIN")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	res, err := Bench(ctx, o)
