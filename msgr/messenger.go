@@ -134,7 +134,8 @@ func New(cfg Config) (*Messenger, error) {
 	return m, nil
 }
 
-// Bind listens on addr ("127.0.0.1:0" picks a port; see Addr). Call before Start.
+// Bind listens on addr ("127.0.0.1:0" picks a port; see Addr). Call
+// before Start. Safe from any goroutine.
 func (m *Messenger) Bind(addr string) error {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil {
@@ -165,16 +166,18 @@ func (m *Messenger) Bind(addr string) error {
 }
 
 // Addr is my address: the bound one, or blank (with the nonce, and the IP
-// once learned from a peer) for a client-only messenger.
+// once learned from a peer) for a client-only messenger. Safe from any
+// goroutine.
 func (m *Messenger) Addr() wire.EntityAddr { return *m.myAddr.Load() }
 
-// Name is my entity name.
+// Name is my entity name. Safe from any goroutine.
 func (m *Messenger) Name() wire.EntityName { return m.cfg.Name }
 
-// Stats returns the live counters.
+// Stats returns the live counters (atomics). Safe from any goroutine.
 func (m *Messenger) Stats() *Stats { return &m.stats }
 
 // Start starts the event loops, the listener and the dispatch goroutines.
+// Safe from any goroutine; once.
 func (m *Messenger) Start() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -201,7 +204,7 @@ func (m *Messenger) Start() error {
 
 // Connect returns the session with addr ("ip:port"), creating it (and
 // dialling in the background) if there is none. Sends on it queue until the
-// handshake completes.
+// handshake completes. Safe from any goroutine.
 func (m *Messenger) Connect(addr string, peerType uint8) (*Connection, error) {
 	ap, err := netip.ParseAddrPort(addr)
 	if err != nil || ap.Port() == 0 {
@@ -234,7 +237,8 @@ func (m *Messenger) Connect(addr string, peerType uint8) (*Connection, error) {
 	return c, nil
 }
 
-// MarkDownAll closes every connection.
+// MarkDownAll closes every connection (no reset events). Safe from any
+// goroutine.
 func (m *Messenger) MarkDownAll() {
 	m.mu.Lock()
 	cs := make([]*Connection, 0, len(m.conns)+len(m.accepting))
@@ -251,7 +255,8 @@ func (m *Messenger) MarkDownAll() {
 }
 
 // Shutdown closes all connections and the listener and stops the loops and
-// dispatchers; Wait blocks until they are gone.
+// dispatchers; Wait blocks until they are gone. Safe from any goroutine,
+// idempotent.
 func (m *Messenger) Shutdown() {
 	m.stopOnce.Do(func() {
 		m.MarkDownAll()
@@ -274,7 +279,8 @@ func (m *Messenger) Shutdown() {
 }
 
 // Wait blocks until Shutdown has finished: loops and dispatch goroutines
-// have exited and every socket is closed.
+// have exited and every socket is closed. Safe from any goroutine except
+// a loop or dispatch goroutine of this messenger (it would wait for itself).
 func (m *Messenger) Wait() {
 	for _, l := range m.loops {
 		<-l.done
