@@ -35,9 +35,11 @@
 // A manager killed with SIGKILL takes its plugins with it (Pdeathsig,
 // forked from threads that never exit, see spawn.go; the SDK also exits
 // when its parent changes). Their unix sockets live in
-// Config.SocketDir/<manager pid>/<per process>; each process's directory
-// is removed when the process is reaped, and NewSource removes the
-// directories of dead managers.
+// Config.SocketDir/<manager pid>/<per process>: the SDK unlinks its
+// socket once the manager is connected (with go-plugin's multiplexing
+// nothing dials the path again), each process's directory is removed when
+// the process is reaped, and NewSource removes the directories of dead
+// managers.
 //
 // # Concurrency
 //

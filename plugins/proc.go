@@ -66,7 +66,7 @@ func (m *module) launch(ctx context.Context) (*proc, registry.Info, error) {
 	cmd := exec.Command(m.path)
 	// The kernel kills the plugin if the manager dies, even by SIGKILL.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Env = []string{goplugin.EnvUnixSocketDir + "=" + sockDir}
+	cmd.Env = []string{goplugin.EnvUnixSocketDir + "=" + sockDir, envPrivateSocketDir + "=1"}
 	p := &proc{
 		m:       m,
 		cmd:     cmd,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -128,6 +129,8 @@ type pluginServer struct {
 	want   map[string]bool // NotifyTypes as a set
 	broker *goplugin.GRPCBroker
 
+	unlinkOnce sync.Once
+
 	mu        sync.Mutex
 	host      *Host
 	conn      *grpc.ClientConn
@@ -150,6 +153,7 @@ func newPluginServer(p Plugin) *pluginServer {
 }
 
 func (s *pluginServer) Declare(context.Context, *pb.Empty) (*pb.DeclareResponse, error) {
+	s.unlinkOnce.Do(unlinkSocket)
 	opts, err := optionsToPB(s.decl.Options)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "plugins: declaration: %v", err)
@@ -336,4 +340,29 @@ func Logger(name string) hclog.Logger {
 		JSONFormat: true,
 		Level:      hclog.Trace,
 	})
+}
+
+// envPrivateSocketDir tells the plugin that its socket directory is its
+// own (set by the manager with go-plugin's PLUGIN_UNIX_SOCKET_DIR).
+const envPrivateSocketDir = "GOMGR_PLUGIN_PRIVATE_SOCKET_DIR"
+
+// unlinkSocket removes the plugin's unix socket file once the manager is
+// connected (its first call, Declare, arrived on the connection): with
+// go-plugin's multiplexing everything later runs on that one connection,
+// so nothing dials the path again, and a plugin killed with its manager
+// leaves no socket file behind.
+func unlinkSocket() {
+	dir := os.Getenv(goplugin.EnvUnixSocketDir)
+	if dir == "" || os.Getenv(envPrivateSocketDir) != "1" {
+		return
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if e.Type()&os.ModeSocket != 0 {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
