@@ -223,16 +223,15 @@ func (s *pluginServer) Notify(stream pb.Plugin_NotifyServer) error {
 		}
 		done <- err
 	}()
-	var rerr error
 	for {
+		// Recv fails when the manager closes the stream or the
+		// connection: either way this stream is over.
 		b, err := stream.Recv()
 		if err != nil {
-			rerr = err
 			break
 		}
 		if b.GetPing() {
 			if err := send(&pb.NotifyAck{Seq: b.GetSeq()}); err != nil {
-				rerr = err
 				break
 			}
 			continue
@@ -240,13 +239,7 @@ func (s *pluginServer) Notify(stream pb.Plugin_NotifyServer) error {
 		work <- b
 	}
 	close(work)
-	if err := <-done; err != nil {
-		return err
-	}
-	if status.Code(rerr) == codes.Canceled {
-		return nil
-	}
-	return nil
+	return <-done
 }
 
 func (s *pluginServer) handle(ctx context.Context, evs []*pb.Event) error {
