@@ -124,8 +124,8 @@ func (m *module) startError(err error, pinned []byte) error {
 		if herr != nil {
 			return fmt.Errorf("%w: %s: %w", ErrChecksum, m.path, herr)
 		}
-		return fmt.Errorf("%w: %s has sha256 %x but %x was pinned when it was enabled; enable the module again to trust the new binary",
-			ErrChecksum, m.path, now[:8], pinned[:8])
+		return fmt.Errorf("%w: %s has sha256 %.8x… but %.8x… was pinned when it was enabled; enable the module again to trust the new binary",
+			ErrChecksum, m.path, now, pinned)
 	}
 	msg := err.Error()
 	if strings.HasPrefix(msg, "Unrecognized remote plugin message: ") {
