@@ -227,6 +227,14 @@ func (s *Standby) Messenger() *msgr.Messenger {
 	return s.act.ms
 }
 
+// MetricsURL is where this mgr serves metrics, or "".
+func (s *Standby) MetricsURL() string {
+	if s.prom == nil {
+		return ""
+	}
+	return s.prom.url
+}
+
 // Close shuts down gracefully: an active mgr first hands over (`mgr fail`
 // of itself, so a standby takes over now rather than after the beacon
 // grace), modules stop, the last beacon says unavailable, the sessions
@@ -503,17 +511,17 @@ func (s *Standby) deactivate(ctx context.Context) {
 // reportToMon sends the modules' health checks, services and the PG
 // summary (Ceph's MMonMgrReport).
 func (s *Standby) reportToMon() {
-	checks := map[string]mon.HealthCheck{}
+	checks := map[string]messages.HealthCheck{}
 	for code, c := range *s.health.Load() {
-		sev := mon.HealthWarn
+		sev := messages.HealthWarn
 		if c.Severity == "error" || c.Severity == mon.HealthErr {
-			sev = mon.HealthErr
+			sev = messages.HealthError
 		}
-		checks[code] = mon.NewCheck(sev, c.Summary, c.Count, c.Detail...)
+		checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: int64(c.Count)}
 	}
-	hj, _ := json.Marshal(checks)
 	pj, _ := json.Marshal(s.pgSummary())
-	if err := s.monc.Send(&messages.MonMgrReport{GID: s.gid, HealthJSON: hj, PGJSON: pj}); err != nil {
+	if err := s.monc.Send(&messages.MonMgrReport{Paxos: messages.NewPaxos(0), HealthChecks: checks, GID: s.gid,
+		PGDigest: messages.EncodeJSONMap(pj)}); err != nil {
 		s.log.WithError(err).Debug("report to the mon not sent")
 	}
 }

@@ -109,7 +109,7 @@ Try, in another terminal:
 Metrics: http://%s/metrics (the active manager's; a standby points to it)
 Ctrl-C stops everything.
 
-`, md.Addr(), *osds, nextPort(*metrics, 0))
+`, md.Addr(), *osds, strings.TrimSuffix(strings.TrimPrefix(mgrs[0].MetricsURL(), "http://"), "/metrics"))
 
 	done := make(chan struct{})
 	go func() {

@@ -1,0 +1,220 @@
+package e2e_test
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+type moduleLs struct {
+	Enabled  []string `json:"enabled_modules"`
+	Disabled []struct {
+		Name string `json:"name"`
+	} `json:"disabled_modules"`
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// lastStatusLine is the demo's latest one-line status.
+func lastStatusLine(p *proc) string {
+	lines := strings.Split(strings.TrimSpace(p.out.String()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "| modules") {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
+// descendants lists every process below pid, from /proc.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 1 {
+			pp, _ := strconv.Atoi(f[1])
+			children[pp] = append(children[pp], p)
+		}
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			out = append(out, c)
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	return len(f) > 0 && f[0] != "Z"
+}
+
+// TestDemoDrivenByCLI runs `gomgr demo` and drives it as an operator would:
+// status, module ls, disable and enable of an example module (the demo's
+// status line shows it), a module's own command, errors, a metrics scrape
+// parsed with the Prometheus text parser, and Ctrl-C leaving nothing behind.
+func TestDemoDrivenByCLI(t *testing.T) {
+	// The demo writes its mon address under TMPDIR: the CLI finds it with no flags.
+	env := []string{"TMPDIR=" + t.TempDir()}
+	demo, banner := start(t, env, true, "demo", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
+		"--plugins", pluginDir, "--osds", "6", "--fail-every", "0", "--status-every", "300ms")
+	if !strings.Contains(banner, "gomgr demo") {
+		t.Fatalf("banner: %q", banner)
+	}
+
+	var out string
+	eventually(t, "status with an active mgr and 6 OSDs up", 30*time.Second, func() bool {
+		o, _, code := cli(t, env, "status")
+		out = o
+		return code == 0 && strings.Contains(o, "(active)") && strings.Contains(o, "6 up")
+	})
+	var ls moduleLs
+	eventually(t, "the example modules enabled and running", 30*time.Second, func() bool {
+		cliJSON(t, env, &ls, "mgr", "module", "ls")
+		line := lastStatusLine(demo)
+		return strings.Contains(line, "hello:running") && strings.Contains(line, "osdwatch:running")
+	})
+	for _, m := range []string{"hello", "status", "alerts", "iostat", "osdwatch"} {
+		if !contains(ls.Enabled, m) {
+			t.Fatalf("%s not enabled: %+v", m, ls)
+		}
+	}
+
+	// Disable and enable at runtime: the demo's status line follows.
+	if _, errs, code := cli(t, env, "mgr", "module", "disable", "hello"); code != 0 {
+		t.Fatalf("disable: exit %d: %s", code, errs)
+	}
+	eventually(t, "hello gone from the status line", 10*time.Second, func() bool {
+		return !strings.Contains(lastStatusLine(demo), "hello:")
+	})
+	cliJSON(t, env, &ls, "mgr", "module", "ls")
+	if contains(ls.Enabled, "hello") {
+		t.Fatalf("hello still enabled: %+v", ls)
+	}
+	if _, errs, code := cli(t, env, "mgr", "module", "enable", "hello"); code != 0 {
+		t.Fatalf("enable: exit %d: %s", code, errs)
+	}
+	eventually(t, "hello running again", 10*time.Second, func() bool {
+		return strings.Contains(lastStatusLine(demo), "hello:running")
+	})
+
+	// A module's own command, routed to the active mgr.
+	var alerts map[string]any
+	cliJSON(t, env, &alerts, "alerts", "status")
+	if _, ok := alerts["down"]; !ok {
+		t.Fatalf("alerts status: %v", alerts)
+	}
+	out, _, code := cli(t, env, "osdwatch", "status")
+	if code != 0 || out == "" {
+		t.Fatalf("osdwatch status: exit %d %q", code, out)
+	}
+
+	// Clear errors and exit codes.
+	if _, errs, code := cli(t, env, "frobnicate", "now"); code != 22 || !strings.Contains(errs, "no valid command") {
+		t.Fatalf("unknown command: exit %d %q", code, errs)
+	}
+	if _, errs, code := cli(t, env, "mgr", "module", "enable"); code != 22 || !strings.Contains(errs, "missing required argument") {
+		t.Fatalf("missing argument: exit %d %q", code, errs)
+	}
+	if _, errs, code := cli(t, env, "mgr", "module", "enable", "nosuchmodule"); code == 0 {
+		t.Fatalf("enabling a missing module succeeded: %q", errs)
+	}
+	if _, errs, code := cli(t, []string{"GOMGR_MON=127.0.0.1:1"}, "status", "--connect-timeout", "1s"); code != 1 || !strings.Contains(errs, "cannot reach") {
+		t.Fatalf("no cluster: exit %d %q", code, errs)
+	}
+	if _, _, code := cli(t, env, "status", "-f", "yaml"); code != 2 {
+		t.Fatalf("bad format: exit %d", code)
+	}
+
+	// Metrics: the active's URL is in the MgrMap's services.
+	var services map[string]string
+	eventually(t, "the prometheus service in the MgrMap", 10*time.Second, func() bool {
+		cliJSON(t, env, &services, "mgr", "services")
+		return services["prometheus"] != ""
+	})
+	var families map[string]*dto.MetricFamily
+	var missing []string
+	eventually(t, "every metric family, PG stats included", 30*time.Second, func() bool {
+		resp, err := http.Get(services["prometheus"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err = parser.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatalf("metrics do not parse: %v", err)
+		}
+		missing = missing[:0]
+		for _, name := range []string{"gomgr_module_state", "gomgr_module_notify_latency_seconds", "gomgr_msgr_total",
+			"gomgr_module_queue_depth", "ceph_osd_up", "ceph_pg_total", "ceph_pool_bytes_used"} {
+			if families[name] == nil {
+				missing = append(missing, name)
+			}
+		}
+		return len(missing) == 0
+	})
+	if f := families["ceph_osd_up"]; f != nil && len(f.Metric) != 6 {
+		t.Errorf("ceph_osd_up has %d series, want 6", len(f.Metric))
+	}
+
+	// Ctrl-C: everything stops and no process is left behind.
+	kids := descendants(demo.cmd.Process.Pid)
+	if len(kids) == 0 {
+		t.Fatal("the demo has no module or plugin processes")
+	}
+	if err := demo.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-demo.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30 s of Ctrl-C")
+	}
+	if c := demo.cmd.ProcessState.ExitCode(); c != 0 {
+		t.Fatalf("demo exit code %d", c)
+	}
+	eventually(t, "every child process gone", 10*time.Second, func() bool {
+		for _, k := range kids {
+			if alive(k) {
+				return false
+			}
+		}
+		return true
+	})
+}
