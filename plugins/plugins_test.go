@@ -489,3 +489,44 @@ func TestFailedDuringBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestStopWithNotifyInFlight: Stop while another goroutine keeps notifying
+// (the registry never does this, but a Notify must not hang past Stop).
+func TestStopWithNotifyInFlight(t *testing.T) {
+	e := newEnv(t, Config{}, "good", "other")
+	ctx := context.Background()
+	a := e.start(t, "good")
+	b := e.start(t, "other") // a second plugin from the same Source keeps running
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if err := a.Notify(ctx, events("count", 100)); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	waitFor(t, 10*time.Second, "events flowing", func() bool {
+		r, err := a.Command(ctx, registry.Command{Args: map[string]any{"prefix": "test count"}})
+		return err == nil && r.Stdout != "0"
+	})
+	pid := a.pid()
+	if err := a.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrStopped) {
+			t.Fatalf("Notify after Stop = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Notify still blocked 10s after Stop")
+	}
+	waitGone(t, pid, 5*time.Second)
+	if err := b.Notify(ctx, events("count", 3)); err != nil {
+		t.Fatalf("the other plugin: %v", err)
+	}
+	if r := command(t, b, map[string]any{"prefix": "test count"}); r.Stdout != "3" {
+		t.Fatalf("the other plugin counted %q", r.Stdout)
+	}
+}

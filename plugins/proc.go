@@ -361,6 +361,7 @@ func (p *proc) shutdown(ctx context.Context) error {
 	case <-p.killed:
 		return serr
 	case <-time.After(cfg.KillTimeout):
+	case <-ctx.Done():
 	}
 	if p.cmd.Process != nil {
 		_ = p.cmd.Process.Signal(syscall.SIGKILL)
