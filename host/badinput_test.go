@@ -1,0 +1,105 @@
+package host_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/host"
+	"gomgr/messages"
+	"gomgr/mon"
+	"gomgr/msgr"
+	"gomgr/msgr/wire"
+	"gomgr/registry"
+)
+
+type discard struct{}
+
+func (discard) Dispatch(*msgr.Connection, *msgr.Message) {}
+
+// TestActiveRejectsBadInput: reports from daemons that never opened a
+// session, bad daemon names, undecodable counters and malformed commands
+// are refused without changing the cache or stopping the mgr.
+func TestActiveRejectsBadInput(t *testing.T) {
+	log := logrus.New()
+	log.SetLevel(logrus.ErrorLevel)
+	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
+		Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(md.Close)
+	rec := &recorder{}
+	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddr: md.Addr(),
+		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	waitFor(t, "the mgr to be active", 10*time.Second, func() bool { return s.Addr() != "" })
+
+	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityOSD, Num: 7}, Dispatcher: discard{},
+		DefaultPolicy: msgr.LossyClient(), Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ms.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ms.Shutdown(); ms.Wait() })
+	conn, err := ms.Connect(s.Addr(), wire.EntityMgr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(p messages.Payload) {
+		t.Helper()
+		if err := conn.Send(messages.Encode(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	types := []messages.PerfCounterType{{Path: "osd.op", Type: messages.PerfCounter | 2}}
+	packed, err := messages.PackCounters(types, map[string]messages.CounterValue{"osd.op": {Value: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A report from a daemon that never sent MMgrOpen.
+	send(&messages.MgrReport{DaemonName: "osd.7", DeclareTypes: types, Packed: packed})
+	// Opens with names that are not <type>.<id>.
+	send(&messages.MgrOpen{DaemonName: "garbage", ServiceDaemon: true})
+	send(&messages.MgrOpen{DaemonName: ".", ServiceDaemon: true})
+	// A real open, then counters that do not match the declared schema.
+	send(&messages.MgrOpen{DaemonName: "osd.8", ServiceDaemon: true, DaemonMetadata: map[string]string{"hostname": "h"}})
+	send(&messages.MgrReport{DaemonName: "osd.8", DeclareTypes: types, Packed: []byte{1, 2, 3}})
+	// Then a good report on the same session: the connection survived.
+	send(&messages.MgrReport{DaemonName: "osd.8", DeclareTypes: types, Packed: packed})
+
+	waitFor(t, "the good report", 10*time.Second, func() bool { return len(s.State().Counter("osd", "8", "osd.op")) == 1 })
+	if _, ok := s.State().Metadata("osd", "7"); ok || len(s.State().Counter("osd", "7", "osd.op")) != 0 {
+		t.Fatal("a report from an unopened daemon landed")
+	}
+	if got := s.State().Counter("osd", "8", "osd.op"); got[0].V != 5 {
+		t.Fatalf("osd.8 samples %v: the bad report changed state", got)
+	}
+	for _, k := range s.State().Daemons.Keys() {
+		if k.Type == "garbage" || k.Type == "" {
+			t.Fatalf("bad daemon name accepted: %v", k)
+		}
+	}
+
+	// Malformed and unknown commands get EINVAL and a reason.
+	ctx := context.Background()
+	for _, args := range []map[string]any{{"prefix": "no such command"}, {"noprefix": true}} {
+		res, err := host.Command(ctx, s.Addr(), args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Retval != mon.EINVAL || res.Status == "" {
+			t.Fatalf("command %v: retval %d status %q", args, res.Retval, res.Status)
+		}
+	}
+	if !s.IsActive() {
+		t.Fatal("the mgr stopped being active")
+	}
+}
