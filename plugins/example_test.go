@@ -2,6 +2,7 @@ package plugins_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"gomgr/plugins"
@@ -52,4 +53,18 @@ func ExampleNewSource() {
 	// The manager calls Repin when an operator enables a module, so a
 	// replaced binary is trusted again only then.
 	_, _ = src.Repin("osdwatch")
+}
+
+// Bench is what `gomgr bench plugins --json` prints, one JSON line per
+// result.
+func ExampleBench() {
+	res, err := plugins.Bench(context.Background(), plugins.BenchOptions{Events: 100_000})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, r := range res {
+		b, _ := json.Marshal(r)
+		fmt.Println(string(b))
+	}
 }
