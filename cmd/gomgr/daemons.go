@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/host"
+	"gomgr/internal/logging"
 	"gomgr/mon"
 	"gomgr/sim"
 )
@@ -25,6 +26,7 @@ func init() {
 type logFlags struct {
 	level  string
 	format string
+	levels string
 }
 
 func (l *logFlags) register(fs interface {
@@ -32,21 +34,13 @@ func (l *logFlags) register(fs interface {
 }) {
 	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warning, error")
 	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&l.levels, "log-levels", "", "levels per module or subsystem, e.g. hello=debug,mon=warning")
 }
 
 func (l *logFlags) logger(component string) (*logrus.Entry, error) {
-	lg := logrus.New()
-	lvl, err := logrus.ParseLevel(l.level)
+	lg, err := logging.New(l.level, l.format, l.levels)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	lg.SetLevel(lvl)
-	switch l.format {
-	case "json":
-		lg.SetFormatter(&logrus.JSONFormatter{})
-	case "text":
-	default:
-		return nil, fmt.Errorf("%w: unknown log format %q", errUsage, l.format)
 	}
 	return logrus.NewEntry(lg).WithField("component", component), nil
 }
