@@ -238,6 +238,9 @@ func (f *fakeHost) set(name string, v *registry.Value) {
 func (f *fakeHost) MgrID() string { return "x" }
 
 func (f *fakeHost) Get(name string) (*registry.Value, error) {
+	if name == "panic" {
+		panic("fake host panics")
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v, ok := f.values[name]

@@ -90,6 +90,11 @@ func TestDeclareStartNotifyCommand(t *testing.T) {
 		t.Fatalf("get missing = %+v", r)
 	}
 
+	// A panicking host call fails the plugin's call, not the manager.
+	if r := command(t, m, map[string]any{"prefix": "test get", "name": "panic"}); r.Retval != -22 || !strings.Contains(r.Stderr, "panicked") {
+		t.Fatalf("get of a panicking host = %+v", r)
+	}
+
 	r := command(t, m, map[string]any{"prefix": "test host"})
 	for _, line := range []string{
 		"mgrid=x err=<nil>", "servers=1 err=<nil>", "server=node1/1 ok=true err=<nil>",

@@ -14,6 +14,8 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"gomgr/registry"
 
@@ -141,7 +143,7 @@ func (m *module) startError(err error, pinned []byte) error {
 func (p *proc) start(ctx context.Context, h registry.Host) error {
 	id := p.raw.broker.NextId()
 	go p.raw.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
-		opts = append(opts, grpc.MaxRecvMsgSize(maxMsg))
+		opts = append(opts, grpc.MaxRecvMsgSize(maxMsg), grpc.ChainUnaryInterceptor(p.recoverHost))
 		s := grpc.NewServer(opts...)
 		pb.RegisterHostServer(s, &hostServer{h: h})
 		return s
@@ -164,6 +166,19 @@ func (p *proc) start(ctx context.Context, h registry.Host) error {
 	go p.recvLoop(stream)
 	go p.pingLoop()
 	return nil
+}
+
+// recoverHost keeps a panic in the application's registry.Host (run on
+// gRPC's goroutine, where nothing else would recover it) from taking the
+// manager down: the plugin's call fails instead.
+func (p *proc) recoverHost(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.m.log.WithField("method", info.FullMethod).Errorf("plugins: host call panicked: %v", r)
+			err = status.Errorf(codes.Internal, "plugins: host call %s panicked: %v", info.FullMethod, r)
+		}
+	}()
+	return next(ctx, req)
 }
 
 // recvLoop delivers acks until the stream breaks, which means the process
