@@ -558,7 +558,7 @@ func (c *Connection) flush() {
 		if len(iov) > 512 {
 			iov = iov[:512]
 		}
-		n, err := netpoll.Writev(c.fd, iov)
+		n, err := netpoll.Writev(c.fd, iov, &c.loop.iov)
 		if err != nil {
 			if netpoll.IsAgain(err) {
 				break

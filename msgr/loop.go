@@ -72,6 +72,7 @@ type loop struct {
 	fds     map[int]*Connection
 	timers  timerHeap
 	rbuf    []byte
+	iov     netpoll.IOV // writev scratch
 	evs     []netpoll.Event
 	spare   []task
 	now     time.Time

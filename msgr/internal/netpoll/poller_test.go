@@ -90,7 +90,7 @@ func TestWakeAndSocketRoundTrip(t *testing.T) {
 	if err := p.Mod(cfd, In); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Writev(cfd, [][]byte{[]byte("he"), []byte("llo")}); err != nil {
+	if _, err := Writev(cfd, [][]byte{[]byte("he"), nil, []byte("llo")}, new(IOV)); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 16)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"runtime"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -166,18 +168,36 @@ func Read(fd int, p []byte) (int, error) {
 	}
 }
 
+// IOV is writev scratch space, reused across calls so that a write does not
+// allocate (unix.Writev would). The zero value is ready; one per goroutine.
+type IOV struct{ v []unix.Iovec }
+
 // Writev writes the buffers with one writev call; an error wrapping ErrAgain
-// means the socket buffer is full.
-func Writev(fd int, iov [][]byte) (int, error) {
-	for {
-		n, err := unix.Writev(fd, iov)
-		if err == unix.EINTR {
+// means the socket buffer is full. Empty buffers are skipped.
+func Writev(fd int, bufs [][]byte, iov *IOV) (int, error) {
+	v := iov.v[:0]
+	for _, b := range bufs {
+		if len(b) == 0 {
 			continue
 		}
-		if err != nil {
-			return n, os.NewSyscallError("writev", err)
+		e := unix.Iovec{Base: &b[0]}
+		e.SetLen(len(b))
+		v = append(v, e)
+	}
+	iov.v = v
+	if len(v) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, errno := unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&v[0])), uintptr(len(v)))
+		runtime.KeepAlive(bufs)
+		if errno == unix.EINTR {
+			continue
 		}
-		return n, nil
+		if errno != 0 {
+			return 0, os.NewSyscallError("writev", errno)
+		}
+		return int(n), nil
 	}
 }
 
