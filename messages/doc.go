@@ -17,10 +17,10 @@
 //     pacific session (../shared/ceph-wire) byte for byte.
 //
 // Where Ceph's payload is a large binary map that gomgr does not reproduce
-// (OSDMap, FSMap, ServiceMap, pg_stat_t, osd_stat_t), the message keeps
-// Ceph's layout around it and the map travels in "JSON struct form": a
-// struct with version and compat 200 whose body is JSON in the shape of
-// Ceph's `-f json` output. Ceph's own binary maps decode into the same
+// (OSDMap, FSMap, ServiceMap, pg_stat_t, osd_stat_t, OSDSuperblock,
+// PGMapDigest), the message keeps Ceph's layout around it and the map
+// travels in "JSON struct form": a struct with version and compat 200 whose
+// body is JSON in the shape of Ceph's `-f json` output. Ceph's own binary maps decode into the same
 // fields as opaque bytes. MonMap and MgrMap are encoded exactly as Ceph does.
 //
 // Goroutines: nothing here starts a goroutine or holds state between calls.

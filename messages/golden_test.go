@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"gomgr/msgr"
+	"gomgr/msgr/wire"
 )
 
 const capturePath = "../../shared/ceph-wire/pacific-v1-session.jsonl.gz"
@@ -348,6 +349,76 @@ func TestGoldenFields(t *testing.T) {
 		}
 		if active.ActiveName != "x" || active.Epoch == 0 || len(active.AvailableModules) == 0 || len(active.AlwaysOnModules) == 0 {
 			t.Fatalf("mgrmap %+v", active)
+		}
+	})
+
+	t.Run("osd boot", func(t *testing.T) {
+		p, err := Decode(firstOf(t, caps, TypeOSDBoot, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := p.(*OSDBoot)
+		if b.Superblock.IsJSON() || b.Superblock.V != 10 || len(b.Superblock.Body) < 16 {
+			t.Fatalf("superblock v%d compat %d, %d bytes", b.Superblock.V, b.Superblock.Compat, len(b.Superblock.Body))
+		}
+		ports := func(v []wire.EntityAddr) uint16 {
+			if len(v) != 1 {
+				t.Fatalf("addrvec %+v", v)
+			}
+			return v[0].Port
+		}
+		// The metadata names the ports each addrvec must hold.
+		if ports(b.HBBackAddrs) != 6804 || ports(b.HBFrontAddrs) != 6803 || ports(b.ClusterAddrs) != 6802 {
+			t.Fatalf("hb back %v, hb front %v, cluster %v; metadata %q %q %q", b.HBBackAddrs, b.HBFrontAddrs, b.ClusterAddrs,
+				b.Metadata["hb_back_addr"], b.Metadata["hb_front_addr"], b.Metadata["back_addr"])
+		}
+		if b.Metadata["ceph_release"] != "pacific" || b.OSDFeatures == 0 {
+			t.Fatalf("metadata %v features %x", b.Metadata, b.OSDFeatures)
+		}
+	})
+
+	t.Run("osd beacon", func(t *testing.T) {
+		p, err := Decode(firstOf(t, caps, TypeOSDBeacon, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := p.(*OSDBeacon); b.BeaconInterval != 300 || b.MinLastEpochClean == 0 {
+			t.Fatalf("beacon %+v", b)
+		}
+	})
+
+	t.Run("mon mgr report", func(t *testing.T) {
+		var withChecks *MonMgrReport
+		for _, c := range caps {
+			if c.Msg.Type != TypeMonMgrReport || !c.Complete {
+				continue
+			}
+			p, err := Decode(c.Msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := p.(*MonMgrReport)
+			if r.GID == 0 || len(r.PGDigest) == 0 {
+				t.Fatalf("report gid %d, %d digest bytes", r.GID, len(r.PGDigest))
+			}
+			// PGMapDigest is ENCODE_START(4, 1); the capture keeps only the
+			// first 256 bytes of data segments, so its length is not checked.
+			if r.PGDigest[0] != 4 || r.PGDigest[1] != 1 {
+				t.Fatalf("PGMapDigest v%d compat %d", r.PGDigest[0], r.PGDigest[1])
+			}
+			if _, err := DecodeJSONMap(r.PGDigest); err == nil {
+				t.Fatal("Ceph's binary PGMapDigest taken for JSON")
+			}
+			if len(r.HealthChecks) > 0 {
+				withChecks = r
+			}
+		}
+		if withChecks == nil {
+			t.Fatal("no report with health checks in capture")
+		}
+		c, ok := withChecks.HealthChecks["POOL_APP_NOT_ENABLED"]
+		if !ok || c.Severity != HealthWarn || c.Count != 1 || len(c.Detail) != 2 || !strings.Contains(c.Summary, "application enabled") {
+			t.Fatalf("health checks %+v", withChecks.HealthChecks)
 		}
 	})
 

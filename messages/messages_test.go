@@ -118,9 +118,14 @@ func roundTripCases(t *testing.T) []struct {
 		{"mgr command", &MgrCommand{FSID: testFSID, Cmd: []string{`{"prefix": "osd df"}`}, Inbl: []byte("x")}, 1, 1},
 		{"mgr command reply", &MgrCommandReply{R: 0, RS: "done", Outbl: []byte("table")}, 1, 1},
 		{"osd boot", &OSDBoot{Paxos: NewPaxos(0), Superblock: JSONStruct([]byte(`{"whoami":3}`)), HBBackAddrs: mgrAddrs[:1],
-			HBFrontAddrs: mgrAddrs[:1], ClusterAddrs: mgrAddrs, BootEpoch: 7, Metadata: map[string]string{"hostname": "h"}, OSDFeatures: 0x3f}, 7, 6},
-		{"osd beacon", &OSDBeacon{Paxos: NewPaxos(0), MinLastEpochClean: 5, LastPurgedSnapsScrub: Utime{1700000000, 1}, BeaconInterval: 2}, 3, 1},
-		{"mon mgr report", &MonMgrReport{GID: 4100, HealthJSON: []byte(`{"A":{}}`), ServiceJSON: []byte(`{}`), PGJSON: []byte(`{"num_pgs":1}`)}, 1, 1},
+			HBFrontAddrs: mgrAddrs[1:], ClusterAddrs: mgrAddrs, BootEpoch: 7, Metadata: map[string]string{"hostname": "h"}, OSDFeatures: 0x3f}, 7, 7},
+		{"osd beacon", &OSDBeacon{Paxos: NewPaxos(4), PGs: []PGID{{Pool: 1, Seed: 0}, {Pool: 2, Seed: 0x1f}}, MinLastEpochClean: 5,
+			LastPurgedSnapsScrub: Utime{1700000000, 1}, BeaconInterval: 2}, 3, 1},
+		{"mon mgr report", &MonMgrReport{Paxos: NewPaxos(0), HealthChecks: map[string]HealthCheck{
+			"MGR_MODULE_ERROR":     {Severity: HealthError, Summary: "Module 'x' has failed", Detail: []string{"Module 'x' has failed: boom"}, Count: 1},
+			"POOL_APP_NOT_ENABLED": {Severity: HealthWarn, Summary: "1 pool(s) do not have an application enabled", Count: 1},
+		}, ServiceMap: EncodeJSONMap([]byte(`{"services":{}}`)), ProgressEvents: map[string]RawStruct{"ev": {V: 2, Compat: 1, Body: []byte{1, 2}}},
+			GID: 4100, PGDigest: EncodeJSONMap([]byte(`{"num_pgs":1}`))}, 3, 1},
 	}
 }
 

@@ -457,7 +457,11 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 			OSDFSID     string `json:"osd_fsid"`
 			ClusterFSID string `json:"cluster_fsid"`
 		}
-		if err := json.Unmarshal(p.Superblock.Body, &sb); err != nil {
+		js, err := p.Superblock.JSON()
+		if err == nil {
+			err = json.Unmarshal(js, &sb)
+		}
+		if err != nil {
 			d.log.WithError(err).WithField("peer", c.String()).Warn("osd boot with a bad superblock rejected")
 			return
 		}
@@ -515,16 +519,13 @@ func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now tim
 		d.log.WithField("gid", p.GID).Debug("report from a mgr that is not active ignored")
 		return
 	}
-	var checks map[string]HealthCheck
-	if len(p.HealthJSON) > 0 {
-		if err := json.Unmarshal(p.HealthJSON, &checks); err != nil {
-			d.log.WithError(err).Warn("mgr report with bad health checks rejected")
-			return
-		}
+	checks := make(map[string]HealthCheck, len(p.HealthChecks))
+	for code, c := range p.HealthChecks {
+		checks[code] = NewCheck(c.Severity.String(), c.Summary, int(c.Count), c.Detail...)
 	}
-	if len(p.PGJSON) > 0 {
+	if js, err := messages.DecodeJSONMap(p.PGDigest); err == nil {
 		var pg PGSummary
-		if err := json.Unmarshal(p.PGJSON, &pg); err == nil {
+		if err := json.Unmarshal(js, &pg); err == nil {
 			d.mon.SetPGSummary(pg)
 		}
 	}
@@ -532,10 +533,12 @@ func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now tim
 	if d.apply(c, eff, err) {
 		return
 	}
-	if len(p.ServiceJSON) > 0 {
-		var services map[string]any
-		if err := json.Unmarshal(p.ServiceJSON, &services); err == nil {
-			eff, err := d.mon.SetServices(now, services)
+	if js, err := messages.DecodeJSONMap(p.ServiceMap); err == nil {
+		var sm struct {
+			Services map[string]any `json:"services"`
+		}
+		if err := json.Unmarshal(js, &sm); err == nil && sm.Services != nil {
+			eff, err := d.mon.SetServices(now, sm.Services)
 			d.apply(c, eff, err)
 		}
 	}

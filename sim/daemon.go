@@ -325,7 +325,7 @@ func (c *Cluster) beaconAll() {
 		conn := c.monConn(h)
 		for _, id := range h.osds {
 			if c.model.Up(id) {
-				send(conn, id, &messages.OSDBeacon{Paxos: messages.NewPaxos(0), BeaconInterval: uint32(c.cfg.BeaconPeriod / time.Second)})
+				send(conn, id, &messages.OSDBeacon{Paxos: messages.NewPaxos(0), BeaconInterval: int32(c.cfg.BeaconPeriod / time.Second)})
 			}
 		}
 	}
