@@ -77,7 +77,7 @@ func monHealth(t *testing.T, monc *mon.Client) map[string][]string {
 	}
 	var h struct {
 		Checks map[string]struct {
-			Summary struct{ Message string } `json:"summary"`
+			Summary struct{ Message string }   `json:"summary"`
 			Detail  []struct{ Message string } `json:"detail"`
 		} `json:"checks"`
 	}
