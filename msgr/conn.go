@@ -36,15 +36,17 @@ func (s State) String() string {
 	return fmt.Sprintf("state(%d)", int32(s))
 }
 
-// outMsg is a message on its way out: its seq and the encoded head (tag +
-// header) and tail (footer) that go around its segments in one writev. It is
-// encoded once; a resend after a fault reuses it byte for byte.
-type outMsg struct {
-	m    *Message
-	seq  uint64
-	head [wire.MsgHeadLen]byte
-	tail [wire.FooterLen]byte
+// sentMsg is a message put on the wire of a lossless session and not yet
+// acked: a resend after a fault re-encodes it with the same seq.
+type sentMsg struct {
+	m   *Message
+	seq uint64
 }
+
+// coalesceMax is the payload size up to which a message is copied into the
+// connection's write arena instead of getting iovecs of its own (Ceph's
+// ASYNC_COALESCE_THRESHOLD).
+const coalesceMax = 256
 
 type outPrio struct {
 	prio int
@@ -88,8 +90,10 @@ type Connection struct {
 	parser        wire.Parser
 	onFrameFn     func(*wire.Frame) error
 	wiov          [][]byte
-	sent          []*outMsg // written, not yet acked (lossless)
-	resend        []*outMsg // requeued by a fault, go out before new messages
+	arena         []byte    // encoded frames (and small payloads) that wiov points into
+	region        int       // start of the arena bytes not yet in wiov
+	sent          []sentMsg // written, not yet acked (lossless)
+	resend        []sentMsg // requeued by a fault, go out before new messages
 	outSeq        uint64
 	inSeq         uint64
 	ackedIn       uint64
@@ -527,7 +531,7 @@ func (c *Connection) handleMsg(f *wire.Frame) error {
 func (c *Connection) trimSent(seq uint64) {
 	i := 0
 	for i < len(c.sent) && c.sent[i].seq <= seq {
-		c.sent[i] = nil
+		c.sent[i] = sentMsg{}
 		i++
 	}
 	c.sent = c.sent[i:]
@@ -599,37 +603,45 @@ func (c *Connection) advance(n, k int) bool {
 	return all
 }
 
-// fill moves control frames and messages into wiov. Loop only, open state.
+// fill encodes control frames and messages into the arena and wiov: small
+// frames are coalesced into one buffer, large payloads go out as their own
+// iovecs, never copied. Loop only, open state, wiov empty.
 func (c *Connection) fill() {
 	if c.State() != StateOpen {
 		return
 	}
+	if len(c.wiov) == 0 { // everything that pointed into the arena is written
+		if cap(c.arena) > 256<<10 {
+			c.arena = nil // do not keep a burst's buffer on an idle connection
+		}
+		c.arena = c.arena[:0]
+	}
+	c.region = len(c.arena)
 	if c.ackPending && c.inSeq > c.ackedIn {
-		c.wiov = append(c.wiov, wire.AppendAck(make([]byte, 0, 9), c.inSeq))
+		c.arena = wire.AppendAck(c.arena, c.inSeq)
 		c.ackedIn = c.inSeq
 	}
 	c.ackPending = false
 	for _, ts := range c.kaAcks {
-		c.wiov = append(c.wiov, wire.AppendKeepalive2Ack(make([]byte, 0, 9), ts))
+		c.arena = wire.AppendKeepalive2Ack(c.arena, ts)
 	}
 	c.kaAcks = c.kaAcks[:0]
 	if c.kaWanted {
 		now := time.Now()
-		c.wiov = append(c.wiov, wire.AppendKeepalive2(make([]byte, 0, 9),
-			wire.Timespec{Sec: uint32(now.Unix()), Nsec: uint32(now.Nanosecond())}))
+		c.arena = wire.AppendKeepalive2(c.arena, wire.Timespec{Sec: uint32(now.Unix()), Nsec: uint32(now.Nanosecond())})
 		c.kaWanted = false
 		c.lastKA = c.loop.now
 	}
 	const maxMsgs, maxBytes = 128, 1 << 20
-	n, bytes := 0, 0
+	n, bytes, resent := 0, 0, 0
 	for n < maxMsgs && bytes < maxBytes && len(c.resend) > 0 {
-		om := c.resend[0]
-		c.resend[0] = nil
+		r := c.resend[0]
+		c.resend[0] = sentMsg{}
 		c.resend = c.resend[1:]
-		c.m.stats.Resent.Add(1)
-		c.queueOut(om)
+		c.encode(r.m, r.seq)
 		n++
-		bytes += om.m.Len()
+		resent++
+		bytes += r.m.Len()
 	}
 	if len(c.resend) == 0 {
 		c.resend = nil
@@ -652,38 +664,55 @@ func (c *Connection) fill() {
 			}
 			c.outN--
 			c.outSeq++
-			om := &outMsg{m: m, seq: c.outSeq}
-			src := m.Src
-			if src.Type == 0 {
-				src = c.m.cfg.Name
-			}
-			h := wire.Header{Seq: c.outSeq, Tid: m.Tid, Type: m.Type, Priority: m.Priority,
-				Version: m.Version, DataOff: m.DataOff, Src: src, CompatVersion: m.CompatVersion}
-			om.head, om.tail = wire.MessageHeadTail(h, m.Front, m.Middle, m.Data)
-			c.queueOut(om)
+			c.encode(m, c.outSeq)
 			n++
 			bytes += m.Len()
 		}
 		c.outMu.Unlock()
 	}
+	c.emitRegion()
+	if n > 0 {
+		c.m.stats.MsgsOut.Add(uint64(n))
+		if resent > 0 {
+			c.m.stats.Resent.Add(uint64(resent))
+		}
+	}
 }
 
-func (c *Connection) queueOut(om *outMsg) {
+// encode appends one MSG frame (tag, header, segments, footer) and records
+// it as sent on a lossless session.
+func (c *Connection) encode(m *Message, seq uint64) {
 	if !c.policy.Lossy {
-		c.sent = append(c.sent, om)
+		c.sent = append(c.sent, sentMsg{m: m, seq: seq})
 	}
-	c.wiov = append(c.wiov, om.head[:])
-	if len(om.m.Front) > 0 {
-		c.wiov = append(c.wiov, om.m.Front)
+	h := wire.Header{Seq: seq, Tid: m.Tid, Type: m.Type, Priority: m.Priority, Version: m.Version,
+		FrontLen: uint32(len(m.Front)), MiddleLen: uint32(len(m.Middle)), DataLen: uint32(len(m.Data)),
+		DataOff: m.DataOff, Src: c.m.cfg.Name, CompatVersion: m.CompatVersion}
+	f := wire.FooterFor(m.Front, m.Middle, m.Data)
+	c.arena = wire.AppendMessageHead(c.arena, &h)
+	if m.Len() <= coalesceMax {
+		c.arena = append(c.arena, m.Front...)
+		c.arena = append(c.arena, m.Middle...)
+		c.arena = append(c.arena, m.Data...)
+	} else {
+		c.emitRegion()
+		for _, seg := range [...][]byte{m.Front, m.Middle, m.Data} {
+			if len(seg) > 0 {
+				c.wiov = append(c.wiov, seg)
+			}
+		}
 	}
-	if len(om.m.Middle) > 0 {
-		c.wiov = append(c.wiov, om.m.Middle)
+	c.arena = wire.AppendFooter(c.arena, &f)
+}
+
+// emitRegion adds the arena bytes encoded since the last call to wiov. The
+// slice is capped, so later appends (even ones that move the arena) never
+// touch what it covers.
+func (c *Connection) emitRegion() {
+	if end := len(c.arena); end > c.region {
+		c.wiov = append(c.wiov, c.arena[c.region:end:end])
+		c.region = end
 	}
-	if len(om.m.Data) > 0 {
-		c.wiov = append(c.wiov, om.m.Data)
-	}
-	c.wiov = append(c.wiov, om.tail[:])
-	c.m.stats.MsgsOut.Add(1)
 }
 
 // closeSocket drops the socket and everything tied to it; unacked messages of
@@ -698,6 +727,7 @@ func (c *Connection) closeSocket() {
 		c.wiov[i] = nil
 	}
 	c.wiov = c.wiov[:0]
+	c.arena, c.region = c.arena[:0], 0
 	c.parser.Reset()
 	c.ackPending, c.kaWanted = false, false
 	c.kaAcks = c.kaAcks[:0]

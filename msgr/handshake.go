@@ -144,7 +144,7 @@ func (c *Connection) clientGotSeq(seq uint64) error {
 func (c *Connection) discardRequeued(seq uint64) {
 	i := 0
 	for i < len(c.resend) && c.resend[i].seq <= seq {
-		c.resend[i] = nil
+		c.resend[i] = sentMsg{}
 		i++
 	}
 	c.resend = c.resend[i:]

@@ -3,6 +3,7 @@ package netpoll
 import (
 	"encoding/binary"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -40,8 +41,10 @@ type Poller struct {
 	epfd   int
 	wakefd int
 	closed atomic.Bool
+	// wmu keeps Wake from writing a descriptor number that Close released
+	// (and the kernel may have reused).
+	wmu    sync.RWMutex
 	events []unix.EpollEvent
-	wbuf   [8]byte
 }
 
 // NewPoller creates an epoll instance with a registered eventfd.
@@ -121,6 +124,11 @@ func (p *Poller) Wait(msec int, out []Event) (evs []Event, woken bool, err error
 
 // Wake makes a blocked (or the next) Wait return. Safe from any goroutine.
 func (p *Poller) Wake() error {
+	p.wmu.RLock()
+	defer p.wmu.RUnlock()
+	if p.closed.Load() {
+		return ErrClosed
+	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], 1)
 	for {
@@ -141,6 +149,8 @@ func (p *Poller) Wake() error {
 // Close releases the epoll and eventfd descriptors. Call once, after the
 // loop has stopped calling Wait.
 func (p *Poller) Close() error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
 	if p.closed.Swap(true) {
 		return ErrClosed
 	}
