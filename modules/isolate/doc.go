@@ -49,8 +49,9 @@
 // infinite recursion dies within a second. The inner module's own Failed
 // (serve raised) is polled in the child and pushed to the parent.
 //
-// The child dies with the parent (Pdeathsig) and also exits when its stream
-// ends; it runs in its own process group, so a terminal's Ctrl-C reaches
+// The child dies with the parent (Pdeathsig; children are forked from
+// threads that never exit, since the signal follows the forking thread) and
+// also exits when its stream ends; it runs in its own process group, so a terminal's Ctrl-C reaches
 // only the manager, which stops its modules. Stop always reaps the process:
 // no zombie, no descriptor left behind.
 //
@@ -65,7 +66,9 @@
 // forwarding stdout and stderr to logrus; one memory watchdog. There is no
 // writer goroutine: a sender writes on its own goroutine when the stream is
 // free, or queues its frame for the goroutine writing (a write that cannot
-// finish in writeTimeout closes the stream). In the child: one stream
+// finish in writeTimeout closes the stream). Two package-wide spawner
+// goroutines, locked to their threads for good, fork the children. In the
+// child: one stream
 // reader, one goroutine per parent call, one Failed poller. All exported
 // methods are safe from any goroutine; the registry calls Start, Notify,
 // Command and Stop from one.

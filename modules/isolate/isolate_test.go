@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -577,6 +578,40 @@ func TestChildDiesWithParent(t *testing.T) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			t.Fatalf("module process %d outlived its manager", pid)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestOpenFromExitingThread: Pdeathsig follows the forking thread, and a
+// goroutine that exits while locked to its thread ends that thread. A
+// module opened from such a goroutine must outlive it.
+func TestOpenFromExitingThread(t *testing.T) {
+	s := testSourceCfg(Config{})
+	opened := make(chan *Module, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
+		mod, err := s.Open(context.Background(), "ok")
+		if err != nil {
+			t.Error(err)
+			opened <- nil
+			return
+		}
+		opened <- mod.(*Module)
+	}()
+	m := <-opened
+	if m == nil {
+		return
+	}
+	t.Cleanup(func() { _ = m.Stop(context.Background()); checkGone(t, m) })
+	if err := m.Start(context.Background(), newFakeHost()); err != nil {
+		t.Fatal(err)
+	}
+	// The thread is gone within moments; Pdeathsig, if tied to it, is
+	// immediate. Keep talking to the child for a while.
+	for i := 0; i < 20; i++ {
+		if err := notify(m, 5*time.Second, "osd_map"); err != nil {
+			t.Fatalf("notify %d: %v (Failed: %v)", i, err, m.Failed())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

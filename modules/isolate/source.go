@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -290,7 +291,9 @@ func (s *Source) start(name string) (*Module, error) {
 	cmd.SysProcAttr.Setpgid = true
 
 	startTime := time.Now()
-	if err := cmd.Start(); err != nil {
+	var err2 error
+	onSpawner(func() { err2 = cmd.Start() })
+	if err := err2; err != nil {
 		nc.Close()
 		outR.Close()
 		errR.Close()
@@ -311,6 +314,37 @@ func (s *Source) start(name string) (*Module, error) {
 		go m.watchMemory(s.cfg.MemoryLimitBytes, s.cfg.MemoryPoll)
 	}
 	return m, nil
+}
+
+// Pdeathsig fires when the thread that forked the child exits, not when the
+// process does, and Go ends a thread when a goroutine locked to it exits.
+// So children are forked from goroutines locked to threads that never exit.
+const spawners = 2
+
+var (
+	spawnOnce sync.Once
+	spawnCh   chan func()
+)
+
+// onSpawner runs f on a spawner thread and waits for it.
+func onSpawner(f func()) {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan func())
+		for range spawners {
+			go func() {
+				runtime.LockOSThread() // never unlocked: the thread lives as long as the process
+				for f := range spawnCh {
+					f()
+				}
+			}()
+		}
+	})
+	done := make(chan struct{})
+	spawnCh <- func() {
+		defer close(done)
+		f()
+	}
+	<-done
 }
 
 var _ registry.Source = (*Source)(nil)
