@@ -10,9 +10,9 @@ import (
 	"testing"
 )
 
-// goList runs `go list` with a template that prints one package per line:
+// embedGoList runs `go list` with a template that prints one package per line:
 // its import path, then the space-separated field asked for.
-func goList(t *testing.T, field string, pkgs ...string) map[string][]string {
+func embedGoList(t *testing.T, field string, pkgs ...string) map[string][]string {
 	t.Helper()
 	args := append([]string{"list", "-f", "{{.ImportPath}} {{join ." + field + " \" \"}}"}, pkgs...)
 	var stderr bytes.Buffer
@@ -42,8 +42,8 @@ func goList(t *testing.T, field string, pkgs ...string) map[string][]string {
 	return res
 }
 
-// under reports whether pkg is root or inside it.
-func under(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
+// embedUnder reports whether pkg is root or inside it.
+func embedUnder(pkg, root string) bool { return pkg == root || strings.HasPrefix(pkg, root+"/") }
 
 // TestEmbedImportGraph checks issue #7's import rules on the whole
 // dependency graph (TestImports checks registry's own files only): the
@@ -55,11 +55,11 @@ func TestEmbedImportGraph(t *testing.T) {
 	api := []string{"gomgr/registry", "gomgr/modules", "gomgr/modules/isolate", "gomgr/plugins"}
 	apps := []string{"gomgr/examples/embed", "gomgr/examples/embed/plugin"}
 
-	deps := goList(t, "Deps", append(api, apps...)...)
+	deps := embedGoList(t, "Deps", append(api, apps...)...)
 	for _, p := range append(api, apps...) {
 		for _, d := range deps[p] {
 			for _, f := range forbidden {
-				if under(d, f) {
+				if embedUnder(d, f) {
 					t.Errorf("%s depends on %s", p, d)
 				}
 			}
@@ -67,20 +67,20 @@ func TestEmbedImportGraph(t *testing.T) {
 	}
 	// registry is the base: nothing of gomgr at all below it.
 	for _, d := range deps["gomgr/registry"] {
-		if under(d, "gomgr") {
+		if embedUnder(d, "gomgr") {
 			t.Errorf("gomgr/registry depends on %s", d)
 		}
 	}
 
 	// The example imports only the public API of gomgr, and no internal
 	// package of anyone.
-	imports := goList(t, "Imports", apps...)
+	imports := embedGoList(t, "Imports", apps...)
 	for _, p := range apps {
 		for _, imp := range imports[p] {
 			if slices.Contains(strings.Split(imp, "/"), "internal") {
 				t.Errorf("%s imports internal package %s", p, imp)
 			}
-			if under(imp, "gomgr") && !slices.Contains(api, imp) {
+			if embedUnder(imp, "gomgr") && !slices.Contains(api, imp) {
 				t.Errorf("%s imports %s, which is not part of the embedding API %v", p, imp, api)
 			}
 		}
