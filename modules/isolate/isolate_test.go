@@ -232,6 +232,22 @@ func TestSpinKilledAtDeadline(t *testing.T) {
 	}
 }
 
+// TestFrozenChild: a stopped (SIGSTOP) process answers nothing; the call
+// still returns at its deadline and the process is killed.
+func TestFrozenChild(t *testing.T) {
+	s := testSourceCfg(Config{})
+	m := open(t, s, "ok", newFakeHost())
+	if err := syscall.Kill(m.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := notify(m, 300*time.Millisecond, "osd_map")
+	if !errors.Is(err, registry.ErrStuck) || time.Since(start) > 3*time.Second {
+		t.Fatalf("Notify = %v after %v", err, time.Since(start))
+	}
+	checkGone(t, m)
+}
+
 func TestCommandDeadline(t *testing.T) {
 	s := testSourceCfg(Config{})
 	m := open(t, s, "ok", newFakeHost())
