@@ -175,3 +175,21 @@ func ExampleRun() {
 	// in-process get_osd_map 1 first
 	// in-process get_osd_map 1 cached
 }
+
+// BenchmarkOSDMapJSON: what isolated mode pays once per osd_map version in
+// the parent (all children share it): encoding the 1,000-OSD map.
+func BenchmarkOSDMapJSON(b *testing.B) {
+	m, err := modbench.OSDMap(1000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int
+	for b.Loop() {
+		raw, err := registry.NewValue(1, m).JSON()
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(raw)
+	}
+	b.ReportMetric(float64(n), "bytes")
+}
