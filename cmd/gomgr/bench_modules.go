@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	register(command{path: "bench modules", args: "[--json] [--modes isolated,in-process] [--duration 2s]",
+	register(command{path: "bench modules", args: "[--json] [--modes isolated,in-process] [--duration 2s] [--osds 1000]",
 		help: "Python module notify throughput and latency, enable to first notify, get('osd_map'), RSS", run: benchModules})
 }
 
@@ -44,6 +45,9 @@ func benchModules(args []string) error {
 		Modes: splitList(*modes), Duration: *dur, OSDs: *osds,
 		Isolate: IsolateForBench, Log: os.Stderr,
 	})
+	if errors.Is(err, modbench.ErrOptions) {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
 	if err != nil {
 		return err
 	}

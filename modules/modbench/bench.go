@@ -88,9 +88,9 @@ func (o *Options) defaults() error {
 			return fmt.Errorf("%w: %d modules (1..100)", ErrOptions, n)
 		}
 	}
-	def := func(p *int, v int) error {
+	def := func(name string, p *int, v int) error {
 		if *p < 0 {
-			return fmt.Errorf("%w: negative count", ErrOptions)
+			return fmt.Errorf("%w: negative %s %d", ErrOptions, name, *p)
 		}
 		if *p == 0 {
 			*p = v
@@ -98,10 +98,12 @@ func (o *Options) defaults() error {
 		return nil
 	}
 	for _, d := range []struct {
-		p *int
-		v int
-	}{{&o.Window, 256}, {&o.LatencyEvents, 300}, {&o.EnableRuns, 5}, {&o.GetRuns, 10}, {&o.GetCached, 1000}, {&o.OSDs, 1000}} {
-		if err := def(d.p, d.v); err != nil {
+		name string
+		p    *int
+		v    int
+	}{{"Window", &o.Window, 256}, {"LatencyEvents", &o.LatencyEvents, 300}, {"EnableRuns", &o.EnableRuns, 5},
+		{"GetRuns", &o.GetRuns, 10}, {"GetCached", &o.GetCached, 1000}, {"OSDs", &o.OSDs, 1000}} {
+		if err := def(d.name, d.p, d.v); err != nil {
 			return err
 		}
 	}
