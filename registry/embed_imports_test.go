@@ -53,7 +53,7 @@ func embedUnder(pkg, root string) bool { return pkg == root || strings.HasPrefix
 func TestEmbedImportGraph(t *testing.T) {
 	forbidden := []string{"gomgr/host", "gomgr/mon", "gomgr/msgr", "gomgr/messages", "gomgr/sim", "gomgr/cmd", "gomgr/e2e"}
 	api := []string{"gomgr/registry", "gomgr/modules", "gomgr/modules/isolate", "gomgr/plugins"}
-	apps := []string{"gomgr/examples/embed", "gomgr/examples/embed/plugin"}
+	apps := []string{"gomgr/examples/embed", "gomgr/examples/embed/minimal", "gomgr/examples/embed/plugin"}
 
 	deps := embedGoList(t, "Deps", append(api, apps...)...)
 	for _, p := range append(api, apps...) {

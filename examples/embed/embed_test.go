@@ -211,3 +211,41 @@ func noProcessesFrom(t *testing.T, dir string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestMinimal runs the program docs/embedding.md quotes.
+func TestMinimal(t *testing.T) {
+	dir := t.TempDir()
+	prog := filepath.Join(dir, "minimal")
+	args := []string{"build", "-o", prog}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, "./minimal")...).CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, "-modules", "modules")
+	cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0 halt_on_error=1")
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	noProcessesFrom(t, dir)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 || lines[0] != "health: 9 jobs pending (max_pending 5)" {
+		t.Fatalf("output:\n%s", out)
+	}
+	var st struct {
+		Alert   bool
+		Pending int
+		Seen    map[string]int
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(lines[1], "backlog status: ")), &st); err != nil {
+		t.Fatalf("%v: %s", err, lines[1])
+	}
+	if !st.Alert || st.Pending != 9 || st.Seen["queue_changed"] != 1 {
+		t.Errorf("backlog status %+v", st)
+	}
+}
