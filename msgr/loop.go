@@ -155,13 +155,20 @@ func (l *loop) run() {
 	defer close(l.done)
 	log := l.m.log.WithField("loop", l.id)
 	for !l.stopped {
-		l.inWait.Store(true)
-		ms := l.waitMsec()
-		if l.notified.Load() {
-			ms = 0 // tasks were posted while we were busy
+		// First a poll that cannot block (cheap under load); block only
+		// when it finds nothing.
+		evs, woken, err := l.poller.Wait(0, l.evs)
+		if err == nil && len(evs) == 0 && !woken {
+			l.inWait.Store(true)
+			ms := l.waitMsec()
+			if l.notified.Load() {
+				ms = 0 // tasks were posted while we were busy
+			}
+			if ms != 0 {
+				evs, _, err = l.poller.Wait(ms, l.evs)
+			}
+			l.inWait.Store(false)
 		}
-		evs, _, err := l.poller.Wait(ms, l.evs)
-		l.inWait.Store(false)
 		l.evs = evs
 		if err != nil {
 			log.WithError(err).Error("poller failed; loop stops")
