@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -112,10 +113,17 @@ func run(args []string, out io.Writer) error {
 	store := registry.NewMemStore()
 	maxPending := strconv.Itoa(o.maxPending)
 	_ = store.Set(context.Background(), "mgr/backlog/max_pending", &maxPending) // as `config set`
-	reg, err := registry.New(registry.Config{
+	cfg := registry.Config{
 		Sources: sources, State: state, Store: store, MgrID: "scheduler-1", Logger: log,
 		NotifyDeadline: 2 * time.Second, CommandDeadline: 5 * time.Second,
-	})
+	}
+	if !o.once {
+		// Print each change of the aggregate health as it happens (from the
+		// registry's health goroutine, hence the locked writer).
+		out = &syncWriter{w: out}
+		cfg.HealthSink = func(h map[string]registry.HealthCheck) { fmt.Fprintln(out, "health:", healthLine(h)) }
+	}
+	reg, err := registry.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -150,8 +158,8 @@ func run(args []string, out io.Writer) error {
 	return err
 }
 
-// daemon submits a batch of jobs every second and prints what changed,
-// until SIGINT or SIGTERM.
+// daemon submits a batch of jobs every second until SIGINT or SIGTERM;
+// the HealthSink prints what the modules raise and clear.
 func daemon(ctx context.Context, out io.Writer, reg *registry.Registry, sched *scheduler, o options) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -162,19 +170,26 @@ func daemon(ctx context.Context, out io.Writer, reg *registry.Registry, sched *s
 	sched.Start(o.workers)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	last := ""
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 			sched.Submit(o.jobs)
-			if h := healthLine(reg.HealthChecks()); h != last {
-				fmt.Fprintln(out, "health:", h)
-				last = h
-			}
 		}
 	}
+}
+
+// syncWriter serialises writes from several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // children lists this process's child processes (module and plugin
