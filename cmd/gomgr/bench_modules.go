@@ -64,7 +64,7 @@ func benchModules(args []string) error {
 			d = fmt.Sprintf("p50 %.0f us, p99 %.0f us, p99 loaded %.0f us, %d events, %d dropped", r.P50us, r.P99us, r.P99LoadedUs, r.N, r.Dropped)
 		case modbench.MetricEnable:
 			v = fmt.Sprintf("%.1f ms", r.EnableToFirstNotifyMs)
-			d = fmt.Sprintf("p50 of %d, max %.1f ms (ceph-mgr 16.2: 3760 ms)", r.N, r.EnableMaxMs)
+			d = fmt.Sprintf("notify does %s; p50 of %d, max %.1f ms (ceph-mgr 16.2: 3760 ms)", r.Work, r.N, r.EnableMaxMs)
 		case modbench.MetricGet:
 			v = fmt.Sprintf("%.1f us", r.GetOSDMapUs)
 			d = fmt.Sprintf("%s, %d osds (ceph-mgr 16.2: 16-21 ms)", r.Cache, r.OSDs)

@@ -14,7 +14,9 @@
 //     event in flight) and under the throughput load;
 //   - enable_to_first_notify: Registry.Enable to the module's first
 //     delivered event, for modules already loaded (as the registry loads
-//     every module at start), p50 over several modules;
+//     every module at start), p50 over several modules, for a notify that
+//     calls get('osd_map') (whose first call converts the map) and for one
+//     that only logs (the host's own cost);
 //   - get_osd_map: one get('osd_map') from Python, timed inside the module
 //     with time.monotonic, for a new version (converted, or shipped as
 //     JSON to the child and decoded) and for the cached version;

@@ -52,18 +52,18 @@ func TestRunSmall(t *testing.T) {
 	type key struct {
 		mode, metric string
 		modules      int
-		cache        string
+		cache, work  string
 	}
 	got := map[key]modbench.Result{}
 	for _, r := range res {
 		if r.Bench != "modules" {
 			t.Errorf("bench %q", r.Bench)
 		}
-		got[key{r.Mode, r.Metric, r.Modules, r.Cache}] = r
+		got[key{r.Mode, r.Metric, r.Modules, r.Cache, r.Work}] = r
 	}
 	for _, mode := range []string{modbench.ModeIsolated, modbench.ModeInProcess} {
 		for _, n := range []int{1, 3} {
-			r, ok := got[key{mode, modbench.MetricNotify, n, ""}]
+			r, ok := got[key{mode, modbench.MetricNotify, n, "", ""}]
 			switch {
 			case !ok:
 				t.Errorf("%s: no notify figure for %d modules", mode, n)
@@ -75,15 +75,17 @@ func TestRunSmall(t *testing.T) {
 				t.Errorf("%s: notify_per_s should count every module: %+v", mode, r)
 			}
 		}
-		if r := got[key{mode, modbench.MetricEnable, 1, ""}]; r.N != 2 || r.EnableToFirstNotifyMs <= 0 || r.EnableMaxMs < r.EnableToFirstNotifyMs {
-			t.Errorf("%s: enable figure %+v", mode, r)
+		for _, w := range []string{"get+log", "log"} {
+			if r := got[key{mode, modbench.MetricEnable, 1, "", w}]; r.N != 2 || r.EnableToFirstNotifyMs <= 0 || r.EnableMaxMs < r.EnableToFirstNotifyMs {
+				t.Errorf("%s: enable figure (%s) %+v", mode, w, r)
+			}
 		}
 		for _, c := range []string{"first", "cached"} {
-			if r := got[key{mode, modbench.MetricGet, 1, c}]; r.GetOSDMapUs <= 0 || r.OSDs != 50 {
+			if r := got[key{mode, modbench.MetricGet, 1, c, ""}]; r.GetOSDMapUs <= 0 || r.OSDs != 50 {
 				t.Errorf("%s: get %s figure %+v", mode, c, r)
 			}
 		}
-		r0, r3 := got[key{mode, modbench.MetricRSS, 0, ""}], got[key{mode, modbench.MetricRSS, 3, ""}]
+		r0, r3 := got[key{mode, modbench.MetricRSS, 0, "", ""}], got[key{mode, modbench.MetricRSS, 3, "", ""}]
 		if r0.RSSKB <= 0 || r3.RSSKB <= 0 {
 			t.Errorf("%s: rss figures %+v %+v", mode, r0, r3)
 		}
@@ -165,13 +167,14 @@ func ExampleRun() {
 		return
 	}
 	for _, r := range res {
-		fmt.Println(strings.TrimSpace(fmt.Sprint(r.Mode, " ", r.Metric, " ", r.Modules, " ", r.Cache)))
+		fmt.Println(strings.TrimSpace(fmt.Sprint(r.Mode, " ", r.Metric, " ", r.Modules, " ", r.Cache, r.Work)))
 	}
 	// Output:
 	// in-process rss 0
 	// in-process notify 1
 	// in-process rss 1
-	// in-process enable_to_first_notify 1
+	// in-process enable_to_first_notify 1 get+log
+	// in-process enable_to_first_notify 1 log
 	// in-process get_osd_map 1 first
 	// in-process get_osd_map 1 cached
 }
