@@ -2,6 +2,7 @@ package isolate
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -239,6 +240,14 @@ func TestFrozenChild(t *testing.T) {
 	m := open(t, s, "ok", newFakeHost())
 	if err := syscall.Kill(m.Pid(), syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
+	}
+	// The signal is asynchronous: wait until the process is stopped.
+	deadline := time.Now().Add(5 * time.Second)
+	for procState(m.Pid()) != 'T' {
+		if time.Now().After(deadline) {
+			t.Fatalf("process state %q after SIGSTOP", procState(m.Pid()))
+		}
+		time.Sleep(time.Millisecond)
 	}
 	start := time.Now()
 	err := notify(m, 300*time.Millisecond, "osd_map")
@@ -636,13 +645,21 @@ func TestOpenFromExitingThread(t *testing.T) {
 // alive reports whether pid runs: it exists and is not a zombie waiting
 // for init to reap it.
 func alive(pid int) bool {
+	st := procState(pid)
+	return st != 0 && st != 'Z' && st != 'X'
+}
+
+// procState is the state letter of /proc/<pid>/stat, or 0.
+func procState(pid int) byte {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return false
+		return 0
 	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z' && s[i+2] != 'X'
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return 0
+	}
+	return b[i+2]
 }
 
 // TestNoLeaks: many opens and stops leave no fd and no process behind.
