@@ -249,3 +249,19 @@ func TestMinimal(t *testing.T) {
 		t.Errorf("backlog status %+v", st)
 	}
 }
+
+// TestMinimalInDocs: docs/embedding.md quotes minimal/main.go whole, so
+// the program the page shows is the one TestMinimal runs.
+func TestMinimalInDocs(t *testing.T) {
+	src, err := os.ReadFile("minimal/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/embedding.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc, []byte("```go\n"+string(src)+"```\n")) {
+		t.Error("docs/embedding.md does not quote examples/embed/minimal/main.go as it is: copy it again")
+	}
+}
