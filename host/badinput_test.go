@@ -103,3 +103,52 @@ func TestActiveRejectsBadInput(t *testing.T) {
 		t.Fatal("the mgr stopped being active")
 	}
 }
+
+// TestConfigKeyReachesActive: a module option set from the CLI (a mon
+// config-key) reaches the active mgr's store at once, and its modules get
+// config_notify whatever their NOTIFY_TYPES.
+func TestConfigKeyReachesActive(t *testing.T) {
+	log := logrus.New()
+	log.SetLevel(logrus.ErrorLevel)
+	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
+		Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(md.Close)
+	rec := &recorder{}
+	ctx := context.Background()
+	s, err := host.Start(ctx, host.Config{Name: "x", MonAddr: md.Addr(),
+		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	c, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: md.Addr(), Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if res, err := c.Command(ctx, map[string]any{"prefix": "mgr module enable", "module": "recorder", "force": true}, nil); err != nil || res.Retval != 0 {
+		t.Fatalf("enable: %v %+v", err, res)
+	}
+	waitFor(t, "the recorder running", 10*time.Second, func() bool {
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		return rec.host != nil
+	})
+	if res, err := c.Command(ctx, map[string]any{"prefix": "config-key set", "key": "mgr/recorder/depth", "val": "7"}, nil); err != nil || res.Retval != 0 {
+		t.Fatalf("config-key set: %v %+v", err, res)
+	}
+	waitFor(t, "the value at the active and config_notify", 10*time.Second, func() bool {
+		rec.mu.Lock()
+		h := rec.host
+		got := false
+		for _, e := range rec.events {
+			got = got || e.Kind == registry.KindConfigNotify
+		}
+		rec.mu.Unlock()
+		v, ok, err := h.StoreGet(ctx, "depth")
+		return got && err == nil && ok && v == "7"
+	})
+}

@@ -349,7 +349,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 		mm := mon.MgrMapFromWire(&p.Map)
 		s.monc.Advance(mon.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
-		s.setMap("mgr_map", mm.Epoch, mm, time.Time{})
+		s.setMap("mgr_map", mm.Epoch, toTreeMust(mm), time.Time{})
 		select {
 		case s.events <- func() { s.handleMgrMap(mm) }:
 		case <-s.quit:
@@ -393,6 +393,12 @@ func (s *Standby) fromMon(p messages.Payload) {
 		}
 		s.monc.Advance(mon.SubServiceMap, epoch)
 		s.setMap("service_map", epoch, tree, time.Time{})
+	case *messages.Config:
+		// The mon pushes every mgr/ config-key after a change (`config-key
+		// set mgr/alerts/threshold 3`): modules see it now, not at failover.
+		if s.store.Replace(p.Config) && s.IsActive() {
+			s.reg.NotifyAll(registry.KindConfigNotify, "")
+		}
 	case *messages.MgrDigest:
 		s.mu.Lock()
 		s.digest++

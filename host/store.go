@@ -64,6 +64,16 @@ func (s *ConfigStore) ensure(ctx context.Context) error {
 	return s.Load(ctx)
 }
 
+// Replace swaps the cache for what the mon pushed (every mgr/ key), and
+// reports whether anything changed.
+func (s *ConfigStore) Replace(kv map[string]string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	changed := !s.loaded || !maps.Equal(s.cache, kv)
+	s.cache, s.loaded = kv, true
+	return changed
+}
+
 // Get implements registry.Store.
 func (s *ConfigStore) Get(ctx context.Context, key string) (string, bool, error) {
 	if err := s.ensure(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -267,6 +268,9 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 				return
 			}
 			ack.R, ack.RS, ack.Outbuf = int32(res.Retval), res.Status, res.Out
+			if res.Retval == 0 {
+				d.pushMgrConfig(p.Cmd[0])
+			}
 		}
 		d.send(c, tid, ack)
 	case *messages.MgrBeacon:
@@ -540,6 +544,35 @@ func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now tim
 		if err := json.Unmarshal(js, &sm); err == nil && sm.Services != nil {
 			eff, err := d.mon.SetServices(now, sm.Services)
 			d.apply(c, eff, err)
+		}
+	}
+}
+
+// pushMgrConfig sends the mgrs every mgr/ config-key after a command changed
+// one (Ceph's MConfig), so module options set from the CLI reach the
+// active mgr at once.
+func (d *Daemon) pushMgrConfig(cmd string) {
+	var args struct {
+		Prefix string `json:"prefix"`
+		Key    string `json:"key"`
+	}
+	if json.Unmarshal([]byte(cmd), &args) != nil || !strings.HasPrefix(args.Key, "mgr/") {
+		return
+	}
+	switch args.Prefix {
+	case "config-key set", "config-key put", "config-key rm", "config-key del":
+	default:
+		return
+	}
+	res, _, err := d.mon.HandleCommand(time.Now(), map[string]any{"prefix": "config-key dump", "key": "mgr/", "format": "json"}, nil)
+	kv := map[string]string{}
+	if err != nil || res.Retval != 0 || json.Unmarshal(res.Out, &kv) != nil {
+		d.log.WithError(err).Warn("mgr config not pushed")
+		return
+	}
+	for _, s := range d.mon.DigestTargets() {
+		if c := d.conns[s]; c != nil {
+			d.send(c, 0, &messages.Config{Config: kv})
 		}
 	}
 }

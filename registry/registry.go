@@ -624,7 +624,7 @@ func (r *Registry) NotifyAll(kind, id string) {
 	}
 	ev := Event{Kind: kind, ID: id, Queued: time.Now()}
 	for _, run := range act {
-		if _, ok := (*run.wants.Load())[kind]; ok {
+		if _, ok := (*run.wants.Load())[kind]; ok || kind == KindConfigNotify {
 			run.enqueue(ev)
 		}
 	}
