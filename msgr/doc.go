@@ -33,9 +33,14 @@
 // # Flow control
 //
 // Send appends to per-priority out queues (highest first) and posts one
-// flush per batch. The loop writes tag+header, the segments and the footer
-// with writev, without copying payloads, and registers for writability only
-// while bytes remain. Reads are capped at 4 x 64 KiB per readiness report
+// flush per batch; the eventfd is written only when the loop is blocked in
+// epoll_wait (a busy loop, or a Send from the loop itself, costs no
+// syscall). The loop encodes frames into a per-connection arena (payloads up
+// to 256 bytes are copied there too, as Ceph coalesces them; larger ones go
+// out as their own iovecs, never copied) and writes with one writev,
+// registering for writability only while bytes remain. Each iteration first
+// polls epoll without blocking (a raw syscall, no scheduler hand-off) and
+// blocks only when that finds nothing. Reads are capped at 4 x 64 KiB per readiness report
 // (level-triggered, so the rest is reported again). When the bytes queued
 // for dispatch exceed Config.DispatchThrottleBytes a loop stops reading that
 // connection (read interest removed) until the dispatchers drain below the
