@@ -20,16 +20,21 @@
 // stdout and stderr stay free for logs, forwarded to logrus with the module's
 // name). Frames are length-prefixed and carry a request id, so calls flow in
 // both directions at once: the parent calls Start, Notify, Command and Stop;
-// the child calls every registry.Host method back. Hot payloads (events,
-// get()) use a small hand-written binary encoding, and get() ships the
-// Value's own JSON bytes, computed once per version for all children; the
-// struct-only replies (servers, counters, perf schemas) are JSON. gob was not
-// chosen: its `any` fields need registered types and its per-stream type state
-// makes frames depend on each other.
+// the child calls every registry.Host method back. Payloads use a small
+// hand-written binary encoding (no reflection on the hot paths: events,
+// get(), counters), with typed values so that command arguments and option
+// values keep their Go types (int64 stays int64); get() ships the Value's own
+// JSON bytes, and servers and perf schemas, which hold only plain structs, are
+// JSON. gob was not chosen: its `any` fields need registered types, and its
+// per-stream type state makes frames depend on each other, so a frame could
+// not be decoded (or fuzzed) alone.
 //
 // get(name) is cheap when repeated: the child keeps the last *registry.Value
-// per name and sends its version; the parent answers "unchanged" or the new
-// version's JSON.
+// per name and sends its version; the parent answers "unchanged", or the new
+// version's JSON, encoded once per name and version for all the Source's
+// children. The child decodes it (parseJSON: integers exact as int64) once
+// and keeps the *registry.Value, so the engine's per-version conversion cache
+// keeps working.
 //
 // # Deadlines and death
 //
