@@ -30,6 +30,7 @@ type scheduler struct {
 	done    int
 	failed  int
 	workers []workerInfo
+	sent    map[string]int // NotifyAll calls by kind
 	wg      sync.WaitGroup // jobs submitted and not finished
 	exited  sync.WaitGroup // worker goroutines
 }
@@ -40,7 +41,7 @@ type workerInfo struct {
 }
 
 func newScheduler(st *registry.MemState, n notifier, work time.Duration, failN int) *scheduler {
-	s := &scheduler{state: st, notify: n, work: work, failN: failN}
+	s := &scheduler{state: st, notify: n, work: work, failN: failN, sent: make(map[string]int)}
 	s.cond = sync.NewCond(&s.mu)
 	s.mu.Lock()
 	s.publishLocked()
@@ -68,8 +69,17 @@ func (s *scheduler) publishLocked(events ...[2]string) {
 	})
 	for _, ev := range events {
 		s.notify.NotifyAll(ev[0], ev[1])
+		s.sent[ev[0]]++
 	}
 	s.notify.NotifyAll("queue_changed", "")
+	s.sent["queue_changed"]++
+}
+
+// Sent returns how many events of kind the scheduler has sent.
+func (s *scheduler) Sent(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent[kind]
 }
 
 // Submit queues n jobs and returns their ids.
