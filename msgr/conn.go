@@ -685,9 +685,13 @@ func (c *Connection) encode(m *Message, seq uint64) {
 	if !c.policy.Lossy {
 		c.sent = append(c.sent, sentMsg{m: m, seq: seq})
 	}
+	src := m.Src // a sender speaking for several entities sets it
+	if src.Type == 0 {
+		src = c.m.cfg.Name
+	}
 	h := wire.Header{Seq: seq, Tid: m.Tid, Type: m.Type, Priority: m.Priority, Version: m.Version,
 		FrontLen: uint32(len(m.Front)), MiddleLen: uint32(len(m.Middle)), DataLen: uint32(len(m.Data)),
-		DataOff: m.DataOff, Src: c.m.cfg.Name, CompatVersion: m.CompatVersion}
+		DataOff: m.DataOff, Src: src, CompatVersion: m.CompatVersion}
 	f := wire.FooterFor(m.Front, m.Middle, m.Data)
 	c.arena = wire.AppendMessageHead(c.arena, &h)
 	if m.Len() <= coalesceMax {
