@@ -82,3 +82,25 @@ func TestSendFromManyGoroutines(t *testing.T) {
 		}
 	}
 }
+
+func TestMessageSrcOverride(t *testing.T) {
+	sr, cr := newRecorder(), newRecorder()
+	srv, cli := newPair(t, sr, cr, nil)
+	c, err := cli.Connect(srvAddr(srv), wire.EntityOSD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := wire.EntityName{Type: wire.EntityOSD, Num: 7}
+	for _, src := range []wire.EntityName{own, {}} {
+		if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Src: src, Front: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 5*time.Second, "messages", func() bool { return sr.count() == 2 })
+	if got := sr.msgs[0].Src; got != own {
+		t.Fatalf("explicit src: got %v want %v", got, own)
+	}
+	if got := sr.msgs[1].Src; got != cli.Name() {
+		t.Fatalf("default src: got %v want %v", got, cli.Name())
+	}
+}
