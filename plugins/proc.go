@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"gomgr/internal/spawn"
 	"gomgr/registry"
 
 	pb "gomgr/plugins/proto"
@@ -95,7 +96,7 @@ func (m *module) launch(ctx context.Context) (*proc, registry.Info, error) {
 		GRPCDialOptions:     []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg))},
 	})
 	var cp goplugin.ClientProtocol
-	onSpawner(func() { cp, err = p.client.Client() })
+	spawn.OnThread(func() { cp, err = p.client.Client() })
 	if err != nil {
 		p.kill()
 		return nil, registry.Info{}, m.startError(err, sum)

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"gomgr/internal/spawn"
 	"gomgr/registry"
 )
 
@@ -292,7 +292,7 @@ func (s *Source) start(name string) (*Module, error) {
 
 	startTime := time.Now()
 	var err2 error
-	onSpawner(func() { err2 = cmd.Start() })
+	spawn.OnThread(func() { err2 = cmd.Start() })
 	if err := err2; err != nil {
 		nc.Close()
 		outR.Close()
@@ -314,37 +314,6 @@ func (s *Source) start(name string) (*Module, error) {
 		go m.watchMemory(s.cfg.MemoryLimitBytes, s.cfg.MemoryPoll)
 	}
 	return m, nil
-}
-
-// Pdeathsig fires when the thread that forked the child exits, not when the
-// process does, and Go ends a thread when a goroutine locked to it exits.
-// So children are forked from goroutines locked to threads that never exit.
-const spawners = 2
-
-var (
-	spawnOnce sync.Once
-	spawnCh   chan func()
-)
-
-// onSpawner runs f on a spawner thread and waits for it.
-func onSpawner(f func()) {
-	spawnOnce.Do(func() {
-		spawnCh = make(chan func())
-		for range spawners {
-			go func() {
-				runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-				for f := range spawnCh {
-					f()
-				}
-			}()
-		}
-	})
-	done := make(chan struct{})
-	spawnCh <- func() {
-		defer close(done)
-		f()
-	}
-	<-done
 }
 
 var _ registry.Source = (*Source)(nil)
