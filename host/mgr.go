@@ -611,9 +611,9 @@ func (d *daemonServer) report(p *messages.MgrReport) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrReportMismatch, err)
 	}
-	var pg *pgReport
+	var pg *messages.PGReport
 	if len(p.PGStats) > 0 {
-		pg = new(pgReport)
+		pg = new(messages.PGReport)
 		if err := json.Unmarshal(p.PGStats, pg); err != nil {
 			return fmt.Errorf("%w: pg stats: %w", ErrReportMismatch, err)
 		}
@@ -651,13 +651,6 @@ func (d *daemonServer) report(p *messages.MgrReport) error {
 		d.s.state.ReportPGStats(pg.OSD, pg.States, pg.Pools)
 	}
 	return nil
-}
-
-// pgReport is the PG statistics a gomgr OSD adds to its MMgrReport.
-type pgReport struct {
-	OSD    OSDStat        `json:"osd_stat"`
-	States map[string]int `json:"pg_states"`
-	Pools  []PoolStat     `json:"pool_stats"`
 }
 
 func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCommand) {

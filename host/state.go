@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gomgr/messages"
 	"gomgr/registry"
 )
 
@@ -36,30 +37,12 @@ type ClusterState struct {
 	derived  map[string]*registry.Value // by name, valid for statsGen
 }
 
-// OSDStat is one OSD's usage, as it reports it.
-type OSDStat struct {
-	OSD      int     `json:"osd"`
-	KB       uint64  `json:"kb"`
-	KBUsed   uint64  `json:"kb_used"`
-	KBAvail  uint64  `json:"kb_avail"`
-	NumPGs   int     `json:"num_pgs"`
-	ApplyMs  float64 `json:"apply_latency_ms"`
-	CommitMs float64 `json:"commit_latency_ms"`
-}
-
-// PoolStat is one pool's usage as one OSD sees it; the cache sums reporters.
-type PoolStat struct {
-	Pool    int    `json:"poolid"`
-	Name    string `json:"name"`
-	NumPG   int    `json:"num_pg"`
-	Stored  uint64 `json:"stored"`
-	Objects uint64 `json:"objects"`
-	Used    uint64 `json:"bytes_used"`
-	RdOps   uint64 `json:"num_read"`
-	RdBytes uint64 `json:"num_read_kb"`
-	WrOps   uint64 `json:"num_write"`
-	WrBytes uint64 `json:"num_write_kb"`
-}
+// OSDStat and PoolStat are what OSDs report of their usage (the PG
+// statistics block of their MgrReport).
+type (
+	OSDStat  = messages.OSDStat
+	PoolStat = messages.PoolStat
+)
 
 // NewClusterState returns an empty cache that keeps history samples of
 // each counter.
@@ -267,9 +250,9 @@ func (c *ClusterState) sumPoolsLocked() map[int]PoolStat {
 			s.Objects += p.Objects
 			s.Used += p.Used
 			s.RdOps += p.RdOps
-			s.RdBytes += p.RdBytes
+			s.RdKB += p.RdKB
 			s.WrOps += p.WrOps
-			s.WrBytes += p.WrBytes
+			s.WrKB += p.WrKB
 			out[id] = s
 		}
 	}
@@ -286,8 +269,8 @@ func (c *ClusterState) poolStatsLocked() map[string]any {
 			"poolid": int64(id), "name": p.Name, "num_pg": int64(p.NumPG),
 			"stat_sum": map[string]any{
 				"num_bytes": p.Stored, "num_objects": p.Objects,
-				"num_read": p.RdOps, "num_read_kb": p.RdBytes,
-				"num_write": p.WrOps, "num_write_kb": p.WrBytes,
+				"num_read": p.RdOps, "num_read_kb": p.RdKB,
+				"num_write": p.WrOps, "num_write_kb": p.WrKB,
 			},
 		})
 	}

@@ -400,34 +400,6 @@ func (c *Cluster) reportAll() {
 	c.mu.Unlock()
 }
 
-// pgStats is the PG statistics block of a gomgr OSD's MMgrReport (read by
-// host.pgReport).
-type pgStats struct {
-	OSD struct {
-		KB       uint64  `json:"kb"`
-		KBUsed   uint64  `json:"kb_used"`
-		KBAvail  uint64  `json:"kb_avail"`
-		NumPGs   int     `json:"num_pgs"`
-		ApplyMs  float64 `json:"apply_latency_ms"`
-		CommitMs float64 `json:"commit_latency_ms"`
-	} `json:"osd_stat"`
-	States map[string]int `json:"pg_states"`
-	Pools  []poolStat     `json:"pool_stats"`
-}
-
-type poolStat struct {
-	Pool    int    `json:"poolid"`
-	Name    string `json:"name"`
-	NumPG   int    `json:"num_pg"`
-	Stored  uint64 `json:"stored"`
-	Objects uint64 `json:"objects"`
-	Used    uint64 `json:"bytes_used"`
-	RdOps   uint64 `json:"num_read"`
-	RdKB    uint64 `json:"num_read_kb"`
-	WrOps   uint64 `json:"num_write"`
-	WrKB    uint64 `json:"num_write_kb"`
-}
-
 func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 	vals := c.model.Counters(id)
 	cv := make(map[string]messages.CounterValue, len(Schema))
@@ -444,12 +416,10 @@ func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 		return nil, err
 	}
 	r := c.model.Report(id)
-	var pg pgStats
-	pg.OSD.KB, pg.OSD.KBUsed, pg.OSD.KBAvail, pg.OSD.NumPGs = r.KB, r.KBUsed, r.KBAvail, r.NumPGs
-	pg.OSD.ApplyMs, pg.OSD.CommitMs = r.LatencyMs, r.LatencyMs
-	pg.States = r.States
+	pg := messages.PGReport{States: r.States, OSD: messages.OSDStat{OSD: id, KB: r.KB, KBUsed: r.KBUsed,
+		KBAvail: r.KBAvail, NumPGs: r.NumPGs, ApplyMs: r.LatencyMs, CommitMs: r.LatencyMs}}
 	for _, p := range r.Pools {
-		pg.Pools = append(pg.Pools, poolStat{p.Pool, p.Name, p.NumPG, p.Stored, p.Objects, p.Used, p.RdOps, p.RdKB, p.WrOps, p.WrKB})
+		pg.Pools = append(pg.Pools, messages.PoolStat(p))
 	}
 	pgj, err := json.Marshal(pg)
 	if err != nil {
