@@ -134,6 +134,19 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if started {
+			return
+		}
+		if s.reg != nil {
+			_ = s.reg.Close(context.Background())
+		}
+		if s.prom != nil {
+			s.prom.close()
+		}
+		monc.Close()
+	}()
 	s.monc, s.gid = monc, monc.GlobalID()
 	s.store = NewConfigStore(monc)
 	rc := cfg.Registry
@@ -143,7 +156,6 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		s.prom = newMetrics(s)
 		rc.ObserveNotify = s.prom.observe
 		if err := s.prom.serve(cfg.MetricsAddr); err != nil {
-			monc.Close()
 			return nil, err
 		}
 	}
@@ -156,7 +168,6 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	}
 	reg, err := registry.New(rc)
 	if err != nil {
-		monc.Close()
 		return nil, err
 	}
 	s.reg = reg
@@ -168,8 +179,6 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		mon.SubMgrMap: {}, mon.SubOSDMap: {}, mon.SubMonMap: {}, mon.SubFSMap: {},
 		mon.SubServiceMap: {}, "log-info": {}, mon.SubMgrDigest: {},
 	}); err != nil {
-		reg.Close(ctx)
-		monc.Close()
 		return nil, err
 	}
 	// A beacon without the cluster's fsid is refused: wait for the monmap.
@@ -178,12 +187,11 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	for s.fsid.Load() == nil {
 		select {
 		case <-wctx.Done():
-			reg.Close(context.Background())
-			monc.Close()
 			return nil, fmt.Errorf("host: no monmap from %s: %w", cfg.MonAddr, wctx.Err())
 		case <-time.After(10 * time.Millisecond): // polling for the first monmap
 		}
 	}
+	started = true
 	go s.run()
 	s.log.WithField("gid", s.gid).Info("mgr standby started")
 	return s, nil
@@ -235,20 +243,22 @@ func (s *Standby) MetricsURL() string {
 	return s.prom.url
 }
 
-// Close shuts down gracefully: an active mgr first hands over (`mgr fail`
-// of itself, so a standby takes over now rather than after the beacon
-// grace), modules stop, the last beacon says unavailable, the sessions
-// close.
+// Close shuts down gracefully: modules stop, the last beacon says
+// unavailable, an active mgr hands over (`mgr fail` of itself, so a standby
+// takes over now rather than after the beacon grace), the sessions close.
 func (s *Standby) Close(ctx context.Context) error {
 	s.stop.Do(func() { close(s.quit) })
 	<-s.done
-	if s.IsActive() {
+	wasActive := s.IsActive()
+	s.deactivate(ctx)
+	s.beacon(false)
+	if wasActive {
+		// After the unavailable beacon: a beacon after `mgr fail` would
+		// bring this daemon back as a standby.
 		if _, err := s.monc.Command(ctx, map[string]any{"prefix": "mgr fail", "who": s.cfg.Name}, nil); err != nil {
 			s.log.WithError(err).Warn("hand-over to a standby failed; it will take over after the beacon grace")
 		}
 	}
-	s.deactivate(ctx)
-	s.beacon(false)
 	err := s.reg.Close(ctx)
 	s.monc.Close()
 	if s.prom != nil {
