@@ -8,6 +8,14 @@
 // hosts a small Python module (written to a temp dir) whose notify records
 // time.time() per osdmap epoch and whose command returns those times.
 //
+// The notify latency is the module's time.time_ns() at notify minus the
+// epoch's "modified" stamp (set by the mon when it commits the epoch, before
+// its store write and publication; same clock). Epochs are committed one at
+// a time (`osd set/unset noout`), each after the mgr has the previous one,
+// so the samples are single-epoch latencies, not a queue. The mgr's own
+// arrival (host.Config.ObserveMap) and the bench's osdmap subscription give
+// the mon's and the mgr's shares.
+//
 // Time is compressed: OSDs report every Options.Period (1 s) where Ceph's
 // default mgr_stats_period is 5 s; per-report and per-beacon costs do not
 // depend on the period, and the results state the compression.
