@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"testing"
 	"time"
 
@@ -159,50 +158,3 @@ func TestDecodeJSONNumbers(t *testing.T) {
 	}
 }
 
-// FuzzParseJSON checks parseJSON against encoding/json (decodeJSONStd):
-// the same values, and an error for the same inputs.
-func FuzzParseJSON(f *testing.F) {
-	for _, s := range []string{
-		`{"a":1,"b":[1.5,-0,1e3,"x\u00e9\n",null,true,false],"c":{}}`,
-		`12345678901234567890`, `-9223372036854775808`, `9223372036854775808`, `1e400`, `0.1E-2`,
-		`"\ud83d\ude00 \ud800 é"`, "\"\xff\"", ` [ ] `, `{"a":1,"a":2}`, `[1,]`, `01`, `-`, `1.`, `"\u12"`,
-	} {
-		f.Add([]byte(s))
-	}
-	raw, _ := json.Marshal(osdMap(3, 3))
-	f.Add(raw)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := parseJSON(data)
-		want, werr := decodeJSONStd(data)
-		if (err == nil) != (werr == nil) {
-			t.Fatalf("%q: parseJSON err %v, encoding/json err %v", data, err, werr)
-		}
-		if err != nil {
-			if !errors.Is(err, ErrProtocol) {
-				t.Fatalf("error %v does not wrap ErrProtocol", err)
-			}
-			return
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: parseJSON %#v, encoding/json %#v", data, got, want)
-		}
-	})
-}
-
-func BenchmarkDecodeOSDMap(b *testing.B) {
-	raw, _ := json.Marshal(osdMap(1, 1000))
-	for _, impl := range []struct {
-		name string
-		fn   func([]byte) (any, error)
-	}{{"parseJSON", parseJSON}, {"encoding_json", decodeJSONStd}} {
-		b.Run(impl.name, func(b *testing.B) {
-			b.SetBytes(int64(len(raw)))
-			b.ReportAllocs()
-			for i := 0; i < b.N; i++ {
-				if _, err := impl.fn(raw); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
