@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-
 	"gomgr/host"
 	"gomgr/mon"
 	"gomgr/sim"
@@ -199,4 +198,3 @@ func statusLine(md *mon.Daemon, mgrs []*host.Standby) string {
 	return fmt.Sprintf("%s osdmap e%d | mgr %s | osd %d up %d in / %d | modules %s",
 		time.Now().Format("15:04:05"), snap.OSDMap.Epoch, active, up, in, len(snap.OSDMap.OSDs), strings.Join(mods, " "))
 }
-

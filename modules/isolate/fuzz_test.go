@@ -157,4 +157,3 @@ func TestDecodeJSONNumbers(t *testing.T) {
 		}
 	}
 }
-
