@@ -27,6 +27,8 @@ type logFlags struct {
 	level  string
 	format string
 	levels string
+	file   string
+	out    *logging.File // open log file, reopened on SIGHUP
 }
 
 func (l *logFlags) register(fs interface {
@@ -35,6 +37,7 @@ func (l *logFlags) register(fs interface {
 	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warning, error")
 	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&l.levels, "log-levels", "", "levels per module or subsystem, e.g. hello=debug,mon=warning")
+	fs.StringVar(&l.file, "log-file", "", "log to this file (reopened on SIGHUP, for logrotate) instead of stderr")
 }
 
 func (l *logFlags) logger(component string) (*logrus.Entry, error) {
@@ -42,12 +45,20 @@ func (l *logFlags) logger(component string) (*logrus.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	if l.file != "" {
+		if l.out, err = logging.OpenFile(l.file); err != nil {
+			return nil, err
+		}
+		lg.SetOutput(l.out)
+	}
 	return logrus.NewEntry(lg).WithField("component", component), nil
 }
 
-// untilSignal waits for SIGINT or SIGTERM (or done), and re-reads the log
-// level from the environment on SIGHUP.
-func untilSignal(log *logrus.Entry, done <-chan struct{}) {
+// untilSignal waits for SIGINT or SIGTERM (or done). SIGHUP reopens the
+// log file (after logrotate) and re-reads the log level from
+// $GOMGR_LOG_LEVEL if set; the daemons have no other configuration to
+// reload: everything else is flags and the mon's maps.
+func untilSignal(log *logrus.Entry, lf *logFlags, done <-chan struct{}) {
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
@@ -55,10 +66,15 @@ func untilSignal(log *logrus.Entry, done <-chan struct{}) {
 		select {
 		case s := <-sig:
 			if s == syscall.SIGHUP {
+				if lf != nil && lf.out != nil {
+					if err := lf.out.Reopen(); err != nil {
+						log.WithError(err).Error("SIGHUP: log file not reopened")
+					}
+				}
 				if lvl, err := logrus.ParseLevel(os.Getenv("GOMGR_LOG_LEVEL")); err == nil {
 					log.Logger.SetLevel(lvl)
 				}
-				log.Info("SIGHUP: configuration reloaded")
+				log.Info("SIGHUP: log file reopened")
 				continue
 			}
 			log.WithField("signal", s.String()).Info("shutting down")
@@ -93,7 +109,7 @@ func runMon(args []string) error {
 		return err
 	}
 	fmt.Println(d.Addr())
-	untilSignal(log, d.Done())
+	untilSignal(log, &lf, d.Done())
 	d.Close()
 	return d.Err()
 }
@@ -124,7 +140,7 @@ func runMgr(args []string) error {
 	if err != nil {
 		return err
 	}
-	untilSignal(log, nil)
+	untilSignal(log, &lf, nil)
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	return s.Close(sctx)
@@ -153,7 +169,7 @@ func runSim(args []string) error {
 	if err != nil {
 		return err
 	}
-	untilSignal(log, nil)
+	untilSignal(log, &lf, nil)
 	c.Close()
 	return nil
 }

@@ -123,7 +123,7 @@ Ctrl-C stops everything.
 			}
 		}
 	}()
-	untilSignal(log, md.Done())
+	untilSignal(log, &lf, md.Done())
 	close(done)
 	fmt.Println("stopping...")
 	return nil

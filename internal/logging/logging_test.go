@@ -3,6 +3,9 @@ package logging_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +47,32 @@ func TestBadSpecs(t *testing.T) {
 	}
 	if lg, err := logging.New("info", "json", ""); err != nil || lg.Formatter == nil {
 		t.Fatalf("json: %v", err)
+	}
+}
+
+func TestFileReopenAfterRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mgr.log")
+	lf, err := logging.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lf.Close()
+	fmt.Fprintln(lf, "before")
+	if err := os.Rename(path, path+".1"); err != nil { // what logrotate does
+		t.Fatal(err)
+	}
+	fmt.Fprintln(lf, "still the old file")
+	if err := lf.Reopen(); err != nil { // what SIGHUP does
+		t.Fatal(err)
+	}
+	fmt.Fprintln(lf, "after")
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if string(old) != "before\nstill the old file\n" || string(cur) != "after\n" {
+		t.Fatalf("rotated %q, current %q", old, cur)
+	}
+	if _, err := logging.OpenFile(filepath.Join(dir, "missing", "x.log")); err == nil {
+		t.Fatal("no error for a path that cannot be created")
 	}
 }
