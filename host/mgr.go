@@ -471,8 +471,27 @@ func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
 			}
 		}
 		s.enabled = enabled
+		s.discover(ctx, enabled)
 		if err := s.reg.SetEnabled(ctx, enabled); err != nil {
 			s.log.WithError(err).Warn("module set not fully applied")
+		}
+	}
+}
+
+// discover rescans the module sources when an enabled module is unknown
+// here: one dropped into a module directory after this mgr started (Ceph
+// needs a restart for that).
+func (s *Standby) discover(ctx context.Context, enabled []string) {
+	known := map[string]bool{}
+	for _, st := range s.reg.Modules() {
+		known[st.Name] = true
+	}
+	for _, name := range enabled {
+		if !known[name] {
+			if err := s.reg.Rescan(ctx); err != nil {
+				s.log.WithError(err).Warn("module rescan incomplete")
+			}
+			return
 		}
 	}
 }
