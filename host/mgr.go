@@ -359,7 +359,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 		mm := mon.MgrMapFromWire(&p.Map)
 		s.monc.Advance(mon.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
-		s.setMap("mgr_map", mm.Epoch, toTreeMust(mm), time.Time{})
+		s.setMap("mgr_map", mm.Epoch, toTreeMust(mm), nil, time.Time{})
 		select {
 		case s.events <- func() { s.handleMgrMap(mm) }:
 		case <-s.quit:
@@ -376,7 +376,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			s.log.WithError(err).Warn("osdmap not decodable")
 			return
 		}
-		s.setMap("osd_map", uint64(p.NewestMap), tree, modifiedStamp(tree))
+		s.setMap("osd_map", uint64(p.NewestMap), tree, js, modifiedStamp(tree))
 	case *messages.MonMapMsg:
 		mm, err := p.Map()
 		if err != nil {
@@ -386,11 +386,11 @@ func (s *Standby) fromMon(p messages.Payload) {
 		fsid := mm.FSID
 		s.fsid.Store(&fsid)
 		s.monc.Advance(mon.SubMonMap, uint64(mm.Epoch))
-		s.setMap("mon_map", uint64(mm.Epoch), monMapTree(mm), time.Time{})
+		s.setMap("mon_map", uint64(mm.Epoch), monMapTree(mm), nil, time.Time{})
 	case *messages.FSMapMsg:
 		s.monc.Advance(mon.SubFSMap, uint64(p.Epoch))
 		if tree, err := decodeTree(p.Map.Body); err == nil {
-			s.setMap("fs_map", uint64(p.Epoch), tree, time.Time{})
+			s.setMap("fs_map", uint64(p.Epoch), tree, p.Map.Body, time.Time{})
 		}
 	case *messages.ServiceMapMsg:
 		tree, err := decodeTree(p.Map.Body)
@@ -402,7 +402,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			epoch = uint64(toInt(m["epoch"]))
 		}
 		s.monc.Advance(mon.SubServiceMap, epoch)
-		s.setMap("service_map", epoch, tree, time.Time{})
+		s.setMap("service_map", epoch, tree, p.Map.Body, time.Time{})
 	case *messages.Config:
 		// The mon pushes every mgr/ config-key after a change (`config-key
 		// set mgr/alerts/threshold 3`): modules see it now, not at failover.
@@ -415,10 +415,10 @@ func (s *Standby) fromMon(p messages.Payload) {
 		v := s.digest
 		s.mu.Unlock()
 		if h, err := decodeTree(p.HealthJSON); err == nil {
-			s.setMap("health", v, h, time.Time{})
+			s.setMap("health", v, h, p.HealthJSON, time.Time{})
 		}
 		if st, err := decodeTree(p.MonStatusJSON); err == nil {
-			s.setMap("mon_status", v, st, time.Time{})
+			s.setMap("mon_status", v, st, p.MonStatusJSON, time.Time{})
 		}
 	case *messages.Log:
 		for _, e := range p.Entries {
@@ -432,9 +432,16 @@ func (s *Standby) fromMon(p messages.Payload) {
 	}
 }
 
-// setMap caches a map epoch and, on the active, tells the modules.
-func (s *Standby) setMap(kind string, epoch uint64, tree any, committed time.Time) {
-	if !s.state.SetMap(kind, epoch, tree) {
+// setMap caches a map epoch and, on the active, tells the modules; raw is
+// the JSON it came as, if it came as JSON.
+func (s *Standby) setMap(kind string, epoch uint64, tree any, raw []byte, committed time.Time) {
+	ok := false
+	if raw != nil {
+		ok = s.state.SetMapJSON(kind, epoch, tree, raw)
+	} else {
+		ok = s.state.SetMap(kind, epoch, tree)
+	}
+	if !ok {
 		return
 	}
 	if !s.IsActive() {

@@ -63,14 +63,24 @@ func NewClusterState(history int) *ClusterState {
 // SetMap publishes data as the named map at epoch. An epoch not newer than
 // the cached one is ignored and reported false: maps only move forward.
 func (c *ClusterState) SetMap(name string, epoch uint64, data any) bool {
+	return c.set(name, registry.NewValue(epoch, data))
+}
+
+// SetMapJSON is SetMap for a map that arrived as JSON: raw is kept so that
+// module processes are sent it as it came, not encoded again.
+func (c *ClusterState) SetMapJSON(name string, epoch uint64, data any, raw []byte) bool {
+	return c.set(name, registry.NewValueJSON(epoch, data, raw))
+}
+
+func (c *ClusterState) set(name string, v *registry.Value) bool {
 	c.mapW.Lock()
 	defer c.mapW.Unlock()
 	old := *c.maps.Load()
-	if v, ok := old[name]; ok && v.Version >= epoch {
+	if cur, ok := old[name]; ok && cur.Version >= v.Version {
 		return false
 	}
 	next := maps.Clone(old)
-	next[name] = registry.NewValue(epoch, data)
+	next[name] = v
 	c.maps.Store(&next)
 	return true
 }

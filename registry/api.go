@@ -132,6 +132,15 @@ type Value struct {
 // NewValue wraps data as version v.
 func NewValue(v uint64, data any) *Value { return &Value{Version: v, Data: data} }
 
+// NewValueJSON wraps data as version v when the host already holds its JSON
+// encoding (it arrived as JSON): JSON then returns raw instead of encoding
+// data again. raw must decode to data.
+func NewValueJSON(v uint64, data any, raw []byte) *Value {
+	val := &Value{Version: v, Data: data}
+	val.once.Do(func() { val.raw = raw })
+	return val
+}
+
 // JSON is the value encoded once, for hosts that ship it across a process.
 // Safe from any goroutine.
 func (v *Value) JSON() ([]byte, error) {

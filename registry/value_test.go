@@ -1,0 +1,25 @@
+package registry_test
+
+import (
+	"testing"
+
+	"gomgr/registry"
+)
+
+func TestValueJSON(t *testing.T) {
+	v := registry.NewValue(3, map[string]any{"epoch": int64(3)})
+	raw, err := v.JSON()
+	if err != nil || string(raw) != `{"epoch":3}` {
+		t.Fatalf("encoded %q, %v", raw, err)
+	}
+	again, _ := v.JSON()
+	if &again[0] != &raw[0] {
+		t.Fatal("JSON encoded twice")
+	}
+	// A value that arrived as JSON keeps its bytes: no second encoding.
+	wire := []byte(`{ "epoch": 4 }`)
+	w := registry.NewValueJSON(4, map[string]any{"epoch": int64(4)}, wire)
+	if got, err := w.JSON(); err != nil || &got[0] != &wire[0] {
+		t.Fatalf("NewValueJSON re-encoded: %q %v", got, err)
+	}
+}
