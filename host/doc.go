@@ -1,0 +1,23 @@
+// Package host is the manager daemon, after Ceph's MgrStandby, Mgr and
+// DaemonServer: a Standby beacons to the mon, keeps the cluster maps it is
+// sent, and runs the active side when the MgrMap names it (and stops it
+// when it no longer does, without restarting itself or its module host).
+//
+// What it owns:
+//   - Standby: the mon session (mon.Client), the module registry, the
+//     cluster-state cache, and the active side while active.
+//   - ClusterState and DaemonIndex: what modules read (registry.State).
+//     Maps are immutable *registry.Value snapshots behind an atomic pointer,
+//     converted once per epoch by each module; PG-derived values are built
+//     at most once per statistics generation.
+//   - ConfigStore: module options and get_store data on the mon's
+//     config-keys, cached and kept current by the mon's MConfig pushes.
+//   - the daemon listener (MMgrOpen, MMgrReport, module commands) and the
+//     Prometheus endpoint.
+//
+// Goroutines: Standby.run alone changes the role (activate, deactivate)
+// and sends beacons and reports on its tick; the mon client's dispatch
+// goroutine updates the cache and calls NotifyAll, in map order; the
+// daemon messenger's dispatch goroutines apply reports. Exported methods
+// are safe from any goroutine.
+package host
