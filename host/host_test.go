@@ -139,6 +139,12 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 		}
 		return true
 	})
+	for _, name := range []string{"osd_map", "mon_map", "mgr_map", "health", "mon_status", "pg_summary",
+		"osd_stats", "pool_stats", "df", "osd_metadata", "config"} {
+		if _, err := a.State().Get(name); err != nil {
+			t.Errorf("get(%q): %v", name, err)
+		}
+	}
 	if len(a.State().PerfSchema("osd", "3")) != len(sim.Schema) {
 		t.Fatalf("schema of osd.3: %d counters", len(a.State().PerfSchema("osd", "3")))
 	}

@@ -127,6 +127,12 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	}
 	empty := map[string]registry.HealthCheck{}
 	s.health.Store(&empty)
+	// get("config"): this daemon's settings, as Ceph's mgr exposes its config.
+	s.state.SetMap("config", 1, map[string]any{
+		"name": "mgr." + cfg.Name, "mon_host": cfg.MonAddr, "mgr_tick_period": int64(cfg.TickPeriod / time.Second),
+		"mgr_stats_period": int64(cfg.StatsPeriod / time.Second), "mgr_initial_modules": "",
+		"mgr_data": "", "release": cfg.Release,
+	})
 	monc, err := mon.Dial(ctx, mon.ClientConfig{
 		MonAddr: cfg.MonAddr, Name: wire.EntityName{Type: wire.EntityMgr, Num: -1},
 		AuthID: cfg.Name, Handler: s.fromMon, Logger: s.log,

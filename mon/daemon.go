@@ -244,6 +244,12 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			}
 			d.deliver(dels)
 		}
+		if _, ok := p.What[SubMgrDigest]; ok {
+			// The first digest now: a new mgr has health and mon_status at
+			// once, not a digest period later.
+			health, status := d.mon.Digest(now)
+			d.send(c, 0, &messages.MgrDigest{HealthJSON: health, MonStatusJSON: status})
+		}
 	case *messages.MonGetVersion:
 		snap := d.mon.Snapshot()
 		var v uint64
