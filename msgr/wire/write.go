@@ -1,16 +1,20 @@
 package wire
 
+import "slices"
+
 // The write side of an open session. A connection writes a message as five
 // pieces with one writev: head (tag + header), front, middle, data, tail
 // (footer), so payloads are never copied; MessageHeadTail builds head and tail.
 
 // AppendMessageHead appends TagMsg and the header (crc computed). The header's
-// lengths must match the segments that follow.
+// lengths must match the segments that follow. It encodes in place in dst's spare capacity: a local array would escape
+// (the crc code makes its input escape) and cost an allocation a message.
 func AppendMessageHead(dst []byte, h *Header) []byte {
-	var b [MsgHeadLen]byte
-	b[0] = TagMsg
-	putHeader((*[HeaderLen]byte)(b[1:]), h)
-	return append(dst, b[:]...)
+	n := len(dst)
+	dst = slices.Grow(dst, MsgHeadLen)[:n+MsgHeadLen]
+	dst[n] = TagMsg
+	putHeader((*[HeaderLen]byte)(dst[n+1:]), h)
+	return dst
 }
 
 // MessageHeadTail returns the bytes that go before and after a message's
