@@ -464,6 +464,10 @@ func (c *Connection) feed(b []byte) bool {
 // connection lost its socket, since a fault resets the parser it runs in.
 func (c *Connection) onFrame(f *wire.Frame) error {
 	err := c.onFrame1(f)
+	// The parser reuses f and would keep the last message's segments
+	// reachable until the next frame completes: up to a max-size message
+	// per quiet connection.
+	f.Front, f.Middle, f.Data, f.Authorizer = nil, nil, nil, nil
 	if err == nil && c.fd < 0 {
 		return errGone
 	}
