@@ -112,6 +112,15 @@ func stressRun(t *testing.T, nconn, total, failEvery int, lossy bool) {
 	}
 	srvRec := disp()
 	srvRec.msgs = nil
+	// Server side: reply on the connection a client stream arrives on. Set
+	// before Start: Dispatch reads onDisp as soon as anything arrives.
+	var srvConns sync.Map // stream id -> *Connection
+	srvRec.onDisp = func(c *Connection, m *Message) {
+		check(m)
+		if id, _, ok := checkPayload(m.Data); ok && id < nconn {
+			srvConns.LoadOrStore(id+nconn, c)
+		}
+	}
 	srv, err := New(Config{Name: wire.EntityName{Type: wire.EntityOSD}, Dispatcher: srvRec, Workers: 2,
 		DefaultPolicy: srvPol, Logger: testLogger(), InjectSocketFailures: failEvery})
 	if err != nil {
@@ -124,15 +133,6 @@ func stressRun(t *testing.T, nconn, total, failEvery int, lossy bool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.Wait() })
-
-	// Server side: reply on the connection a client stream arrives on.
-	var srvConns sync.Map // stream id -> *Connection
-	srvRec.onDisp = func(c *Connection, m *Message) {
-		check(m)
-		if id, _, ok := checkPayload(m.Data); ok && id < nconn {
-			srvConns.LoadOrStore(id+nconn, c)
-		}
-	}
 
 	clis := make([]*Messenger, nconn)
 	var resets atomic.Int64
