@@ -96,7 +96,6 @@ type Standby struct {
 type active struct {
 	ms      *msgr.Messenger
 	addrs   []wire.EntityAddr
-	started time.Time
 
 	mu    sync.Mutex
 	types map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
@@ -510,7 +509,7 @@ func (s *Standby) discover(ctx context.Context, enabled []string) {
 }
 
 func (s *Standby) activate(ctx context.Context) error {
-	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}, started: time.Now()}
+	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}}
 	ms, err := msgr.New(msgr.Config{
 		Name:          wire.EntityName{Type: wire.EntityMgr, Num: int64(s.gid)},
 		Dispatcher:    &daemonServer{s: s, a: a},
