@@ -94,8 +94,8 @@ type Standby struct {
 
 // active is the active side: the daemon listener and its sessions.
 type active struct {
-	ms      *msgr.Messenger
-	addrs   []wire.EntityAddr
+	ms    *msgr.Messenger
+	addrs []wire.EntityAddr
 
 	mu    sync.Mutex
 	types map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
