@@ -225,6 +225,9 @@ func (c *Connection) replyRetry(tag uint8, gseq, cseq uint32) error {
 // lives on another loop, the handshake first migrates there so the two are
 // compared and merged by one goroutine.
 func (c *Connection) serverGotConnect() error {
+	if c.m.stopping.Load() {
+		return ErrClosed
+	}
 	cm := c.pendConnect
 	c.peerType.Store(cm.HostType)
 	c.policy = c.m.policyFor(uint8(cm.HostType))

@@ -104,6 +104,7 @@ type Messenger struct {
 	lfd       int
 	started   bool
 	down      bool
+	stopping  atomic.Bool // Shutdown began: accept no session, reply to no connect
 	stopOnce  sync.Once
 	waitOnce  sync.Once
 }
@@ -259,9 +260,16 @@ func (m *Messenger) MarkDownAll() {
 // idempotent.
 func (m *Messenger) Shutdown() {
 	m.stopOnce.Do(func() {
-		m.MarkDownAll()
+		// Stop accepting first: a peer reconnecting while the sessions
+		// go must find no one, not a RESETSESSION from a messenger that
+		// is going away (it would reset a session a restarted server may
+		// still resume).
+		m.stopping.Store(true)
 		m.mu.Lock()
 		m.down = true
+		m.mu.Unlock()
+		m.MarkDownAll()
+		m.mu.Lock()
 		started := m.started
 		if !started && m.lfd >= 0 {
 			_ = netpoll.Close(m.lfd)

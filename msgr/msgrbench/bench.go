@@ -296,17 +296,12 @@ func Run(ctx context.Context, opts Options) ([]Result, error) {
 	return results, nil
 }
 
-// median returns the round with the median msgs/s (the mean of the two
-// middle ones for an even count, keeping the lower one's other figures).
+// median returns the round with the median msgs/s; of an even count, the
+// upper middle one. One whole round, so that a row's figures (throughput,
+// latency, RSS) come from the same run.
 func median(rs []Result) Result {
 	slices.SortFunc(rs, func(a, b Result) int { return cmp.Compare(a.MsgsPerS, b.MsgsPerS) })
-	m := rs[(len(rs)-1)/2]
-	if len(rs)%2 == 0 {
-		hi := rs[len(rs)/2]
-		m.MsgsPerS = (m.MsgsPerS + hi.MsgsPerS) / 2
-		m.MBPerS = (m.MBPerS + hi.MBPerS) / 2
-	}
-	return m
+	return rs[len(rs)/2]
 }
 
 func ratios(rs []Result) {
