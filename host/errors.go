@@ -15,3 +15,10 @@ var (
 	// ErrMonCommand is a mon command that failed.
 	ErrMonCommand = errors.New("host: mon command failed")
 )
+
+// Unexported: the mgr recovers from these itself by asking the mon for a
+// full osdmap.
+var (
+	errOSDMapGap = errors.New("host: osdmap incremental does not follow the cached epoch")
+	errOSDMapBad = errors.New("host: osdmap incremental malformed")
+)

@@ -370,18 +370,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 		case <-s.quit:
 		}
 	case *messages.OSDMapMsg:
-		js, err := messages.DecodeJSONMap(p.Maps[p.NewestMap])
-		if err != nil {
-			s.log.WithError(err).Warn("osdmap not decodable")
-			return
-		}
-		s.monc.Advance(mon.SubOSDMap, uint64(p.NewestMap))
-		tree, err := decodeTree(js)
-		if err != nil {
-			s.log.WithError(err).Warn("osdmap not decodable")
-			return
-		}
-		s.setMap("osd_map", uint64(p.NewestMap), tree, js, modifiedStamp(tree))
+		s.handleOSDMap(p)
 	case *messages.MonMapMsg:
 		mm, err := p.Map()
 		if err != nil {
@@ -456,6 +445,31 @@ func (s *Standby) setMap(kind string, epoch uint64, tree any, raw []byte, commit
 	if s.cfg.ObserveMap != nil {
 		s.cfg.ObserveMap(kind, epoch, committed)
 	}
+}
+
+// handleOSDMap caches the newest epoch of an MOSDMap, full or as
+// incrementals over the cached epoch; when those do not apply (a gap, a
+// bad one) it asks the mon for the full map instead of guessing.
+func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
+	have := s.state.Epoch("osd_map")
+	var tree any
+	if v, err := s.state.Get("osd_map"); err == nil {
+		tree = v.Data
+	}
+	epoch, next, raw, err := osdMapUpdate(p, have, tree)
+	if err != nil {
+		s.log.WithError(err).WithField("epoch", p.NewestMap).Warn("osdmap not applied: asking the mon for a full map")
+		// Start 0 is "the current map", which the mon always sends whole.
+		if err := s.monc.Subscribe(map[string]messages.SubscribeItem{mon.SubOSDMap: {}}); err != nil {
+			s.log.WithError(err).Warn("osdmap resubscribe failed")
+		}
+		return
+	}
+	if next == nil {
+		return
+	}
+	s.monc.Advance(mon.SubOSDMap, epoch)
+	s.setMap("osd_map", epoch, next, raw, modifiedStamp(next))
 }
 
 // handleMgrMap is MgrStandby::handle_mgr_map, on the run goroutine.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gomgr/internal/jsontree"
 	"gomgr/messages"
 	"gomgr/registry"
 )
@@ -63,7 +64,7 @@ func NewClusterState(history int) *ClusterState {
 // SetMap publishes data as the named map at epoch. An epoch not newer than
 // the cached one is ignored and reported false: maps only move forward.
 func (c *ClusterState) SetMap(name string, epoch uint64, data any) bool {
-	return c.set(name, registry.NewValue(epoch, data))
+	return c.set(name, registry.NewValueEncoder(epoch, data, jsontree.Marshal))
 }
 
 // SetMapJSON is SetMap for a map that arrived as JSON: raw is kept so that

@@ -31,8 +31,10 @@ func DecodeJSONMap(b []byte) ([]byte, error) {
 // fsid, incremental maps and full maps by epoch (each a bufferlist), the
 // oldest and newest epochs the sender has, and (v4) an always-empty
 // gap_removed_snaps. The bufferlists hold Ceph's binary OSDMap when they
-// come from Ceph; gomgr's mon sends full maps only, each in the JSON struct
-// form (EncodeJSONMap) with the shape of `ceph osd dump -f json`.
+// come from Ceph; gomgr's mon sends each in the JSON struct form
+// (EncodeJSONMap): full maps with the shape of `ceph osd dump -f json`,
+// incrementals as mon.OSDMapIncremental, to a subscriber that holds the
+// epoch before.
 type OSDMapMsg struct {
 	FSID            UUID
 	IncrementalMaps map[uint32][]byte

@@ -324,7 +324,7 @@ func (d *Daemon) apply(c *msgr.Connection, eff Effects, err error) bool {
 		return true
 	}
 	if eff.Reply != nil && c != nil {
-		d.sendMap(c, eff.Reply)
+		d.sendMap(c, eff.Reply, nil)
 	}
 	d.deliver(eff.Deliveries)
 	if !eff.Empty() {
@@ -345,7 +345,7 @@ func (d *Daemon) deliver(dels []Delivery) {
 			continue
 		}
 		if del.Map != nil {
-			d.sendMap(c, del.Map)
+			d.sendMap(c, del.Map, del.Prev)
 		} else if len(del.Log) > 0 {
 			d.send(c, 0, &messages.Log{Entries: logToWire(del.Log)})
 		}
@@ -355,18 +355,26 @@ func (d *Daemon) deliver(dels []Delivery) {
 	}
 }
 
+// incKey keys the incremental wire form of a map in Daemon.encoded.
+type incKey struct{ m any }
+
 // sendMap encodes a map once however many subscribers get it: the payload
-// bytes are shared, each send gets its own envelope.
-func (d *Daemon) sendMap(c *msgr.Connection, m any) {
-	msg, ok := d.encoded[m]
+// bytes are shared, each send gets its own envelope. With prev (the map
+// of the epoch before, which the subscriber holds) it sends the change.
+func (d *Daemon) sendMap(c *msgr.Connection, m, prev any) {
+	key := m
+	if prev != nil {
+		key = incKey{m}
+	}
+	msg, ok := d.encoded[key]
 	if !ok {
-		p, err := d.mapPayload(m)
+		p, err := d.mapPayload(m, prev)
 		if err != nil {
 			d.log.WithError(err).Error("map not encodable")
 			return
 		}
 		msg = *messages.Encode(p)
-		d.encoded[m] = msg
+		d.encoded[key] = msg
 	}
 	out := msg
 	if err := c.Send(&out); err != nil {
@@ -374,7 +382,12 @@ func (d *Daemon) sendMap(c *msgr.Connection, m any) {
 	}
 }
 
-func (d *Daemon) mapPayload(m any) (messages.Payload, error) {
+func (d *Daemon) mapPayload(m, prev any) (messages.Payload, error) {
+	if cur, ok := m.(*OSDMap); ok {
+		if prev, ok := prev.(*OSDMap); ok {
+			return osdMapIncPayload(prev, cur)
+		}
+	}
 	switch m := m.(type) {
 	case *MgrMap:
 		return &messages.MgrMapMsg{Map: MgrMapToWire(m)}, nil
@@ -407,6 +420,21 @@ func (d *Daemon) mapPayload(m any) (messages.Payload, error) {
 		return &messages.ServiceMapMsg{Map: messages.JSONStruct(js)}, nil
 	}
 	return nil, fmt.Errorf("%w: map type %T", ErrInvalid, m)
+}
+
+func osdMapIncPayload(prev, cur *OSDMap) (messages.Payload, error) {
+	inc, err := DiffOSDMaps(prev, cur)
+	if err != nil {
+		return nil, err
+	}
+	js, err := json.Marshal(inc)
+	if err != nil {
+		return nil, err
+	}
+	fsid, _ := ParseUUID(cur.FSID)
+	e := uint32(cur.Epoch)
+	return &messages.OSDMapMsg{FSID: fsid, IncrementalMaps: map[uint32][]byte{e: messages.EncodeJSONMap(js)},
+		OldestMap: 1, NewestMap: e}, nil
 }
 
 func (d *Daemon) sendDigests(now time.Time) {

@@ -55,6 +55,7 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
+	var full mon.OSDMap
 	deadline := time.After(10 * time.Second)
 	for !got["osd"] || !got["mgr"] {
 		select {
@@ -65,9 +66,8 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var m mon.OSDMap
-				if err := json.Unmarshal(js, &m); err != nil || m.FSID != d.FSID() {
-					t.Fatalf("osdmap: %v fsid %q", err, m.FSID)
+				if err := json.Unmarshal(js, &full); err != nil || full.FSID != d.FSID() {
+					t.Fatalf("osdmap: %v fsid %q", err, full.FSID)
 				}
 				got["osd"] = true
 			case *messages.MgrMapMsg:
@@ -96,6 +96,41 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 		t.Fatalf("osd dump: %v %s", err, res.Out)
 	}
 	epoch := dump.Epoch
+
+	// The subscriber held the epoch before: the pool's epoch came as a
+	// change, which rebuilds what `osd dump` prints.
+	have := &full
+	for have.Epoch < epoch {
+		select {
+		case p := <-maps:
+			om, ok := p.(*messages.OSDMapMsg)
+			if !ok {
+				continue
+			}
+			raw, ok := om.IncrementalMaps[uint32(have.Epoch+1)]
+			if !ok || len(om.Maps) != 0 {
+				t.Fatalf("epoch %d: want only an incremental, got %d incrementals %d maps", have.Epoch+1, len(om.IncrementalMaps), len(om.Maps))
+			}
+			js, err := messages.DecodeJSONMap(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var inc mon.OSDMapIncremental
+			if err := json.Unmarshal(js, &inc); err != nil {
+				t.Fatal(err)
+			}
+			if have, err = inc.Apply(have); err != nil {
+				t.Fatal(err)
+			}
+		case <-deadline:
+			t.Fatalf("osdmap epoch %d never arrived (have %d)", epoch, have.Epoch)
+		}
+	}
+	a, _ := json.Marshal(have)
+	b, _ := json.Marshal(&dump)
+	if string(a) != string(b) {
+		t.Fatalf("incrementals rebuilt\n%s\nbut osd dump printed\n%s", a, b)
+	}
 
 	// Restart on the same data dir: nothing lost, epochs only go up.
 	c.Close()

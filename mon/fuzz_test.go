@@ -107,10 +107,13 @@ func FuzzStoreLoad(f *testing.F) {
 		f.Add(objMgrMap, []byte(s))
 		f.Add(objOSDMap, []byte(s))
 		f.Add(objMonMap, []byte(s))
+		f.Add(objOSDMapInc(2), []byte(s))
 	}
+	f.Add(objOSDMapInc(2), []byte(`{"epoch":2,"map":{"epoch":2},"new_osds":[{"osd":0,"up":1}],"old_osds":[]}`))
+	f.Add(objOSDMapInc(2), []byte(`{"epoch":2,"map":{"epoch":2,"fsid":"x"},"new_osds":[{"osd":3},{"osd":1}],"old_osds":[7]}`))
 	f.Fuzz(func(t *testing.T, name string, content []byte) {
 		switch name {
-		case objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap, objLogSeq:
+		case objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap, objLogSeq, objOSDMapInc(2):
 		default:
 			return
 		}

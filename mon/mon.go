@@ -92,6 +92,19 @@ type Mon struct {
 	pg        *PGSummary
 	health    Health // as of the last event, for "Health check failed/cleared"
 	subs      subscriptions
+	// The osdmap is stored whole every osdFullEvery epochs and as
+	// incrementals in between: a 10,000-OSD map is 7 MB, its change a few
+	// KiB.
+	osdFull   uint64 // epoch of the stored full osdmap
+	osdStored uint64 // newest stored osdmap epoch, full or incremental
+}
+
+const osdFullEvery = 32
+
+const objOSDMapIncPrefix = "osdmap.inc."
+
+func objOSDMapInc(epoch uint64) string {
+	return objOSDMapIncPrefix + strconv.FormatUint(epoch, 10) + ".json"
 }
 
 // Snapshot is the committed maps at one instant. All of it is immutable
@@ -166,6 +179,13 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 			}
 			if err := loadOpt(st, objOSDMap, &osdMap); err != nil {
 				return nil, err
+			}
+			if osdMap != nil {
+				m.osdFull = osdMap.Epoch
+				if osdMap, err = loadOSDMapIncs(st, osdMap); err != nil {
+					return nil, err
+				}
+				m.osdStored = osdMap.Epoch
 			}
 			if err := loadOpt(st, objMonMap, &m.monmap); err != nil {
 				return nil, err
@@ -259,6 +279,28 @@ func validateLoaded(fsid string, maxID int, mgr *MgrMap, osd *OSDMap, mon *MonMa
 		return svc.validate()
 	}
 	return nil
+}
+
+// loadOSDMapIncs applies the stored incrementals that follow full, in
+// epoch order; older ones (superseded by full) are ignored.
+func loadOSDMapIncs(st *Store, full *OSDMap) (*OSDMap, error) {
+	m := full
+	for {
+		var inc OSDMapIncremental
+		name := objOSDMapInc(m.Epoch + 1)
+		err := st.GetJSON(name, &inc)
+		if errors.Is(err, ErrNotFound) {
+			return m, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		next, err := inc.Apply(m)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrStoreCorrupt, name, err)
+		}
+		m = next
+	}
 }
 
 func loadOpt[T any](st *Store, name string, into **T) error {
@@ -487,13 +529,17 @@ func (m *Mon) persist(e Effects) error {
 	if m.store == nil {
 		return nil
 	}
+	if e.OSDMap != nil {
+		if err := m.persistOSDMap(e.OSDMap); err != nil {
+			return err
+		}
+	}
 	for _, o := range []struct {
 		name string
 		v    any
 		ok   bool
 	}{
 		{objMgrMap, e.MgrMap, e.MgrMap != nil},
-		{objOSDMap, e.OSDMap, e.OSDMap != nil},
 		{objMonMap, e.MonMap, e.MonMap != nil},
 		{objFSMap, e.FSMap, e.FSMap != nil},
 		{objServiceMap, e.ServiceMap, e.ServiceMap != nil},
@@ -506,6 +552,37 @@ func (m *Mon) persist(e Effects) error {
 	}
 	if len(e.Log) > 0 {
 		if err := m.store.Put(objLogSeq, []byte(strconv.FormatUint(m.clog.NextSeq(), 10))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// persistOSDMap stores cur as an incremental over the stored epoch when
+// it directly follows it, and whole every osdFullEvery epochs (then the
+// incrementals it supersedes go).
+func (m *Mon) persistOSDMap(cur *OSDMap) error {
+	if prev := m.osd.Prev(); prev != nil && cur == m.osd.Map() && prev.Epoch == m.osdStored && cur.Epoch-m.osdFull < osdFullEvery {
+		inc, err := DiffOSDMaps(prev, cur)
+		if err != nil {
+			return err
+		}
+		if err := m.store.PutJSON(objOSDMapInc(cur.Epoch), inc); err != nil {
+			return err
+		}
+		m.osdStored = cur.Epoch
+		return nil
+	}
+	if err := m.store.PutJSON(objOSDMap, cur); err != nil {
+		return err
+	}
+	m.osdFull, m.osdStored = cur.Epoch, cur.Epoch
+	names, err := m.store.List(objOSDMapIncPrefix)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := m.store.Remove(n); err != nil {
 			return err
 		}
 	}

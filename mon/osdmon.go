@@ -56,6 +56,7 @@ type OSDMonitor struct {
 	cfg        OSDConfig
 	fsid       string
 	cur        *OSDMap
+	prev       *OSDMap // the epoch before cur, nil after a restart
 	pend       *OSDMap // uncommitted changes, nil when clean
 	lastCommit time.Time
 	lastReport timesByID
@@ -143,6 +144,15 @@ func (m *OSDMap) normalize() {
 // Map returns the committed OSDMap (immutable).
 func (o *OSDMonitor) Map() *OSDMap { return o.cur }
 
+// Prev returns the committed map of the epoch before Map's (immutable),
+// nil when this monitor has not seen it.
+func (o *OSDMonitor) Prev() *OSDMap {
+	if o.prev != nil && o.prev.Epoch+1 == o.cur.Epoch {
+		return o.prev
+	}
+	return nil
+}
+
 // Metadata returns what osd id sent at boot.
 func (o *OSDMonitor) Metadata(id int) (map[string]string, bool) {
 	md, ok := o.metadata[id]
@@ -190,7 +200,7 @@ func (o *OSDMonitor) commit(now time.Time, force bool, e *Effects) {
 	p := o.pend
 	p.Modified = Stamp{now}
 	p.normalize()
-	o.cur, o.pend = p, nil
+	o.prev, o.cur, o.pend = o.cur, p, nil
 	o.lastCommit = now
 	e.OSDMap = p
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Store is the mon's durable state: one small file per map (its latest
-// epoch, as JSON), one file per config-key, and the fsid, in a data
+// epoch, as JSON; the osdmap as a full map plus the incrementals since), one file per config-key, and the fsid, in a data
 // directory. Every write is atomic: a temp file is written and fsynced,
 // renamed over the old file, and the directory fsynced, so a crash leaves
 // the old or the new version, never a torn one; a leftover temp file is
@@ -99,6 +99,34 @@ func (s *Store) PutJSON(name string, v any) error {
 		return fmt.Errorf("mon: store: encode %s: %w", name, err)
 	}
 	return s.Put(name, b)
+}
+
+// List returns the names of the objects that start with prefix, sorted.
+func (s *Store) List(prefix string) ([]string, error) {
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("mon: store: %w", err)
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), prefix) && validName(e.Name()) && e.Type().IsRegular() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// Remove deletes the object name (absent is fine). The directory is not
+// fsynced: callers remove only objects a newer one has superseded, which
+// a load ignores should they come back after a crash.
+func (s *Store) Remove(name string) error {
+	if !validName(name) {
+		return fmt.Errorf("%w: store object %q", ErrInvalid, name)
+	}
+	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	return nil
 }
 
 type keyFile struct {

@@ -16,7 +16,10 @@ type Delivery struct {
 	What    string // the subscription name it answers
 	Epoch   uint64 // the map's epoch, or the last entry's seq
 	Map     any
-	Log     []LogEntry
+	// Prev is the map of Epoch-1 when the subscriber holds it (it was sent
+	// that epoch, or asked to start at Epoch): an incremental will do.
+	Prev any
+	Log  []LogEntry
 }
 
 type subState struct {
@@ -144,8 +147,12 @@ func (m *Mon) routeMap(what string, s SessionID, st *subState, v any) (Delivery,
 	if ep == 0 || st.next > ep {
 		return Delivery{}, false
 	}
+	d := Delivery{Session: s, What: what, Epoch: ep, Map: v}
+	if p := m.osd.Prev(); what == SubOSDMap && st.next == ep && p != nil && v == m.osd.Map() {
+		d.Prev = p
+	}
 	st.next = ep + 1
-	return Delivery{Session: s, What: what, Epoch: ep, Map: v}, true
+	return d, true
 }
 
 func (m *Mon) routeLog(what string, s SessionID, st *subState, entries []LogEntry) []Delivery {

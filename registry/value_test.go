@@ -23,3 +23,19 @@ func TestValueJSON(t *testing.T) {
 		t.Fatalf("NewValueJSON re-encoded: %q %v", got, err)
 	}
 }
+
+func TestValueEncoder(t *testing.T) {
+	calls := 0
+	v := registry.NewValueEncoder(5, []any{int64(1)}, func(d any) ([]byte, error) {
+		calls++
+		return []byte(`[1]`), nil
+	})
+	for i := 0; i < 3; i++ {
+		if raw, err := v.JSON(); err != nil || string(raw) != `[1]` {
+			t.Fatalf("encoded %q, %v", raw, err)
+		}
+	}
+	if calls != 1 || v.Version != 5 {
+		t.Fatalf("encoder called %d times, version %d", calls, v.Version)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -433,30 +435,48 @@ func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 	return rep, nil
 }
 
+type osdUp struct {
+	OSD int `json:"osd"`
+	Up  int `json:"up"`
+}
+
 // fromMon follows the MgrMap to the active mgr, and re-boots OSDs the
 // osdmap marks down while they run (as a Ceph OSD does when it sees itself
 // wrongly marked down).
 func (c *Cluster) fromMon(p messages.Payload) {
 	if om, ok := p.(*messages.OSDMapMsg); ok {
 		c.monc.Advance(mon.SubOSDMap, uint64(om.NewestMap))
-		js, err := messages.DecodeJSONMap(om.Maps[om.NewestMap])
-		if err != nil {
-			return
+		// A full map lists every OSD, an incremental the changed ones:
+		// either way the entries to look at.
+		var down []int
+		bufs := slices.Collect(maps.Values(om.Maps))
+		bufs = append(bufs, slices.Collect(maps.Values(om.IncrementalMaps))...)
+		for _, b := range bufs {
+			js, err := messages.DecodeJSONMap(b)
+			if err != nil {
+				continue
+			}
+			var m struct {
+				OSDs    []osdUp `json:"osds"`
+				NewOSDs []osdUp `json:"new_osds"`
+			}
+			if json.Unmarshal(js, &m) != nil {
+				continue
+			}
+			for _, o := range slices.Concat(m.OSDs, m.NewOSDs) {
+				if o.Up == 0 {
+					down = append(down, o.OSD)
+				}
+			}
 		}
-		var m struct {
-			OSDs []struct {
-				OSD int `json:"osd"`
-				Up  int `json:"up"`
-			} `json:"osds"`
-		}
-		if json.Unmarshal(js, &m) != nil {
+		if len(down) == 0 {
 			return
 		}
 		select {
 		case c.in <- func() {
-			for _, o := range m.OSDs {
-				if o.Up == 0 && c.model.Up(o.OSD) {
-					c.boot(c.hostOf(o.OSD), o.OSD)
+			for _, id := range down {
+				if c.model.Up(id) {
+					c.boot(c.hostOf(id), id)
 				}
 			}
 		}:

@@ -184,6 +184,7 @@ type cluster struct {
 	mu      sync.Mutex
 	arrived map[uint64]int64 // osdmap epoch -> when the bench's own subscription got it (Unix ns)
 	epoch   uint64
+	upSet   map[int]bool // by OSD id, as of epoch
 	up      int
 }
 
@@ -197,7 +198,12 @@ func (c *cluster) fromMon(p messages.Payload) {
 	if !ok {
 		return
 	}
-	js, err := messages.DecodeJSONMap(om.Maps[om.NewestMap])
+	full, isFull := om.Maps[om.NewestMap]
+	b := full
+	if !isFull {
+		b = om.IncrementalMaps[om.NewestMap]
+	}
+	js, err := messages.DecodeJSONMap(b)
 	if err != nil {
 		return
 	}
@@ -210,8 +216,25 @@ func (c *cluster) fromMon(p messages.Payload) {
 	if _, seen := c.arrived[d.Epoch]; !seen {
 		c.arrived[d.Epoch] = now
 	}
-	if d.Epoch > c.epoch {
-		c.epoch, c.up = d.Epoch, d.up()
+	if d.Epoch <= c.epoch {
+		return
+	}
+	if !isFull && d.Epoch != c.epoch+1 {
+		// A gap: only the current map, whole, gives the up set again.
+		_ = c.monc.Subscribe(map[string]messages.SubscribeItem{mon.SubOSDMap: {}})
+		return
+	}
+	if isFull {
+		clear(c.upSet)
+	}
+	for _, o := range slices.Concat(d.OSDs, d.NewOSDs) {
+		c.upSet[o.OSD] = o.Up == 1
+	}
+	c.epoch, c.up = d.Epoch, 0
+	for _, up := range c.upSet {
+		if up {
+			c.up++
+		}
 	}
 }
 
@@ -259,7 +282,7 @@ func runOne(ctx context.Context, o Options, n int) (res Result, err error) {
 	if err := writeModule(modDir); err != nil {
 		return res, err
 	}
-	c := &cluster{o: o, dir: dir, arrived: map[uint64]int64{}}
+	c := &cluster{o: o, dir: dir, arrived: map[uint64]int64{}, upSet: map[int]bool{}}
 	defer func() {
 		// A daemon killed after its grace does not void the figures.
 		if cerr := c.close(); cerr != nil {
@@ -530,22 +553,17 @@ func (c *cluster) latency(ctx context.Context, res *Result, a, b snap) error {
 	return nil
 }
 
-// osdDumpJSON is the part of an osdmap the bench reads.
+// osdDumpJSON is the part of an osdmap the bench reads, full (OSDs) or
+// incremental (NewOSDs).
 type osdDumpJSON struct {
-	Epoch uint64 `json:"epoch"`
-	OSDs  []struct {
-		Up int `json:"up"`
-	} `json:"osds"`
+	Epoch   uint64      `json:"epoch"`
+	OSDs    []osdUpJSON `json:"osds"`
+	NewOSDs []osdUpJSON `json:"new_osds"`
 }
 
-func (d osdDumpJSON) up() int {
-	n := 0
-	for _, o := range d.OSDs {
-		if o.Up == 1 {
-			n++
-		}
-	}
-	return n
+type osdUpJSON struct {
+	OSD int `json:"osd"`
+	Up  int `json:"up"`
 }
 
 // moduleTimes runs the bench module's command on the active mgr.
