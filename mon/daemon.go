@@ -330,6 +330,14 @@ func (d *Daemon) apply(c *msgr.Connection, eff Effects, err error) bool {
 	if !eff.Empty() {
 		d.publish()
 	}
+	if eff.OSDMap != nil {
+		// After the sends: a large map's full write delays no one.
+		if err := d.mon.CompactOSDMap(); err != nil {
+			d.log.WithError(err).Error("store failed: mon stopping")
+			d.err.Store(&err)
+			return true
+		}
+	}
 	return false
 }
 

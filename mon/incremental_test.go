@@ -222,11 +222,27 @@ func TestStoreOSDMapIncrementals(t *testing.T) {
 		t.Fatalf("after restart:\n got %s\nwant %s", got, want)
 	}
 
-	// Past osdFullEvery epochs a full map supersedes the incrementals.
+	// Compacting past osdFullEvery epochs writes a full map that
+	// supersedes the incrementals; before that it does nothing.
 	m = m2
+	flip(osdFullEvery / 2)
+	if err := m.CompactOSDMap(); err != nil || len(incs()) == 0 {
+		t.Fatalf("early compaction: %v, %d incrementals left", err, len(incs()))
+	}
 	flip(osdFullEvery)
-	if n := len(incs()); n >= osdFullEvery {
+	if n := len(incs()); n < osdFullEvery {
+		t.Fatalf("%d incrementals before compaction", n)
+	}
+	if err := m.CompactOSDMap(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(incs()); n != 0 {
 		t.Fatalf("%d incrementals kept", n)
+	}
+	// Without compaction, persist bounds the chain itself.
+	flip(osdFullMax + 1)
+	if n := len(incs()); n > osdFullMax {
+		t.Fatalf("%d incrementals: chain unbounded", n)
 	}
 	want, _ = json.Marshal(m.Snapshot().OSDMap)
 	m3, err := Open(now, dir, cfg)

@@ -92,14 +92,17 @@ type Mon struct {
 	pg        *PGSummary
 	health    Health // as of the last event, for "Health check failed/cleared"
 	subs      subscriptions
-	// The osdmap is stored whole every osdFullEvery epochs and as
+	// The osdmap is stored whole every osdFullEvery epochs or so and as
 	// incrementals in between: a 10,000-OSD map is 7 MB, its change a few
 	// KiB.
 	osdFull   uint64 // epoch of the stored full osdmap
 	osdStored uint64 // newest stored osdmap epoch, full or incremental
 }
 
-const osdFullEvery = 32
+const (
+	osdFullEvery = 32     // CompactOSDMap's threshold
+	osdFullMax   = 4 * 32 // persist writes whole past this chain
+)
 
 const objOSDMapIncPrefix = "osdmap.inc."
 
@@ -559,10 +562,11 @@ func (m *Mon) persist(e Effects) error {
 }
 
 // persistOSDMap stores cur as an incremental over the stored epoch when
-// it directly follows it, and whole every osdFullEvery epochs (then the
-// incrementals it supersedes go).
+// it directly follows it, else whole. CompactOSDMap bounds the chain; past
+// osdFullMax (a core whose owner never compacts) the full map is written
+// here.
 func (m *Mon) persistOSDMap(cur *OSDMap) error {
-	if prev := m.osd.Prev(); prev != nil && cur == m.osd.Map() && prev.Epoch == m.osdStored && cur.Epoch-m.osdFull < osdFullEvery {
+	if prev := m.osd.Prev(); prev != nil && cur == m.osd.Map() && prev.Epoch == m.osdStored && cur.Epoch-m.osdFull < osdFullMax {
 		inc, err := DiffOSDMaps(prev, cur)
 		if err != nil {
 			return err
@@ -573,6 +577,10 @@ func (m *Mon) persistOSDMap(cur *OSDMap) error {
 		m.osdStored = cur.Epoch
 		return nil
 	}
+	return m.writeFullOSDMap(cur)
+}
+
+func (m *Mon) writeFullOSDMap(cur *OSDMap) error {
 	if err := m.store.PutJSON(objOSDMap, cur); err != nil {
 		return err
 	}
@@ -587,6 +595,18 @@ func (m *Mon) persistOSDMap(cur *OSDMap) error {
 		}
 	}
 	return nil
+}
+
+// CompactOSDMap stores the osdmap whole once osdFullEvery incrementals
+// follow the stored full map, and drops them. The daemon calls it after
+// sending an epoch, so that writing a large map (7 MB at 10,000 OSDs)
+// never delays one. An error is a store failure.
+func (m *Mon) CompactOSDMap() error {
+	cur := m.osd.Map()
+	if m.store == nil || cur.Epoch != m.osdStored || cur.Epoch-m.osdFull < osdFullEvery {
+		return nil
+	}
+	return m.writeFullOSDMap(cur)
 }
 
 // Health computes `health detail` (detail=true) or `health` now.
