@@ -114,11 +114,29 @@ class MgrModule:
         _gomgr.set_module_option(key, val)
         self.config_notify()
 
+    # Localized: for this mgr only (mgr/<module>/<mgr_id>/<key>), falling
+    # back to the value for every mgr, as Ceph's.
+    def get_localized_module_option(self, key, default=None):
+        return _gomgr.get_module_option(self.get_mgr_id() + "/" + key, default)
+
+    def set_localized_module_option(self, key, val):
+        _gomgr.set_module_option(self.get_mgr_id() + "/" + key, val)
+        self.config_notify()
+
     def get_store(self, key, default=None):
         return _gomgr.get_store(key, default)
 
     def set_store(self, key, val):
         _gomgr.set_store(key, val)
+
+    def get_localized_store(self, key, default=None):
+        r = _gomgr.get_store(self.get_mgr_id() + "/" + key, None)
+        if r is None:
+            r = _gomgr.get_store(key, default)
+        return r
+
+    def set_localized_store(self, key, val):
+        _gomgr.set_store(self.get_mgr_id() + "/" + key, val)
 
     def get_store_prefix(self, key_prefix):
         return _gomgr.get_store_prefix(key_prefix)

@@ -232,7 +232,9 @@ type Host interface {
 	Latest(svcType, svcID, path string) (Sample, bool)
 	PerfSchema(svcType, svcID string) map[string]PerfCounter
 	// ModuleOption returns the option's value, or its default, typed as
-	// declared; unknown options are an error.
+	// declared; unknown options are an error. A key "<mgr_id>/<option>"
+	// (Ceph's localized options) is that mgr's value, falling back to the
+	// value for every mgr; SetModuleOption takes the same keys.
 	ModuleOption(ctx context.Context, key string) (any, error)
 	// SetModuleOption validates value against the declaration (type, min,
 	// max, enum) and stores it; nil resets to the default.

@@ -52,36 +52,61 @@ func (h *modHost) Latest(t, id, path string) (Sample, bool) {
 
 func (h *modHost) key(k string) string { return "mgr/" + h.name + "/" + k }
 
+// option resolves a module option key: a declared option's name, or
+// Ceph's localized form "<mgr_id>/<name>" (get_localized_module_option),
+// an option set for one mgr only. It returns the declaration and the store
+// keys to look in, the localized one first.
+func (h *modHost) option(key string) (Option, []string, error) {
+	name, who := key, ""
+	if i := strings.IndexByte(key, '/'); i >= 0 {
+		who, name = key[:i], key[i+1:]
+	}
+	o, ok := h.opts[name]
+	if !ok || strings.Contains(name, "/") || (who == "" && name != key) {
+		return Option{}, nil, fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
+	}
+	if who == "" {
+		return o, []string{h.key(name)}, nil
+	}
+	return o, []string{h.key(key), h.key(name)}, nil
+}
+
+// ModuleOption is get_module_option: the stored value (a localized key
+// falls back to the option's value for every mgr), else the default.
 func (h *modHost) ModuleOption(ctx context.Context, key string) (any, error) {
-	o, ok := h.opts[key]
-	if !ok {
-		return nil, fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
-	}
-	raw, set, err := h.reg.cfg.Store.Get(ctx, h.key(key))
+	o, keys, err := h.option(key)
 	if err != nil {
-		return nil, fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
+		return nil, err
 	}
-	if !set {
-		if o.Default == nil {
-			return nil, nil
-		}
-		v, err := CoerceOption(o, o.Default)
+	for _, k := range keys {
+		raw, set, err := h.reg.cfg.Store.Get(ctx, k)
 		if err != nil {
-			return nil, fmt.Errorf("module %q default: %w", h.name, err)
+			return nil, fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
 		}
-		return v, nil
+		if set {
+			v, err := ParseOption(o, raw)
+			if err != nil {
+				return nil, fmt.Errorf("module %q stored value: %w", h.name, err)
+			}
+			return v, nil
+		}
 	}
-	v, err := ParseOption(o, raw)
+	if o.Default == nil {
+		return nil, nil
+	}
+	v, err := CoerceOption(o, o.Default)
 	if err != nil {
-		return nil, fmt.Errorf("module %q stored value: %w", h.name, err)
+		return nil, fmt.Errorf("module %q default: %w", h.name, err)
 	}
 	return v, nil
 }
 
+// SetModuleOption is set_module_option (a localized key sets the option
+// for that mgr only); nil resets it.
 func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string) error {
-	o, ok := h.opts[key]
-	if !ok {
-		return fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
+	o, keys, err := h.option(key)
+	if err != nil {
+		return err
 	}
 	if value != nil {
 		if _, err := ParseOption(o, *value); err != nil {
@@ -90,7 +115,7 @@ func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string
 		v := strings.TrimSpace(*value)
 		value = &v
 	}
-	if err := h.reg.cfg.Store.Set(ctx, h.key(key), value); err != nil {
+	if err := h.reg.cfg.Store.Set(ctx, keys[0], value); err != nil {
 		return fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
 	}
 	return nil

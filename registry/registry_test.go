@@ -777,6 +777,45 @@ func TestHost(t *testing.T) {
 	if v, _ := ha.ModuleOption(bg, "interval"); v != int64(60) {
 		t.Errorf("reset interval = %v", v)
 	}
+	// Localized (Ceph's get_localized_module_option): "<mgr_id>/<option>"
+	// is validated as the option, stored apart, and falls back to the
+	// value for every mgr, then the default.
+	if v, err := ha.ModuleOption(bg, "x/interval"); err != nil || v != int64(60) {
+		t.Errorf("localized default = %v, %v", v, err)
+	}
+	all, one := "1h", "90s"
+	if err := ha.SetModuleOption(bg, "interval", &all); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ha.ModuleOption(bg, "x/interval"); v != int64(3600) {
+		t.Errorf("localized falls back to %v", v)
+	}
+	if err := ha.SetModuleOption(bg, "x/interval", &one); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := ha.ModuleOption(bg, "x/interval"); v != int64(90) {
+		t.Errorf("localized = %v", v)
+	}
+	if v, _ := ha.ModuleOption(bg, "y/interval"); v != int64(3600) {
+		t.Errorf("another mgr's = %v", v)
+	}
+	if v, _ := ha.ModuleOption(bg, "interval"); v != int64(3600) {
+		t.Errorf("plain after localized set = %v", v)
+	}
+	if raw, _, _ := store.Get(bg, "mgr/a/x/interval"); raw != "90s" {
+		t.Errorf("localized stored %q", raw)
+	}
+	if err := ha.SetModuleOption(bg, "x/interval", &bad); !errors.Is(err, registry.ErrInvalidOption) {
+		t.Errorf("localized above max: %v", err)
+	}
+	for _, k := range []string{"x/nope", "/interval", "x/y/interval", "x/"} {
+		if _, err := ha.ModuleOption(bg, k); !errors.Is(err, registry.ErrUnknownOption) {
+			t.Errorf("ModuleOption(%q): %v", k, err)
+		}
+	}
+	_ = ha.SetModuleOption(bg, "x/interval", nil)
+	_ = ha.SetModuleOption(bg, "interval", nil)
+
 	junk := "soon"
 	_ = store.Set(bg, "mgr/a/interval", &junk) // written behind the module's back
 	if _, err := ha.ModuleOption(bg, "interval"); !errors.Is(err, registry.ErrInvalidOption) {
