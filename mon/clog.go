@@ -59,7 +59,8 @@ func (e Effects) Empty() bool {
 }
 
 // ClusterLog is a bounded ring of cluster log entries with increasing
-// sequence numbers (Ceph's LogMonitor, memory only).
+// sequence numbers (Ceph's LogMonitor); the Mon keeps it durable through
+// its Store's log file.
 type ClusterLog struct {
 	name, rank string
 	addrs      AddrVec
@@ -99,6 +100,17 @@ func (l *ClusterLog) AppendFrom(e LogEntry) LogEntry {
 		l.start = (l.start + 1) % len(l.ring)
 	}
 	return e
+}
+
+// restore puts back entries read from the store (oldest first, seqs
+// ascending) into an empty log; the next seq stays above them all.
+func (l *ClusterLog) restore(entries []LogEntry) {
+	next := l.next
+	for _, e := range entries {
+		l.next = e.Seq
+		l.AppendFrom(e)
+	}
+	l.next = max(l.next, next)
 }
 
 // NextSeq is the seq the next entry gets.

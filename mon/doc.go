@@ -35,12 +35,15 @@
 // into the next tick's epoch, so a boot storm does not write one OSDMap per
 // OSD; commands commit at once.
 //
-// Store layout (Store): fsid, mgrmap.json, osdmap.json, monmap.json,
-// fsmap.json, servicemap.json, logseq, and config-key/<one file per key>;
-// every write is temp file + fsync + rename + fsync of the directory.
-// Enabled modules live in mgrmap.json. Not persisted: the cluster log
-// entries (only the next seq, so seqs never repeat), mgr and OSD metadata,
-// and mgr module health checks (the active mgr re-sends them).
+// Store layout (Store): fsid, mgrmap.json, osdmap.json (the full osdmap)
+// and osdmap.inc.<epoch>.json (each later epoch as an OSDMapIncremental,
+// until CompactOSDMap writes the full map again, every 32 epochs or so),
+// monmap.json, fsmap.json, servicemap.json, logseq, clog.jsonl (the
+// cluster log, appended and fsynced per batch, compacted to the newest
+// LogSize entries), and config-key/<one file per key>; every other write is
+// temp file + fsync + rename + fsync of the directory. Enabled modules live
+// in mgrmap.json. Not persisted: mgr and OSD metadata, and mgr module
+// health checks (the active mgr re-sends them with its next report).
 //
 // Scenario tests live in testdata/*.txt; their DSL is described at the top
 // of scenario_test.go.

@@ -111,9 +111,11 @@ func FuzzStoreLoad(f *testing.F) {
 	}
 	f.Add(objOSDMapInc(2), []byte(`{"epoch":2,"map":{"epoch":2},"new_osds":[{"osd":0,"up":1}],"old_osds":[]}`))
 	f.Add(objOSDMapInc(2), []byte(`{"epoch":2,"map":{"epoch":2,"fsid":"x"},"new_osds":[{"osd":3},{"osd":1}],"old_osds":[7]}`))
+	f.Add(logFile, []byte(`{"seq":1,"message":"a"}`+"\n"+`{"seq":2,"message":"b"}`+"\n"+`{"seq":3`))
+	f.Add(logFile, []byte(`{"seq":5}`+"\n"+`{"seq":4}`+"\n"))
 	f.Fuzz(func(t *testing.T, name string, content []byte) {
 		switch name {
-		case objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap, objLogSeq, objOSDMapInc(2):
+		case objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap, objLogSeq, objOSDMapInc(2), logFile:
 		default:
 			return
 		}

@@ -239,6 +239,13 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		e.ServiceMap = m.svcmap
 	}
 	m.clog = NewClusterLog(cfg.LogSize, "mon."+cfg.Name, "mon.0", m.monmap.Mons[0].PublicAddrs, logSeq)
+	if m.store != nil && !fresh {
+		entries, err := m.store.LoadLog()
+		if err != nil {
+			return nil, err
+		}
+		m.clog.restore(entries)
+	}
 	if m.mgr.changedOnLoad {
 		e.MgrMap = m.mgr.Map()
 	}
@@ -554,6 +561,9 @@ func (m *Mon) persist(e Effects) error {
 		}
 	}
 	if len(e.Log) > 0 {
+		if err := m.store.AppendLog(e.Log, m.cfg.LogSize); err != nil {
+			return err
+		}
 		if err := m.store.Put(objLogSeq, []byte(strconv.FormatUint(m.clog.NextSeq(), 10))); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package mon
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -20,7 +21,8 @@ import (
 // the old or the new version, never a torn one; a leftover temp file is
 // ignored (and removed on open). Owned by the Mon's goroutine.
 type Store struct {
-	dir string
+	dir      string
+	logLines int // lines in the log file, for compaction
 }
 
 const (
@@ -127,6 +129,100 @@ func (s *Store) Remove(name string) error {
 		return fmt.Errorf("mon: store: %w", err)
 	}
 	return nil
+}
+
+// logFile holds the cluster log: one JSON entry a line, appended and
+// fsynced per batch, rewritten (atomically) to the newest entries when it
+// grows past twice what is kept.
+const logFile = "clog.jsonl"
+
+// AppendLog makes entries durable. keep is how many the log holds; the
+// file is compacted to the newest keep once it has 2*keep lines.
+func (s *Store) AppendLog(entries []LogEntry, keep int) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	var buf []byte
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("mon: store: encode log entry: %w", err)
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	path := filepath.Join(s.dir, logFile)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	if err != nil {
+		return fmt.Errorf("mon: store: %w", err)
+	}
+	_, werr := f.Write(buf)
+	if werr == nil {
+		werr = f.Sync()
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("mon: store: append log: %w", werr)
+	}
+	s.logLines += len(entries)
+	if keep > 0 && s.logLines >= 2*keep {
+		all, err := s.LoadLog()
+		if err != nil {
+			return err
+		}
+		if len(all) > keep {
+			all = all[len(all)-keep:]
+		}
+		var out []byte
+		for _, e := range all {
+			b, _ := json.Marshal(e)
+			out = append(append(out, b...), '\n')
+		}
+		if err := writeAtomic(s.dir, logFile, out); err != nil {
+			return err
+		}
+		s.logLines = len(all)
+	}
+	return nil
+}
+
+// LoadLog reads the cluster log, oldest first. A torn last line (a crash
+// mid-append) is dropped from the file; damage before it is
+// ErrStoreCorrupt.
+func (s *Store) LoadLog() ([]LogEntry, error) {
+	b, err := os.ReadFile(filepath.Join(s.dir, logFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mon: store: %w", err)
+	}
+	var out []LogEntry
+	lines := bytes.Split(b, []byte{'\n'})
+	for i, line := range lines {
+		if len(line) == 0 {
+			continue
+		}
+		var e LogEntry
+		if err := json.Unmarshal(line, &e); err != nil {
+			if i == len(lines)-1 {
+				// Torn: the append never completed. Cut it off so the
+				// next append starts on a line of its own.
+				if err := os.Truncate(filepath.Join(s.dir, logFile), int64(len(b)-len(line))); err != nil {
+					return nil, fmt.Errorf("mon: store: %w", err)
+				}
+				break
+			}
+			return nil, fmt.Errorf("%w: %s line %d: %w", ErrStoreCorrupt, logFile, i+1, err)
+		}
+		if len(out) > 0 && e.Seq <= out[len(out)-1].Seq {
+			return nil, fmt.Errorf("%w: %s line %d: seq %d after %d", ErrStoreCorrupt, logFile, i+1, e.Seq, out[len(out)-1].Seq)
+		}
+		out = append(out, e)
+	}
+	s.logLines = len(out)
+	return out, nil
 }
 
 type keyFile struct {

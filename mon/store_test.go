@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,93 @@ func TestConfigWithDefaults(t *testing.T) {
 	}
 	if _, err := m.OSDBoot(scenarioStart, OSDBoot{ID: 5, UUID: "u"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestStoreClusterLog: the cluster log survives a restart, seqs go on
+// from where they were, a torn last line (a crash mid-append) is dropped,
+// damage before it is reported, and the file stays bounded.
+func TestStoreClusterLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	cfg.LogSize = 10
+	now := scenarioStart
+	m, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.FSID = m.FSID()
+	add := func(m *Mon, n int) {
+		for i := 0; i < n; i++ {
+			if _, err := m.AddLog(now, LogEntry{Name: "osd.3", Channel: "cluster", Priority: PrioWarn, Message: "slow op " + strconv.Itoa(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(m, 7)
+	want := m.Log().Last(100, "")
+	m2, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.Log().Last(100, ""); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after restart:\n got %+v\nwant %+v", got, want)
+	}
+	if m2.Log().NextSeq() != m.Log().NextSeq() {
+		t.Fatalf("next seq %d, was %d", m2.Log().NextSeq(), m.Log().NextSeq())
+	}
+
+	// Many more than LogSize: the newest LogSize survive, the file stays
+	// under 2*LogSize lines.
+	add(m2, 35)
+	b, err := os.ReadFile(filepath.Join(dir, logFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n >= 2*cfg.LogSize {
+		t.Fatalf("log file has %d lines", n)
+	}
+	want = m2.Log().Last(100, "")
+	m3, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m3.Log().Last(100, ""); !reflect.DeepEqual(got, want) || len(got) != cfg.LogSize {
+		t.Fatalf("after compaction and restart: %d entries, want %d", len(got), len(want))
+	}
+
+	// A torn last line: dropped, the rest kept.
+	f, err := os.OpenFile(filepath.Join(dir, logFile), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString(`{"name":"osd.3","seq":99`)
+	f.Close()
+	m4, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatalf("torn last line: %v", err)
+	}
+	if got := m4.Log().Last(100, ""); !reflect.DeepEqual(got, want) {
+		t.Fatal("torn last line lost entries")
+	}
+	add(m4, 1) // appends after the cut, on a line of its own
+	want = m4.Log().Last(100, "")
+	m5, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatalf("append after a torn line: %v", err)
+	}
+	if got := m5.Log().Last(100, ""); !reflect.DeepEqual(got, want) {
+		t.Fatal("entry appended after a torn line lost")
+	}
+
+	// Damage in the middle: refused.
+	b, _ = os.ReadFile(filepath.Join(dir, logFile))
+	lines := strings.SplitN(string(b), "\n", 3)
+	if err := os.WriteFile(filepath.Join(dir, logFile), []byte(lines[0]+"\n{garbage\n"+lines[2]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(now, dir, cfg); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("damaged log: %v", err)
 	}
 }
