@@ -127,7 +127,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			expectClosed(t, nc)
-			waitFor(t, 2*time.Second, "bad frame counted", func() bool { return srv.Stats().BadFrames.Load() > before })
+			waitFor(t, 10*time.Second, "bad frame counted", func() bool { return srv.Stats().BadFrames.Load() > before })
 			roundTrip()
 		})
 	}
@@ -196,7 +196,7 @@ func TestSilentPeerTimedOut(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("closed after %v", d)
 	}
-	waitFor(t, 2*time.Second, "handshake conn reaped", func() bool { return srv.Stats().Connections.Load() == 0 })
+	waitFor(t, 10*time.Second, "handshake conn reaped", func() bool { return srv.Stats().Connections.Load() == 0 })
 }
 
 func TestKeepaliveRoundTrip(t *testing.T) {

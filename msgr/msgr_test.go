@@ -37,7 +37,7 @@ func TestHandshakeAndEcho(t *testing.T) {
 	if got := c.PeerName(); got != srv.Name() {
 		t.Fatalf("peer name %v", got)
 	}
-	waitFor(t, 2*time.Second, "events", func() bool { return cr.eventCount("connect") == 1 && sr.eventCount("accept") == 1 })
+	waitFor(t, 10*time.Second, "events", func() bool { return cr.eventCount("connect") == 1 && sr.eventCount("accept") == 1 })
 	if cli.Addr().IsBlank() {
 		t.Fatal("client did not learn its IP")
 	}
