@@ -54,6 +54,15 @@ func fuzzRun(in []byte, mode uint8, split *rand.Rand) (out []byte, frames int, c
 		n := len(b)
 		if split != nil {
 			n = min(n, 1+split.IntN(1+split.IntN(200)))
+			// Half the time inside a message, read into it directly, as
+			// a connection does for large ones.
+			if d := p.Direct(1); d != nil && split.IntN(2) == 0 {
+				k := copy(d[:min(len(d), n)], b)
+				p.Filled(k)
+				consumed += k
+				b = b[k:]
+				continue
+			}
 		}
 		m, ferr := p.Feed(b[:n], fn)
 		consumed += m

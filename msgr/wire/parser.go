@@ -451,6 +451,28 @@ func (p *Parser) Next(b []byte) (*Frame, int, error) {
 	}
 }
 
+// Direct returns the unfilled part of the message being read when at
+// least min bytes of it remain, else nil: a caller reads into it straight
+// from the socket, saving a copy of large messages, then reports the count
+// with Filled before any other call.
+func (p *Parser) Direct(min int) []byte {
+	if p.st != stSegments || len(p.buf)-p.bufHave < min {
+		return nil
+	}
+	return p.buf[p.bufHave:]
+}
+
+// Filled records n bytes read into Direct's slice (n no more than its
+// length).
+func (p *Parser) Filled(n int) {
+	p.bufHave += n
+	p.off += int64(n)
+	if p.bufHave >= len(p.buf) {
+		p.bufHave = 0
+		p.st = stFooter
+	}
+}
+
 // more ends a call that ran out of input mid-frame.
 func (p *Parser) more(n int) (*Frame, int, error) {
 	p.off += int64(n)
