@@ -190,6 +190,15 @@ func render(format string, v any) []byte {
 
 func ok(format string, v any) CommandResult { return CommandResult{Out: render(format, v)} }
 
+// logText prints entries as `ceph log last` does (Ceph's LogEntry <<).
+func logText(entries []LogEntry) []byte {
+	var b strings.Builder
+	for _, e := range entries {
+		fmt.Fprintf(&b, "%s %s (%s) %d : %s %s %s\n", e.Stamp, e.Name, e.Rank, e.Seq, e.Channel, e.Priority, e.Message)
+	}
+	return []byte(b.String())
+}
+
 func status(ret int, s string) CommandResult { return CommandResult{Retval: ret, Status: s} }
 
 func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []byte) (CommandResult, Effects, error) {
@@ -407,7 +416,11 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 		if n > math.MaxInt32 {
 			n = math.MaxInt32
 		}
-		return ok(format, m.clog.Last(int(n), ch)), none, nil
+		entries := m.clog.Last(int(n), ch)
+		if format == "" || format == "plain" {
+			return CommandResult{Out: logText(entries)}, none, nil
+		}
+		return ok(format, entries), none, nil
 	}
 	if strings.HasPrefix(prefix, "config-key ") {
 		return m.configKey(prefix, format, a, inbuf)

@@ -141,6 +141,8 @@ func TestCommandOutputs(t *testing.T) {
 		{map[string]any{"prefix": "log", "logtext": []any{"hello", "world"}}, "", 0, "", ""},
 		{map[string]any{"prefix": "log last", "num": 1, "format": "json"}, "", 0, `"name":"client.admin","rank":"client.admin","addrs":{"addrvec":[]}`, ""},
 		{map[string]any{"prefix": "log last", "num": 1, "format": "json"}, "", 0, `"priority":"[INF]","message":"hello world"`, ""},
+		{map[string]any{"prefix": "log last", "num": 1}, "", 0, " client.admin (client.admin) ", ""},
+		{map[string]any{"prefix": "log last", "num": 1}, "", 0, " : cluster [INF] hello world\n", ""},
 		{map[string]any{"prefix": "mon_status", "format": "json"}, "", 0, `"state":"leader"`, ""},
 	}
 	for _, tc := range tests {
