@@ -398,6 +398,12 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 			format = "json-pretty"
 		}
 		return ok(format, v), none, nil
+	case "osd tree":
+		tree := m.osdTree()
+		if format == "" || format == "plain" {
+			return CommandResult{Out: osdTreeText(tree)}, none, nil
+		}
+		return ok(format, tree), none, nil
 	case "log last":
 		n, has, err := a.integer("num")
 		if err != nil {

@@ -130,6 +130,7 @@ func TestJSONShapes(t *testing.T) {
 		{"status.json", m.Status(scenarioStart)},
 		{"health_detail.json", m.Health(scenarioStart, true)},
 		{"log_last_20.json", m.Log().Last(20, "")},
+		{"osd_tree.json", cmdJSON(t, m, map[string]any{"prefix": "osd tree", "format": "json"})},
 		{"mgr_module_ls.json", cmdJSON(t, m, map[string]any{"prefix": "mgr module ls", "format": "json"})},
 	}
 	for _, c := range cases {
@@ -178,4 +179,27 @@ func cmdJSON(t *testing.T, m *Mon, args map[string]any) any {
 		t.Fatalf("%v: %v", args, err)
 	}
 	return v
+}
+
+// TestOSDTreeText: the plain table, as `ceph osd tree` prints it.
+func TestOSDTreeText(t *testing.T) {
+	m := busyMon(t)
+	r, _, err := m.HandleCommand(scenarioStart, map[string]any{"prefix": "osd tree"}, nil)
+	if err != nil || r.Retval != 0 {
+		t.Fatal(r, err)
+	}
+	out := string(r.Out)
+	t.Log("\n" + out)
+	for _, want := range []string{
+		"ID  CLASS  WEIGHT   TYPE NAME      STATUS  REWEIGHT  PRI-AFF\n",
+		" -1         2.00000  root default\n",
+		" -3         1.00000      host h0\n",
+		"  0    hdd  1.00000          osd.0         up   1.00000  1.00000\n",
+		" -5         1.00000      host h1\n",
+		"  1    hdd  1.00000          osd.1       down   1.00000  1.00000\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
 }
