@@ -717,10 +717,14 @@ func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCo
 	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
 		reply.R, reply.RS = mon.EINVAL, "invalid command json"
 	case args["prefix"] == "get_command_descriptions":
-		js, _ := json.Marshal(d.s.reg.Commands())
+		js, _ := json.Marshal(d.s.commandDescriptions())
 		reply.Outbl = js
 	default:
-		res, err := d.s.reg.HandleCommand(context.Background(), registry.Command{Args: args, Inbuf: string(p.Inbl)})
+		res, ok := d.s.builtinCommand(args)
+		var err error
+		if !ok {
+			res, err = d.s.reg.HandleCommand(context.Background(), registry.Command{Args: args, Inbuf: string(p.Inbl)})
+		}
 		switch {
 		case errors.Is(err, registry.ErrUnknownCommand):
 			reply.R, reply.RS = mon.EINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])

@@ -224,6 +224,39 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		return err == nil && strings.Contains(out, "rd_ops/s") && strings.Count(out, "\n") >= 2
 	})
 
+	// The mgr's own df and pg stat (Ceph's DaemonServer commands), from
+	// the OSDs' reports, listed with the modules' commands.
+	waitFor(t, "pg stat", 15*time.Second, func() bool {
+		out, err = mgrCommand(t, act, map[string]any{"prefix": "pg stat"})
+		return err == nil && strings.Contains(out, " pgs: ") && strings.Contains(out, " active+clean")
+	})
+	out, err = mgrCommand(t, act, map[string]any{"prefix": "df"})
+	if err != nil || !containsAll(out, []string{"--- RAW STORAGE ---", "\nTOTAL ", "--- POOLS ---"}) {
+		t.Fatalf("df: %v\n%s", err, out)
+	}
+	out, err = mgrCommand(t, act, map[string]any{"prefix": "df", "format": "json"})
+	var dfj struct {
+		Stats struct {
+			NumOSDs int `json:"num_osds"`
+		} `json:"stats"`
+		Pools []any `json:"pools"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &dfj) != nil || dfj.Stats.NumOSDs != osds || len(dfj.Pools) == 0 {
+		t.Fatalf("df json: %v %q", err, out)
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	descs, err := host.CommandDescriptions(dctx, act.Addr())
+	dcancel()
+	builtins := 0
+	for _, d := range descs {
+		if d.Module == "mgr" && (d.Cmd == "pg stat" || d.Cmd == "df") {
+			builtins++
+		}
+	}
+	if err != nil || builtins != 2 {
+		t.Fatalf("descriptions: %v, %d built-ins in %+v", err, builtins, descs)
+	}
+
 	// alerts raises ALERTS_OSD_DOWN (threshold 0) when an OSD goes down,
 	// visible in the mon's health detail, and clears it on recovery.
 	if err := cl.Fail(2); err != nil {

@@ -31,6 +31,8 @@ func init() {
 		{"mgr metadata", "[NAME]", "manager metadata"},
 		{"config-key", "get|set|ls|rm|exists|dump ...", "the key-value store modules use"},
 		{"log last", "[N]", "the cluster log"},
+		{"df", "", "space used and available, by class and pool (served by the active mgr)"},
+		{"pg stat", "", "placement groups by state (served by the active mgr)"},
 	} {
 		register(command{path: c.path, args: c.args + " [-f json] [--mon HOST:PORT]", help: c.help,
 			run: func(args []string) error { return runCluster(append(strings.Fields(c.path), args...)) }})
