@@ -176,6 +176,9 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		return nil, err
 	}
 	s.reg = reg
+	if err := reg.SetStandby(ctx, true); err != nil { // every mgr starts as a standby
+		return nil, err
+	}
 	if err := reg.Load(ctx); err != nil {
 		s.log.WithError(err).Warn("module discovery incomplete")
 	}
@@ -255,6 +258,9 @@ func (s *Standby) Close(ctx context.Context) error {
 	s.stop.Do(func() { close(s.quit) })
 	<-s.done
 	wasActive := s.IsActive()
+	if err := s.reg.SetEnabled(ctx, nil); err != nil {
+		s.log.WithError(err).Warn("modules did not all stop")
+	}
 	s.deactivate(ctx)
 	s.beacon(false)
 	if wasActive {
@@ -484,11 +490,12 @@ func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
 	case mm.ActiveGID != s.gid && s.IsActive():
 		s.log.WithField("active", mm.ActiveName).Warn("no longer the active mgr: returning to standby")
 		s.deactivate(ctx)
-		return
 	}
+	// Both roles follow the enabled set: the active runs the modules, a
+	// standby those that run on standbys (the registry's standby role).
+	enabled := slices.Clone(mm.Modules)
+	enabled = append(enabled, mm.AlwaysOnModules[s.cfg.Release]...)
 	if s.IsActive() {
-		enabled := slices.Clone(mm.Modules)
-		enabled = append(enabled, mm.AlwaysOnModules[s.cfg.Release]...)
 		if s.cfg.OnEnable != nil && s.enabled != nil {
 			for _, name := range enabled {
 				if !slices.Contains(s.enabled, name) {
@@ -497,10 +504,10 @@ func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
 			}
 		}
 		s.enabled = enabled
-		s.discover(ctx, enabled)
-		if err := s.reg.SetEnabled(ctx, enabled); err != nil {
-			s.log.WithError(err).Warn("module set not fully applied")
-		}
+	}
+	s.discover(ctx, enabled)
+	if err := s.reg.SetEnabled(ctx, enabled); err != nil {
+		s.log.WithError(err).Warn("module set not fully applied")
 	}
 }
 
@@ -543,6 +550,10 @@ func (s *Standby) activate(ctx context.Context) error {
 	if err := s.store.Load(ctx); err != nil {
 		s.log.WithError(err).Warn("module store not loaded; will retry on first use")
 	}
+	// The standby instances stop; the enabled modules start as active.
+	if err := s.reg.SetStandby(ctx, false); err != nil {
+		s.log.WithError(err).Warn("standby modules did not all stop")
+	}
 	s.mu.Lock()
 	s.act = a
 	s.mu.Unlock()
@@ -562,7 +573,9 @@ func (s *Standby) deactivate(ctx context.Context) {
 	}
 	s.isActive.Store(false)
 	s.enabled = nil
-	if err := s.reg.SetEnabled(ctx, nil); err != nil {
+	// Back to the standby role: the modules stop, those that run on
+	// standbys start again as such.
+	if err := s.reg.SetStandby(ctx, true); err != nil {
 		s.log.WithError(err).Warn("modules did not all stop")
 	}
 	a.ms.Shutdown()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,8 +195,18 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	act := mgrs[actName]
 	waitModulesRunning(t, act)
 
-	// hello logs every osd_map it is notified of.
+	// hello logs every osd_map it is notified of; on the standby mgr its
+	// StandbyModule runs instead.
 	waitFor(t, "hello to log an osd_map epoch", 10*time.Second, func() bool { return hook.has("hello: osd_map epoch ") })
+	waitFor(t, "hello's StandbyModule on the standby", 10*time.Second, func() bool { return hook.has("hello: standby on " + otherName) })
+	if act.Registry().Standby() || !mgrs[otherName].Registry().Standby() {
+		t.Fatal("registry roles do not follow the mgrs'")
+	}
+	if st := mgrs[otherName].Registry().Modules(); !slices.ContainsFunc(st, func(s registry.Status) bool {
+		return s.Name == "status" && s.State == registry.StateStandby
+	}) {
+		t.Fatalf("status module on the standby: %+v", st)
+	}
 
 	// status prints a `ceph -s` summary once the maps are in.
 	var out string

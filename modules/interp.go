@@ -50,6 +50,13 @@ func (m *pyModule) load(src string) error {
 	if m.cls == nil {
 		return fmt.Errorf("modules: %s: %w", m.name, ErrNoClass)
 	}
+	// Ceph's convention for what runs on a standby mgr.
+	if mm, err := m.pctx.GetModule("mgr_module"); err == nil {
+		sb, _ := mm.Globals["MgrStandbyModule"].(*py.Type)
+		if t, ok := mod.Globals["StandbyModule"].(*py.Type); ok && sb != nil && t != sb && t.IsSubtype(sb) {
+			m.standbyCls = t
+		}
+	}
 	return m.readInfo()
 }
 
@@ -269,6 +276,9 @@ func (m *pyModule) readInfo() error {
 	}
 	if v, ok := classAttr(m.cls, "STANDBY_OK"); ok {
 		info.StandbyOK = v == py.True
+	}
+	if m.standbyCls != nil {
+		info.StandbyOK = true
 	}
 	if mod, err := m.pctx.GetModule(m.name); err == nil {
 		if s, ok := mod.Globals["__version__"].(py.String); ok {

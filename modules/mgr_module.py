@@ -148,3 +148,53 @@ class MgrModule:
         # Cooperative sleep: notify and command calls run while serve()
         # waits here.
         _gomgr.wait(timeout, None)
+
+
+class MgrStandbyModule:
+    # What a module runs on a standby mgr, as Ceph's: define
+    # `class StandbyModule(MgrStandbyModule)` next to the module's class.
+    # serve() and shutdown() only: no notifications, no commands; it can
+    # read options and the store, and find the active mgr's service.
+    MODULE_OPTIONS = []
+    module_name = _gomgr.MODULE_NAME
+    log = _Log()
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def serve(self):
+        pass
+
+    def shutdown(self):
+        pass
+
+    def get_mgr_id(self):
+        return _gomgr.mgr_id()
+
+    get = _gomgr.m_get
+
+    def get_module_option(self, key, default=None):
+        return _gomgr.get_module_option(key, default)
+
+    def get_localized_module_option(self, key, default=None):
+        return _gomgr.get_module_option(self.get_mgr_id() + "/" + key, default)
+
+    def get_store(self, key, default=None):
+        return _gomgr.get_store(key, default)
+
+    def get_localized_store(self, key, default=None):
+        r = _gomgr.get_store(self.get_mgr_id() + "/" + key, None)
+        if r is None:
+            r = _gomgr.get_store(key, default)
+        return r
+
+    def get_active_uri(self):
+        # The URI the active mgr's instance of this module published
+        # (MgrMap services), "" when none.
+        m = self.get("mgr_map")
+        if m is None:
+            return ""
+        return m.get("services", {}).get(self.module_name, "")
+
+    def wait(self, timeout):
+        _gomgr.wait(timeout, None)

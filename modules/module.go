@@ -55,17 +55,21 @@ type pyModule struct {
 	stopOnce  sync.Once
 
 	// owner
-	host     registry.Host
-	pctx     py.Context
-	cls      *py.Type
-	inst     py.Object
-	src      sources
-	cache    map[string]cachedValue
-	inServe  bool
-	nested   int
-	baseCtx  context.Context
-	cancel   context.CancelFunc
-	notifyFn py.Object
+	host registry.Host
+	pctx py.Context
+	cls  *py.Type
+	// standbyCls is module.py's StandbyModule (a MgrStandbyModule), what
+	// runs when the Host says Standby; nil: the module's class runs there
+	// too if it is STANDBY_OK.
+	standbyCls *py.Type
+	inst       py.Object
+	src        sources
+	cache      map[string]cachedValue
+	inServe    bool
+	nested     int
+	baseCtx    context.Context
+	cancel     context.CancelFunc
+	notifyFn   py.Object
 }
 
 // cachedValue is one get() result converted for one Value version.
@@ -179,8 +183,9 @@ func (m *pyModule) Failed() error {
 	return nil
 }
 
-// Start implements registry.Module: it constructs the module class with
-// no arguments, then runs serve() on the owner goroutine. serve() shares
+// Start implements registry.Module: it constructs the module class (on a
+// standby Host, module.py's StandbyModule when it has one) with no
+// arguments, then runs serve() on the owner goroutine. serve() shares
 // the goroutine with notify and commands: they run while serve() waits in
 // self.event.wait(t), time.sleep(t) or self.wait(t).
 func (m *pyModule) Start(ctx context.Context, h registry.Host) error {
@@ -193,13 +198,20 @@ func (m *pyModule) Start(ctx context.Context, h registry.Host) error {
 	if !m.started.CompareAndSwap(false, true) {
 		return fmt.Errorf("modules: %s: already started", m.name)
 	}
+	cls := m.cls
+	if sh, ok := h.(registry.StandbyHost); ok && sh.Standby() && m.standbyCls != nil {
+		cls = m.standbyCls // serve() and shutdown() only: never notified
+	}
 	err := m.call(ctx, "start", func() error {
 		m.host = h
-		inst, err := py.Call(m.cls, nil, nil)
+		inst, err := py.Call(cls, nil, nil)
 		if err != nil {
 			return m.pyErr("__init__", err)
 		}
 		m.inst = inst
+		if cls == m.standbyCls {
+			return nil
+		}
 		if m.notifyFn, err = py.GetAttrString(inst, "notify"); err != nil {
 			return m.pyErr("notify", err)
 		}

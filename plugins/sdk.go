@@ -32,7 +32,9 @@ type Declaration struct {
 	// CanRunError, when set, is can_run()'s reason: the module is listed
 	// but cannot be enabled.
 	CanRunError string
-	StandbyOK   bool
+	// StandbyOK plugins also run on standby managers: started and
+	// served, never notified or sent commands there.
+	StandbyOK bool
 }
 
 // Plugin is what a plugin author implements (see Serve). The optional

@@ -69,7 +69,8 @@ type Info struct {
 	CanRunError string // can_run()'s reason when CanRun is false
 	// AlwaysOn modules cannot be disabled (Ceph's always_on_modules).
 	AlwaysOn bool
-	// StandbyOK modules also run serve() on a standby mgr (MgrStandbyModule).
+	// StandbyOK modules also run on a standby mgr, serve() only (Ceph's
+	// MgrStandbyModule; see Registry.SetStandby and StandbyHost).
 	StandbyOK bool
 }
 
@@ -217,6 +218,14 @@ type Store interface {
 	Set(ctx context.Context, key string, value *string) error
 	// List returns every key with the prefix, and its value.
 	List(ctx context.Context, prefix string) (map[string]string, error)
+}
+
+// StandbyHost is implemented by a Host that can say which role its module
+// was started in: true when it runs on a standby (Registry.SetStandby),
+// where a module runs serve() only, as Ceph's MgrStandbyModule. The
+// registry's Hosts implement it; a Module checks with a type assertion.
+type StandbyHost interface {
+	Standby() bool
 }
 
 // Host is what one module may call: the API of Ceph's MgrModule, bound to

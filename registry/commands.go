@@ -77,6 +77,10 @@ func (r *Registry) HandleCommand(ctx context.Context, cmd Command) (CommandResul
 		}
 		return CommandResult{}, fmt.Errorf("%w: %q", ErrUnknownCommand, prefix)
 	}
+	if r.standby {
+		r.mu.Unlock()
+		return CommandResult{}, fmt.Errorf("%w: %q", ErrStandby, prefix)
+	}
 	run, state, why := owner.run, owner.state, owner.err
 	if !owner.info.CanRun {
 		why = owner.info.CanRunError

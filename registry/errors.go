@@ -32,6 +32,9 @@ var (
 	ErrStopTimeout = errors.New("registry: module did not stop in time")
 	// ErrPanic wraps a panic raised by a Source or Module method.
 	ErrPanic = errors.New("registry: module panicked")
+	// ErrStandby is returned by HandleCommand on a registry in the standby
+	// role: modules answer commands on the active mgr only.
+	ErrStandby = errors.New("registry: standby: commands run on the active mgr")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("registry: closed")
 )

@@ -18,7 +18,13 @@ type modHost struct {
 	log  *logrus.Entry
 }
 
-var _ Host = (*modHost)(nil)
+var (
+	_ Host        = (*modHost)(nil)
+	_ StandbyHost = (*modHost)(nil)
+)
+
+// Standby implements StandbyHost.
+func (h *modHost) Standby() bool { return h.run.standby }
 
 func newHost(r *Registry, run *runner, name string, opts []Option) *modHost {
 	h := &modHost{reg: r, run: run, name: name, opts: make(map[string]Option, len(opts)),

@@ -80,6 +80,7 @@ const (
 	StateStopped    ModuleState = "stopped"    // stopped by the registry after a deadline overrun, or by Close
 	StateUnloadable ModuleState = "unloadable" // Source.Open failed
 	StateCannotRun  ModuleState = "cannot-run" // can_run() said no
+	StateStandby    ModuleState = "standby"    // enabled; runs on the active only (registry in the standby role)
 )
 
 // Stats are one module's counters since the registry was created; they
@@ -108,6 +109,7 @@ type Status struct {
 	Error       string      `json:"error,omitempty"` // why it failed, cannot run or cannot load
 	CanRun      bool        `json:"can_run"`
 	AlwaysOn    bool        `json:"always_on"`
+	StandbyOK   bool        `json:"standby_ok,omitempty"` // also runs on a standby (SetStandby)
 	NotifyTypes []string    `json:"notify_types,omitempty"`
 	Options     []Option    `json:"module_options,omitempty"`
 	Stats
@@ -133,6 +135,7 @@ type Registry struct {
 	mu      sync.Mutex // guards everything below, and entry fields marked so
 	entries map[string]*entry
 	wanted  map[string]bool // enabled names no Source has provided yet
+	standby bool            // the standby role: see SetStandby
 	loaded  bool
 	closed  bool
 
@@ -471,6 +474,57 @@ func (r *Registry) SetEnabled(ctx context.Context, names []string) error {
 	return err
 }
 
+// SetStandby switches the registry between the active role (the
+// default) and the standby role of a standby mgr, as Ceph's MgrStandby
+// runs MgrStandbyModules: there only StandbyOK modules run, serve() only
+// (no notifications; commands are refused with ErrStandby), started with
+// a Host whose Standby() is true. The enabled modules running in the old
+// role are stopped (waited for as SetEnabled does) and started afresh in
+// the new one; the enabled set is kept. Safe from any goroutine.
+func (r *Registry) SetStandby(ctx context.Context, standby bool) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrClosed
+	}
+	if r.standby == standby {
+		r.mu.Unlock()
+		return nil
+	}
+	r.standby = standby
+	var stopping []*runner
+	for _, n := range sortedKeys(r.entries) {
+		e := r.entries[n]
+		if run := e.run; e.enabled && run != nil {
+			e.run = nil
+			e.checks = nil
+			stopping = append(stopping, run)
+		}
+	}
+	r.rebuildActiveLocked()
+	r.mu.Unlock()
+	err := r.waitStopped(ctx, stopping...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || r.standby != standby {
+		return err // closed, or switched back meanwhile (that call restarts them)
+	}
+	for _, n := range sortedKeys(r.entries) {
+		if e := r.entries[n]; e.enabled && e.run == nil {
+			r.startLocked(e)
+		}
+	}
+	r.markDirty()
+	return err
+}
+
+// Standby reports whether the registry is in the standby role.
+func (r *Registry) Standby() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.standby
+}
+
 // prewarm opens a spare instance of a module just disabled, in the
 // background, so that enabling it again is as fast as the first time (a
 // Module is started once; opening may launch a process). Load keeps one
@@ -546,10 +600,15 @@ func (r *Registry) disableLocked(e *entry) *runner {
 	return run
 }
 
-// startLocked starts e if it can run. Registry.mu held.
+// startLocked starts e if it can run (in the standby role, if it is
+// StandbyOK). Registry.mu held.
 func (r *Registry) startLocked(e *entry) {
 	if e.openErr != nil || !e.info.CanRun || e.run != nil {
 		e.state = e.idleState()
+		return
+	}
+	if r.standby && !e.info.StandbyOK {
+		e.state = StateStandby
 		return
 	}
 	run := newRunner(r, e)
@@ -646,6 +705,7 @@ func (r *Registry) Modules() []Status {
 			Error:       e.err,
 			CanRun:      e.openErr == nil && e.info.CanRun,
 			AlwaysOn:    e.alwaysOn,
+			StandbyOK:   e.info.StandbyOK,
 			NotifyTypes: append([]string(nil), e.info.NotifyTypes...),
 			Options:     append([]Option(nil), e.info.Options...),
 			Stats:       e.stats(),

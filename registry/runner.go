@@ -34,6 +34,9 @@ type runner struct {
 	name  string
 	wants atomic.Pointer[map[string]struct{}] // NOTIFY_TYPES, read by NotifyAll; nil or empty: none
 	host  *modHost
+	// standby: started in the registry's standby role, so it wants no
+	// notifications and its Host says Standby.
+	standby bool
 
 	mu sync.Mutex // guards q
 	q  queue
@@ -78,9 +81,18 @@ func newRunner(r *Registry, e *entry) *runner {
 		stopCh: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	run.wants.Store(wantSet(e.info.NotifyTypes))
+	run.standby = r.standby // Registry.mu held by the caller (startLocked)
+	run.wants.Store(run.wantSet(e.info.NotifyTypes))
 	run.host = newHost(r, run, e.name, e.info.Options)
 	return run
+}
+
+// wantSet is the kinds a runner is fed: none in the standby role.
+func (run *runner) wantSet(kinds []string) *map[string]struct{} {
+	if run.standby {
+		kinds = nil
+	}
+	return wantSet(kinds)
 }
 
 func wantSet(kinds []string) *map[string]struct{} {
@@ -259,7 +271,7 @@ func (run *runner) refresh(mod Module) bool {
 	current := run.e.run == run
 	if current {
 		run.e.info = info
-		run.wants.Store(wantSet(info.NotifyTypes))
+		run.wants.Store(run.wantSet(info.NotifyTypes))
 		if !info.CanRun {
 			run.e.run = nil
 			run.e.state = StateCannotRun

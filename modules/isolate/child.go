@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gomgr/registry"
@@ -139,7 +140,9 @@ func (ch *child) serve(f frame) {
 	var err error
 	switch f.op {
 	case opStart:
+		standby := d.boolean()
 		if err = d.err; err == nil {
+			ch.host.standby.Store(standby)
 			err = ch.mod.Start(ctx, ch.host)
 		}
 		if err == nil {
@@ -212,11 +215,15 @@ func logPayload(level, msg string) []byte {
 // get() of an unchanged version costs one small round trip and returns the
 // same *Value (the engine's per-version conversion cache keeps working).
 type childHost struct {
-	conn *conn
+	conn    *conn
+	standby atomic.Bool // the role the parent's Host was started in
 
 	mu    sync.Mutex
 	cache map[string]*registry.Value
 }
+
+// Standby implements registry.StandbyHost.
+func (h *childHost) Standby() bool { return h.standby.Load() }
 
 func (h *childHost) call(op uint8, payload []byte) (dec, error) {
 	body, err := h.conn.call(context.Background(), op, payload)

@@ -148,6 +148,8 @@ func (m *Module) Start(ctx context.Context, h registry.Host) error {
 	m.host.Store(&h)
 	var e enc
 	e.deadlineGrace(ctx, childGrace)
+	sh, ok := h.(registry.StandbyHost)
+	e.boolean(ok && sh.Standby()) // the child's Host says the same
 	_, err := m.callChild(ctx, "start", opStart, e.b)
 	return err
 }

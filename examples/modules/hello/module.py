@@ -1,7 +1,7 @@
 # hello: the smallest gomgr Python module. Copy this directory to start one.
 
 # mgr_module is provided by the host; MgrModule is the base class.
-from mgr_module import MgrModule
+from mgr_module import MgrModule, MgrStandbyModule
 
 
 # The host instantiates the MgrModule subclass (Ceph names it Module) with
@@ -20,3 +20,12 @@ class Module(MgrModule):
         osd_map = self.get("osd_map")
         # self.log writes to the manager's log, tagged module=hello.
         self.log.info("osd_map epoch %d", osd_map["epoch"])
+
+
+# Optional: what runs on a standby manager (Ceph's MgrStandbyModule). It
+# gets serve() and shutdown(), no events or commands, and stops when its
+# manager becomes the active one.
+class StandbyModule(MgrStandbyModule):
+    # Called once on each standby; returning is fine.
+    def serve(self):
+        self.log.info("standby on %s", self.get_mgr_id())
