@@ -26,6 +26,7 @@ type MemState struct {
 	mu      sync.RWMutex
 	version uint64
 	retain  int
+	enc     func(any) ([]byte, error) // for the values Set makes; nil: encoding/json
 	data    map[string]*Value
 	servers map[string]Server
 	meta    map[svcKey]map[string]string
@@ -54,8 +55,17 @@ func (s *MemState) Set(name string, data any) uint64 {
 		s.data = make(map[string]*Value)
 	}
 	s.version++
-	s.data[name] = NewValue(s.version, data)
+	s.data[name] = NewValueEncoder(s.version, data, s.enc)
 	return s.version
+}
+
+// SetEncoder sets the JSON encoder of the values Set makes from now on, for
+// an application with a faster one for its data (see NewValueEncoder); nil
+// is encoding/json.
+func (s *MemState) SetEncoder(enc func(any) ([]byte, error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.enc = enc
 }
 
 // Delete forgets name: Get returns ErrNoData again.

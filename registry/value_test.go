@@ -39,3 +39,18 @@ func TestValueEncoder(t *testing.T) {
 		t.Fatalf("encoder called %d times, version %d", calls, v.Version)
 	}
 }
+
+func TestMemStateEncoder(t *testing.T) {
+	st := registry.NewMemState()
+	st.Set("a", []any{int64(1)})
+	st.SetEncoder(func(any) ([]byte, error) { return []byte(`"custom"`), nil })
+	st.Set("b", []any{int64(2)})
+	a, _ := st.Get("a")
+	b, _ := st.Get("b")
+	if raw, _ := a.JSON(); string(raw) != `[1]` {
+		t.Errorf("a encoded %s", raw)
+	}
+	if raw, _ := b.JSON(); string(raw) != `"custom"` {
+		t.Errorf("b encoded %s", raw)
+	}
+}

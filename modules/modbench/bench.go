@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"gomgr/internal/jsontree"
 	"gomgr/modules"
 	"gomgr/registry"
 )
@@ -290,6 +291,7 @@ func (b *bench) source(dir string) registry.Source {
 // osd_map; the registry's own and the modules' log lines are discarded.
 func (b *bench) newRegistry(ctx context.Context, dir string, tr *tracker) (*registry.Registry, *registry.MemState, error) {
 	st := registry.NewMemState()
+	st.SetEncoder(jsontree.Marshal) // as the mgr's ClusterState encodes its maps
 	st.Set("osd_map", b.osdMap)
 	reg, err := registry.New(registry.Config{
 		Sources: []registry.Source{b.source(dir)}, State: st, MgrID: "bench",
