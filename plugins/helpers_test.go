@@ -75,6 +75,7 @@ func (p *testPlugin) Declare() Declaration {
 			{Cmd: "test get name=name,type=CephString", Desc: "get()", Perm: "r"},
 			{Cmd: "test hang", Desc: "never returns", Perm: "r"},
 			{Cmd: "test host", Desc: "exercise the host API", Perm: "rw"},
+			{Cmd: "test role", Desc: "standby or active", Perm: "r"},
 		},
 	}
 }
@@ -130,6 +131,11 @@ func (p *testPlugin) HandleCommand(ctx context.Context, cmd registry.Command) (r
 		select {}
 	case "test host":
 		return p.exerciseHost(ctx)
+	case "test role":
+		if p.h.Standby() {
+			return registry.CommandResult{Stdout: "standby"}, nil
+		}
+		return registry.CommandResult{Stdout: "active"}, nil
 	}
 	return registry.CommandResult{Retval: -22, Stderr: "unknown command"}, nil
 }

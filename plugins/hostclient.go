@@ -20,7 +20,8 @@ import (
 // options, store, set_health_checks, log). Every call is one gRPC round
 // trip to the manager. Safe from any goroutine.
 type Host struct {
-	c pb.HostClient
+	c       pb.HostClient
+	standby bool
 
 	mu    sync.Mutex
 	cache map[string]cachedValue
@@ -59,6 +60,11 @@ func fromStatus(err error, notFound error) error {
 	}
 	return fmt.Errorf("plugins: host call failed: %s", st.Message())
 }
+
+// Standby reports whether the plugin runs on a standby manager (it
+// declared StandbyOK): there it is served but never notified or sent
+// commands, as Ceph's MgrStandbyModule.
+func (h *Host) Standby() bool { return h.standby }
 
 // MgrID is get_mgr_id.
 func (h *Host) MgrID(ctx context.Context) (string, error) {

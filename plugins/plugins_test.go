@@ -61,7 +61,7 @@ func TestDeclareStartNotifyCommand(t *testing.T) {
 	if !reflect.DeepEqual(info, want) {
 		t.Fatalf("Info = %+v\nwant %+v", info, want)
 	}
-	if n := len(m.Info().Commands); n != 4 || m.Info().Commands[1].Cmd != "test get name=name,type=CephString" {
+	if n := len(m.Info().Commands); n != 5 || m.Info().Commands[1].Cmd != "test get name=name,type=CephString" {
 		t.Fatalf("Commands = %+v", m.Info().Commands)
 	}
 
@@ -533,5 +533,36 @@ func TestStopWithNotifyInFlight(t *testing.T) {
 	}
 	if r := command(t, b, map[string]any{"prefix": "test count"}); r.Stdout != "3" {
 		t.Fatalf("the other plugin counted %q", r.Stdout)
+	}
+}
+
+type standbyHost struct{ registry.Host }
+
+func (standbyHost) Standby() bool { return true }
+
+// TestStandbyRole: the role a plugin is started in (registry.StandbyHost)
+// reaches its Host.Standby.
+func TestStandbyRole(t *testing.T) {
+	e := newEnv(t, Config{}, "good")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, want := range []string{"active", "standby"} {
+		mod, err := e.src.Open(ctx, "good")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := mod.(*module)
+		t.Cleanup(func() { stopAndCheck(t, m) })
+		var h registry.Host = e.host
+		if want == "standby" {
+			h = standbyHost{e.host}
+		}
+		if err := m.Start(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+		res, err := m.Command(ctx, registry.Command{Args: map[string]any{"prefix": "test role"}})
+		if err != nil || res.Stdout != want {
+			t.Errorf("started as %s: role %+v, %v", want, res, err)
+		}
 	}
 }

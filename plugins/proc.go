@@ -149,7 +149,8 @@ func (p *proc) start(ctx context.Context, h registry.Host) error {
 		pb.RegisterHostServer(s, &hostServer{h: h})
 		return s
 	})
-	if _, err := p.raw.client.Start(ctx, &pb.StartRequest{HostBrokerId: id}); err != nil {
+	sh, ok := h.(registry.StandbyHost)
+	if _, err := p.raw.client.Start(ctx, &pb.StartRequest{HostBrokerId: id, Standby: ok && sh.Standby()}); err != nil {
 		return fmt.Errorf("plugins: %s: start: %w", p.m.name, err)
 	}
 	sctx, cancel := context.WithCancel(context.Background())

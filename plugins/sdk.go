@@ -184,6 +184,7 @@ func (s *pluginServer) Start(_ context.Context, r *pb.StartRequest) (*pb.Empty, 
 		return nil, status.Errorf(codes.Unavailable, "plugins: dial host: %v", err)
 	}
 	h := newHost(pb.NewHostClient(conn))
+	h.standby = r.GetStandby()
 	if err := s.p.Init(h); err != nil {
 		conn.Close()
 		return nil, status.Errorf(codes.FailedPrecondition, "plugins: init: %v", err)

@@ -332,7 +332,10 @@ func (x *DeclareResponse) GetStandbyOk() bool {
 type StartRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Broker id under which the manager serves the Host service.
-	HostBrokerId  uint32 `protobuf:"varint,1,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	HostBrokerId uint32 `protobuf:"varint,1,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	// The plugin runs on a standby manager (it declared standby_ok): serve
+	// only, never notified or sent commands there.
+	Standby       bool `protobuf:"varint,2,opt,name=standby,proto3" json:"standby,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -372,6 +375,13 @@ func (x *StartRequest) GetHostBrokerId() uint32 {
 		return x.HostBrokerId
 	}
 	return 0
+}
+
+func (x *StartRequest) GetStandby() bool {
+	if x != nil {
+		return x.Standby
+	}
+	return false
 }
 
 type Event struct {
@@ -1544,9 +1554,10 @@ const file_plugin_proto_rawDesc = "" +
 	"\acan_run\x18\x06 \x01(\bR\x06canRun\x12\"\n" +
 	"\rcan_run_error\x18\a \x01(\tR\vcanRunError\x12\x1d\n" +
 	"\n" +
-	"standby_ok\x18\b \x01(\bR\tstandbyOk\"4\n" +
+	"standby_ok\x18\b \x01(\bR\tstandbyOk\"N\n" +
 	"\fStartRequest\x12$\n" +
-	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\"+\n" +
+	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\x12\x18\n" +
+	"\astandby\x18\x02 \x01(\bR\astandby\"+\n" +
 	"\x05Event\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"d\n" +
