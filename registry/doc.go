@@ -38,7 +38,7 @@
 // returns are queued for it), Modules, Stats, Commands, HealthChecks.
 //
 // Blocks: Load (opens modules, bounded by StartDeadline each);
-// Disable, SetEnabled and Close (wait for the modules they stop: any call
+// Disable, SetEnabled, SetStandby and Close (wait for the modules they stop: any call
 // in flight, then Stop with StopDeadline; a module that does not stop in
 // time is abandoned and ErrStopTimeout returned); HandleCommand (waits for
 // the module to finish a Notify in flight, then for the command, bounded
