@@ -125,3 +125,24 @@ func TestOSDMapIncrementalRefused(t *testing.T) {
 		t.Error("garbage incremental accepted")
 	}
 }
+
+// TestOSDMapIncrementalChain: one MOSDMap with several incrementals (a
+// subscriber catching up) applies them in epoch order.
+func TestOSDMapIncrementalChain(t *testing.T) {
+	m1 := testOSDMap(10, testOSD(0, 1), testOSD(1, 1))
+	m2 := testOSDMap(11, testOSD(0, 0), m1.OSDs[1])
+	m3 := testOSDMap(12, m2.OSDs[0], m2.OSDs[1], testOSD(2, 1))
+	a, b := incMsg(t, m1, m2), incMsg(t, m2, m3)
+	chain := &messages.OSDMapMsg{IncrementalMaps: map[uint32][]byte{11: a.IncrementalMaps[11], 12: b.IncrementalMaps[12]}, NewestMap: 12}
+	epoch, got, _, err := osdMapUpdate(chain, 10, mustTree(t, m1))
+	if err != nil || epoch != 12 {
+		t.Fatalf("chain: epoch %d, %v", epoch, err)
+	}
+	if want := mustTree(t, m3); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after the chain:\n got %v\nwant %v", got, want)
+	}
+	// Holding 11 already, only 12 applies.
+	if epoch, got, _, err := osdMapUpdate(chain, 11, mustTree(t, m2)); err != nil || epoch != 12 || !reflect.DeepEqual(got, mustTree(t, m3)) {
+		t.Fatalf("from 11: %d %v", epoch, err)
+	}
+}

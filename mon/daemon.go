@@ -52,6 +52,7 @@ type Daemon struct {
 	nextSess SessionID
 	nextGID  uint64
 	encoded  map[any]msgr.Message // wire form of recently sent maps
+	incs     map[*OSDMap][]byte   // each recent osdmap epoch as an incremental
 }
 
 // StartDaemon opens the store, binds and serves until Close.
@@ -73,7 +74,7 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mon."+cfg.Mon.Name),
 		in: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
 		sessions: map[*msgr.Connection]SessionID{}, conns: map[SessionID]*msgr.Connection{},
-		nextGID: 4096, encoded: map[any]msgr.Message{},
+		nextGID: 4096, encoded: map[any]msgr.Message{}, incs: map[*OSDMap][]byte{},
 	}
 	ms, err := msgr.New(msgr.Config{
 		Name:          wire.EntityName{Type: wire.EntityMon, Num: 0},
@@ -353,7 +354,7 @@ func (d *Daemon) deliver(dels []Delivery) {
 			continue
 		}
 		if del.Map != nil {
-			d.sendMap(c, del.Map, del.Prev)
+			d.sendMap(c, del.Map, del.Since)
 		} else if len(del.Log) > 0 {
 			d.send(c, 0, &messages.Log{Entries: logToWire(del.Log)})
 		}
@@ -363,20 +364,24 @@ func (d *Daemon) deliver(dels []Delivery) {
 	}
 }
 
-// incKey keys the incremental wire form of a map in Daemon.encoded.
-type incKey struct{ m any }
+// incKey keys the incremental wire form of a map in Daemon.encoded: the
+// map and the epoch the subscriber holds.
+type incKey struct {
+	m    any
+	from uint64
+}
 
 // sendMap encodes a map once however many subscribers get it: the payload
-// bytes are shared, each send gets its own envelope. With prev (the map
-// of the epoch before, which the subscriber holds) it sends the change.
-func (d *Daemon) sendMap(c *msgr.Connection, m, prev any) {
-	key := m
-	if prev != nil {
-		key = incKey{m}
+// bytes are shared, each send gets its own envelope. With since (the maps
+// from the one the subscriber holds up to m) it sends incrementals.
+func (d *Daemon) sendMap(c *msgr.Connection, m any, since []*OSDMap) {
+	var key any = m
+	if len(since) > 1 {
+		key = incKey{m, since[0].Epoch}
 	}
 	msg, ok := d.encoded[key]
 	if !ok {
-		p, err := d.mapPayload(m, prev)
+		p, err := d.mapPayload(m, since)
 		if err != nil {
 			d.log.WithError(err).Error("map not encodable")
 			return
@@ -390,11 +395,9 @@ func (d *Daemon) sendMap(c *msgr.Connection, m, prev any) {
 	}
 }
 
-func (d *Daemon) mapPayload(m, prev any) (messages.Payload, error) {
-	if cur, ok := m.(*OSDMap); ok {
-		if prev, ok := prev.(*OSDMap); ok {
-			return osdMapIncPayload(prev, cur)
-		}
+func (d *Daemon) mapPayload(m any, since []*OSDMap) (messages.Payload, error) {
+	if cur, ok := m.(*OSDMap); ok && len(since) > 1 && since[len(since)-1] == cur {
+		return d.osdMapIncPayload(since)
 	}
 	switch m := m.(type) {
 	case *MgrMap:
@@ -430,19 +433,32 @@ func (d *Daemon) mapPayload(m, prev any) (messages.Payload, error) {
 	return nil, fmt.Errorf("%w: map type %T", ErrInvalid, m)
 }
 
-func osdMapIncPayload(prev, cur *OSDMap) (messages.Payload, error) {
-	inc, err := DiffOSDMaps(prev, cur)
-	if err != nil {
-		return nil, err
-	}
-	js, err := json.Marshal(inc)
-	if err != nil {
-		return nil, err
+// osdMapIncPayload is one MOSDMap with the incrementals from since[0]'s
+// epoch up to the last map's, each encoded once (d.incs).
+func (d *Daemon) osdMapIncPayload(since []*OSDMap) (messages.Payload, error) {
+	cur := since[len(since)-1]
+	incs := make(map[uint32][]byte, len(since)-1)
+	for i := 1; i < len(since); i++ {
+		b, ok := d.incs[since[i]]
+		if !ok {
+			inc, err := DiffOSDMaps(since[i-1], since[i])
+			if err != nil {
+				return nil, err
+			}
+			js, err := json.Marshal(inc)
+			if err != nil {
+				return nil, err
+			}
+			b = messages.EncodeJSONMap(js)
+			if len(d.incs) >= 2*osdHistory {
+				clear(d.incs)
+			}
+			d.incs[since[i]] = b
+		}
+		incs[uint32(since[i].Epoch)] = b
 	}
 	fsid, _ := ParseUUID(cur.FSID)
-	e := uint32(cur.Epoch)
-	return &messages.OSDMapMsg{FSID: fsid, IncrementalMaps: map[uint32][]byte{e: messages.EncodeJSONMap(js)},
-		OldestMap: 1, NewestMap: e}, nil
+	return &messages.OSDMapMsg{FSID: fsid, IncrementalMaps: incs, OldestMap: 1, NewestMap: uint32(cur.Epoch)}, nil
 }
 
 func (d *Daemon) sendDigests(now time.Time) {

@@ -35,6 +35,11 @@
 // into the next tick's epoch, so a boot storm does not write one OSDMap per
 // OSD; commands commit at once.
 //
+// Osdmaps go to subscribers as incrementals (OSDMapIncremental) when the
+// monitor still has the epoch a subscriber holds: it keeps the last 32
+// committed maps (osdHistory), so a subscriber that reconnects a few
+// epochs behind catches up without a full map.
+//
 // Store layout (Store): fsid, mgrmap.json, osdmap.json (the full osdmap)
 // and osdmap.inc.<epoch>.json (each later epoch as an OSDMapIncremental,
 // until CompactOSDMap writes the full map again, every 32 epochs or so),

@@ -132,23 +132,37 @@ func TestOSDMapIncrementalRemovedAndBad(t *testing.T) {
 	}
 }
 
-// TestSubscriptionsIncremental: a subscriber that was sent the previous
-// epoch gets the next as a change (Delivery.Prev); a new one, or one that
-// missed an epoch, gets the whole map.
+// TestSubscriptionsIncremental: a subscriber that holds an earlier epoch
+// the monitor still has gets the maps since it (Delivery.Since: sent as
+// incrementals); a new one, or one behind the history, gets the whole map.
 func TestSubscriptionsIncremental(t *testing.T) {
 	m := busyMon(t)
 	now := scenarioStart
 	e0 := m.Snapshot().OSDMap.Epoch
-	if ds, _ := m.Subscribe(1, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Prev != nil {
+	if e0 < 4 {
+		t.Fatalf("busy mon at epoch %d", e0)
+	}
+	epochs := func(ms []*OSDMap) []uint64 {
+		var out []uint64
+		for _, x := range ms {
+			out = append(out, x.Epoch)
+		}
+		return out
+	}
+	if ds, _ := m.Subscribe(1, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Since != nil {
 		t.Fatalf("new subscriber: %+v", ds)
 	}
-	// Session 2 says it has e0-1: it gets e0 as a change.
-	if ds, _ := m.Subscribe(2, SubOSDMap, e0, false); len(ds) != 1 || ds[0].Prev == nil || ds[0].Prev.(*OSDMap).Epoch != e0-1 {
+	// Session 2 holds e0-1: the maps since it.
+	if ds, _ := m.Subscribe(2, SubOSDMap, e0, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 1, e0}) {
 		t.Fatalf("subscriber at e0-1: %+v", ds)
 	}
-	// Session 3 is two epochs behind: whole map.
-	if ds, _ := m.Subscribe(3, SubOSDMap, e0-1, false); len(ds) != 1 || ds[0].Prev != nil {
-		t.Fatalf("subscriber at e0-2: %+v", ds)
+	// Session 3 holds e0-3: three incrementals.
+	if ds, _ := m.Subscribe(3, SubOSDMap, e0-2, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 3, e0 - 2, e0 - 1, e0}) {
+		t.Fatalf("subscriber at e0-3: %+v", ds)
+	}
+	// Session 4 holds epoch 0, which never existed: the whole map.
+	if ds, _ := m.Subscribe(4, SubOSDMap, 1, false); len(ds) != 1 || ds[0].Since != nil {
+		t.Fatalf("subscriber at epoch 0: %+v", ds)
 	}
 	_, eff, err := m.HandleCommand(now, map[string]any{"prefix": "osd down", "ids": []any{"0"}}, nil)
 	if err != nil {
@@ -160,12 +174,28 @@ func TestSubscriptionsIncremental(t *testing.T) {
 			continue
 		}
 		n++
-		if p, ok := d.Prev.(*OSDMap); !ok || p.Epoch != e0 || d.Epoch != e0+1 {
-			t.Errorf("session %d: epoch %d prev %v", d.Session, d.Epoch, d.Prev)
+		if d.Epoch != e0+1 || !reflect.DeepEqual(epochs(d.Since), []uint64{e0, e0 + 1}) {
+			t.Errorf("session %d: epoch %d since %v", d.Session, d.Epoch, epochs(d.Since))
 		}
 	}
-	if n != 3 {
-		t.Fatalf("%d osdmap deliveries, want 3", n)
+	if n != 4 {
+		t.Fatalf("%d osdmap deliveries, want 4", n)
+	}
+	// Past the history: the whole map.
+	for i := 0; i < osdHistory; i++ {
+		verb := "osd out"
+		if i%2 == 1 {
+			verb = "osd in"
+		}
+		if _, _, err := m.HandleCommand(now, map[string]any{"prefix": verb, "ids": []any{"1"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds, _ := m.Subscribe(5, SubOSDMap, e0, false); len(ds) != 1 || ds[0].Since != nil {
+		t.Fatalf("subscriber behind the history: since %v", epochs(ds[0].Since))
+	}
+	if got := m.OSDMonitor().Since(m.Snapshot().OSDMap.Epoch - osdHistory + 1); len(got) != osdHistory {
+		t.Fatalf("history holds %d maps, want %d", len(got), osdHistory)
 	}
 }
 

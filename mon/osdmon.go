@@ -56,8 +56,8 @@ type OSDMonitor struct {
 	cfg        OSDConfig
 	fsid       string
 	cur        *OSDMap
-	prev       *OSDMap // the epoch before cur, nil after a restart
-	pend       *OSDMap // uncommitted changes, nil when clean
+	hist       []*OSDMap // the last osdHistory committed maps, oldest first, cur last
+	pend       *OSDMap   // uncommitted changes, nil when clean
 	lastCommit time.Time
 	lastReport timesByID
 	downSince  timesByID
@@ -73,7 +73,7 @@ func NewOSDMonitor(cfg OSDConfig, fsid string, initial *OSDMap, now time.Time) *
 		initial = newOSDMap(fsid, now)
 	}
 	initial.normalize()
-	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
+	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, hist: []*OSDMap{initial}, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
 }
 
 func newOSDMap(fsid string, now time.Time) *OSDMap {
@@ -144,11 +144,28 @@ func (m *OSDMap) normalize() {
 // Map returns the committed OSDMap (immutable).
 func (o *OSDMonitor) Map() *OSDMap { return o.cur }
 
+// osdHistory is how many committed maps the monitor keeps, so that a
+// subscriber a few epochs behind catches up with incrementals. They share
+// their OSD entries: 10,000 OSDs cost 80 KB a map.
+const osdHistory = 32
+
 // Prev returns the committed map of the epoch before Map's (immutable),
 // nil when this monitor has not seen it.
 func (o *OSDMonitor) Prev() *OSDMap {
-	if o.prev != nil && o.prev.Epoch+1 == o.cur.Epoch {
-		return o.prev
+	if ms := o.Since(o.cur.Epoch - 1); len(ms) == 2 {
+		return ms[0]
+	}
+	return nil
+}
+
+// Since returns the committed maps from epoch to Map's, oldest first (so
+// the first is the one a subscriber holds), or nil when the monitor no
+// longer (or never) had epoch. Immutable.
+func (o *OSDMonitor) Since(epoch uint64) []*OSDMap {
+	for i, m := range o.hist {
+		if m.Epoch == epoch {
+			return o.hist[i:]
+		}
 	}
 	return nil
 }
@@ -200,7 +217,11 @@ func (o *OSDMonitor) commit(now time.Time, force bool, e *Effects) {
 	p := o.pend
 	p.Modified = Stamp{now}
 	p.normalize()
-	o.prev, o.cur, o.pend = o.cur, p, nil
+	o.cur, o.pend = p, nil
+	o.hist = append(o.hist, p)
+	if n := len(o.hist); n > osdHistory {
+		o.hist = append(o.hist[:0:0], o.hist[n-osdHistory:]...)
+	}
 	o.lastCommit = now
 	e.OSDMap = p
 }

@@ -16,10 +16,12 @@ type Delivery struct {
 	What    string // the subscription name it answers
 	Epoch   uint64 // the map's epoch, or the last entry's seq
 	Map     any
-	// Prev is the map of Epoch-1 when the subscriber holds it (it was sent
-	// that epoch, or asked to start at Epoch): an incremental will do.
-	Prev any
-	Log  []LogEntry
+	// Since, for an osdmap, is the chain of maps from the one the
+	// subscriber holds (it asked to start after it, or was sent it) up to
+	// Map, when the monitor still has them: incrementals will do. Nil: send
+	// Map whole.
+	Since []*OSDMap
+	Log   []LogEntry
 }
 
 type subState struct {
@@ -148,8 +150,8 @@ func (m *Mon) routeMap(what string, s SessionID, st *subState, v any) (Delivery,
 		return Delivery{}, false
 	}
 	d := Delivery{Session: s, What: what, Epoch: ep, Map: v}
-	if p := m.osd.Prev(); what == SubOSDMap && st.next == ep && p != nil && v == m.osd.Map() {
-		d.Prev = p
+	if what == SubOSDMap && st.next > 1 && v == m.osd.Map() {
+		d.Since = m.osd.Since(st.next - 1)
 	}
 	st.next = ep + 1
 	return d, true
