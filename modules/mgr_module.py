@@ -49,23 +49,14 @@ class _Log:
     critical = _gomgr.m_log_error
 
 
-class MgrModule:
-    MODULE_OPTIONS = []
-    COMMANDS = []
-    NOTIFY_TYPES = []
-    module_name = _gomgr.MODULE_NAME
-    log = _Log()
+class _MgrCommon:
+    # The methods a module's code can call on the active and on a standby
+    # alike. Class attributes stay on each class: gpython does not look
+    # them up along the bases when read from the class (MgrModule.log).
 
     def __init__(self, *args, **kwargs):
         # gomgr constructs modules with no arguments; subclasses need not
         # call this, super(Module, self).__init__(*args, **kwargs) works.
-        pass
-
-    @classmethod
-    def can_run(cls):
-        return True, ""
-
-    def notify(self, notify_type, notify_id):
         pass
 
     def serve(self):
@@ -74,17 +65,53 @@ class MgrModule:
     def shutdown(self):
         pass
 
+    def get_mgr_id(self):
+        return _gomgr.mgr_id()
+
+    def get_module_option(self, key, default=None):
+        return _gomgr.get_module_option(key, default)
+
+    # Localized: for this mgr only (mgr/<module>/<mgr_id>/<key>), falling
+    # back to the value for every mgr, as Ceph's.
+    def get_localized_module_option(self, key, default=None):
+        return _gomgr.get_module_option(self.get_mgr_id() + "/" + key, default)
+
+    def get_store(self, key, default=None):
+        return _gomgr.get_store(key, default)
+
+    def get_localized_store(self, key, default=None):
+        r = _gomgr.get_store(self.get_mgr_id() + "/" + key, None)
+        if r is None:
+            r = _gomgr.get_store(key, default)
+        return r
+
+    def wait(self, timeout):
+        # Cooperative sleep: notify and command calls run while serve()
+        # waits here.
+        _gomgr.wait(timeout, None)
+
+
+class MgrModule(_MgrCommon):
+    MODULE_OPTIONS = []
+    COMMANDS = []
+    NOTIFY_TYPES = []
+    module_name = _gomgr.MODULE_NAME
+    log = _Log()
+    # get(data_name): a Go function bound like a method (the hottest call).
+    get = _gomgr.m_get
+
+    @classmethod
+    def can_run(cls):
+        return True, ""
+
+    def notify(self, notify_type, notify_id):
+        pass
+
     def config_notify(self):
         pass
 
     def handle_command(self, inbuf, cmd):
         return -22, "", "module does not handle commands"
-
-    def get_mgr_id(self):
-        return _gomgr.mgr_id()
-
-    # get(data_name): a Go function bound like a method (the hottest call).
-    get = _gomgr.m_get
 
     def get_server(self, hostname):
         return _gomgr.get_server(hostname)
@@ -107,33 +134,16 @@ class MgrModule:
     def get_perf_schema(self, svc_type, svc_name):
         return _gomgr.get_perf_schema(svc_type, svc_name)
 
-    def get_module_option(self, key, default=None):
-        return _gomgr.get_module_option(key, default)
-
     def set_module_option(self, key, val):
         _gomgr.set_module_option(key, val)
         self.config_notify()
-
-    # Localized: for this mgr only (mgr/<module>/<mgr_id>/<key>), falling
-    # back to the value for every mgr, as Ceph's.
-    def get_localized_module_option(self, key, default=None):
-        return _gomgr.get_module_option(self.get_mgr_id() + "/" + key, default)
 
     def set_localized_module_option(self, key, val):
         _gomgr.set_module_option(self.get_mgr_id() + "/" + key, val)
         self.config_notify()
 
-    def get_store(self, key, default=None):
-        return _gomgr.get_store(key, default)
-
     def set_store(self, key, val):
         _gomgr.set_store(key, val)
-
-    def get_localized_store(self, key, default=None):
-        r = _gomgr.get_store(self.get_mgr_id() + "/" + key, None)
-        if r is None:
-            r = _gomgr.get_store(key, default)
-        return r
 
     def set_localized_store(self, key, val):
         _gomgr.set_store(self.get_mgr_id() + "/" + key, val)
@@ -144,13 +154,8 @@ class MgrModule:
     def set_health_checks(self, checks):
         _gomgr.set_health_checks(checks)
 
-    def wait(self, timeout):
-        # Cooperative sleep: notify and command calls run while serve()
-        # waits here.
-        _gomgr.wait(timeout, None)
 
-
-class MgrStandbyModule:
+class MgrStandbyModule(_MgrCommon):
     # What a module runs on a standby mgr, as Ceph's: define
     # `class StandbyModule(MgrStandbyModule)` next to the module's class.
     # serve() and shutdown() only: no notifications, no commands; it can
@@ -158,35 +163,7 @@ class MgrStandbyModule:
     MODULE_OPTIONS = []
     module_name = _gomgr.MODULE_NAME
     log = _Log()
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def serve(self):
-        pass
-
-    def shutdown(self):
-        pass
-
-    def get_mgr_id(self):
-        return _gomgr.mgr_id()
-
     get = _gomgr.m_get
-
-    def get_module_option(self, key, default=None):
-        return _gomgr.get_module_option(key, default)
-
-    def get_localized_module_option(self, key, default=None):
-        return _gomgr.get_module_option(self.get_mgr_id() + "/" + key, default)
-
-    def get_store(self, key, default=None):
-        return _gomgr.get_store(key, default)
-
-    def get_localized_store(self, key, default=None):
-        r = _gomgr.get_store(self.get_mgr_id() + "/" + key, None)
-        if r is None:
-            r = _gomgr.get_store(key, default)
-        return r
 
     def get_active_uri(self):
         # The URI the active mgr's instance of this module published
@@ -195,6 +172,3 @@ class MgrStandbyModule:
         if m is None:
             return ""
         return m.get("services", {}).get(self.module_name, "")
-
-    def wait(self, timeout):
-        _gomgr.wait(timeout, None)
