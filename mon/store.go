@@ -142,13 +142,9 @@ func (s *Store) AppendLog(entries []LogEntry, keep int) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	var buf []byte
-	for _, e := range entries {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return fmt.Errorf("mon: store: encode log entry: %w", err)
-		}
-		buf = append(append(buf, b...), '\n')
+	buf, err := encodeLog(entries)
+	if err != nil {
+		return err
 	}
 	path := filepath.Join(s.dir, logFile)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
@@ -174,10 +170,9 @@ func (s *Store) AppendLog(entries []LogEntry, keep int) error {
 		if len(all) > keep {
 			all = all[len(all)-keep:]
 		}
-		var out []byte
-		for _, e := range all {
-			b, _ := json.Marshal(e)
-			out = append(append(out, b...), '\n')
+		out, err := encodeLog(all)
+		if err != nil {
+			return err
 		}
 		if err := writeAtomic(s.dir, logFile, out); err != nil {
 			return err
@@ -185,6 +180,19 @@ func (s *Store) AppendLog(entries []LogEntry, keep int) error {
 		s.logLines = len(all)
 	}
 	return nil
+}
+
+// encodeLog encodes entries one JSON object a line.
+func encodeLog(entries []LogEntry) ([]byte, error) {
+	var buf []byte
+	for _, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("mon: store: encode log entry: %w", err)
+		}
+		buf = append(append(buf, b...), '\n')
+	}
+	return buf, nil
 }
 
 // LoadLog reads the cluster log, oldest first. A torn last line (a crash
