@@ -10,6 +10,7 @@ import (
 	"gomgr/host"
 	"gomgr/messages"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
@@ -32,7 +33,7 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	}
 	t.Cleanup(md.Close)
 	rec := &recorder{}
-	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddr: md.Addr(),
+	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddrs: []string{md.Addr()},
 		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
@@ -118,13 +119,13 @@ func TestConfigKeyReachesActive(t *testing.T) {
 	t.Cleanup(md.Close)
 	rec := &recorder{}
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: "x", MonAddr: md.Addr(),
+	s, err := host.Start(ctx, host.Config{Name: "x", MonAddrs: []string{md.Addr()},
 		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	c, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: md.Addr(), Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
+	c, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

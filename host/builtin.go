@@ -21,10 +21,15 @@ var builtinCommands = []registry.CommandDesc{
 	{Cmd: "pg stat", Desc: "show placement group status", Perm: "r"},
 }
 
-func (s *Standby) commandDescriptions() []registry.ModuleCommand {
+// commandDescriptions lists the built-in commands and the modules' (of
+// the enabled modules, or with all of every module that can run).
+func (s *Standby) commandDescriptions(all bool) []registry.ModuleCommand {
 	out := make([]registry.ModuleCommand, 0, len(builtinCommands))
 	for _, d := range builtinCommands {
 		out = append(out, registry.ModuleCommand{Module: "mgr", CommandDesc: d})
+	}
+	if all {
+		return append(out, s.reg.AllCommands()...)
 	}
 	return append(out, s.reg.Commands()...)
 }

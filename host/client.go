@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"gomgr/messages"
-	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
@@ -30,29 +30,29 @@ func (w replyWaiter) Dispatch(_ *msgr.Connection, m *msgr.Message) {
 // Command sends one command to the mgr at addr (a module's COMMANDS, or
 // get_command_descriptions) and waits for the reply, as `ceph` does for mgr
 // commands. Safe from any goroutine.
-func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte) (mon.CommandResult, error) {
+func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
 	js, err := json.Marshal(args)
 	if err != nil {
-		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	w := make(replyWaiter, 1)
 	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Workers: 1,
 		Dispatcher: w, DefaultPolicy: msgr.LossyClient()})
 	if err != nil {
-		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	if err := ms.Start(); err != nil {
-		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	defer func() { ms.Shutdown(); ms.Wait() }()
 	conn, err := ms.Connect(addr, wire.EntityMgr)
 	if err != nil {
-		return mon.CommandResult{}, fmt.Errorf("host: connect to mgr %s: %w", addr, err)
+		return monclient.CommandResult{}, fmt.Errorf("host: connect to mgr %s: %w", addr, err)
 	}
 	m := messages.Encode(&messages.MgrCommand{Cmd: []string{string(js)}, Inbl: inbuf})
 	m.Tid = 1
 	if err := conn.Send(m); err != nil {
-		return mon.CommandResult{}, fmt.Errorf("host: command: %w", err)
+		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -61,9 +61,9 @@ func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte
 	}
 	select {
 	case r := <-w:
-		return mon.CommandResult{Retval: int(r.R), Status: r.RS, Out: r.Outbl}, nil
+		return monclient.CommandResult{Retval: int(r.R), Status: r.RS, Out: r.Outbl}, nil
 	case <-ctx.Done():
-		return mon.CommandResult{}, fmt.Errorf("host: no reply from mgr %s: %w", addr, ctx.Err())
+		return monclient.CommandResult{}, fmt.Errorf("host: no reply from mgr %s: %w", addr, ctx.Err())
 	}
 }
 
@@ -73,9 +73,8 @@ func CommandDescriptions(ctx context.Context, addr string) ([]registry.ModuleCom
 	if err != nil {
 		return nil, err
 	}
-	var out []registry.ModuleCommand
-	if err := json.Unmarshal(res.Out, &out); err != nil {
-		return nil, fmt.Errorf("host: command descriptions: %w", err)
+	if res.Retval != 0 {
+		return nil, fmt.Errorf("%w: get_command_descriptions: %s", ErrMonCommand, res.Status)
 	}
-	return out, nil
+	return parseCephDescriptions(res.Out)
 }

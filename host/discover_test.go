@@ -11,6 +11,7 @@ import (
 
 	"gomgr/host"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
 )
@@ -62,7 +63,7 @@ func TestModuleAddedAfterStartCanBeEnabled(t *testing.T) {
 	t.Cleanup(md.Close)
 	src := &growingSource{names: []string{"first"}, mods: map[string]*recorder{}}
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: "x", MonAddr: md.Addr(), Sources: []registry.Source{src},
+	s, err := host.Start(ctx, host.Config{Name: "x", MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
 		Logger: logrus.NewEntry(log)})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestModuleAddedAfterStartCanBeEnabled(t *testing.T) {
 	src.mu.Lock()
 	src.names = append(src.names, "late")
 	src.mu.Unlock()
-	c, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: md.Addr(), Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
+	c, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	mgrs := map[string]*host.Standby{}
 	for _, name := range []string{"x", "y"} {
 		rec := &recorder{}
-		s, err := host.Start(ctx, host.Config{Name: name, MonAddr: md.Addr(), Sources: []registry.Source{recSource{rec}},
+		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{recSource{rec}},
 			StatsPeriod: time.Second, Logger: logrus.NewEntry(log)})
 		if err != nil {
 			t.Fatal(err)

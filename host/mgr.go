@@ -19,6 +19,7 @@ import (
 	"gomgr/internal/jsontree"
 	"gomgr/messages"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
@@ -26,8 +27,10 @@ import (
 
 // Config configures a manager daemon.
 type Config struct {
-	Name    string // "x": the mgr's name in the MgrMap
-	MonAddr string
+	Name string // "x": the mgr's name in the MgrMap
+	// MonAddrs are the mons' msgr v1 addresses (gomgr's mon or a real
+	// Ceph cluster's: see monclient).
+	MonAddrs []string
 	// Addr is where the active mgr serves daemon sessions ("127.0.0.1:0").
 	Addr string
 	// Sources are the module kinds this mgr can run (Python, Go plugins).
@@ -67,9 +70,9 @@ type Config struct {
 type Standby struct {
 	cfg   Config
 	log   *logrus.Entry
-	monc  *mon.Client
+	monc  *monclient.Client
+	fetch *mapFetcher // maps a real ceph-mon sends in binary, as JSON
 	gid   uint64
-	fsid  atomic.Pointer[messages.UUID] // from the monmap
 	state *ClusterState
 	store *ConfigStore
 	reg   *registry.Registry
@@ -90,6 +93,7 @@ type Standby struct {
 	digest uint64 // version of health/mon_status values
 
 	enabled []string // owned by run: the module set last applied
+	sentCmds string  // owned by run: the command descriptions last beaconed
 }
 
 // active is the active side: the daemon listener and its sessions.
@@ -97,8 +101,11 @@ type active struct {
 	ms    *msgr.Messenger
 	addrs []wire.EntityAddr
 
-	mu    sync.Mutex
-	types map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
+	mu       sync.Mutex
+	types    map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
+	// sessions maps each connection and the name a daemon opened with to
+	// its key; a simulated OSD host opens many daemons on one connection.
+	sessions map[*msgr.Connection]map[string]DaemonKey
 }
 
 // Start connects to the mon, loads the modules (to advertise them) and
@@ -124,21 +131,25 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		state: NewClusterState(cfg.History), events: make(chan func(), 64),
 		quit: make(chan struct{}), done: make(chan struct{}), healthCh: make(chan struct{}, 1),
 	}
+	s.fetch = newMapFetcher(s)
 	empty := map[string]registry.HealthCheck{}
 	s.health.Store(&empty)
 	// get("config"): this daemon's settings, as Ceph's mgr exposes its config.
 	s.state.SetMap("config", 1, map[string]any{
-		"name": "mgr." + cfg.Name, "mon_host": cfg.MonAddr, "mgr_tick_period": int64(cfg.TickPeriod / time.Second),
+		"name": "mgr." + cfg.Name, "mon_host": strings.Join(cfg.MonAddrs, ","), "mgr_tick_period": int64(cfg.TickPeriod / time.Second),
 		"mgr_stats_period": int64(cfg.StatsPeriod / time.Second), "mgr_initial_modules": "",
 		"mgr_data": "", "release": cfg.Release,
 	})
-	monc, err := mon.Dial(ctx, mon.ClientConfig{
-		MonAddr: cfg.MonAddr, Name: wire.EntityName{Type: wire.EntityMgr, Num: -1},
+	// The client is in place before it connects: the mon pushes its
+	// monmap right after the auth reply, to a handler that uses s.monc.
+	monc, err := monclient.New(monclient.Config{
+		MonAddrs: cfg.MonAddrs, Name: wire.EntityName{Type: wire.EntityMgr, Num: -1},
 		AuthID: cfg.Name, Handler: s.fromMon, Logger: s.log,
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.monc = monc
 	started := false
 	defer func() {
 		if started {
@@ -152,7 +163,11 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		}
 		monc.Close()
 	}()
-	s.monc, s.gid = monc, monc.GlobalID()
+	if err := monc.Connect(ctx); err != nil {
+		return nil, err
+	}
+	s.gid = monc.GlobalID()
+	go s.fetch.run(s.quit)
 	s.store = NewConfigStore(monc)
 	rc := cfg.Registry
 	rc.Sources, rc.State, rc.Store, rc.MgrID = cfg.Sources, s.state, s.store, cfg.Name
@@ -184,26 +199,21 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	}
 	// The standby keeps its cache warm: at failover it already holds the maps.
 	if err := monc.Subscribe(map[string]messages.SubscribeItem{
-		mon.SubMgrMap: {}, mon.SubOSDMap: {}, mon.SubMonMap: {}, mon.SubFSMap: {},
-		mon.SubServiceMap: {}, "log-info": {}, mon.SubMgrDigest: {},
+		monclient.SubMgrMap: {}, monclient.SubOSDMap: {}, monclient.SubMonMap: {}, monclient.SubFSMap: {},
+		monclient.SubServiceMap: {}, "log-info": {}, monclient.SubMgrDigest: {},
 	}); err != nil {
 		return nil, err
-	}
-	// A beacon without the cluster's fsid is refused: wait for the monmap.
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for s.fsid.Load() == nil {
-		select {
-		case <-wctx.Done():
-			return nil, fmt.Errorf("host: no monmap from %s: %w", cfg.MonAddr, wctx.Err())
-		case <-time.After(10 * time.Millisecond): // polling for the first monmap
-		}
 	}
 	started = true
 	go s.run()
 	s.log.WithField("gid", s.gid).Info("mgr standby started")
 	return s, nil
 }
+
+// realCeph reports whether the mon is a real ceph-mon (it did not declare
+// itself a gomgr mon): then only Ceph's own encodings are sent to it, and
+// the maps it sends in Ceph's binary forms are fetched as JSON.
+func (s *Standby) realCeph() bool { return !s.monc.Gomgr() }
 
 // Registry is the module registry (for module ls, commands and metrics).
 func (s *Standby) Registry() *registry.Registry { return s.reg }
@@ -307,11 +317,13 @@ func (s *Standby) run() {
 	}
 }
 
-// beacon is MgrStandby::send_beacon.
+// beacon is MgrStandby::send_beacon. The active sends its command
+// descriptions until the mgrmap shows it available, and again when its
+// modules' commands change: the mon stores them on each beacon that has them.
 func (s *Standby) beacon(available bool) {
 	b := &messages.MgrBeacon{
-		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: *s.fsid.Load(),
-		Available: available, Metadata: s.metadata(),
+		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: s.monc.FSID(),
+		Available: available, Metadata: s.metadata(), MgrFeatures: wire.FeaturesSupported,
 		Modules: mon.ModulesToWire(moduleInfos(s.reg.Modules())),
 	}
 	s.mu.Lock()
@@ -322,6 +334,14 @@ func (s *Standby) beacon(available bool) {
 		}
 	}
 	s.mu.Unlock()
+	if available {
+		cmds := s.cephCommandDescs()
+		key := fmt.Sprint(cmds)
+		mm := s.mgrmap.Load()
+		if mm == nil || !mm.Available || mm.ActiveGID != s.gid || key != s.sentCmds {
+			b.CommandDescs, s.sentCmds = cmds, key
+		}
+	}
 	if err := s.monc.Send(b); err != nil {
 		s.log.WithError(err).Debug("beacon not sent")
 	}
@@ -368,7 +388,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 	switch p := p.(type) {
 	case *messages.MgrMapMsg:
 		mm := mon.MgrMapFromWire(&p.Map)
-		s.monc.Advance(mon.SubMgrMap, mm.Epoch)
+		s.monc.Advance(monclient.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
 		s.setMap("mgr_map", mm.Epoch, toTreeMust(mm), nil, time.Time{})
 		select {
@@ -376,6 +396,12 @@ func (s *Standby) fromMon(p messages.Payload) {
 		case <-s.quit:
 		}
 	case *messages.OSDMapMsg:
+		if s.realCeph() {
+			// Ceph's binary OSDMap: the epoch is fetched as `osd dump`.
+			s.monc.Advance(monclient.SubOSDMap, uint64(p.NewestMap))
+			s.fetch.announce("osd_map", uint64(p.NewestMap))
+			return
+		}
 		s.handleOSDMap(p)
 	case *messages.MonMapMsg:
 		mm, err := p.Map()
@@ -383,12 +409,14 @@ func (s *Standby) fromMon(p messages.Payload) {
 			s.log.WithError(err).Warn("monmap not decodable")
 			return
 		}
-		fsid := mm.FSID
-		s.fsid.Store(&fsid)
-		s.monc.Advance(mon.SubMonMap, uint64(mm.Epoch))
+		s.monc.Advance(monclient.SubMonMap, uint64(mm.Epoch))
 		s.setMap("mon_map", uint64(mm.Epoch), monMapTree(mm), nil, time.Time{})
 	case *messages.FSMapMsg:
-		s.monc.Advance(mon.SubFSMap, uint64(p.Epoch))
+		s.monc.Advance(monclient.SubFSMap, uint64(p.Epoch))
+		if s.realCeph() {
+			s.fetch.announce("fs_map", uint64(p.Epoch))
+			return
+		}
 		if tree, err := decodeTree(p.Map.Body); err == nil {
 			s.setMap("fs_map", uint64(p.Epoch), tree, p.Map.Body, time.Time{})
 		}
@@ -401,11 +429,14 @@ func (s *Standby) fromMon(p messages.Payload) {
 		if m, ok := tree.(map[string]any); ok {
 			epoch = uint64(toInt(m["epoch"]))
 		}
-		s.monc.Advance(mon.SubServiceMap, epoch)
+		s.monc.Advance(monclient.SubServiceMap, epoch)
 		s.setMap("service_map", epoch, tree, p.Map.Body, time.Time{})
 	case *messages.Config:
 		// The mon pushes every mgr/ config-key after a change (`config-key
 		// set mgr/alerts/threshold 3`): modules see it now, not at failover.
+		if s.realCeph() {
+			return // a real mon's MConfig is this daemon's config, not config-keys
+		}
 		if s.store.Replace(p.Config) && s.IsActive() {
 			s.reg.NotifyAll(registry.KindConfigNotify, "")
 		}
@@ -466,7 +497,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 	if err != nil {
 		s.log.WithError(err).WithField("epoch", p.NewestMap).Warn("osdmap not applied: asking the mon for a full map")
 		// Start 0 is "the current map", which the mon always sends whole.
-		if err := s.monc.Subscribe(map[string]messages.SubscribeItem{mon.SubOSDMap: {}}); err != nil {
+		if err := s.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}}); err != nil {
 			s.log.WithError(err).Warn("osdmap resubscribe failed")
 		}
 		return
@@ -474,7 +505,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 	if next == nil {
 		return
 	}
-	s.monc.Advance(mon.SubOSDMap, epoch)
+	s.monc.Advance(monclient.SubOSDMap, epoch)
 	s.setMap("osd_map", epoch, next, raw, modifiedStamp(next))
 }
 
@@ -530,7 +561,7 @@ func (s *Standby) discover(ctx context.Context, enabled []string) {
 }
 
 func (s *Standby) activate(ctx context.Context) error {
-	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}}
+	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}, sessions: map[*msgr.Connection]map[string]DaemonKey{}}
 	ms, err := msgr.New(msgr.Config{
 		Name:          wire.EntityName{Type: wire.EntityMgr, Num: int64(s.gid)},
 		Dispatcher:    &daemonServer{s: s, a: a},
@@ -593,9 +624,20 @@ func (s *Standby) reportToMon() {
 		}
 		checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: int64(c.Count)}
 	}
-	pj, _ := json.Marshal(s.pgSummary())
-	if err := s.monc.Send(&messages.MonMgrReport{Paxos: messages.NewPaxos(0), HealthChecks: checks, GID: s.gid,
-		PGDigest: messages.EncodeJSONMap(pj)}); err != nil {
+	report := &messages.MonMgrReport{Paxos: messages.NewPaxos(0), HealthChecks: checks, GID: s.gid}
+	if s.realCeph() {
+		// Ceph's own PGMapDigest, or the mon aborts decoding it. An empty
+		// service map leaves the mon's as it is.
+		report.PGDigest = s.cephDigest().Marshal()
+	} else {
+		pj, err := json.Marshal(s.pgSummary())
+		if err != nil {
+			s.log.WithError(err).Warn("pg summary not encodable")
+			return
+		}
+		report.PGDigest = messages.EncodeJSONMap(pj)
+	}
+	if err := s.monc.Send(report); err != nil {
 		s.log.WithError(err).Debug("report to the mon not sent")
 	}
 }
@@ -634,35 +676,66 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 	}
 	switch p := p.(type) {
 	case *messages.MgrOpen:
-		key, err := parseDaemonName(p.DaemonName)
+		key, err := daemonKey(c.PeerType(), p)
 		if err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).Warn("open refused")
 			return
 		}
 		d.s.state.Daemons.Open(key, p.DaemonMetadata["hostname"], p.DaemonMetadata)
 		d.a.mu.Lock()
+		if d.a.sessions[c] == nil {
+			d.a.sessions[c] = map[string]DaemonKey{}
+		}
+		d.a.sessions[c][p.DaemonName] = key
 		delete(d.a.types, key) // a new session declares its counters again
 		d.a.mu.Unlock()
 		reply := messages.Encode(&messages.MgrConfigure{StatsPeriod: uint32(d.s.cfg.StatsPeriod / time.Second)})
 		_ = c.Send(reply)
 	case *messages.MgrReport:
-		if err := d.report(p); err != nil {
-			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", p.DaemonName).Warn("report rejected")
+		d.a.mu.Lock()
+		key, ok := d.a.sessions[c][p.DaemonName]
+		d.a.mu.Unlock()
+		if !ok {
+			d.s.log.WithField("peer", c.String()).WithField("daemon", p.DaemonName).Warn("report before open dropped")
+			return
+		}
+		if err := d.report(key, p); err != nil {
+			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("report rejected")
 		}
 	case *messages.MgrCommand:
-		d.command(c, m.Tid, p)
+		d.reply(c, m.Tid, d.command(p))
+	case *messages.TellCommand: // `ceph tell mgr ...`
+		d.reply(c, m.Tid, &messages.TellCommandReply{MgrCommandReply: *d.command(&p.MgrCommand)})
 	default:
 		d.s.log.WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mgr, dropped")
 	}
 }
 
+func (d *daemonServer) reply(c *msgr.Connection, tid uint64, p messages.Payload) {
+	m := messages.Encode(p)
+	m.Tid = tid
+	if err := c.Send(m); err != nil {
+		d.s.log.WithError(err).WithField("peer", c.String()).Debug("command reply not sent")
+	}
+}
+
+// HandleReset and the other connection events forget a closed session.
+func (d *daemonServer) HandleReset(c *msgr.Connection) {
+	d.a.mu.Lock()
+	delete(d.a.sessions, c)
+	d.a.mu.Unlock()
+}
+
+func (d *daemonServer) HandleRemoteReset(c *msgr.Connection) { d.HandleReset(c) }
+func (d *daemonServer) HandleRefused(c *msgr.Connection)     { d.HandleReset(c) }
+func (d *daemonServer) HandleConnect(*msgr.Connection)       {}
+func (d *daemonServer) HandleAccept(*msgr.Connection)        {}
+
+var _ msgr.ConnEventHandler = (*daemonServer)(nil)
+
 // report applies one MMgrReport. Reports are checked whole before any of
 // it lands: a bad one changes nothing.
-func (d *daemonServer) report(p *messages.MgrReport) error {
-	key, err := parseDaemonName(p.DaemonName)
-	if err != nil {
-		return err
-	}
+func (d *daemonServer) report(key DaemonKey, p *messages.MgrReport) error {
 	if _, known := d.s.state.Metadata(key.Type, key.ID); !known {
 		return fmt.Errorf("%w: %s", ErrUnknownDaemon, key)
 	}
@@ -721,7 +794,7 @@ func (d *daemonServer) report(p *messages.MgrReport) error {
 	return nil
 }
 
-func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCommand) {
+func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply {
 	reply := &messages.MgrCommandReply{}
 	args := map[string]any{}
 	switch {
@@ -730,7 +803,10 @@ func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCo
 	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
 		reply.R, reply.RS = mon.EINVAL, "invalid command json"
 	case args["prefix"] == "get_command_descriptions":
-		js, _ := json.Marshal(d.s.commandDescriptions())
+		js, err := cephDescriptions(d.s.commandDescriptions(true))
+		if err != nil {
+			reply.R, reply.RS = -5, err.Error()
+		}
 		reply.Outbl = js
 	default:
 		res, ok := d.s.builtinCommand(args)
@@ -741,24 +817,15 @@ func (d *daemonServer) command(c *msgr.Connection, tid uint64, p *messages.MgrCo
 		switch {
 		case errors.Is(err, registry.ErrUnknownCommand):
 			reply.R, reply.RS = mon.EINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])
+		case errors.Is(err, registry.ErrNotEnabled):
+			reply.R, reply.RS = -95, err.Error() // EOPNOTSUPP, as Ceph's mgr answers
 		case err != nil:
 			reply.R, reply.RS = -5, err.Error() // EIO: the module failed
 		default:
 			reply.R, reply.RS, reply.Outbl = int32(res.Retval), res.Stderr, []byte(res.Stdout)
 		}
 	}
-	m := messages.Encode(reply)
-	m.Tid = tid
-	_ = c.Send(m)
-}
-
-// parseDaemonName splits "osd.3" into its type and id.
-func parseDaemonName(name string) (DaemonKey, error) {
-	typ, id, ok := strings.Cut(name, ".")
-	if !ok || typ == "" || id == "" {
-		return DaemonKey{}, fmt.Errorf("%w: daemon name %q", ErrBadDaemonName, name)
-	}
-	return DaemonKey{typ, id}, nil
+	return reply
 }
 
 // decodeTree decodes JSON into the tree modules read: integers stay

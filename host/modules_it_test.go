@@ -19,6 +19,7 @@ import (
 	"gomgr/modules"
 	"gomgr/modules/isolate"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
 	"gomgr/sim"
@@ -68,7 +69,7 @@ func (h *logHook) has(prefix string) bool {
 
 // monHealth is `health detail -f json` from the mon: check code to its
 // summary message and detail lines.
-func monHealth(t *testing.T, monc *mon.Client) map[string][]string {
+func monHealth(t *testing.T, monc *monclient.Client) map[string][]string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -140,7 +141,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	}
 	t.Cleanup(md.Close)
 	ctx := context.Background()
-	monc, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: md.Addr(), Name: wire.EntityName{Type: wire.EntityClient, Num: -1},
+	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1},
 		Logger: entry})
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +167,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		// host caches as a *mon.MgrMap rather than a JSON tree (see report).
 		src := isolate.NewSource(modules.NewSource(modules.Config{Dirs: []string{dir}, Logger: entry}),
 			isolate.Config{Logger: entry, Env: []string{envITDirs + "=" + dir}})
-		s, err := host.Start(ctx, host.Config{Name: name, MonAddr: md.Addr(), Sources: []registry.Source{src},
+		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
 			StatsPeriod: time.Second, Logger: entry.WithField("mgr", name)})
 		if err != nil {
 			t.Fatal(err)

@@ -418,9 +418,30 @@ func (x *DaemonIndex) Open(key DaemonKey, hostname string, metadata map[string]s
 		x.byKey[key] = d
 	}
 	d.mu.Lock()
+	// A Ceph OSD opens without metadata: keep what the mon said of it.
+	if len(metadata) > 0 {
+		d.Hostname, d.Metadata = hostname, metadata
+	}
+	d.LastSeen = time.Now()
+	d.mu.Unlock()
+	x.metaGen++
+	delete(x.meta, key.Type)
+}
+
+// SetMetadata records what the mon says of a daemon (`osd metadata`)
+// whether or not it has a session with this mgr; a session's own metadata
+// (MMgrOpen) replaces it.
+func (x *DaemonIndex) SetMetadata(key DaemonKey, hostname string, metadata map[string]string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d := x.byKey[key]
+	if d == nil {
+		d = &DaemonState{Key: key, counters: map[string]*ring{}}
+		x.byKey[key] = d
+	}
+	d.mu.Lock()
 	d.Hostname = hostname
 	d.Metadata = metadata
-	d.LastSeen = time.Now()
 	d.mu.Unlock()
 	x.metaGen++
 	delete(x.meta, key.Type)

@@ -9,12 +9,13 @@ import (
 	"sync"
 
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/registry"
 )
 
 // monCommander is the part of mon.Client the store needs.
 type monCommander interface {
-	Command(ctx context.Context, args map[string]any, inbuf []byte) (mon.CommandResult, error)
+	Command(ctx context.Context, args map[string]any, inbuf []byte) (monclient.CommandResult, error)
 }
 
 // ConfigStore is the modules' registry.Store on the mon's config-keys, as

@@ -148,7 +148,9 @@ type PoolStatEntry struct {
 // timestamp, and (v2) per-pool store_statfs_t. The stats structs are kept
 // raw: from a Ceph OSD they are Ceph's binary structs; gomgr's simulated
 // OSDs send each in the JSON struct form (JSONStruct) with the shapes of
-// `ceph pg dump -f json` (pg_stats[], osd_stats[], pool statfs).
+// `ceph pg dump -f json` (pg_stats[], osd_stats[], pool statfs). Typed
+// decodes Ceph's binary form into OSDStatT, PGStatT and StoreStatfs, and
+// SetTyped encodes it.
 type PGStats struct {
 	Paxos    Paxos
 	FSID     UUID
@@ -205,4 +207,85 @@ func (p *PGStats) DecodeFrom(m *msgr.Message) error {
 			})
 		}
 	})
+}
+
+// PGStatsT is what an MPGStats from a Ceph OSD carries, in Ceph's binary
+// stats structs (PGStats keeps them raw): PGStats.Typed decodes them and
+// PGStats.SetTyped encodes them.
+type PGStatsT struct {
+	OSDStat  OSDStatT
+	PGStat   []PGStatTEntry // in the message's order (ascending by pg)
+	PoolStat []PoolStatfsEntry
+}
+
+// PGStatTEntry is one PG's pg_stat_t.
+type PGStatTEntry struct {
+	PG   PGID
+	Stat PGStatT
+}
+
+// PoolStatfsEntry is one pool's store_statfs_t: the OSD's usage for it.
+type PoolStatfsEntry struct {
+	Pool   int64
+	Statfs StoreStatfs
+}
+
+// Typed decodes the Ceph binary structs p carries. Structs in gomgr's JSON
+// form fail with ErrIncompatible (their compat version is 200).
+func (p *PGStats) Typed() (*PGStatsT, error) {
+	t := &PGStatsT{}
+	if err := decodeRaw(p.OSDStat, t.OSDStat.Decode); err != nil {
+		return nil, fmt.Errorf("messages: pgstats: osd_stat_t: %w", err)
+	}
+	t.PGStat = make([]PGStatTEntry, len(p.PGStat))
+	for i, s := range p.PGStat {
+		t.PGStat[i].PG = s.PG
+		if err := decodeRaw(s.Stat, t.PGStat[i].Stat.Decode); err != nil {
+			return nil, fmt.Errorf("messages: pgstats: pg_stat_t of pg %s: %w", s.PG, err)
+		}
+	}
+	t.PoolStat = make([]PoolStatfsEntry, len(p.PoolStat))
+	for i, s := range p.PoolStat {
+		t.PoolStat[i].Pool = s.Pool
+		if err := decodeRaw(s.Stat, t.PoolStat[i].Statfs.Decode); err != nil {
+			return nil, fmt.Errorf("messages: pgstats: store_statfs_t of pool %d: %w", s.Pool, err)
+		}
+	}
+	return t, nil
+}
+
+// SetTyped replaces p's OSDStat, PGStat and PoolStat with t's, in Ceph's
+// binary encoding (pacific's struct versions).
+func (p *PGStats) SetTyped(t *PGStatsT) {
+	p.OSDStat = rawOf(t.OSDStat.Encode)
+	p.PGStat = make([]PGStatEntry, len(t.PGStat))
+	for i := range t.PGStat {
+		p.PGStat[i] = PGStatEntry{PG: t.PGStat[i].PG, Stat: rawOf(t.PGStat[i].Stat.Encode)}
+	}
+	p.PoolStat = make([]PoolStatEntry, len(t.PoolStat))
+	for i := range t.PoolStat {
+		p.PoolStat[i] = PoolStatEntry{Pool: t.PoolStat[i].Pool, Stat: rawOf(t.PoolStat[i].Statfs.Encode)}
+	}
+}
+
+// decodeRaw runs a typed decoder over the versioned struct s.
+func decodeRaw(s RawStruct, decode func(*Decoder)) error {
+	e := NewEncoder(nil)
+	s.Encode(e)
+	d := NewDecoder(e.Bytes())
+	decode(d)
+	if err := d.Err(); err != nil {
+		return err
+	}
+	if !d.Done() {
+		return fmt.Errorf("%w: %d bytes after the struct", ErrMalformed, d.Remaining())
+	}
+	return nil
+}
+
+// rawOf encodes a struct with encode and keeps it as a RawStruct.
+func rawOf(encode func(*Encoder)) RawStruct {
+	e := NewEncoder(nil)
+	encode(e)
+	return DecodeRawStruct(NewDecoder(e.Bytes()))
 }

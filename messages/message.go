@@ -25,6 +25,8 @@ const (
 	TypeLogAck             uint16 = 53    // MSG_LOGACK
 	TypeConfig             uint16 = 62    // MSG_CONFIG
 	TypePGStats            uint16 = 87    // MSG_PGSTATS
+	TypeCommand            uint16 = 97    // MSG_COMMAND
+	TypeCommandReply       uint16 = 98    // MSG_COMMAND_REPLY
 	TypeMgrOpen            uint16 = 0x700 // MSG_MGR_OPEN
 	TypeMgrConfigure       uint16 = 0x701 // MSG_MGR_CONFIGURE
 	TypeMgrReport          uint16 = 0x702 // MSG_MGR_REPORT
@@ -66,6 +68,8 @@ var newPayload = map[uint16]func() Payload{
 	TypeLogAck:             func() Payload { return new(LogAck) },
 	TypeConfig:             func() Payload { return new(Config) },
 	TypePGStats:            func() Payload { return new(PGStats) },
+	TypeCommand:            func() Payload { return new(TellCommand) },
+	TypeCommandReply:       func() Payload { return new(TellCommandReply) },
 	TypeMgrOpen:            func() Payload { return new(MgrOpen) },
 	TypeMgrConfigure:       func() Payload { return new(MgrConfigure) },
 	TypeMgrReport:          func() Payload { return new(MgrReport) },

@@ -117,6 +117,8 @@ func roundTripCases(t *testing.T) []struct {
 		{"service map", &ServiceMapMsg{Map: JSONStruct(readJSON(t, "service_dump.json"))}, 1, 1},
 		{"mgr command", &MgrCommand{FSID: testFSID, Cmd: []string{`{"prefix": "osd df"}`}, Inbl: []byte("x")}, 1, 1},
 		{"mgr command reply", &MgrCommandReply{R: 0, RS: "done", Outbl: []byte("table")}, 1, 1},
+		{"tell command", &TellCommand{MgrCommand{FSID: UUID{1, 2}, Cmd: []string{`{"prefix":"hello"}`}, Inbl: []byte("in")}}, 1, 1},
+		{"tell command reply", &TellCommandReply{MgrCommandReply{R: -22, RS: "bad", Outbl: []byte("out")}}, 1, 1},
 		{"osd boot", &OSDBoot{Paxos: NewPaxos(0), Superblock: JSONStruct([]byte(`{"whoami":3}`)), HBBackAddrs: mgrAddrs[:1],
 			HBFrontAddrs: mgrAddrs[1:], ClusterAddrs: mgrAddrs, BootEpoch: 7, Metadata: map[string]string{"hostname": "h"}, OSDFeatures: 0x3f}, 7, 7},
 		{"osd beacon", &OSDBeacon{Paxos: NewPaxos(4), PGs: []PGID{{Pool: 1, Seed: 0}, {Pool: 2, Seed: 0x1f}}, MinLastEpochClean: 5,

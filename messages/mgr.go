@@ -481,3 +481,17 @@ func (p *MgrCommandReply) DecodeFrom(m *msgr.Message) error {
 		p.RS = d.String()
 	})
 }
+
+// TellCommand (MSG_COMMAND, 97, v1) is Ceph's MCommand sent straight to a
+// daemon (`ceph tell mgr ...`): the same fields as MgrCommand under another
+// type id.
+type TellCommand struct{ MgrCommand }
+
+// Type implements Payload.
+func (*TellCommand) Type() uint16 { return TypeCommand }
+
+// TellCommandReply (MSG_COMMAND_REPLY, 98, v1) answers a TellCommand.
+type TellCommandReply struct{ MgrCommandReply }
+
+// Type implements Payload.
+func (*TellCommandReply) Type() uint16 { return TypeCommandReply }

@@ -172,3 +172,11 @@ func sortedUnique(v []int32) []int32 {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// MonFeatureGomgr is the optional mon feature by which gomgr's own mon
+// declares itself in its MonMap. A real ceph-mon never sets it (Ceph's
+// mon_feature_t bits stop far below it), so a gomgr daemon that sees it
+// knows the mon at the other end speaks gomgr's private extensions (maps
+// in JSON struct form, the gomgr PG block); without it, only Ceph's own
+// encodings are sent.
+const MonFeatureGomgr uint64 = 1 << 62

@@ -8,6 +8,7 @@ import (
 
 	"gomgr/messages"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr/wire"
 )
 
@@ -22,9 +23,9 @@ func startDaemon(t *testing.T, dir string) *mon.Daemon {
 	return d
 }
 
-func dial(t *testing.T, addr string, handler func(messages.Payload)) *mon.Client {
+func dial(t *testing.T, addr string, handler func(messages.Payload)) *monclient.Client {
 	t.Helper()
-	c, err := mon.Dial(context.Background(), mon.ClientConfig{MonAddr: addr,
+	c, err := monclient.Dial(context.Background(), monclient.Config{MonAddrs: []string{addr},
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Handler: handler})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func dial(t *testing.T, addr string, handler func(messages.Payload)) *mon.Client
 	return c
 }
 
-func command(t *testing.T, c *mon.Client, args map[string]any) mon.CommandResult {
+func command(t *testing.T, c *monclient.Client, args map[string]any) monclient.CommandResult {
 	t.Helper()
 	res, err := c.Command(context.Background(), args, nil)
 	if err != nil {

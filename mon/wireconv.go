@@ -222,6 +222,7 @@ func MonMapToWire(m *MonMap) (*messages.MonMap, error) {
 		FSID: fsid, Epoch: uint32(m.Epoch), LastChanged: messages.UtimeOf(m.Modified.Time),
 		Created: messages.UtimeOf(m.Created.Time), Mons: map[string]messages.MonInfo{},
 		MinMonRelease: uint8(m.MinMonRelease), ElectionStrategy: uint8(max(m.ElectionStrategy, 1)),
+		OptionalFeatures: messages.MonFeatureGomgr,
 	}
 	for _, mi := range m.Mons {
 		w.Mons[mi.Name] = messages.MonInfo{Name: mi.Name, Addrs: WireAddrs(mi.PublicAddrs),

@@ -10,13 +10,21 @@ import (
 
 // Commands lists the COMMANDS of every enabled module that can run,
 // sorted by signature.
-func (r *Registry) Commands() []ModuleCommand {
+func (r *Registry) Commands() []ModuleCommand { return r.commands(false) }
+
+// AllCommands is Commands for every module that can run, enabled or not:
+// what a Ceph mgr advertises to the mon, which learns a mgr's commands
+// only when it becomes available. A command of a module not enabled is
+// refused with ErrNotEnabled.
+func (r *Registry) AllCommands() []ModuleCommand { return r.commands(true) }
+
+func (r *Registry) commands(all bool) []ModuleCommand {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []ModuleCommand
 	for _, n := range sortedKeys(r.entries) {
 		e := r.entries[n]
-		if !e.enabled || e.openErr != nil || !e.info.CanRun {
+		if (!e.enabled && !all) || e.openErr != nil || !e.info.CanRun {
 			continue
 		}
 		for _, c := range e.info.Commands {

@@ -14,6 +14,7 @@ import (
 
 	"gomgr/messages"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 )
@@ -45,7 +46,7 @@ type Cluster struct {
 	cfg   ClusterConfig
 	log   *logrus.Entry
 	model *Model
-	monc  *mon.Client
+	monc  *monclient.Client
 	hosts []*simHost
 	fsid  string
 
@@ -94,7 +95,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		in:    make(chan func(), 256), quit: make(chan struct{}), done: make(chan struct{}),
 		period: cfg.ReportPeriod,
 	}
-	monc, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: cfg.MonAddr,
+	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{cfg.MonAddr},
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Handler: c.fromMon, Logger: c.log})
 	if err != nil {
 		return nil, err
@@ -151,7 +152,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 		c.hosts = append(c.hosts, h)
 	}
-	if err := monc.Subscribe(map[string]messages.SubscribeItem{mon.SubMgrMap: {}, mon.SubOSDMap: {}}); err != nil {
+	if err := monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubMgrMap: {}, monclient.SubOSDMap: {}}); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -445,7 +446,7 @@ type osdUp struct {
 // wrongly marked down).
 func (c *Cluster) fromMon(p messages.Payload) {
 	if om, ok := p.(*messages.OSDMapMsg); ok {
-		c.monc.Advance(mon.SubOSDMap, uint64(om.NewestMap))
+		c.monc.Advance(monclient.SubOSDMap, uint64(om.NewestMap))
 		// A full map lists every OSD, an incremental the changed ones:
 		// either way the entries to look at.
 		var down []int

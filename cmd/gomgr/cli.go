@@ -12,6 +12,7 @@ import (
 
 	"gomgr/host"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
 )
@@ -105,7 +106,7 @@ func runCluster(args []string) error {
 	defer cancel()
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
-	monc, err := mon.Dial(ctx, mon.ClientConfig{MonAddr: monAddress(f.mon), Timeout: f.timeout,
+	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout,
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: logrus.NewEntry(quiet)})
 	if err != nil {
 		return &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
@@ -130,7 +131,7 @@ func runCluster(args []string) error {
 }
 
 // runModuleCommand routes a command to the active mgr's modules.
-func runModuleCommand(ctx context.Context, monc *mon.Client, words []string, f cliFlags) error {
+func runModuleCommand(ctx context.Context, monc *monclient.Client, words []string, f cliFlags) error {
 	res, err := monc.Command(ctx, map[string]any{"prefix": "mgr dump", "format": "json"}, nil)
 	if err != nil {
 		return &cmdError{code: 1, msg: err.Error()}
@@ -168,7 +169,7 @@ func runModuleCommand(ctx context.Context, monc *mon.Client, words []string, f c
 	return printResult(r)
 }
 
-func printResult(res mon.CommandResult) error {
+func printResult(res monclient.CommandResult) error {
 	if len(res.Out) > 0 {
 		os.Stdout.Write(res.Out)
 		if res.Out[len(res.Out)-1] != '\n' {

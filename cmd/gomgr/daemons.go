@@ -135,7 +135,7 @@ func runMgr(args []string) error {
 	}
 	srcs, ps := mf.sources(log)
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: *name, MonAddr: monAddress(*monAddr), Addr: *addr,
+	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: []string{monAddress(*monAddr)}, Addr: *addr,
 		Sources: srcs, Logger: log, OnEnable: repinner(ps)})
 	if err != nil {
 		return err

@@ -80,7 +80,7 @@ func runDemo(args []string) error {
 	}()
 	for i, name := range []string{"x", "y"} {
 		srcs, ps := mf.sources(log.WithField("mgr", name))
-		mc := host.Config{Name: name, MonAddr: md.Addr(), Sources: srcs, Logger: log, OnEnable: repinner(ps)}
+		mc := host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: srcs, Logger: log, OnEnable: repinner(ps)}
 		if *metrics != "" {
 			mc.MetricsAddr = nextPort(*metrics, i)
 		}

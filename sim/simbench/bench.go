@@ -20,6 +20,7 @@ import (
 	"gomgr/host"
 	"gomgr/messages"
 	"gomgr/mon"
+	"gomgr/monclient"
 	"gomgr/msgr/wire"
 )
 
@@ -178,7 +179,7 @@ type cluster struct {
 	mgr      *child
 	sim      *child
 	monAddr  string
-	monc     *mon.Client
+	monc     *monclient.Client
 	children []*child
 
 	mu      sync.Mutex
@@ -221,7 +222,7 @@ func (c *cluster) fromMon(p messages.Payload) {
 	}
 	if !isFull && d.Epoch != c.epoch+1 {
 		// A gap: only the current map, whole, gives the up set again.
-		_ = c.monc.Subscribe(map[string]messages.SubscribeItem{mon.SubOSDMap: {}})
+		_ = c.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}})
 		return
 	}
 	if isFull {
@@ -385,12 +386,12 @@ func (c *cluster) startDaemons(ctx context.Context, n int, modDir string) error 
 	}
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
-	c.monc, err = mon.Dial(ctx, mon.ClientConfig{MonAddr: c.monAddr, Name: wire.EntityName{Type: wire.EntityClient, Num: -1},
+	c.monc, err = monclient.Dial(ctx, monclient.Config{MonAddrs: []string{c.monAddr}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1},
 		Logger: logrus.NewEntry(quiet), Timeout: 30 * time.Second, Handler: c.fromMon})
 	if err != nil {
 		return err
 	}
-	if err := c.monc.Subscribe(map[string]messages.SubscribeItem{mon.SubOSDMap: {}}); err != nil {
+	if err := c.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}}); err != nil {
 		return err
 	}
 	args := append(slices.Clone(c.o.RoleArgs), "--role", RoleMgr, "--mon", c.monAddr, "--name", "x",

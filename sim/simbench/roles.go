@@ -106,7 +106,7 @@ func RunRole(ctx context.Context, cfg RoleConfig, sources []registry.Source, std
 			}
 			mu.Unlock()
 		}
-		s, err := host.Start(ctx, host.Config{Name: cfg.Name, MonAddr: cfg.Mon, Addr: "127.0.0.1:0",
+		s, err := host.Start(ctx, host.Config{Name: cfg.Name, MonAddrs: []string{cfg.Mon}, Addr: "127.0.0.1:0",
 			Sources: sources, StatsPeriod: cfg.StatsPeriod, Logger: log, ObserveMap: observe})
 		if err != nil {
 			return err

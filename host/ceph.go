@@ -1,0 +1,280 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gomgr/internal/jsontree"
+	"gomgr/messages"
+	"gomgr/msgr/wire"
+	"gomgr/registry"
+)
+
+// A real ceph-mon sends its maps in Ceph's binary encodings. gomgr decodes
+// the small ones (MonMap, MgrMap) and, for OSDMap and FSMap, asks the mon
+// for the JSON it prints (`osd dump`, `fs dump`) when a new epoch is
+// announced: one mon command per epoch instead of a decoder for Ceph's
+// largest structs. The fetcher below does that off the mon client's
+// dispatch goroutine, which must stay free to deliver the command replies.
+
+// dumpCommands are the mon commands that give a map's JSON, by map kind.
+var dumpCommands = map[string]string{"osd_map": "osd dump", "fs_map": "fs dump"}
+
+// mapFetcher keeps the maps a real mon announces current. want is the
+// newest epoch announced per kind; run fetches whatever is behind.
+type mapFetcher struct {
+	s    *Standby
+	mu   sync.Mutex
+	want map[string]uint64
+	kick chan struct{}
+	// osds is the set of OSD ids whose metadata was last fetched.
+	osds string
+}
+
+func newMapFetcher(s *Standby) *mapFetcher {
+	return &mapFetcher{s: s, want: map[string]uint64{}, kick: make(chan struct{}, 1)}
+}
+
+// announce records that the mon has epoch of kind; safe from any goroutine.
+func (f *mapFetcher) announce(kind string, epoch uint64) {
+	f.mu.Lock()
+	if epoch > f.want[kind] {
+		f.want[kind] = epoch
+	}
+	f.mu.Unlock()
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run fetches announced epochs until quit. A failed fetch is retried on the
+// next announcement or after a second, never in a tight loop.
+func (f *mapFetcher) run(quit <-chan struct{}) {
+	retry := time.NewTimer(time.Hour)
+	defer retry.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-f.kick:
+		case <-retry.C:
+		}
+		f.mu.Lock()
+		want := maps.Clone(f.want)
+		f.mu.Unlock()
+		failed := false
+		for _, kind := range slices.Sorted(maps.Keys(want)) {
+			if f.s.state.Epoch(kind) >= want[kind] {
+				continue
+			}
+			if err := f.fetch(kind); err != nil {
+				f.s.log.WithError(err).WithField("map", kind).Warn("map not fetched from the mon; retrying")
+				failed = true
+			}
+		}
+		if failed {
+			retry.Reset(time.Second)
+		}
+	}
+}
+
+// fetch runs the dump command of kind and caches its epoch.
+func (f *mapFetcher) fetch(kind string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": dumpCommands[kind], "format": "json"}, nil)
+	if err != nil {
+		return err
+	}
+	if res.Retval != 0 {
+		return fmt.Errorf("%w: %s: %s", ErrMonCommand, dumpCommands[kind], res.Status)
+	}
+	tree, err := jsontree.Parse(res.Out)
+	if err != nil {
+		return fmt.Errorf("host: %s output: %w", dumpCommands[kind], err)
+	}
+	m, _ := tree.(map[string]any)
+	epoch := uint64(toInt(m["epoch"]))
+	if epoch == 0 {
+		return fmt.Errorf("host: %s output has no epoch", dumpCommands[kind])
+	}
+	if kind == "osd_map" {
+		f.osdMetadata(ctx, m)
+	}
+	f.s.setMap(kind, epoch, tree, res.Out, modifiedStamp(tree))
+	return nil
+}
+
+// osdMetadata loads every OSD's metadata (`osd metadata`) when the set of
+// OSDs in the map changes, as Ceph's mgr does for get_metadata("osd", id).
+func (f *mapFetcher) osdMetadata(ctx context.Context, osdmap map[string]any) {
+	var ids []string
+	osds, _ := osdmap["osds"].([]any)
+	for _, o := range osds {
+		om, _ := o.(map[string]any)
+		ids = append(ids, fmt.Sprint(toInt(om["osd"])))
+	}
+	set := strings.Join(ids, ",")
+	if set == f.osds {
+		return
+	}
+	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": "osd metadata", "format": "json"}, nil)
+	if err != nil || res.Retval != 0 {
+		f.s.log.WithError(err).WithField("status", res.Status).Warn("osd metadata not fetched")
+		return
+	}
+	var all []map[string]any
+	if err := json.Unmarshal(res.Out, &all); err != nil {
+		f.s.log.WithError(err).Warn("osd metadata not decodable")
+		return
+	}
+	for _, md := range all {
+		meta := make(map[string]string, len(md))
+		for k, v := range md {
+			if s, ok := v.(string); ok {
+				meta[k] = s
+			} else {
+				meta[k] = fmt.Sprint(v)
+			}
+		}
+		f.s.state.Daemons.SetMetadata(DaemonKey{"osd", meta["id"]}, meta["hostname"], meta)
+	}
+	f.osds = set
+}
+
+// daemonKey is how Ceph's DaemonServer names a session's daemon: the
+// service name for a service daemon, else the peer's entity type, and the
+// name it opened with. gomgr's simulated OSDs open as "osd.N"; that form is
+// read too.
+func daemonKey(peerType uint8, open *messages.MgrOpen) (DaemonKey, error) {
+	typ := wire.EntityName{Type: peerType}.String()
+	typ = strings.TrimSuffix(typ, ".?")
+	typ, _, _ = strings.Cut(typ, ".")
+	if open.ServiceDaemon && open.ServiceName != "" {
+		typ = open.ServiceName
+	}
+	id := strings.TrimPrefix(open.DaemonName, typ+".")
+	if id == "" || typ == "" {
+		return DaemonKey{}, fmt.Errorf("%w: daemon name %q from a %s", ErrBadDaemonName, open.DaemonName, typ)
+	}
+	return DaemonKey{typ, id}, nil
+}
+
+// Ceph's MonCommand flags (mon/MonCommand.h).
+const cmdFlagPoll = 1 << 4
+
+// cephCommandDescs are the commands this mgr serves, as its beacon carries
+// them: the mon lists them (with FLAG_MGR) in its get_command_descriptions,
+// which is how the ceph CLI learns to send them here. Module commands are
+// under the module name "mgr", as Ceph's mgr sends them.
+func (s *Standby) cephCommandDescs() []messages.CommandDesc {
+	descs := s.commandDescriptions(true)
+	out := make([]messages.CommandDesc, 0, len(descs))
+	for _, d := range descs {
+		perm := d.Perm
+		if perm == "" {
+			perm = "r"
+		}
+		out = append(out, messages.CommandDesc{Cmd: d.Cmd, Help: d.Desc, Module: "mgr", Perm: perm})
+	}
+	return out
+}
+
+// cephDescriptions formats commands as Ceph's get_command_descriptions
+// answers (common/cmdparse.cc dump_cmddesc_to_json): "cmd000", "cmd001", ...
+// each with the signature split into literal words and argument
+// descriptors, help, module, perm and flags.
+func cephDescriptions(cmds []registry.ModuleCommand) ([]byte, error) {
+	out := make(map[string]any, len(cmds))
+	for i, c := range cmds {
+		sig := []any{}
+		for _, w := range strings.Fields(c.Cmd) {
+			if !strings.Contains(w, "=") {
+				sig = append(sig, w)
+				continue
+			}
+			arg := map[string]string{}
+			for _, kv := range strings.Split(w, ",") {
+				k, v, _ := strings.Cut(kv, "=")
+				arg[k] = v
+			}
+			sig = append(sig, arg)
+		}
+		perm := c.Perm
+		if perm == "" {
+			perm = "r"
+		}
+		out[fmt.Sprintf("cmd%03d", i)] = map[string]any{"sig": sig, "help": c.Desc, "module": c.Module,
+			"perm": perm, "flags": 0}
+	}
+	js, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("host: command descriptions: %w", err)
+	}
+	return js, nil
+}
+
+// parseCephDescriptions reads get_command_descriptions output back into
+// commands (the CLI's help and routing).
+func parseCephDescriptions(js []byte) ([]registry.ModuleCommand, error) {
+	var raw map[string]struct {
+		Sig    []json.RawMessage `json:"sig"`
+		Help   string            `json:"help"`
+		Module string            `json:"module"`
+		Perm   string            `json:"perm"`
+	}
+	if err := json.Unmarshal(js, &raw); err != nil {
+		return nil, fmt.Errorf("host: command descriptions: %w", err)
+	}
+	out := make([]registry.ModuleCommand, 0, len(raw))
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		d := raw[k]
+		var words []string
+		for _, s := range d.Sig {
+			var w string
+			if json.Unmarshal(s, &w) == nil {
+				words = append(words, w)
+				continue
+			}
+			var arg map[string]any
+			if err := json.Unmarshal(s, &arg); err != nil {
+				return nil, fmt.Errorf("host: command descriptions: %s: %w", k, err)
+			}
+			parts := make([]string, 0, len(arg))
+			// name and type first, as Ceph writes them; the rest sorted.
+			for _, f := range []string{"name", "type"} {
+				if v, ok := arg[f]; ok {
+					parts = append(parts, f+"="+fmt.Sprint(v))
+					delete(arg, f)
+				}
+			}
+			for _, f := range slices.Sorted(maps.Keys(arg)) {
+				parts = append(parts, f+"="+fmt.Sprint(arg[f]))
+			}
+			words = append(words, strings.Join(parts, ","))
+		}
+		out = append(out, registry.ModuleCommand{Module: d.Module,
+			CommandDesc: registry.CommandDesc{Cmd: strings.Join(words, " "), Desc: d.Help, Perm: d.Perm}})
+	}
+	return out, nil
+}
+
+// cephDigest is the PGMapDigest for a real mon from what this mgr knows: the
+// OSD count from the osdmap. PG statistics from the OSDs' MPGStats fill the
+// rest (issue #11); until then the mon shows no PGs rather than made-up ones.
+func (s *Standby) cephDigest() *messages.PGMapDigest {
+	g := &messages.PGMapDigest{}
+	if v, err := s.state.Get("osd_map"); err == nil {
+		m, _ := v.Data.(map[string]any)
+		osds, _ := m["osds"].([]any)
+		g.NumOSD = int64(len(osds))
+	}
+	return g
+}

@@ -1,0 +1,487 @@
+package monclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/messages"
+	"gomgr/msgr"
+	"gomgr/msgr/wire"
+)
+
+// Subscription names, as Ceph's MonClient asks for them.
+const (
+	SubMgrMap     = "mgrmap"
+	SubOSDMap     = "osdmap"
+	SubMonMap     = "monmap"
+	SubFSMap      = "fsmap"
+	SubServiceMap = "servicemap"
+	SubMgrDigest  = "mgrdigest"
+	SubConfig     = "config"
+)
+
+// Config configures a Client.
+type Config struct {
+	// MonAddrs are the mons' msgr v1 addresses ("127.0.0.1:6789"); the
+	// client hunts through them in turn until one answers.
+	MonAddrs []string
+	// Name is this entity (its type matters to the mon: client, mgr, osd).
+	Name   wire.EntityName
+	AuthID string // "admin" for a client, the daemon's id otherwise
+	// Handler gets every message the mon pushes (maps, digests, log,
+	// config) on the client's dispatch goroutine, in order. It must not
+	// block for long. The client has read a MonMap before the Handler
+	// sees it.
+	Handler func(p messages.Payload)
+	Logger  *logrus.Entry
+	// Timeout bounds connecting and each command (default 10 s).
+	Timeout time.Duration
+}
+
+// CommandResult is what a mon command returns.
+type CommandResult struct {
+	Retval int    // 0 or a negative errno (EINVAL, ENOENT, ...)
+	Out    []byte // output data (JSON or text)
+	Status string // the status line (outs)
+}
+
+// Client is gomgr's MonClient. Safe from any goroutine.
+type Client struct {
+	cfg Config
+	log *logrus.Entry
+	ms  *msgr.Messenger
+
+	mu       sync.Mutex
+	conn     *msgr.Connection
+	addr     string        // the mon conn talks to
+	next     int           // index of the next mon address to try
+	authed   chan struct{} // closed when the current session is authenticated
+	lost     chan struct{} // closed when the current session is reset
+	hunting  bool          // a hunt is under way: resets are its business
+	authErr  error         // why the current session's auth failed
+	mapped   chan struct{} // closed once a MonMap has arrived
+	monmap   *messages.MonMap
+	globalID uint64
+	subs     map[string]messages.SubscribeItem
+	tid      uint64
+	waiting  map[uint64]*pending
+	closed   bool
+}
+
+// pending is a command waiting for its ack; it is sent again on a new
+// session, as Ceph's MonClient resends its commands after hunting.
+type pending struct {
+	msg *messages.MonCommand
+	ack chan *messages.MonCommandAck
+}
+
+// New makes a client without connecting: the caller can keep the client
+// where its Handler will look for it before any message arrives.
+func New(cfg Config) (*Client, error) {
+	if len(cfg.MonAddrs) == 0 {
+		return nil, fmt.Errorf("%w: no mon address", ErrInvalid)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = logrus.NewEntry(logrus.StandardLogger())
+	}
+	if cfg.AuthID == "" {
+		cfg.AuthID = "admin"
+	}
+	c := &Client{cfg: cfg, log: cfg.Logger.WithField("monc", cfg.MonAddrs[0]), mapped: make(chan struct{}),
+		subs: map[string]messages.SubscribeItem{}, waiting: map[uint64]*pending{}}
+	ms, err := msgr.New(msgr.Config{Name: cfg.Name, Workers: 1, Dispatcher: c,
+		DefaultPolicy: msgr.LossyClient(), Logger: c.log, BackoffMax: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("monclient: messenger: %w", err)
+	}
+	if err := ms.Start(); err != nil {
+		return nil, fmt.Errorf("monclient: messenger: %w", err)
+	}
+	c.ms = ms
+	return c, nil
+}
+
+// Dial is New and Connect.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	c, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Connect hunts for a mon that answers, authenticates, and waits for the
+// MonMap (the fsid every command carries). It gives up after the Timeout.
+func (c *Client) Connect(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	if err := c.hunt(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-c.mapped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("monclient: no monmap from %s: %w", c.Addr(), ErrUnreachable)
+	}
+}
+
+// hunt tries each mon in turn until one session authenticates. A mon that
+// refuses the authentication ends the hunt: the others would refuse too.
+func (c *Client) hunt(ctx context.Context) error {
+	// One mon that does not answer must not use up the whole timeout.
+	per := max(c.cfg.Timeout/time.Duration(2*len(c.cfg.MonAddrs)), 500*time.Millisecond)
+	var last error
+	c.mu.Lock()
+	c.hunting = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.hunting = false
+		c.mu.Unlock()
+	}()
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		addr := c.cfg.MonAddrs[c.next%len(c.cfg.MonAddrs)]
+		c.next++
+		c.mu.Unlock()
+		actx, cancel := context.WithTimeout(ctx, per)
+		err := c.session(actx, addr)
+		cancel()
+		if err == nil || errors.Is(err, ErrAuth) || errors.Is(err, ErrClosed) {
+			return err
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("monclient: no mon answered (%v): %w", last, ErrUnreachable)
+		default:
+		}
+	}
+}
+
+// session opens a session with one mon and waits for its auth reply; then
+// it renews the subscriptions and resends the commands still waiting.
+func (c *Client) session(ctx context.Context, addr string) error {
+	conn, err := c.ms.Connect(addr, wire.EntityMon)
+	if err != nil {
+		return fmt.Errorf("monclient: connect %s: %w", addr, err)
+	}
+	authed, lost := make(chan struct{}), make(chan struct{})
+	c.mu.Lock()
+	old := c.conn
+	c.conn, c.addr, c.authed, c.lost, c.authErr = conn, addr, authed, lost, nil
+	c.mu.Unlock()
+	if old != nil && old != conn {
+		old.MarkDown()
+	}
+	hello := &messages.Auth{AuthPayload: messages.EncodeAuthHello(messages.AuthHello{
+		Protocols: []uint32{messages.AuthNone},
+		Name:      messages.AuthName{Type: uint32(c.cfg.Name.Type), ID: c.cfg.AuthID},
+	})}
+	if err := conn.Send(messages.Encode(hello)); err != nil {
+		return fmt.Errorf("monclient: auth: %w", err)
+	}
+	select {
+	case <-authed:
+	case <-lost:
+		return fmt.Errorf("monclient: %s closed the session: %w", addr, ErrUnreachable)
+	case <-ctx.Done():
+		conn.MarkDown()
+		return fmt.Errorf("monclient: no auth reply from %s: %w", addr, ErrUnreachable)
+	}
+	c.mu.Lock()
+	if err := c.authErr; err != nil {
+		c.mu.Unlock()
+		conn.MarkDown()
+		return err
+	}
+	subs := maps.Clone(c.subs)
+	subs[SubMonMap] = c.monmapSub()
+	var resend []*messages.MonCommand
+	for _, p := range c.waiting {
+		resend = append(resend, p.msg)
+	}
+	tids := make([]uint64, 0, len(c.waiting))
+	for tid := range c.waiting {
+		tids = append(tids, tid)
+	}
+	c.mu.Unlock()
+	if err := c.sendSub(subs); err != nil {
+		return err
+	}
+	for i, m := range resend {
+		msg := messages.Encode(m)
+		msg.Tid = tids[i]
+		if err := conn.Send(msg); err != nil {
+			return fmt.Errorf("monclient: resend command: %w", err)
+		}
+	}
+	return nil
+}
+
+// monmapSub asks for the monmap after the one held (c.mu held).
+func (c *Client) monmapSub() messages.SubscribeItem {
+	if c.monmap == nil {
+		return messages.SubscribeItem{}
+	}
+	return messages.SubscribeItem{Start: uint64(c.monmap.Epoch) + 1}
+}
+
+// Addr is the address of the mon this client talks to.
+func (c *Client) Addr() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.addr
+}
+
+// GlobalID is the id the mon gave this session.
+func (c *Client) GlobalID() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.globalID
+}
+
+// MonMap is the latest MonMap, or nil before the first.
+func (c *Client) MonMap() *messages.MonMap {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.monmap
+}
+
+// FSID is the cluster's fsid from the MonMap (zero before the first).
+func (c *Client) FSID() messages.UUID {
+	if mm := c.MonMap(); mm != nil {
+		return mm.FSID
+	}
+	return messages.UUID{}
+}
+
+// Gomgr reports whether the mon declared itself a gomgr mon, so gomgr's
+// private extensions may be sent to it. A real ceph-mon never does.
+func (c *Client) Gomgr() bool {
+	mm := c.MonMap()
+	return mm != nil && mm.OptionalFeatures&messages.MonFeatureGomgr != 0
+}
+
+// Subscribe asks for maps from their start epochs (0: the current one); the
+// subscriptions are renewed on reconnect.
+func (c *Client) Subscribe(what map[string]messages.SubscribeItem) error {
+	c.mu.Lock()
+	maps.Copy(c.subs, what)
+	c.mu.Unlock()
+	return c.sendSub(what)
+}
+
+// Advance records that epoch of a subscription arrived, so a reconnect asks
+// for the next one.
+func (c *Client) Advance(what string, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if it, ok := c.subs[what]; ok && it.Flags&messages.SubscribeOnetime == 0 && epoch+1 > it.Start {
+		it.Start = epoch + 1
+		c.subs[what] = it
+	}
+}
+
+func (c *Client) sendSub(what map[string]messages.SubscribeItem) error {
+	return c.Send(&messages.MonSubscribe{What: what, Hostname: hostname()})
+}
+
+// Send sends a message to the mon on the current session.
+func (c *Client) Send(p messages.Payload) error {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn == nil {
+		return ErrUnreachable
+	}
+	if err := conn.Send(messages.Encode(p)); err != nil {
+		return fmt.Errorf("monclient: send: %w", err)
+	}
+	return nil
+}
+
+// Command runs a mon command: args is Ceph's cmdmap ({"prefix": "osd dump",
+// "format": "json"}). A session lost while it waits sends it again on the
+// next one.
+func (c *Client) Command(ctx context.Context, args map[string]any, inbuf []byte) (CommandResult, error) {
+	js, err := json.Marshal(args)
+	if err != nil {
+		return CommandResult{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	p := &pending{msg: &messages.MonCommand{Paxos: messages.NewPaxos(0), FSID: c.FSID(), Cmd: []string{string(js)}, Inbuf: inbuf},
+		ack: make(chan *messages.MonCommandAck, 1)}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return CommandResult{}, ErrClosed
+	}
+	c.tid++
+	tid := c.tid
+	c.waiting[tid] = p
+	conn := c.conn
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiting, tid)
+		c.mu.Unlock()
+	}()
+	if conn != nil {
+		m := messages.Encode(p.msg)
+		m.Tid = tid
+		// A send that fails is retried on the next session.
+		_ = conn.Send(m)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	select {
+	case ack := <-p.ack:
+		return CommandResult{Retval: int(ack.R), Out: ack.Outbuf, Status: ack.RS}, nil
+	case <-ctx.Done():
+		return CommandResult{}, fmt.Errorf("monclient: command %q: no reply from %s: %w", args["prefix"], c.Addr(), ErrUnreachable)
+	}
+}
+
+// Dispatch implements msgr.Dispatcher.
+func (c *Client) Dispatch(conn *msgr.Connection, m *msgr.Message) {
+	p, err := messages.Decode(m)
+	if err != nil {
+		c.log.WithError(err).Warn("undecodable message from the mon dropped")
+		return
+	}
+	switch p := p.(type) {
+	case *messages.AuthReply:
+		c.mu.Lock()
+		if conn == c.conn {
+			if p.Result == 0 {
+				c.globalID = p.GlobalID
+			} else {
+				c.authErr = fmt.Errorf("%w by %s: %d %s", ErrAuth, conn.PeerAddr(), p.Result, p.ResultMsg)
+			}
+			select {
+			case <-c.authed:
+			default:
+				close(c.authed)
+			}
+		}
+		c.mu.Unlock()
+		return
+	case *messages.MonCommandAck:
+		c.mu.Lock()
+		w := c.waiting[m.Tid]
+		c.mu.Unlock()
+		if w != nil {
+			select {
+			case w.ack <- p:
+			default: // a resent command answered twice
+			}
+		}
+		return
+	case *messages.MonMapMsg:
+		mm, err := p.Map()
+		if err != nil {
+			c.log.WithError(err).Warn("monmap not decodable")
+			return
+		}
+		c.mu.Lock()
+		first := c.monmap == nil
+		if first || mm.Epoch >= c.monmap.Epoch {
+			c.monmap = mm
+		}
+		c.mu.Unlock()
+		if first {
+			close(c.mapped)
+		}
+	}
+	if c.cfg.Handler != nil {
+		c.cfg.Handler(p)
+	}
+}
+
+// HandleReset reconnects after the lossy session to the mon is lost (the
+// mon restarted or the network failed), hunting with backoff, until Close.
+func (c *Client) HandleReset(conn *msgr.Connection) {
+	c.mu.Lock()
+	current := conn == c.conn && !c.closed
+	hunting := c.hunting
+	if current && c.lost != nil {
+		select {
+		case <-c.lost:
+		default:
+			close(c.lost)
+		}
+	}
+	c.mu.Unlock()
+	if current && !hunting {
+		go c.reconnect()
+	}
+}
+
+func (c *Client) reconnect() {
+	delay := 50 * time.Millisecond
+	for {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+		err := c.hunt(ctx)
+		cancel()
+		if err == nil {
+			c.log.Info("reconnected to the mon")
+			return
+		}
+		time.Sleep(delay) // backoff between hunts, not a wait for an event
+		delay = min(delay*2, 2*time.Second)
+	}
+}
+
+func (c *Client) HandleConnect(*msgr.Connection)          {}
+func (c *Client) HandleAccept(*msgr.Connection)           {}
+func (c *Client) HandleRemoteReset(conn *msgr.Connection) { c.HandleReset(conn) }
+func (c *Client) HandleRefused(conn *msgr.Connection)     { c.HandleReset(conn) }
+
+// Close ends the session. Safe more than once.
+func (c *Client) Close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.ms.Shutdown()
+	c.ms.Wait()
+}
+
+var _ msgr.Dispatcher = (*Client)(nil)
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "localhost"
+	}
+	return h
+}

@@ -1,0 +1,14 @@
+package monclient
+
+import "errors"
+
+var (
+	// ErrUnreachable is a mon that does not answer in time.
+	ErrUnreachable = errors.New("monclient: no answer from the mon")
+	// ErrAuth is a mon that refused this client's authentication.
+	ErrAuth = errors.New("monclient: authentication refused")
+	// ErrInvalid is a request the client cannot send as given.
+	ErrInvalid = errors.New("monclient: invalid request")
+	// ErrClosed is a client used after Close.
+	ErrClosed = errors.New("monclient: closed")
+)
