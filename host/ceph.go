@@ -278,3 +278,79 @@ func (s *Standby) cephDigest() *messages.PGMapDigest {
 	}
 	return g
 }
+
+// cephOptions holds the modules' options on a real cluster: Ceph keeps them
+// in its config database (`ceph config set mgr mgr/<module>/<option> v`),
+// and the mon pushes this mgr's view of it in MConfig. Writes go to the mon
+// first, as `config set` / `config rm` for who=mgr.
+type cephOptions struct {
+	mon  monCommander
+	mu   sync.Mutex
+	conf map[string]string // the mgr/ entries of the last MConfig
+}
+
+func newCephOptions(m monCommander) *cephOptions {
+	return &cephOptions{mon: m, conf: map[string]string{}}
+}
+
+// replace takes the mgr/ entries of an MConfig and reports whether they
+// changed.
+func (o *cephOptions) replace(all map[string]string) bool {
+	kv := map[string]string{}
+	for k, v := range all {
+		if strings.HasPrefix(k, "mgr/") {
+			kv[k] = v
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	changed := !maps.Equal(o.conf, kv)
+	o.conf = kv
+	return changed
+}
+
+// Get implements registry.Store.
+func (o *cephOptions) Get(_ context.Context, key string) (string, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.conf[key]
+	return v, ok, nil
+}
+
+// Set implements registry.Store.
+func (o *cephOptions) Set(ctx context.Context, key string, value *string) error {
+	args := map[string]any{"prefix": "config rm", "who": "mgr", "name": key}
+	if value != nil {
+		args = map[string]any{"prefix": "config set", "who": "mgr", "name": key, "value": *value}
+	}
+	res, err := o.mon.Command(ctx, args, nil)
+	if err != nil {
+		return fmt.Errorf("host: %s %s: %w", args["prefix"], key, err)
+	}
+	if res.Retval != 0 {
+		return fmt.Errorf("%w: %s %s: %s", ErrMonCommand, args["prefix"], key, res.Status)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if value == nil {
+		delete(o.conf, key)
+	} else {
+		o.conf[key] = *value
+	}
+	return nil
+}
+
+// List implements registry.Store.
+func (o *cephOptions) List(_ context.Context, prefix string) (map[string]string, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string]string{}
+	for k, v := range o.conf {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+var _ registry.Store = (*cephOptions)(nil)

@@ -71,7 +71,8 @@ type Standby struct {
 	cfg   Config
 	log   *logrus.Entry
 	monc  *monclient.Client
-	fetch *mapFetcher // maps a real ceph-mon sends in binary, as JSON
+	fetch *mapFetcher  // maps a real ceph-mon sends in binary, as JSON
+	opts  *cephOptions // module options on a real cluster (nil on gomgr's)
 	gid   uint64
 	state *ClusterState
 	store *ConfigStore
@@ -171,6 +172,10 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	s.store = NewConfigStore(monc)
 	rc := cfg.Registry
 	rc.Sources, rc.State, rc.Store, rc.MgrID = cfg.Sources, s.state, s.store, cfg.Name
+	if s.realCeph() {
+		s.opts = newCephOptions(monc)
+		rc.Options = s.opts
+	}
 	rc.Logger = s.log
 	if cfg.MetricsAddr != "" {
 		s.prom = newMetrics(s)
@@ -198,10 +203,14 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		s.log.WithError(err).Warn("module discovery incomplete")
 	}
 	// The standby keeps its cache warm: at failover it already holds the maps.
-	if err := monc.Subscribe(map[string]messages.SubscribeItem{
+	subs := map[string]messages.SubscribeItem{
 		monclient.SubMgrMap: {}, monclient.SubOSDMap: {}, monclient.SubMonMap: {}, monclient.SubFSMap: {},
 		monclient.SubServiceMap: {}, "log-info": {}, monclient.SubMgrDigest: {},
-	}); err != nil {
+	}
+	if s.opts != nil {
+		subs[monclient.SubConfig] = messages.SubscribeItem{} // MConfig: the module options
+	}
+	if err := monc.Subscribe(subs); err != nil {
 		return nil, err
 	}
 	started = true
@@ -434,10 +443,15 @@ func (s *Standby) fromMon(p messages.Payload) {
 	case *messages.Config:
 		// The mon pushes every mgr/ config-key after a change (`config-key
 		// set mgr/alerts/threshold 3`): modules see it now, not at failover.
-		if s.realCeph() {
-			return // a real mon's MConfig is this daemon's config, not config-keys
+		changed := false
+		if s.opts != nil {
+			// A real mon's MConfig is this daemon's config: module options
+			// are its mgr/ entries; the module store stays in config-keys.
+			changed = s.opts.replace(p.Config)
+		} else {
+			changed = s.store.Replace(p.Config)
 		}
-		if s.store.Replace(p.Config) && s.IsActive() {
+		if changed && s.IsActive() {
 			s.reg.NotifyAll(registry.KindConfigNotify, "")
 		}
 	case *messages.MgrDigest:

@@ -85,7 +85,7 @@ func (h *modHost) ModuleOption(ctx context.Context, key string) (any, error) {
 		return nil, err
 	}
 	for _, k := range keys {
-		raw, set, err := h.reg.cfg.Store.Get(ctx, k)
+		raw, set, err := h.reg.cfg.Options.Get(ctx, k)
 		if err != nil {
 			return nil, fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
 		}
@@ -121,7 +121,7 @@ func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string
 		v := strings.TrimSpace(*value)
 		value = &v
 	}
-	if err := h.reg.cfg.Store.Set(ctx, keys[0], value); err != nil {
+	if err := h.reg.cfg.Options.Set(ctx, keys[0], value); err != nil {
 		return fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
 	}
 	return nil

@@ -34,8 +34,13 @@ type Config struct {
 	Sources []Source
 	// State answers the modules' get(), servers, metadata and counters.
 	State State
-	// Store holds module options and get_store/set_store keys.
+	// Store holds get_store/set_store keys, and module options unless
+	// Options is set.
 	Store Store
+	// Options, if set, holds module options apart from Store, as Ceph
+	// keeps them in its config database and the module store in
+	// config-keys. Keys are the same ("mgr/<module>/<option>").
+	Options Store
 	// MgrID is what get_mgr_id() returns.
 	MgrID string
 	// Logger receives the registry's lines (component=registry) and the
@@ -204,6 +209,9 @@ func New(cfg Config) (*Registry, error) {
 	}
 	if cfg.Store == nil {
 		cfg.Store = NewMemStore()
+	}
+	if cfg.Options == nil {
+		cfg.Options = cfg.Store
 	}
 	log := cfg.Logger
 	if log == nil {

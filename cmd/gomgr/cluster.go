@@ -1,10 +1,14 @@
 package main
 
 import (
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"gomgr/internal/cephconf"
 	"gomgr/plugins"
 )
 
@@ -40,4 +44,29 @@ func repinner(ps *plugins.Source) func(string) {
 	return func(name string) {
 		_, _ = ps.Repin(name) // not a plugin of this source: nothing to pin
 	}
+}
+
+// cephCluster reads what mgr.NAME needs of a real cluster's ceph.conf: the
+// mons' v1 addresses and where to listen for daemons (public_addr's host,
+// any port).
+func cephCluster(path, name string) (mons []string, bind string, err error) {
+	c, err := cephconf.Load(path)
+	if err != nil {
+		return nil, "", err
+	}
+	who := "mgr." + name
+	if !slices.Contains(c.Auth(who).Cluster, "none") {
+		return nil, "", fmt.Errorf("%s: %s requires cephx (auth_cluster_required), which gomgr does not speak yet; use auth none", path, who)
+	}
+	if mons, err = c.MonAddrs(who); err != nil {
+		return nil, "", err
+	}
+	bind = "127.0.0.1:0"
+	if pa, ok := c.Get(who, "public_addr"); ok && pa != "" {
+		if pub, err := cephconf.MonAddrs(pa); err == nil && len(pub) > 0 {
+			host, _, _ := net.SplitHostPort(pub[0])
+			bind = net.JoinHostPort(host, "0")
+		}
+	}
+	return mons, bind, nil
 }

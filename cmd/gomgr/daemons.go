@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register(command{path: "mon", args: "[--addr HOST:PORT] --data DIR", help: "run the map authority", run: runMon})
-	register(command{path: "mgr", args: "--mon HOST:PORT --name NAME [--modules DIRS] [--plugins DIR]", help: "run a manager daemon", run: runMgr})
+	register(command{path: "mgr", args: "(--mon HOST:PORT --name NAME | -c CEPH.CONF -i NAME) [--modules DIRS] [--plugins DIR]", help: "run a manager daemon (of gomgr's mon, or of a real Ceph cluster with -c)", run: runMgr})
 	register(command{path: "sim", args: "--mon HOST:PORT [--osds N] [--seed N]", help: "run simulated OSDs", run: runSim})
 }
 
@@ -115,10 +115,12 @@ func runMon(args []string) error {
 }
 
 func runMgr(args []string) error {
-	fs := newFlags("mgr", "--mon HOST:PORT --name NAME")
+	fs := newFlags("mgr", "(--mon HOST:PORT --name NAME | -c CEPH.CONF -i NAME)")
 	monAddr := fs.String("mon", "", "mon address (default: $GOMGR_MON or the local demo)")
+	conf := fs.String("c", "", "a Ceph cluster's ceph.conf: join that cluster (its mon_host, fsid, auth) as ceph-mgr does")
 	name := fs.String("name", "", "this manager's name")
-	addr := fs.String("addr", "127.0.0.1:0", "address for daemon sessions when active")
+	fs.StringVar(name, "i", "", "this manager's name (as ceph-mgr -i)")
+	addr := fs.String("addr", "", "address for daemon sessions when active (default: the conf's public_addr, or loopback)")
 	var mf moduleFlags
 	mf.register(fs)
 	var lf logFlags
@@ -133,9 +135,18 @@ func runMgr(args []string) error {
 	if err != nil {
 		return err
 	}
+	mons, bind := []string{monAddress(*monAddr)}, "127.0.0.1:0"
+	if *conf != "" {
+		if mons, bind, err = cephCluster(*conf, *name); err != nil {
+			return err
+		}
+	}
+	if *addr != "" {
+		bind = *addr
+	}
 	srcs, ps := mf.sources(log)
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: []string{monAddress(*monAddr)}, Addr: *addr,
+	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: mons, Addr: bind,
 		Sources: srcs, Logger: log, OnEnable: repinner(ps)})
 	if err != nil {
 		return err
