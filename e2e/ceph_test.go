@@ -1,0 +1,233 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gomgr/internal/cephcluster"
+)
+
+// pollErr polls f until it returns nil, failing with its last error
+// after d.
+func pollErr(t *testing.T, d time.Duration, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s: %v", what, d, err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval
+	}
+}
+
+// cephJSON runs the real ceph CLI with -f json and decodes its output.
+func cephJSON(c *cephcluster.Cluster, v any, args ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := c.Ceph(ctx, append(args, "-f", "json")...)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(out, v); err != nil {
+		return fmt.Errorf("%v: %w: %q", args, err, out)
+	}
+	return nil
+}
+
+type probeOSDMap struct {
+	Epoch int `json:"epoch"`
+	OSDs  []struct {
+		OSD int `json:"osd"`
+		Up  int `json:"up"`
+		In  int `json:"in"`
+	} `json:"osds"`
+	Pools []string `json:"pools"`
+}
+
+// TestCephClusterActiveMgr runs gomgr as the mgr of a real Ceph 16.2
+// cluster (a ceph-mon, two memstore ceph-osds, auth none, msgr v1) as a
+// Ceph user would, `gomgr mgr -c ceph.conf -i x`, and checks it with the
+// real ceph CLI: the mgrmap, module commands through the mon and through
+// `ceph tell`, the osd_map a module reads against `ceph osd dump`, a
+// notify after `ceph osd out`, an OSD's perf counter against the OSD's own
+// admin socket, a module option set with `ceph config set`, and a module's
+// health check in `ceph health detail`. The real daemons must still run at
+// the end.
+func TestCephClusterActiveMgr(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 2, Pools: []string{"p1"}})
+	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules",
+		"--log-level", "info")
+
+	var dump struct {
+		ActiveName        string `json:"active_name"`
+		Available         bool   `json:"available"`
+		ActiveMgrFeatures uint64 `json:"active_mgr_features"`
+		AvailableModules  []struct {
+			Name   string `json:"name"`
+			CanRun bool   `json:"can_run"`
+		} `json:"available_modules"`
+	}
+	pollErr(t, 30*time.Second, "gomgr active and available in ceph mgr dump", func() error {
+		if err := cephJSON(c, &dump, "mgr", "dump"); err != nil {
+			return err
+		}
+		if dump.ActiveName != "x" || !dump.Available {
+			return fmt.Errorf("active %q available %v", dump.ActiveName, dump.Available)
+		}
+		return nil
+	})
+	if dump.ActiveMgrFeatures == 0 {
+		t.Errorf("mgr dump: active_mgr_features is 0")
+	}
+	if !slices.ContainsFunc(dump.AvailableModules, func(m struct {
+		Name   string `json:"name"`
+		CanRun bool   `json:"can_run"`
+	}) bool {
+		return m.Name == "cephprobe" && m.CanRun
+	}) {
+		t.Fatalf("mgr dump: cephprobe not among the available modules: %+v", dump.AvailableModules)
+	}
+
+	// A command of a module not enabled is refused as Ceph's mgr refuses it.
+	if _, err := c.Ceph(context.Background(), "cephprobe", "osdmap"); err == nil || !strings.Contains(err.Error(), "ENOTSUP") {
+		t.Fatalf("cephprobe osdmap before enable: %v, want ENOTSUP", err)
+	}
+	c.MustCeph(t, "mgr", "module", "enable", "cephprobe")
+
+	var view probeOSDMap
+	var osdDump struct {
+		Epoch int `json:"epoch"`
+		OSDs  []struct {
+			OSD int `json:"osd"`
+			Up  int `json:"up"`
+			In  int `json:"in"`
+		} `json:"osds"`
+		Pools []struct {
+			Name string `json:"pool_name"`
+		} `json:"pools"`
+	}
+	pollErr(t, 20*time.Second, "the module's osd_map matches ceph osd dump", func() error {
+		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
+			return err
+		}
+		if err := cephJSON(c, &osdDump, "osd", "dump"); err != nil {
+			return err
+		}
+		var pools []string
+		for _, p := range osdDump.Pools {
+			pools = append(pools, p.Name)
+		}
+		want := fmt.Sprint(osdDump.Epoch, osdDump.OSDs, pools)
+		if got := fmt.Sprint(view.Epoch, view.OSDs, view.Pools); got != want {
+			return fmt.Errorf("module sees %s, osd dump says %s", got, want)
+		}
+		return nil
+	})
+
+	// ceph tell mgr reaches the module too (MCommand).
+	var told probeOSDMap
+	if err := cephJSON(c, &told, "tell", "mgr", "cephprobe", "osdmap"); err != nil || told.Epoch < view.Epoch {
+		t.Fatalf("ceph tell mgr cephprobe osdmap: %v %+v", err, told)
+	}
+
+	// ceph osd out reaches the module's notify.
+	before := time.Now()
+	c.MustCeph(t, "osd", "out", "0")
+	var outEpoch int
+	pollErr(t, 10*time.Second, "osd.0 out in the module's osd_map", func() error {
+		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
+			return err
+		}
+		for _, o := range view.OSDs {
+			if o.OSD == 0 && o.In == 0 {
+				outEpoch = view.Epoch
+				return nil
+			}
+		}
+		return fmt.Errorf("osd.0 still in at epoch %d", view.Epoch)
+	})
+	var seen [][2]float64
+	if err := cephJSON(c, &seen, "cephprobe", "seen"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seen {
+		if int(s[0]) == outEpoch {
+			t.Logf("ceph osd out 0 -> notify of epoch %d: %.0f ms", outEpoch,
+				(s[1]-float64(before.UnixNano())/1e9)*1000)
+		}
+	}
+	c.MustCeph(t, "osd", "in", "0")
+
+	// A real OSD's counter read through the module matches its admin socket.
+	pollErr(t, 30*time.Second, "osd.0's osd.numpg through get_latest and perf dump agree", func() error {
+		var latest float64
+		if err := cephJSON(c, &latest, "cephprobe", "counter", "0", "osd.numpg"); err != nil {
+			return err
+		}
+		var perf map[string]map[string]any
+		if err := cephJSON(c, &perf, "daemon", "osd.0", "perf", "dump"); err != nil {
+			return err
+		}
+		want, _ := perf["osd"]["numpg"].(float64)
+		if latest != want || want == 0 {
+			return fmt.Errorf("get_latest %v, perf dump %v", latest, want)
+		}
+		return nil
+	})
+
+	// A module option set with ceph config set, read by the module.
+	c.MustCeph(t, "config", "set", "mgr", "mgr/cephprobe/level", "7")
+	pollErr(t, 10*time.Second, "ceph config set reaches get_module_option", func() error {
+		var level int
+		if err := cephJSON(c, &level, "cephprobe", "option"); err != nil {
+			return err
+		}
+		if level != 7 {
+			return fmt.Errorf("level %d", level)
+		}
+		return nil
+	})
+
+	// A module's health check in ceph health detail, and cleared.
+	c.MustCeph(t, "cephprobe", "warn", "yes")
+	pollErr(t, 15*time.Second, "CEPHPROBE_TEST in ceph health detail", func() error {
+		out, err := c.Ceph(context.Background(), "health", "detail")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(out), "CEPHPROBE_TEST") || !strings.Contains(string(out), "cephprobe says so") {
+			return fmt.Errorf("health detail: %s", out)
+		}
+		return nil
+	})
+	c.MustCeph(t, "cephprobe", "warn", "no")
+	pollErr(t, 15*time.Second, "CEPHPROBE_TEST cleared", func() error {
+		out, err := c.Ceph(context.Background(), "health", "detail")
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(out), "CEPHPROBE_TEST") {
+			return fmt.Errorf("health detail: %s", out)
+		}
+		return nil
+	})
+
+	select {
+	case <-mgr.done:
+		t.Fatalf("gomgr exited")
+	default:
+	}
+	if strings.Contains(mgr.out.String(), "panic") {
+		t.Fatalf("gomgr log has a panic")
+	}
+	c.CheckAlive(t)
+}

@@ -1,0 +1,61 @@
+// Package cephcluster starts a real one-node Ceph 16.2 cluster (Debian's
+// packages) for interop tests, as ../shared/ceph-cluster/up.sh does but from
+// Go: one mon and Options.OSDs memstore OSDs on 127.0.0.1, auth none, msgr
+// v1 only, pools of size 1, no mgr, everything under t.TempDir().
+//
+// # What it owns
+//
+// A Cluster owns its processes (Proc): it starts them with Pdeathsig
+// SIGKILL from threads that never exit (internal/spawn), so a test binary
+// that dies takes its daemons with it, and stops every one of them in
+// t.Cleanup (SIGTERM, then SIGKILL after a deadline, waiting for the exit)
+// before the temp dir is removed. The same cleanup first calls CheckAlive:
+// a mon or OSD that died during a test fails that test, with the tail of
+// its log. Daemons write their logs to Dir/log (NAME.log from Ceph,
+// NAME.out for stdout and stderr); nothing is piped back into the test
+// (a daemon would keep the pipe open).
+//
+// Start, StartCephMgr, StartOSD, KillOSD and CheckAlive take the test's
+// testing.TB and are meant for the test goroutine. Ceph and the Proc
+// methods are safe from any goroutine.
+//
+// # Start-up, and why it is faster than up.sh
+//
+// up.sh starts the OSDs one after another, and its second OSD often never
+// comes up: with auth none, ceph-osd's MonClient (built with fsid zero)
+// finishes authenticating before the monmap arrives, and the `osd crush
+// set-device-class` it sends at init is refused with "wrong fsid"; the OSD
+// then gives up (its log: "init unable to update_crush_device_class"), and
+// up.sh waits out its 45 s loop. Here the OSDs do not update their own
+// CRUSH position (osd_crush_update_on_start and osd_class_update_on_start
+// are false); the cluster does it for them, with the same commands and
+// values (`osd crush create-or-move osd.N 0.0002 root=default host=H`,
+// `osd crush set-device-class hdd osd.N`).
+//
+// The rest of the time went to the mon's Paxos batching: every map change
+// waits for paxos_propose_interval (1 s) after the previous commit, and an
+// OSD boot takes two. The conf sets it to 0.05 s. Start then:
+//
+//  1. writes ceph.conf, runs monmaptool and ceph-mon --mkfs, starts the mon;
+//  2. once the mon accepts TCP connections, runs in parallel one `ceph`
+//     process reading its commands from stdin (`mon stat`, `osd new` with
+//     fixed ids, the CRUSH commands, `osd pool create NAME 8 8`) and every
+//     `ceph-osd --mkfs`;
+//  3. starts all OSDs at once and polls `ceph osd stat -f json` until
+//     num_up_osds is Options.OSDs.
+//
+// Pools are therefore created before their OSDs boot; their PGs are created
+// as the OSDs come up. Without a mgr nothing reports PG states, so Start
+// does not wait for active+clean.
+//
+// # Ports
+//
+// The mon port comes from the kernel (a free ephemeral port, bound by
+// ceph-mon a moment later). The OSDs (and ceph-mgr) bind the first free
+// ports of a range of 100 (ms_bind_port_min/max) chosen at random below the
+// kernel's ephemeral range, so that it never meets another cluster's mon
+// port; two clusters whose ranges overlap just take different ports.
+//
+// A missing binary is a test failure, never a skip: CI installs Ceph, and
+// interop that silently does not run proves nothing.
+package cephcluster
