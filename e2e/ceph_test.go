@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -229,5 +230,89 @@ func TestCephClusterActiveMgr(t *testing.T) {
 	if strings.Contains(mgr.out.String(), "panic") {
 		t.Fatalf("gomgr log has a panic")
 	}
+	c.CheckAlive(t)
+}
+
+type cephMgrDump struct {
+	ActiveName string `json:"active_name"`
+	Available  bool   `json:"available"`
+	Standbys   []struct {
+		Name string `json:"name"`
+	} `json:"standbys"`
+}
+
+// waitActive polls ceph mgr dump until name is the available active mgr
+// and returns how long that took.
+func waitActive(t *testing.T, c *cephcluster.Cluster, name string, d time.Duration) time.Duration {
+	t.Helper()
+	begin := time.Now()
+	pollErr(t, d, "mgr."+name+" active and available", func() error {
+		var md cephMgrDump
+		if err := cephJSON(c, &md, "mgr", "dump"); err != nil {
+			return err
+		}
+		if md.ActiveName != name || !md.Available {
+			return fmt.Errorf("active %q available %v", md.ActiveName, md.Available)
+		}
+		return nil
+	})
+	return time.Since(begin)
+}
+
+// waitStandby polls ceph mgr dump until name is a standby.
+func waitStandby(t *testing.T, c *cephcluster.Cluster, name string) {
+	t.Helper()
+	pollErr(t, 60*time.Second, "mgr."+name+" a standby", func() error {
+		var md cephMgrDump
+		if err := cephJSON(c, &md, "mgr", "dump"); err != nil {
+			return err
+		}
+		for _, s := range md.Standbys {
+			if s.Name == name {
+				return nil
+			}
+		}
+		return fmt.Errorf("standbys %+v", md.Standbys)
+	})
+}
+
+// TestCephClusterMixedFailover kills -9 the active mgr of a real cluster
+// both ways: gomgr active with a real ceph-mgr as standby, then the real
+// ceph-mgr active with gomgr as standby. The mon's beacon grace is 5 s
+// (Ceph's default is 30 s) and its tick 1 s, so each failover is that
+// grace plus a tick, plus the new active's start. (A grace within
+// mgr_tick_period, 2 s, of the tick would make the mon reset its beacon
+// clocks on every tick and never fail a mgr.)
+func TestCephClusterMixedFailover(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Pools: []string{"p1"},
+		Global: map[string]string{"mon_mgr_beacon_grace": "5", "mon_tick_interval": "1"}})
+	gx, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules")
+	waitActive(t, c, "x", 30*time.Second)
+	real := c.StartCephMgr(t, "y")
+	waitStandby(t, c, "y")
+
+	_ = syscall.Kill(-gx.cmd.Process.Pid, syscall.SIGKILL)
+	<-gx.done
+	took := waitActive(t, c, "y", 60*time.Second)
+	t.Logf("kill -9 gomgr (active) -> real ceph-mgr active and available: %v", took.Round(10*time.Millisecond))
+
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "z", "--modules", "e2e/testdata/modules")
+	waitStandby(t, c, "z")
+	real.Kill()
+	took = waitActive(t, c, "z", 60*time.Second)
+	t.Logf("kill -9 ceph-mgr (active) -> gomgr active and available: %v", took.Round(10*time.Millisecond))
+
+	// The new active serves module commands.
+	c.MustCeph(t, "mgr", "module", "enable", "cephprobe", "--force")
+	pollErr(t, 20*time.Second, "cephprobe answers on gomgr z", func() error {
+		var view probeOSDMap
+		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
+			return err
+		}
+		if view.Epoch == 0 || len(view.OSDs) != 1 {
+			return fmt.Errorf("view %+v", view)
+		}
+		return nil
+	})
 	c.CheckAlive(t)
 }
