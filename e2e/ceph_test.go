@@ -316,3 +316,45 @@ func TestCephClusterMixedFailover(t *testing.T) {
 	})
 	c.CheckAlive(t)
 }
+
+// TestCephClusterRepeatedStarts starts gomgr 20 times in a row against a
+// real mon, killing each with -9 once it has joined (the mon pushes its
+// monmap right after the auth reply, which once raced the mgr's start into
+// a panic), then lets the last one go active and keeps it there a while:
+// no start panics, and the real mon and OSD still run.
+func TestCephClusterRepeatedStarts(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Pools: []string{"p1"}})
+	var last *proc
+	for i := range 20 {
+		p, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules")
+		pollErr(t, 20*time.Second, fmt.Sprintf("start %d joined", i), func() error {
+			select {
+			case <-p.done:
+				return fmt.Errorf("exited: %s", tail(p.out.String(), 2000))
+			default:
+			}
+			if !strings.Contains(p.out.String(), "mgr standby started") {
+				return fmt.Errorf("not started yet")
+			}
+			return nil
+		})
+		if strings.Contains(p.out.String(), "panic") {
+			t.Fatalf("start %d panicked:\n%s", i, p.out.String())
+		}
+		if i == 19 {
+			last = p
+			break
+		}
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	waitActive(t, c, "x", 60*time.Second)
+	c.MustCeph(t, "osd", "out", "0")
+	c.MustCeph(t, "osd", "in", "0")
+	select {
+	case <-last.done:
+		t.Fatalf("the last gomgr exited:\n%s", tail(last.out.String(), 3000))
+	default:
+	}
+	c.CheckAlive(t)
+}

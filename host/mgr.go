@@ -17,6 +17,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/internal/jsontree"
+	"gomgr/internal/logging"
 	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
@@ -93,8 +94,8 @@ type Standby struct {
 	act    *active
 	digest uint64 // version of health/mon_status values
 
-	enabled []string // owned by run: the module set last applied
-	sentCmds string  // owned by run: the command descriptions last beaconed
+	enabled  []string // owned by run: the module set last applied
+	sentCmds string   // owned by run: the command descriptions last beaconed
 }
 
 // active is the active side: the daemon listener and its sessions.
@@ -102,11 +103,12 @@ type active struct {
 	ms    *msgr.Messenger
 	addrs []wire.EntityAddr
 
-	mu       sync.Mutex
-	types    map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
+	mu    sync.Mutex
+	types map[DaemonKey][]messages.PerfCounterType // declared counters per daemon
 	// sessions maps each connection and the name a daemon opened with to
 	// its key; a simulated OSD host opens many daemons on one connection.
 	sessions map[*msgr.Connection]map[string]DaemonKey
+	bad      logging.Once // message types that did not decode
 }
 
 // Start connects to the mon, loads the modules (to advertise them) and
@@ -685,7 +687,12 @@ type daemonServer struct {
 func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 	p, err := messages.Decode(m)
 	if err != nil {
-		d.s.log.WithError(err).WithField("peer", c.String()).Warn("undecodable message from a daemon dropped")
+		l := d.s.log.WithError(err).WithField("peer", c.String()).WithField("type", m.Type)
+		if d.a.bad.First(fmt.Sprint(m.Type)) {
+			l.Warn("undecodable message from a daemon dropped (further ones of this type are logged at debug level)")
+		} else {
+			l.Debug("undecodable message from a daemon dropped")
+		}
 		return
 	}
 	switch p := p.(type) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/logging"
 	"gomgr/messages"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
@@ -58,6 +59,7 @@ type Client struct {
 	cfg Config
 	log *logrus.Entry
 	ms  *msgr.Messenger
+	bad logging.Once // message types that did not decode, logged once each
 
 	mu       sync.Mutex
 	conn     *msgr.Connection
@@ -366,7 +368,12 @@ func (c *Client) Command(ctx context.Context, args map[string]any, inbuf []byte)
 func (c *Client) Dispatch(conn *msgr.Connection, m *msgr.Message) {
 	p, err := messages.Decode(m)
 	if err != nil {
-		c.log.WithError(err).Warn("undecodable message from the mon dropped")
+		l := c.log.WithError(err).WithField("type", m.Type)
+		if c.bad.First(fmt.Sprint(m.Type)) {
+			l.Warn("undecodable message from the mon dropped (further ones of this type are logged at debug level)")
+		} else {
+			l.Debug("undecodable message from the mon dropped")
+		}
 		return
 	}
 	switch p := p.(type) {
