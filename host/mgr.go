@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -358,10 +359,22 @@ func (s *Standby) beacon(available bool) {
 	}
 }
 
+// metadata is what the beacon says of this daemon, with the keys Ceph's
+// collect_sys_info gives (`ceph mgr metadata`). The version string keeps
+// Ceph's form, naming gomgr where Ceph puts its commit.
 func (s *Standby) metadata() map[string]string {
-	host, _ := os.Hostname()
-	return map[string]string{"hostname": host, "ceph_version": "gomgr", "ceph_release": s.cfg.Release,
-		"arch": "x86_64", "os": "Linux", "pid": strconv.Itoa(os.Getpid())}
+	md := maps.Clone(sysInfo())
+	md["ceph_release"] = s.cfg.Release
+	md["ceph_version"] = "ceph version " + cephVersion + " (gomgr) " + s.cfg.Release + " (stable)"
+	md["ceph_version_short"] = cephVersion
+	md["pid"] = strconv.Itoa(os.Getpid())
+	s.mu.Lock()
+	if s.act != nil && len(s.act.addrs) > 0 {
+		md["addr"] = addrString(s.act.addrs[0])
+		md["addrs"] = s.act.addrs[0].String()
+	}
+	s.mu.Unlock()
+	return md
 }
 
 // moduleInfos converts the registry's listing for the beacon.
