@@ -3,8 +3,12 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -354,6 +358,74 @@ func TestCephClusterRepeatedStarts(t *testing.T) {
 	select {
 	case <-last.done:
 		t.Fatalf("the last gomgr exited:\n%s", tail(last.out.String(), 3000))
+	default:
+	}
+	c.CheckAlive(t)
+}
+
+var cephSoak = flag.Duration("ceph.soak", 60*time.Second, "how long TestCephClusterSoak keeps gomgr active on a real cluster (10m for a long run)")
+
+// TestCephClusterSoak keeps gomgr active on a real cluster for -ceph.soak
+// while OSDs go out and in, then checks that the real mon and OSDs still
+// run, that the module saw the last epoch, and that gomgr subscribed to the
+// mon a bounded number of times (a map it could not take was once
+// re-requested in a loop: 16,567 times in 1.4 s).
+func TestCephClusterSoak(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 2, Pools: []string{"p1"}})
+	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules",
+		"--metrics", "127.0.0.1:0")
+	waitActive(t, c, "x", 30*time.Second)
+	c.MustCeph(t, "mgr", "module", "enable", "cephprobe")
+	end := time.Now().Add(*cephSoak)
+	changes := 0
+	for i := 0; time.Now().Before(end); i++ {
+		op := "out"
+		if i%2 == 1 {
+			op = "in"
+		}
+		c.MustCeph(t, "osd", op, strconv.Itoa(i/2%2))
+		changes++
+		time.Sleep(2 * time.Second) // the pace of the load, not a wait for an event
+	}
+	var dump struct {
+		Epoch int `json:"epoch"`
+	}
+	if err := cephJSON(c, &dump, "osd", "dump"); err != nil {
+		t.Fatal(err)
+	}
+	pollErr(t, 10*time.Second, "the module at the last epoch", func() error {
+		var view probeOSDMap
+		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
+			return err
+		}
+		if view.Epoch != dump.Epoch {
+			return fmt.Errorf("module at epoch %d, osd dump %d", view.Epoch, dump.Epoch)
+		}
+		return nil
+	})
+	var svcs map[string]string
+	if err := cephJSON(c, &svcs, "mgr", "services"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(svcs["prometheus"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	subs := -1
+	for _, l := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(l, `gomgr_mon_client_total{counter="subscribes"} `); ok {
+			subs, _ = strconv.Atoi(v)
+		}
+	}
+	t.Logf("%d osdmap changes in %v; gomgr sent %d MMonSubscribe", changes, *cephSoak, subs)
+	if subs < 1 || subs > 10 {
+		t.Fatalf("gomgr subscribed %d times (metric scraped from %s)", subs, svcs["prometheus"])
+	}
+	select {
+	case <-mgr.done:
+		t.Fatalf("gomgr exited:\n%s", tail(mgr.out.String(), 3000))
 	default:
 	}
 	c.CheckAlive(t)

@@ -109,11 +109,13 @@ var (
 	descPoolUse = prometheus.NewDesc("ceph_pool_bytes_used", "Bytes used by each pool.", []string{"pool_id", "name"}, nil)
 	descPoolObj = prometheus.NewDesc("ceph_pool_objects", "Objects in each pool.", []string{"pool_id", "name"}, nil)
 	descHealth  = prometheus.NewDesc("ceph_health_status", "0 OK, 1 WARN, 2 ERR.", nil, nil)
+	descMonc    = prometheus.NewDesc("gomgr_mon_client_total", "What the mgr has sent its mon: subscribes, commands, hunts.",
+		[]string{"counter"}, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMsgr, descConns, descModuleState, descQueue, descDelivered,
-		descOSDUp, descOSDIn, descEpoch, descPGs, descPoolUse, descPoolObj, descHealth} {
+		descOSDUp, descOSDIn, descEpoch, descPGs, descPoolUse, descPoolObj, descHealth, descMonc} {
 		ch <- d
 	}
 }
@@ -130,6 +132,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 			"coalesced": st.Coalesced, "errors": st.Errors, "overruns": st.Overruns} {
 			ch <- prometheus.MustNewConstMetric(descDelivered, prometheus.CounterValue, float64(n), st.Name, outcome)
 		}
+	}
+	mc := s.monc.Stats()
+	for name, v := range map[string]uint64{"subscribes": mc.Subscribes, "commands": mc.Commands, "hunts": mc.Hunts} {
+		ch <- prometheus.MustNewConstMetric(descMonc, prometheus.CounterValue, float64(v), name)
 	}
 	c.cluster(ch)
 }

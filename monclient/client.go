@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -60,6 +61,8 @@ type Client struct {
 	log *logrus.Entry
 	ms  *msgr.Messenger
 	bad logging.Once // message types that did not decode, logged once each
+	// Counters for Stats.
+	nSubs, nCmds, nHunts atomic.Uint64
 
 	mu       sync.Mutex
 	conn     *msgr.Connection
@@ -149,6 +152,7 @@ func (c *Client) hunt(ctx context.Context) error {
 	// One mon that does not answer must not use up the whole timeout.
 	per := max(c.cfg.Timeout/time.Duration(2*len(c.cfg.MonAddrs)), 500*time.Millisecond)
 	var last error
+	c.nHunts.Add(1)
 	c.mu.Lock()
 	c.hunting = true
 	c.mu.Unlock()
@@ -249,6 +253,18 @@ func (c *Client) monmapSub() messages.SubscribeItem {
 	return messages.SubscribeItem{Start: uint64(c.monmap.Epoch) + 1}
 }
 
+// Stats are what the client has sent the mon since it was made.
+type Stats struct {
+	Subscribes uint64 // MMonSubscribe messages
+	Commands   uint64 // mon commands
+	Hunts      uint64 // searches for a mon that answers (the first included)
+}
+
+// Stats reads the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{Subscribes: c.nSubs.Load(), Commands: c.nCmds.Load(), Hunts: c.nHunts.Load()}
+}
+
 // Addr is the address of the mon this client talks to.
 func (c *Client) Addr() string {
 	c.mu.Lock()
@@ -306,6 +322,7 @@ func (c *Client) Advance(what string, epoch uint64) {
 }
 
 func (c *Client) sendSub(what map[string]messages.SubscribeItem) error {
+	c.nSubs.Add(1)
 	return c.Send(&messages.MonSubscribe{What: what, Hostname: hostname()})
 }
 
@@ -339,6 +356,7 @@ func (c *Client) Command(ctx context.Context, args map[string]any, inbuf []byte)
 		return CommandResult{}, ErrClosed
 	}
 	c.tid++
+	c.nCmds.Add(1)
 	tid := c.tid
 	c.waiting[tid] = p
 	conn := c.conn

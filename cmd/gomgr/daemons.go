@@ -121,6 +121,7 @@ func runMgr(args []string) error {
 	name := fs.String("name", "", "this manager's name")
 	fs.StringVar(name, "i", "", "this manager's name (as ceph-mgr -i)")
 	addr := fs.String("addr", "", "address for daemon sessions when active (default: the conf's public_addr, or loopback)")
+	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at this address (HOST:PORT; :0 picks a port)")
 	var mf moduleFlags
 	mf.register(fs)
 	var lf logFlags
@@ -146,7 +147,7 @@ func runMgr(args []string) error {
 	}
 	srcs, ps := mf.sources(log)
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: mons, Addr: bind,
+	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: mons, Addr: bind, MetricsAddr: *metricsAddr,
 		Sources: srcs, Logger: log, OnEnable: repinner(ps)})
 	if err != nil {
 		return err
