@@ -4,8 +4,15 @@
 // when it no longer does, without restarting itself or its module host).
 //
 // What it owns:
-//   - Standby: the mon session (mon.Client), the module registry, the
-//     cluster-state cache, and the active side while active.
+//   - Standby: the mon session (monclient.Client), the module registry,
+//     the cluster-state cache, and the active side while active.
+//   - With a real ceph-mon (ceph.go): the mapFetcher, which turns the
+//     binary OSDMap and FSMap epochs the mon announces into `osd dump` and
+//     `fs dump` JSON on a goroutine of its own; cephOptions, the module
+//     options in Ceph's config database (MConfig in, config set out); the
+//     Ceph forms of the beacon's command descriptions and of
+//     get_command_descriptions. The mon kind is the monclient's Gomgr():
+//     gomgr's private encodings go only to a mon that declared itself.
 //   - ClusterState and DaemonIndex: what modules read (registry.State).
 //     Maps are immutable *registry.Value snapshots behind an atomic pointer,
 //     converted once per epoch by each module; PG-derived values are built
@@ -17,7 +24,9 @@
 //
 // Goroutines: Standby.run alone changes the role (activate, deactivate)
 // and sends beacons and reports on its tick; the mon client's dispatch
-// goroutine updates the cache and calls NotifyAll, in map order; the
-// daemon messenger's dispatch goroutines apply reports. Exported methods
-// are safe from any goroutine.
+// goroutine updates the cache and calls NotifyAll, in map order; with a
+// real ceph-mon, the mapFetcher's goroutine does so for the maps it
+// fetches (the dispatch goroutine must stay free to deliver the command
+// replies it waits for); the daemon messenger's dispatch goroutines apply
+// reports. Exported methods are safe from any goroutine.
 package host
