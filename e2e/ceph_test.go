@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -427,6 +428,70 @@ func TestCephClusterSoak(t *testing.T) {
 	case <-mgr.done:
 		t.Fatalf("gomgr exited:\n%s", tail(mgr.out.String(), 3000))
 	default:
+	}
+	c.CheckAlive(t)
+}
+
+// TestCephClusterMapsAsCeph compares what a module's get() returns for the
+// maps a real mon sends with what the real ceph CLI prints of them: the
+// same top-level keys and epoch (mon_map, mgr_map, fs_map, osd_map), the
+// health status, an OSD's metadata; and set_store lands in the mon's
+// config-keys.
+func TestCephClusterMapsAsCeph(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Pools: []string{"p1"}})
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules")
+	waitActive(t, c, "x", 30*time.Second)
+	c.MustCeph(t, "mgr", "module", "enable", "cephprobe")
+	// cliOnly are keys the mon's command adds to the map's own dump.
+	for _, m := range []struct{ what, cmd, cliOnly string }{
+		{"mon_map", "mon dump", "quorum"}, {"mgr_map", "mgr dump", ""}, {"fs_map", "fs dump", ""}, {"osd_map", "osd dump", ""},
+	} {
+		pollErr(t, 20*time.Second, m.what+" as "+m.cmd, func() error {
+			var got, want map[string]any
+			if err := cephJSON(c, &got, "cephprobe", "get", m.what); err != nil {
+				return err
+			}
+			if err := cephJSON(c, &want, strings.Fields(m.cmd)...); err != nil {
+				return err
+			}
+			if got["epoch"] != want["epoch"] {
+				return fmt.Errorf("epoch %v, %s says %v", got["epoch"], m.cmd, want["epoch"])
+			}
+			delete(want, m.cliOnly)
+			gk, wk := slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))
+			if !slices.Equal(gk, wk) {
+				return fmt.Errorf("keys\n %v\n%s has\n %v", gk, m.cmd, wk)
+			}
+			return nil
+		})
+	}
+	pollErr(t, 20*time.Second, "health as ceph health", func() error {
+		var got, want map[string]any
+		if err := cephJSON(c, &got, "cephprobe", "get", "health"); err != nil {
+			return err
+		}
+		if err := cephJSON(c, &want, "health"); err != nil {
+			return err
+		}
+		if got["status"] != want["status"] {
+			return fmt.Errorf("status %v, ceph health says %v", got["status"], want["status"])
+		}
+		return nil
+	})
+	var md map[string]any
+	if err := cephJSON(c, &md, "osd", "metadata", "0"); err != nil {
+		t.Fatal(err)
+	}
+	var osdMeta map[string]any
+	if err := cephJSON(c, &osdMeta, "cephprobe", "get", "osd_metadata"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := osdMeta["0"].(map[string]any); got == nil || got["hostname"] != md["hostname"] || got["osd_objectstore"] != md["osd_objectstore"] {
+		t.Fatalf("osd_metadata[0] %v, osd metadata 0 says hostname %v objectstore %v", got, md["hostname"], md["osd_objectstore"])
+	}
+	c.MustCeph(t, "cephprobe", "store", "k1", "v1")
+	if out := strings.TrimSpace(string(c.MustCeph(t, "config-key", "get", "mgr/cephprobe/k1"))); out != "v1" {
+		t.Fatalf("config-key get mgr/cephprobe/k1: %q", out)
 	}
 	c.CheckAlive(t)
 }

@@ -414,7 +414,11 @@ func (s *Standby) fromMon(p messages.Payload) {
 		mm := mon.MgrMapFromWire(&p.Map)
 		s.monc.Advance(monclient.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
-		s.setMap("mgr_map", mm.Epoch, toTreeMust(mm), nil, time.Time{})
+		if tree, err := toTree(mm); err != nil {
+			s.log.WithError(err).Warn("mgrmap not converted")
+		} else {
+			s.setMap("mgr_map", mm.Epoch, tree, nil, time.Time{})
+		}
 		select {
 		case s.events <- func() { s.handleMgrMap(mm) }:
 		case <-s.quit:
@@ -434,7 +438,12 @@ func (s *Standby) fromMon(p messages.Payload) {
 			return
 		}
 		s.monc.Advance(monclient.SubMonMap, uint64(mm.Epoch))
-		s.setMap("mon_map", uint64(mm.Epoch), monMapTree(mm), nil, time.Time{})
+		tree, err := monMapTree(mm)
+		if err != nil {
+			s.log.WithError(err).Warn("monmap not converted")
+			return
+		}
+		s.setMap("mon_map", uint64(mm.Epoch), tree, nil, time.Time{})
 	case *messages.FSMapMsg:
 		s.monc.Advance(monclient.SubFSMap, uint64(p.Epoch))
 		if s.realCeph() {
@@ -892,31 +901,24 @@ func modifiedStamp(tree any) time.Time {
 	return st.Time
 }
 
-// monMapTree gives get("mon_map") the shape of `ceph mon dump -f json`.
-func monMapTree(mm *messages.MonMap) any {
-	mons := []any{}
-	for rank, name := range mm.Ranks {
-		info := mm.Mons[name]
-		av := mon.AddrsFromWire(info.Addrs)
-		mons = append(mons, map[string]any{
-			"rank": int64(rank), "name": name, "public_addrs": toTreeMust(av),
-			"addr": av.Legacy(), "public_addr": av.Legacy(),
-			"priority": int64(info.Priority), "weight": int64(info.Weight), "crush_location": "{}",
-		})
+// monMapTree gives get("mon_map") the shape of Ceph's MonMap::dump: that of
+// `ceph mon dump -f json` without its quorum, which the map does not hold.
+func monMapTree(mm *messages.MonMap) (any, error) {
+	tree, err := toTree(mon.MonMapFromWire(mm))
+	if err != nil {
+		return nil, err
 	}
-	return map[string]any{
-		"epoch": int64(mm.Epoch), "fsid": mm.FSID.String(),
-		"modified":        mm.LastChanged.Time().UTC().Format("2006-01-02T15:04:05.000000Z"),
-		"created":         mm.Created.Time().UTC().Format("2006-01-02T15:04:05.000000Z"),
-		"min_mon_release": int64(mm.MinMonRelease), "min_mon_release_name": "pacific",
-		"election_strategy": int64(mm.ElectionStrategy), "mons": mons, "quorum": []any{int64(0)},
-	}
+	delete(tree.(map[string]any), "quorum")
+	return tree, nil
 }
 
-func toTreeMust(v any) any {
-	js, _ := json.Marshal(v)
-	t, _ := decodeTree(js)
-	return t
+// toTree converts a value to the plain tree modules read, through its JSON.
+func toTree(v any) (any, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("host: %T to a tree: %w", v, err)
+	}
+	return decodeTree(js)
 }
 
 func addrString(a wire.EntityAddr) string {

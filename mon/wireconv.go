@@ -3,7 +3,9 @@ package mon
 import (
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,6 +214,74 @@ func MgrMapFromWire(w *messages.MgrMap) *MgrMap {
 	return m
 }
 
+// monFeatureNames are ceph::features::mon's bits, as `mon dump` names them.
+var monFeatureNames = []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging"}
+
+func monFeatureBits(names []string) uint64 {
+	var bits uint64
+	for i, n := range monFeatureNames {
+		if slices.Contains(names, n) {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
+func monFeatureList(bits uint64) []string {
+	out := []string{}
+	for i, n := range monFeatureNames {
+		if bits&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// MonMapFromWire converts Ceph's binary MonMap to the shape of MonMap::dump
+// (what `mon dump` prints, whose quorum the map itself does not hold: the
+// mons are listed as all in quorum).
+func MonMapFromWire(w *messages.MonMap) *MonMap {
+	m := &MonMap{
+		Epoch: uint64(w.Epoch), FSID: w.FSID.String(), Modified: ZStamp{w.LastChanged.Time()},
+		Created: ZStamp{w.Created.Time()}, MinMonRelease: int(w.MinMonRelease),
+		MinMonReleaseName: releaseName(int(w.MinMonRelease)), ElectionStrategy: int(w.ElectionStrategy),
+		DisallowedLeaders: strings.Join(w.DisallowedLeaders, ","), StretchMode: w.StretchModeEnabled,
+		TiebreakerMon: w.TiebreakerMon,
+		Features:      MonFeatures{Persistent: monFeatureList(w.PersistentFeatures), Optional: monFeatureList(w.OptionalFeatures)},
+		Mons:          []MonInfo{}, Quorum: []int{},
+	}
+	removed := make([]string, 0, len(w.RemovedRanks))
+	for _, r := range w.RemovedRanks {
+		removed = append(removed, strconv.Itoa(int(r)))
+	}
+	m.RemovedRanks = strings.Join(removed, ",")
+	for rank, name := range w.Ranks {
+		info := w.Mons[name]
+		av := AddrsFromWire(info.Addrs)
+		loc := "{}"
+		if len(info.CrushLoc) > 0 {
+			parts := make([]string, 0, len(info.CrushLoc))
+			for _, k := range slices.Sorted(maps.Keys(info.CrushLoc)) {
+				parts = append(parts, k+"="+info.CrushLoc[k])
+			}
+			loc = "{" + strings.Join(parts, ",") + "}"
+		}
+		m.Mons = append(m.Mons, MonInfo{Rank: rank, Name: name, PublicAddrs: av, Addr: av.Legacy(),
+			PublicAddr: av.Legacy(), Priority: int(info.Priority), Weight: int(info.Weight), CrushLocation: loc})
+		m.Quorum = append(m.Quorum, rank)
+	}
+	return m
+}
+
+// releaseName names a ceph_release_t.
+func releaseName(r int) string {
+	names := map[int]string{12: "luminous", 13: "mimic", 14: "nautilus", 15: "octopus", 16: "pacific", 17: "quincy"}
+	if n, ok := names[r]; ok {
+		return n
+	}
+	return "unknown"
+}
+
 // MonMapToWire converts a MonMap to Ceph's binary MonMap.
 func MonMapToWire(m *MonMap) (*messages.MonMap, error) {
 	fsid, err := ParseUUID(m.FSID)
@@ -222,7 +292,8 @@ func MonMapToWire(m *MonMap) (*messages.MonMap, error) {
 		FSID: fsid, Epoch: uint32(m.Epoch), LastChanged: messages.UtimeOf(m.Modified.Time),
 		Created: messages.UtimeOf(m.Created.Time), Mons: map[string]messages.MonInfo{},
 		MinMonRelease: uint8(m.MinMonRelease), ElectionStrategy: uint8(max(m.ElectionStrategy, 1)),
-		OptionalFeatures: messages.MonFeatureGomgr,
+		PersistentFeatures: monFeatureBits(m.Features.Persistent),
+		OptionalFeatures:   monFeatureBits(m.Features.Optional) | messages.MonFeatureGomgr,
 	}
 	for _, mi := range m.Mons {
 		w.Mons[mi.Name] = messages.MonInfo{Name: mi.Name, Addrs: WireAddrs(mi.PublicAddrs),

@@ -16,6 +16,9 @@ class Module(MgrModule):
          "desc": "an OSD counter's latest value", "perm": "r"},
         {"cmd": "cephprobe warn name=on,type=CephChoices,strings=yes|no", "desc": "raise or clear a health check", "perm": "w"},
         {"cmd": "cephprobe option", "desc": "the level option", "perm": "r"},
+        {"cmd": "cephprobe get name=what,type=CephString", "desc": "what get() returns", "perm": "r"},
+        {"cmd": "cephprobe store name=key,type=CephString name=value,type=CephString",
+         "desc": "set_store, then get_store", "perm": "w"},
     ]
 
     def __init__(self):
@@ -47,6 +50,11 @@ class Module(MgrModule):
                                             "detail": ["raised by the test"], "count": 1}
             self.set_health_checks(checks)
             return 0, "", ""
+        if prefix == "cephprobe get":
+            return 0, json.dumps(self.get(cmd["what"])), ""
+        if prefix == "cephprobe store":
+            self.set_store(cmd["key"], cmd["value"])
+            return 0, json.dumps(self.get_store(cmd["key"])), ""
         if prefix == "cephprobe option":
             return 0, json.dumps(self.get_module_option("level")), ""
         return -22, "", "unknown command"
