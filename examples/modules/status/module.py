@@ -41,7 +41,9 @@ class Module(MgrModule):
 
     def summary(self):
         health = _health(self.get("health"))
-        mon_map = self.get("mon_map") or {"mons": [], "quorum": []}
+        mon_map = self.get("mon_map") or {"mons": []}
+        # The quorum is the mons' state, not the map's: mon_status has it.
+        mon_status = self.get("mon_status") or {}
         mgr_map = self.get("mgr_map") or {}
         osd_map = self.get("osd_map") or {"osds": [], "pools": []}
         states = _pg_states(self.get("pg_summary"))
@@ -49,7 +51,7 @@ class Module(MgrModule):
         names = {}
         for m in mon_map["mons"]:
             names[str(m["rank"])] = m["name"]
-        quorum = [names.get(str(r), str(r)) for r in mon_map.get("quorum", [])]
+        quorum = [names.get(str(r), str(r)) for r in mon_status.get("quorum", [])]
         osds = osd_map["osds"]
         checks = health.get("checks", {})
         return {
