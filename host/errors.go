@@ -22,3 +22,11 @@ var (
 	errOSDMapGap = errors.New("host: osdmap incremental does not follow the cached epoch")
 	errOSDMapBad = errors.New("host: osdmap incremental malformed")
 )
+
+// Ceph's command return codes (negative errno), as the mgr answers them.
+const (
+	codeENOENT     = -2
+	codeEIO        = -5
+	codeEINVAL     = -22
+	codeEOPNOTSUPP = -95
+)

@@ -17,10 +17,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/clustermap"
 	"gomgr/internal/jsontree"
 	"gomgr/internal/logging"
 	"gomgr/messages"
-	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
@@ -87,7 +87,7 @@ type Standby struct {
 	stop   sync.Once
 
 	isActive atomic.Bool
-	mgrmap   atomic.Pointer[mon.MgrMap]
+	mgrmap   atomic.Pointer[clustermap.MgrMap]
 	health   atomic.Pointer[map[string]registry.HealthCheck]
 	healthCh chan struct{} // a change to report now
 
@@ -243,7 +243,7 @@ func (s *Standby) Name() string { return s.cfg.Name }
 func (s *Standby) IsActive() bool { return s.isActive.Load() }
 
 // MgrMap is the last MgrMap received, or nil.
-func (s *Standby) MgrMap() *mon.MgrMap { return s.mgrmap.Load() }
+func (s *Standby) MgrMap() *clustermap.MgrMap { return s.mgrmap.Load() }
 
 // Addr is the active side's daemon address, or "" on a standby.
 func (s *Standby) Addr() string {
@@ -336,7 +336,7 @@ func (s *Standby) beacon(available bool) {
 	b := &messages.MgrBeacon{
 		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: s.monc.FSID(),
 		Available: available, Metadata: s.metadata(), MgrFeatures: wire.FeaturesSupported,
-		Modules: mon.ModulesToWire(moduleInfos(s.reg.Modules())),
+		Modules: clustermap.ModulesToWire(moduleInfos(s.reg.Modules())),
 	}
 	s.mu.Lock()
 	if s.act != nil {
@@ -378,15 +378,15 @@ func (s *Standby) metadata() map[string]string {
 }
 
 // moduleInfos converts the registry's listing for the beacon.
-func moduleInfos(st []registry.Status) []mon.ModuleInfo {
-	out := make([]mon.ModuleInfo, 0, len(st))
+func moduleInfos(st []registry.Status) []clustermap.ModuleInfo {
+	out := make([]clustermap.ModuleInfo, 0, len(st))
 	for _, m := range st {
 		if m.State == registry.StateUnloadable && m.Name == "" {
 			continue
 		}
-		opts := map[string]mon.ModuleOption{}
+		opts := map[string]clustermap.ModuleOption{}
 		for _, o := range m.Options {
-			opts[o.Name] = mon.ModuleOption{Name: o.Name, Type: o.Type, Level: "advanced",
+			opts[o.Name] = clustermap.ModuleOption{Name: o.Name, Type: o.Type, Level: "advanced",
 				DefaultValue: optString(o.Default), Min: optString(o.Min), Max: optString(o.Max),
 				EnumAllowed: o.Enum, Desc: o.Desc, Tags: []string{}, SeeAlso: []string{}}
 		}
@@ -394,7 +394,7 @@ func moduleInfos(st []registry.Status) []mon.ModuleInfo {
 		if m.CanRun {
 			errStr = ""
 		}
-		out = append(out, mon.ModuleInfo{Name: m.Name, CanRun: m.CanRun, ErrorString: errStr, ModuleOptions: opts})
+		out = append(out, clustermap.ModuleInfo{Name: m.Name, CanRun: m.CanRun, ErrorString: errStr, ModuleOptions: opts})
 	}
 	return out
 }
@@ -411,7 +411,7 @@ func optString(v any) string {
 func (s *Standby) fromMon(p messages.Payload) {
 	switch p := p.(type) {
 	case *messages.MgrMapMsg:
-		mm := mon.MgrMapFromWire(&p.Map)
+		mm := clustermap.MgrMapFromWire(&p.Map)
 		s.monc.Advance(monclient.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
 		if tree, err := toTree(mm); err != nil {
@@ -548,7 +548,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 }
 
 // handleMgrMap is MgrStandby::handle_mgr_map, on the run goroutine.
-func (s *Standby) handleMgrMap(mm *mon.MgrMap) {
+func (s *Standby) handleMgrMap(mm *clustermap.MgrMap) {
 	ctx := context.Background()
 	switch {
 	case mm.ActiveGID == s.gid && !s.IsActive():
@@ -657,7 +657,7 @@ func (s *Standby) reportToMon() {
 	checks := map[string]messages.HealthCheck{}
 	for code, c := range *s.health.Load() {
 		sev := messages.HealthWarn
-		if c.Severity == "error" || c.Severity == mon.HealthErr {
+		if c.Severity == "error" || c.Severity == clustermap.HealthErr {
 			sev = messages.HealthError
 		}
 		checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: int64(c.Count)}
@@ -680,18 +680,18 @@ func (s *Standby) reportToMon() {
 	}
 }
 
-func (s *Standby) pgSummary() mon.PGSummary {
+func (s *Standby) pgSummary() clustermap.PGSummary {
 	v, err := s.state.Get("pg_status")
 	if err != nil {
-		return mon.PGSummary{}
+		return clustermap.PGSummary{}
 	}
 	sum := v.Data.(map[string]any)["pg_summary"].(map[string]any)
-	out := mon.PGSummary{NumPGs: int(toInt(sum["num_pgs"])), DataBytes: uint64(toInt(sum["num_bytes"])),
+	out := clustermap.PGSummary{NumPGs: int(toInt(sum["num_pgs"])), DataBytes: uint64(toInt(sum["num_bytes"])),
 		BytesUsed: uint64(toInt(sum["total_used_bytes"])), BytesAvail: uint64(toInt(sum["total_avail_bytes"])),
 		BytesTotal: uint64(toInt(sum["total_bytes"]))}
 	for _, st := range sum["num_pg_by_state"].([]any) {
 		m := st.(map[string]any)
-		out.PGsByState = append(out.PGsByState, mon.PGStateCount{StateName: m["name"].(string), Count: int(toInt(m["num"]))})
+		out.PGsByState = append(out.PGsByState, clustermap.PGStateCount{StateName: m["name"].(string), Count: int(toInt(m["num"]))})
 	}
 	if pools, err := s.state.Get("pool_stats"); err == nil {
 		out.NumPools = len(pools.Data.(map[string]any)["pool_stats"].([]any))
@@ -842,13 +842,13 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 	args := map[string]any{}
 	switch {
 	case len(p.Cmd) == 0:
-		reply.R, reply.RS = mon.EINVAL, "no command"
+		reply.R, reply.RS = codeEINVAL, "no command"
 	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
-		reply.R, reply.RS = mon.EINVAL, "invalid command json"
+		reply.R, reply.RS = codeEINVAL, "invalid command json"
 	case args["prefix"] == "get_command_descriptions":
 		js, err := cephDescriptions(d.s.commandDescriptions(true))
 		if err != nil {
-			reply.R, reply.RS = -5, err.Error()
+			reply.R, reply.RS = codeEIO, err.Error()
 		}
 		reply.Outbl = js
 	default:
@@ -859,11 +859,11 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 		}
 		switch {
 		case errors.Is(err, registry.ErrUnknownCommand):
-			reply.R, reply.RS = mon.EINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])
+			reply.R, reply.RS = codeEINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])
 		case errors.Is(err, registry.ErrNotEnabled):
-			reply.R, reply.RS = -95, err.Error() // EOPNOTSUPP, as Ceph's mgr answers
+			reply.R, reply.RS = codeEOPNOTSUPP, err.Error() // as Ceph's mgr answers
 		case err != nil:
-			reply.R, reply.RS = -5, err.Error() // EIO: the module failed
+			reply.R, reply.RS = codeEIO, err.Error() // EIO: the module failed
 		default:
 			reply.R, reply.RS, reply.Outbl = int32(res.Retval), res.Stderr, []byte(res.Stdout)
 		}
@@ -894,7 +894,7 @@ func toInt(v any) int64 {
 func modifiedStamp(tree any) time.Time {
 	m, _ := tree.(map[string]any)
 	s, _ := m["modified"].(string)
-	var st mon.Stamp
+	var st clustermap.Stamp
 	if err := st.UnmarshalJSON([]byte(strconv.Quote(s))); err != nil {
 		return time.Time{}
 	}
@@ -904,7 +904,7 @@ func modifiedStamp(tree any) time.Time {
 // monMapTree gives get("mon_map") the shape of Ceph's MonMap::dump: that of
 // `ceph mon dump -f json` without its quorum, which the map does not hold.
 func monMapTree(mm *messages.MonMap) (any, error) {
-	tree, err := toTree(mon.MonMapFromWire(mm))
+	tree, err := toTree(clustermap.MonMapFromWire(mm))
 	if err != nil {
 		return nil, err
 	}

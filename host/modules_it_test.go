@@ -164,7 +164,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	mgrs := map[string]*host.Standby{}
 	for _, name := range []string{"x", "y"} {
 		// Isolated: in-process, status fails on get('mgr_map'), which the
-		// host caches as a *mon.MgrMap rather than a JSON tree (see report).
+		// host caches as a *clustermap.MgrMap rather than a JSON tree (see report).
 		src := isolate.NewSource(modules.NewSource(modules.Config{Dirs: []string{dir}, Logger: entry}),
 			isolate.Config{Logger: entry, Env: []string{envITDirs + "=" + dir}})
 		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},

@@ -10,7 +10,7 @@ import (
 // osdMapUpdate turns one MOSDMap into the tree of its newest epoch, given
 // the cached tree of epoch have (nil when none). A full map is used as it
 // came; otherwise the incrementals from have+1 up are applied in order (each a
-// mon.OSDMapIncremental, read here as a tree). Without what it needs it returns
+// clustermap.OSDMapIncremental, read here as a tree). Without what it needs it returns
 // errOSDMapGap, and the caller asks the mon for a full map.
 func osdMapUpdate(p *messages.OSDMapMsg, have uint64, tree any) (epoch uint64, next any, raw []byte, err error) {
 	if js, ok := p.Maps[p.NewestMap]; ok {

@@ -7,18 +7,18 @@ import (
 	"strconv"
 	"testing"
 
+	"gomgr/clustermap"
 	"gomgr/internal/jsontree"
 	"gomgr/messages"
-	"gomgr/mon"
 )
 
-func testOSDMap(epoch uint64, osds ...*mon.OSDInfo) *mon.OSDMap {
-	return &mon.OSDMap{Epoch: epoch, FSID: "c61c2ab8-9d99-45ce-af51-a34b9f0a08d7", FlagsSet: []string{}, Pools: []mon.Pool{},
+func testOSDMap(epoch uint64, osds ...*clustermap.OSDInfo) *clustermap.OSDMap {
+	return &clustermap.OSDMap{Epoch: epoch, FSID: "c61c2ab8-9d99-45ce-af51-a34b9f0a08d7", FlagsSet: []string{}, Pools: []clustermap.Pool{},
 		OSDs: osds, MaxOSD: osds[len(osds)-1].OSD + 1, Blocklist: map[string]string{}}
 }
 
-func testOSD(id, up int) *mon.OSDInfo {
-	return &mon.OSDInfo{OSD: id, UUID: "u" + strconv.Itoa(id), Up: up, In: 1, Weight: 1, State: []string{"exists"}}
+func testOSD(id, up int) *clustermap.OSDInfo {
+	return &clustermap.OSDInfo{OSD: id, UUID: "u" + strconv.Itoa(id), Up: up, In: 1, Weight: 1, State: []string{"exists"}}
 }
 
 func mustTree(t *testing.T, v any) any {
@@ -34,9 +34,9 @@ func mustTree(t *testing.T, v any) any {
 	return tree
 }
 
-func incMsg(t *testing.T, prev, cur *mon.OSDMap) *messages.OSDMapMsg {
+func incMsg(t *testing.T, prev, cur *clustermap.OSDMap) *messages.OSDMapMsg {
 	t.Helper()
-	inc, err := mon.DiffOSDMaps(prev, cur)
+	inc, err := clustermap.DiffOSDMaps(prev, cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestOSDMapIncrementalRefused(t *testing.T) {
 		t.Errorf("cached epoch 9: %v", err)
 	}
 	bad := func(mutate func(inc map[string]any)) error {
-		inc, _ := mon.DiffOSDMaps(m1, m2)
+		inc, _ := clustermap.DiffOSDMaps(m1, m2)
 		js, _ := json.Marshal(inc)
 		var im map[string]any
 		_ = json.Unmarshal(js, &im)

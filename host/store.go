@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/registry"
 )
@@ -96,7 +95,7 @@ func (s *ConfigStore) Set(ctx context.Context, key string, value *string) error 
 	if err != nil {
 		return fmt.Errorf("host: %s %s: %w", args["prefix"], key, err)
 	}
-	if res.Retval != 0 && !(value == nil && res.Retval == mon.ENOENT) {
+	if res.Retval != 0 && !(value == nil && res.Retval == codeENOENT) {
 		return fmt.Errorf("%w: %s %s: %s", ErrMonCommand, args["prefix"], key, res.Status)
 	}
 	s.mu.Lock()

@@ -33,7 +33,7 @@ func DecodeJSONMap(b []byte) ([]byte, error) {
 // gap_removed_snaps. The bufferlists hold Ceph's binary OSDMap when they
 // come from Ceph; gomgr's mon sends each in the JSON struct form
 // (EncodeJSONMap): full maps with the shape of `ceph osd dump -f json`,
-// incrementals as mon.OSDMapIncremental, to a subscriber that holds the
+// incrementals as clustermap.OSDMapIncremental, to a subscriber that holds the
 // epoch before.
 type OSDMapMsg struct {
 	FSID            UUID

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 func benchMon(b *testing.B, dir string, osds int) (*Mon, time.Time) {
@@ -15,7 +17,7 @@ func benchMon(b *testing.B, dir string, osds int) (*Mon, time.Time) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mods := []ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}
+	mods := []clustermap.ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}
 	if _, err := m.Beacon(now, Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: mods}); err != nil {
 		b.Fatal(err)
 	}
@@ -23,7 +25,7 @@ func benchMon(b *testing.B, dir string, osds int) (*Mon, time.Time) {
 		b.Fatal(err)
 	}
 	for i := 0; i < osds; i++ {
-		if _, err := m.OSDBoot(now, OSDBoot{ID: i, UUID: fmt.Sprintf("u%d", i), PublicAddrs: V1Addr("127.0.0.1:6800", uint32(i))}); err != nil {
+		if _, err := m.OSDBoot(now, OSDBoot{ID: i, UUID: fmt.Sprintf("u%d", i), PublicAddrs: clustermap.V1Addr("127.0.0.1:6800", uint32(i))}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,7 +39,7 @@ func benchMon(b *testing.B, dir string, osds int) (*Mon, time.Time) {
 // BenchmarkBeacon is the steady state: the active's beacon, no change.
 func BenchmarkBeacon(b *testing.B) {
 	m, now := benchMon(b, "", 0)
-	bc := Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: []ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}}
+	bc := Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: []clustermap.ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := m.Beacon(now, bc); err != nil {
@@ -50,7 +52,7 @@ func BenchmarkBeacon(b *testing.B) {
 // health, which walks the OSDs).
 func BenchmarkBeacon10k(b *testing.B) {
 	m, now := benchMon(b, "", 10000)
-	bc := Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: []ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}}
+	bc := Beacon{GID: 1, Name: "x", FSID: testFSID, AvailableModules: []clustermap.ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := m.Beacon(now, bc); err != nil {
@@ -68,7 +70,7 @@ func BenchmarkMgrEpochStore(b *testing.B) {
 	for b.Loop() {
 		i++
 		e, err := m.Beacon(now, Beacon{GID: 1, Name: "x", FSID: testFSID, Services: map[string]string{"n": fmt.Sprint(i)},
-			AvailableModules: []ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}})
+			AvailableModules: []clustermap.ModuleInfo{{Name: "alerts", CanRun: true}, {Name: "status", CanRun: true}}})
 		if err != nil || e.MgrMap == nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,10 @@
 package mon
 
-import "time"
+import (
+	"time"
+
+	"gomgr/clustermap"
+)
 
 // logMsg is a log line a monitor asks for; the Mon stamps and numbers it.
 type logMsg struct {
@@ -14,13 +18,13 @@ type logMsg struct {
 // set, is a MgrMap to send back to the beacon's sender only (a mgr that
 // believes it is active but is not).
 type Effects struct {
-	MgrMap     *MgrMap
-	OSDMap     *OSDMap
-	MonMap     *MonMap
-	FSMap      *FSMap
-	ServiceMap *ServiceMap
-	Log        []LogEntry
-	Reply      *MgrMap
+	MgrMap     *clustermap.MgrMap
+	OSDMap     *clustermap.OSDMap
+	MonMap     *clustermap.MonMap
+	FSMap      *clustermap.FSMap
+	ServiceMap *clustermap.ServiceMap
+	Log        []clustermap.LogEntry
+	Reply      *clustermap.MgrMap
 	Deliveries []Delivery
 
 	pending []logMsg
@@ -63,33 +67,33 @@ func (e Effects) Empty() bool {
 // its Store's log file.
 type ClusterLog struct {
 	name, rank string
-	addrs      AddrVec
-	ring       []LogEntry
+	addrs      clustermap.AddrVec
+	ring       []clustermap.LogEntry
 	start      int // index of the oldest entry
 	n          int
 	next       uint64
 }
 
 // NewClusterLog keeps the last size entries; seq numbering starts at first.
-func NewClusterLog(size int, name, rank string, addrs AddrVec, first uint64) *ClusterLog {
+func NewClusterLog(size int, name, rank string, addrs clustermap.AddrVec, first uint64) *ClusterLog {
 	if size < 1 {
 		size = 1
 	}
 	if first == 0 {
 		first = 1
 	}
-	return &ClusterLog{name: name, rank: rank, addrs: addrs.clone(), ring: make([]LogEntry, size), next: first}
+	return &ClusterLog{name: name, rank: rank, addrs: addrs.Clone(), ring: make([]clustermap.LogEntry, size), next: first}
 }
 
 // Append adds one entry on channel and returns it.
-func (l *ClusterLog) Append(now time.Time, channel, prio, msg string) LogEntry {
-	return l.AppendFrom(LogEntry{Name: l.name, Rank: l.rank, Addrs: l.addrs, Stamp: Stamp{now},
+func (l *ClusterLog) Append(now time.Time, channel, prio, msg string) clustermap.LogEntry {
+	return l.AppendFrom(clustermap.LogEntry{Name: l.name, Rank: l.rank, Addrs: l.addrs, Stamp: clustermap.Stamp{Time: now},
 		Channel: channel, Priority: prio, Message: msg})
 }
 
 // AppendFrom adds an entry another daemon sent (MLog): its name, rank,
 // addrs and stamp are kept; the seq is the log's own.
-func (l *ClusterLog) AppendFrom(e LogEntry) LogEntry {
+func (l *ClusterLog) AppendFrom(e clustermap.LogEntry) clustermap.LogEntry {
 	e.Seq = l.next
 	l.next++
 	i := (l.start + l.n) % len(l.ring)
@@ -104,7 +108,7 @@ func (l *ClusterLog) AppendFrom(e LogEntry) LogEntry {
 
 // restore puts back entries read from the store (oldest first, seqs
 // ascending) into an empty log; the next seq stays above them all.
-func (l *ClusterLog) restore(entries []LogEntry) {
+func (l *ClusterLog) restore(entries []clustermap.LogEntry) {
 	next := l.next
 	for _, e := range entries {
 		l.next = e.Seq
@@ -118,8 +122,8 @@ func (l *ClusterLog) NextSeq() uint64 { return l.next }
 
 // Last returns up to n most recent entries of channel ("" or "*" for all),
 // oldest first, like `ceph log last n`.
-func (l *ClusterLog) Last(n int, channel string) []LogEntry {
-	out := []LogEntry{}
+func (l *ClusterLog) Last(n int, channel string) []clustermap.LogEntry {
+	out := []clustermap.LogEntry{}
 	for i := l.n - 1; i >= 0 && len(out) < n; i-- {
 		e := l.ring[(l.start+i)%len(l.ring)]
 		if channel == "" || channel == "*" || e.Channel == channel {
@@ -134,8 +138,8 @@ func (l *ClusterLog) Last(n int, channel string) []LogEntry {
 
 // Since returns the kept entries with seq >= seq, oldest first (what a
 // `log` subscriber starting at seq is sent).
-func (l *ClusterLog) Since(seq uint64) []LogEntry {
-	out := []LogEntry{}
+func (l *ClusterLog) Since(seq uint64) []clustermap.LogEntry {
+	out := []clustermap.LogEntry{}
 	for i := 0; i < l.n; i++ {
 		e := l.ring[(l.start+i)%len(l.ring)]
 		if e.Seq >= seq {

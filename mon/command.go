@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // CommandResult is a mon command's reply: Ceph's (retval, outbuf, outs).
@@ -191,7 +194,7 @@ func render(format string, v any) []byte {
 func ok(format string, v any) CommandResult { return CommandResult{Out: render(format, v)} }
 
 // logText prints entries as `ceph log last` does (Ceph's LogEntry <<).
-func logText(entries []LogEntry) []byte {
+func logText(entries []clustermap.LogEntry) []byte {
 	var b strings.Builder
 	for _, e := range entries {
 		fmt.Fprintf(&b, "%s %s (%s) %d : %s %s %s\n", e.Stamp, e.Name, e.Rank, e.Seq, e.Channel, e.Priority, e.Message)
@@ -387,9 +390,9 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 		if len(msg) > 64<<10 {
 			return CommandResult{}, none, &argError{"logtext longer than 64 KiB"}
 		}
-		entry := m.clog.AppendFrom(LogEntry{Name: "client.admin", Rank: "client.admin", Addrs: AddrVec{Addrvec: []Addr{}},
-			Stamp: Stamp{now}, Channel: "cluster", Priority: PrioInfo, Message: msg})
-		return CommandResult{}, Effects{Log: []LogEntry{entry}}, nil
+		entry := m.clog.AppendFrom(clustermap.LogEntry{Name: "client.admin", Rank: "client.admin", Addrs: clustermap.AddrVec{Addrvec: []clustermap.Addr{}},
+			Stamp: clustermap.Stamp{Time: now}, Channel: "cluster", Priority: clustermap.PrioInfo, Message: msg})
+		return CommandResult{}, Effects{Log: []clustermap.LogEntry{entry}}, nil
 	case "mon_status":
 		_, ms := m.Digest(now)
 		var v any
@@ -533,12 +536,12 @@ func (m *Mon) moduleLs(format string) CommandResult {
 			fmt.Fprintf(tw, "%s\ton (always on)\n", x)
 		}
 		for _, x := range mm.Modules {
-			if !contains(always, x) {
+			if !slices.Contains(always, x) {
 				fmt.Fprintf(tw, "%s\ton\n", x)
 			}
 		}
 		for _, mi := range mm.AvailableModules {
-			if !contains(mm.Modules, mi.Name) && !contains(always, mi.Name) {
+			if !slices.Contains(mm.Modules, mi.Name) && !slices.Contains(always, mi.Name) {
 				fmt.Fprintf(tw, "%s\t-\n", mi.Name)
 			}
 		}
@@ -547,13 +550,13 @@ func (m *Mon) moduleLs(format string) CommandResult {
 	}
 	enabled := []string{}
 	for _, x := range mm.Modules {
-		if !contains(always, x) {
+		if !slices.Contains(always, x) {
 			enabled = append(enabled, x)
 		}
 	}
-	disabled := []ModuleInfo{}
+	disabled := []clustermap.ModuleInfo{}
 	for _, mi := range mm.AvailableModules {
-		if !contains(mm.Modules, mi.Name) && !contains(always, mi.Name) {
+		if !slices.Contains(mm.Modules, mi.Name) && !slices.Contains(always, mi.Name) {
 			disabled = append(disabled, mi)
 		}
 	}
@@ -561,9 +564,9 @@ func (m *Mon) moduleLs(format string) CommandResult {
 		always = []string{}
 	}
 	return ok(format, struct {
-		AlwaysOn []string     `json:"always_on_modules"`
-		Enabled  []string     `json:"enabled_modules"`
-		Disabled []ModuleInfo `json:"disabled_modules"`
+		AlwaysOn []string                `json:"always_on_modules"`
+		Enabled  []string                `json:"enabled_modules"`
+		Disabled []clustermap.ModuleInfo `json:"disabled_modules"`
 	}{always, enabled, disabled})
 }
 
@@ -588,7 +591,7 @@ func (m *Mon) mgrMetadata(format, who string) CommandResult {
 		format = "json-pretty"
 	}
 	if who != "" {
-		if !contains(names, who) {
+		if !slices.Contains(names, who) {
 			return status(ENOENT, "mgr."+who+" does not exist")
 		}
 		return ok(format, entry(who))
@@ -600,7 +603,7 @@ func (m *Mon) mgrMetadata(format, who string) CommandResult {
 	return ok(format, all)
 }
 
-func healthText(h Health, detail bool) []byte {
+func healthText(h clustermap.Health, detail bool) []byte {
 	var b strings.Builder
 	b.WriteString(h.Status)
 	codes := make([]string, 0, len(h.Checks))
@@ -660,7 +663,7 @@ func (m *Mon) statusText(now time.Time) []byte {
 }
 
 func sevTag(sev string) string {
-	if sev == HealthErr {
+	if sev == clustermap.HealthErr {
 		return "ERR"
 	}
 	return "WRN"

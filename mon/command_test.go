@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 func epochs(m *Mon) [5]uint64 {
@@ -175,7 +177,7 @@ func TestPublishedMapsAreImmutable(t *testing.T) {
 		},
 		func() error { _, err := m.Beacon(now, Beacon{GID: 30000, Name: "z", FSID: testFSID}); return err },
 		func() error {
-			_, err := m.OSDBoot(now, OSDBoot{ID: 1, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c99261", PublicAddrs: V1Addr("h:1", 9)})
+			_, err := m.OSDBoot(now, OSDBoot{ID: 1, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c99261", PublicAddrs: clustermap.V1Addr("h:1", 9)})
 			return err
 		},
 		func() error { _, err := m.SetServices(now, map[string]any{"rgw": map[string]any{}}); return err },
@@ -231,14 +233,14 @@ func TestSnapshotsSharedAcrossGoroutines(t *testing.T) {
 		done <- err
 	}()
 	now := scenarioStart
-	mods := []ModuleInfo{{Name: "alerts", CanRun: true, ModuleOptions: map[string]ModuleOption{"o": {Name: "o"}}}}
+	mods := []clustermap.ModuleInfo{{Name: "alerts", CanRun: true, ModuleOptions: map[string]clustermap.ModuleOption{"o": {Name: "o"}}}}
 	for i := 0; i < 200; i++ {
 		now = now.Add(100 * time.Millisecond)
 		if _, err := m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, Available: true, AvailableModules: mods,
 			Services: map[string]string{"i": strconv.Itoa(i)}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.OSDBoot(now, OSDBoot{ID: i % 7, UUID: "u" + strconv.Itoa(i%7), PublicAddrs: V1Addr("h:1", uint32(i))}); err != nil && !errors.Is(err, ErrUUIDMismatch) {
+		if _, err := m.OSDBoot(now, OSDBoot{ID: i % 7, UUID: "u" + strconv.Itoa(i%7), PublicAddrs: clustermap.V1Addr("h:1", uint32(i))}); err != nil && !errors.Is(err, ErrUUIDMismatch) {
 			t.Fatal(err)
 		}
 		if _, err := m.Tick(now); err != nil {
@@ -258,21 +260,21 @@ func TestSnapshotsSharedAcrossGoroutines(t *testing.T) {
 func TestMgrReportedHealthAndPGs(t *testing.T) {
 	m := busyMon(t)
 	now := scenarioStart
-	e, err := m.SetMgrHealthChecks(now, map[string]HealthCheck{
-		"MGR_MODULE_ERROR": {Severity: HealthErr, Summary: HealthSummary{Message: "Module 'x' has failed", Count: 1}},
-		"ODD":              {Severity: "bogus", Summary: HealthSummary{Message: "odd", Count: 1}},
-		"":                 {Severity: HealthErr},
+	e, err := m.SetMgrHealthChecks(now, map[string]clustermap.HealthCheck{
+		"MGR_MODULE_ERROR": {Severity: clustermap.HealthErr, Summary: clustermap.HealthSummary{Message: "Module 'x' has failed", Count: 1}},
+		"ODD":              {Severity: "bogus", Summary: clustermap.HealthSummary{Message: "odd", Count: 1}},
+		"":                 {Severity: clustermap.HealthErr},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := m.Health(now, true)
-	if h.Status != HealthErr || h.Checks["ODD"].Severity != HealthWarn || h.Checks["MGR_MODULE_ERROR"].Detail == nil || len(h.Checks) != 4 {
+	if h.Status != clustermap.HealthErr || h.Checks["ODD"].Severity != clustermap.HealthWarn || h.Checks["MGR_MODULE_ERROR"].Detail == nil || len(h.Checks) != 4 {
 		t.Fatalf("health %+v", h)
 	}
 	logged := false
 	for _, l := range e.Log {
-		if l.Message == "Health check failed: Module 'x' has failed (MGR_MODULE_ERROR)" && l.Priority == PrioError {
+		if l.Message == "Health check failed: Module 'x' has failed (MGR_MODULE_ERROR)" && l.Priority == clustermap.PrioError {
 			logged = true
 		}
 	}
@@ -283,7 +285,7 @@ func TestMgrReportedHealthAndPGs(t *testing.T) {
 	if _, ok := m.Health(now, false).Checks["MGR_MODULE_ERROR"]; ok || len(e.Log) != 2 {
 		t.Fatalf("not cleared: %+v", e.Log)
 	}
-	m.SetPGSummary(PGSummary{PGsByState: []PGStateCount{{StateName: "active+clean", Count: 2}}, NumPGs: 2, NumPools: 2, BytesTotal: 1 << 30})
+	m.SetPGSummary(clustermap.PGSummary{PGsByState: []clustermap.PGStateCount{{StateName: "active+clean", Count: 2}}, NumPGs: 2, NumPools: 2, BytesTotal: 1 << 30})
 	st := m.Status(now)
 	if st.PGMap.NumPGs != 2 || st.PGMap.PGsByState[0].StateName != "active+clean" || st.PGMap.BytesTotal != 1<<30 {
 		t.Fatalf("pgmap %+v", st.PGMap)

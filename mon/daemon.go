@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/clustermap"
 	"gomgr/messages"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
@@ -51,8 +54,8 @@ type Daemon struct {
 	conns    map[SessionID]*msgr.Connection
 	nextSess SessionID
 	nextGID  uint64
-	encoded  map[any]msgr.Message // wire form of recently sent maps
-	incs     map[*OSDMap][]byte   // each recent osdmap epoch as an incremental
+	encoded  map[any]msgr.Message          // wire form of recently sent maps
+	incs     map[*clustermap.OSDMap][]byte // each recent osdmap epoch as an incremental
 }
 
 // StartDaemon opens the store, binds and serves until Close.
@@ -74,7 +77,7 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mon."+cfg.Mon.Name),
 		in: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
 		sessions: map[*msgr.Connection]SessionID{}, conns: map[SessionID]*msgr.Connection{},
-		nextGID: 4096, encoded: map[any]msgr.Message{}, incs: map[*OSDMap][]byte{},
+		nextGID: 4096, encoded: map[any]msgr.Message{}, incs: map[*clustermap.OSDMap][]byte{},
 	}
 	ms, err := msgr.New(msgr.Config{
 		Name:          wire.EntityName{Type: wire.EntityMon, Num: 0},
@@ -90,8 +93,8 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 		return nil, fmt.Errorf("mon: bind %s: %w", cfg.Addr, err)
 	}
 	a := ms.Addr()
-	d.addr = netipJoin(ipString(a.IP), a.Port)
-	cfg.Mon.Addrs = V1Addr(d.addr, 0)
+	d.addr = net.JoinHostPort(ipString(a.IP), strconv.Itoa(int(a.Port)))
+	cfg.Mon.Addrs = clustermap.V1Addr(d.addr, 0)
 	m, err := Open(time.Now(), cfg.DataDir, cfg.Mon)
 	if err != nil {
 		ms.Shutdown()
@@ -282,8 +285,8 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 		d.send(c, tid, ack)
 	case *messages.MgrBeacon:
 		b := Beacon{
-			GID: p.GID, Name: p.Name, FSID: p.FSID.String(), Addrs: AddrsFromWire(p.Addrs),
-			Available: p.Available, AvailableModules: ModulesFromWire(p.Modules),
+			GID: p.GID, Name: p.Name, FSID: p.FSID.String(), Addrs: clustermap.AddrsFromWire(p.Addrs),
+			Available: p.Available, AvailableModules: clustermap.ModulesFromWire(p.Modules),
 			Metadata: p.Metadata, Services: p.Services, MgrFeatures: p.MgrFeatures,
 		}
 		eff, err := d.mon.Beacon(now, b)
@@ -374,7 +377,7 @@ type incKey struct {
 // sendMap encodes a map once however many subscribers get it: the payload
 // bytes are shared, each send gets its own envelope. With since (the maps
 // from the one the subscriber holds up to m) it sends incrementals.
-func (d *Daemon) sendMap(c *msgr.Connection, m any, since []*OSDMap) {
+func (d *Daemon) sendMap(c *msgr.Connection, m any, since []*clustermap.OSDMap) {
 	var key any = m
 	if len(since) > 1 {
 		key = incKey{m, since[0].Epoch}
@@ -395,35 +398,35 @@ func (d *Daemon) sendMap(c *msgr.Connection, m any, since []*OSDMap) {
 	}
 }
 
-func (d *Daemon) mapPayload(m any, since []*OSDMap) (messages.Payload, error) {
-	if cur, ok := m.(*OSDMap); ok && len(since) > 1 && since[len(since)-1] == cur {
+func (d *Daemon) mapPayload(m any, since []*clustermap.OSDMap) (messages.Payload, error) {
+	if cur, ok := m.(*clustermap.OSDMap); ok && len(since) > 1 && since[len(since)-1] == cur {
 		return d.osdMapIncPayload(since)
 	}
 	switch m := m.(type) {
-	case *MgrMap:
-		return &messages.MgrMapMsg{Map: MgrMapToWire(m)}, nil
-	case *MonMap:
-		w, err := MonMapToWire(m)
+	case *clustermap.MgrMap:
+		return &messages.MgrMapMsg{Map: clustermap.MgrMapToWire(m)}, nil
+	case *clustermap.MonMap:
+		w, err := clustermap.MonMapToWire(m)
 		if err != nil {
 			return nil, err
 		}
 		return messages.NewMonMapMsg(w), nil
-	case *OSDMap:
+	case *clustermap.OSDMap:
 		js, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
 		}
-		fsid, _ := ParseUUID(m.FSID)
+		fsid, _ := clustermap.ParseUUID(m.FSID)
 		e := uint32(m.Epoch)
 		return &messages.OSDMapMsg{FSID: fsid, Maps: map[uint32][]byte{e: messages.EncodeJSONMap(js)},
 			OldestMap: 1, NewestMap: e}, nil
-	case *FSMap:
+	case *clustermap.FSMap:
 		js, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
 		}
 		return &messages.FSMapMsg{Epoch: uint32(m.Epoch), Map: messages.JSONStruct(js)}, nil
-	case *ServiceMap:
+	case *clustermap.ServiceMap:
 		js, err := json.Marshal(m)
 		if err != nil {
 			return nil, err
@@ -435,13 +438,13 @@ func (d *Daemon) mapPayload(m any, since []*OSDMap) (messages.Payload, error) {
 
 // osdMapIncPayload is one MOSDMap with the incrementals from since[0]'s
 // epoch up to the last map's, each encoded once (d.incs).
-func (d *Daemon) osdMapIncPayload(since []*OSDMap) (messages.Payload, error) {
+func (d *Daemon) osdMapIncPayload(since []*clustermap.OSDMap) (messages.Payload, error) {
 	cur := since[len(since)-1]
 	incs := make(map[uint32][]byte, len(since)-1)
 	for i := 1; i < len(since); i++ {
 		b, ok := d.incs[since[i]]
 		if !ok {
-			inc, err := DiffOSDMaps(since[i-1], since[i])
+			inc, err := clustermap.DiffOSDMaps(since[i-1], since[i])
 			if err != nil {
 				return nil, err
 			}
@@ -457,7 +460,7 @@ func (d *Daemon) osdMapIncPayload(since []*OSDMap) (messages.Payload, error) {
 		}
 		incs[uint32(since[i].Epoch)] = b
 	}
-	fsid, _ := ParseUUID(cur.FSID)
+	fsid, _ := clustermap.ParseUUID(cur.FSID)
 	return &messages.OSDMapMsg{FSID: fsid, IncrementalMaps: incs, OldestMap: 1, NewestMap: uint32(cur.Epoch)}, nil
 }
 
@@ -482,7 +485,7 @@ func (d *Daemon) send(c *msgr.Connection, tid uint64, p messages.Payload) {
 	}
 }
 
-func logToWire(entries []LogEntry) []messages.LogEntry {
+func logToWire(entries []clustermap.LogEntry) []messages.LogEntry {
 	out := make([]messages.LogEntry, 0, len(entries))
 	for _, e := range entries {
 		out = append(out, messages.LogEntry{
@@ -501,8 +504,8 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 	case *messages.Log:
 		var last uint64
 		for _, e := range p.Entries {
-			eff, err := d.mon.AddLog(now, LogEntry{Name: e.Name.ID, Channel: e.Channel,
-				Priority: prioName(e.Prio), Message: e.Msg, Stamp: Stamp{e.Stamp.Time()}})
+			eff, err := d.mon.AddLog(now, clustermap.LogEntry{Name: e.Name.ID, Channel: e.Channel,
+				Priority: prioName(e.Prio), Message: e.Msg, Stamp: clustermap.Stamp{Time: e.Stamp.Time()}})
 			if err != nil && !isFatal(err) {
 				d.log.WithError(err).WithField("peer", c.String()).Debug("log entry refused")
 				continue
@@ -528,7 +531,7 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 			return
 		}
 		eff, err := d.mon.OSDBoot(now, OSDBoot{ID: sb.Whoami, UUID: sb.OSDFSID, FSID: sb.ClusterFSID,
-			PublicAddrs: AddrsFromWire(p.ClusterAddrs), ClusterAddrs: AddrsFromWire(p.ClusterAddrs), Metadata: p.Metadata})
+			PublicAddrs: clustermap.AddrsFromWire(p.ClusterAddrs), ClusterAddrs: clustermap.AddrsFromWire(p.ClusterAddrs), Metadata: p.Metadata})
 		if err != nil && !isFatal(err) {
 			d.log.WithError(err).WithField("peer", c.String()).WithField("osd", sb.Whoami).Warn("osd boot rejected")
 			return
@@ -549,13 +552,13 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 	}
 }
 
-var prios = []string{PrioDebug, PrioInfo, "[SEC]", PrioWarn, PrioError}
+var prios = []string{clustermap.PrioDebug, clustermap.PrioInfo, "[SEC]", clustermap.PrioWarn, clustermap.PrioError}
 
 func prioName(c uint16) string {
 	if int(c) < len(prios) {
 		return prios[c]
 	}
-	return PrioInfo
+	return clustermap.PrioInfo
 }
 
 func prioCode(p string) uint16 {
@@ -581,12 +584,12 @@ func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now tim
 		d.log.WithField("gid", p.GID).Debug("report from a mgr that is not active ignored")
 		return
 	}
-	checks := make(map[string]HealthCheck, len(p.HealthChecks))
+	checks := make(map[string]clustermap.HealthCheck, len(p.HealthChecks))
 	for code, c := range p.HealthChecks {
-		checks[code] = NewCheck(c.Severity.String(), c.Summary, int(c.Count), c.Detail...)
+		checks[code] = clustermap.NewCheck(c.Severity.String(), c.Summary, int(c.Count), c.Detail...)
 	}
 	if js, err := messages.DecodeJSONMap(p.PGDigest); err == nil {
-		var pg PGSummary
+		var pg clustermap.PGSummary
 		if err := json.Unmarshal(js, &pg); err == nil {
 			d.mon.SetPGSummary(pg)
 		}

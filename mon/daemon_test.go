@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/clustermap"
 	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
@@ -56,7 +57,7 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]bool{}
-	var full mon.OSDMap
+	var full clustermap.OSDMap
 	deadline := time.After(10 * time.Second)
 	for !got["osd"] || !got["mgr"] {
 		select {
@@ -92,7 +93,7 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 		t.Fatalf("unknown command: retval %d", res.Retval)
 	}
 	res = command(t, c, map[string]any{"prefix": "osd dump", "format": "json"})
-	var dump mon.OSDMap
+	var dump clustermap.OSDMap
 	if err := json.Unmarshal(res.Out, &dump); err != nil || len(dump.Pools) != 1 {
 		t.Fatalf("osd dump: %v %s", err, res.Out)
 	}
@@ -116,7 +117,7 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var inc mon.OSDMapIncremental
+			var inc clustermap.OSDMapIncremental
 			if err := json.Unmarshal(js, &inc); err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func TestDaemonCommandsSubscriptionsAndRestart(t *testing.T) {
 	d2 := startDaemon(t, dir)
 	c2 := dial(t, d2.Addr(), nil)
 	res = command(t, c2, map[string]any{"prefix": "osd dump", "format": "json"})
-	var dump2 mon.OSDMap
+	var dump2 clustermap.OSDMap
 	if err := json.Unmarshal(res.Out, &dump2); err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestDaemonOSDMapCatchUp(t *testing.T) {
 	d := startDaemon(t, t.TempDir())
 	c := dial(t, d.Addr(), nil)
 	res := command(t, c, map[string]any{"prefix": "osd dump", "format": "json"})
-	var held mon.OSDMap
+	var held clustermap.OSDMap
 	if err := json.Unmarshal(res.Out, &held); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestDaemonOSDMapCatchUp(t *testing.T) {
 		}
 	}
 	res = command(t, c, map[string]any{"prefix": "osd dump", "format": "json"})
-	var dump mon.OSDMap
+	var dump clustermap.OSDMap
 	if err := json.Unmarshal(res.Out, &dump); err != nil || dump.Epoch != held.Epoch+3 {
 		t.Fatalf("osd dump: %v, epoch %d after %d", err, dump.Epoch, held.Epoch)
 	}
@@ -198,7 +199,7 @@ func TestDaemonOSDMapCatchUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var inc mon.OSDMapIncremental
+		var inc clustermap.OSDMapIncremental
 		if err := json.Unmarshal(js, &inc); err != nil {
 			t.Fatal(err)
 		}

@@ -1,16 +1,22 @@
 // Package mon is the deterministic core of gomgr's map authority, after
 // Ceph's MgrMonitor, OSDMonitor, LogMonitor and HealthMonitor.
 //
-// It owns the cluster maps (MgrMap, OSDMap, MonMap, FSMap, ServiceMap, in
-// the JSON shapes of Ceph 16.2's `-f json` dumps), the cluster log, health
-// aggregation, config-keys, subscriptions, mon commands and the durable
-// store of all of these. The core is etcd-raft shaped: events go in (a
-// beacon, an OSD boot or report, a tick, a command, a subscription), each
-// carrying the current time, and what changed comes out as Effects: new
-// maps, new log entries, and Deliveries (the same routed to subscribers,
-// MMonSubscribe style). There are no goroutines, timers or sockets here; the
-// only IO is the Store, written before Effects are returned, so no
-// subscriber ever sees an epoch a restart could lose.
+// It owns the cluster maps (the types of package clustermap: MgrMap,
+// OSDMap, MonMap, FSMap, ServiceMap in the JSON shapes of Ceph 16.2's
+// `-f json` dumps), the cluster log, health aggregation, config-keys,
+// subscriptions, mon commands and the durable store of all of these. The
+// core (Mon) is etcd-raft shaped: events go in (a beacon, an OSD boot or
+// report, a tick, a command, a subscription), each carrying the current
+// time, and what changed comes out as Effects: new maps, new log entries,
+// and Deliveries (the same routed to subscribers, MMonSubscribe style). The
+// core has no goroutines, timers or sockets; its only IO is the Store,
+// written before Effects are returned, so no subscriber ever sees an epoch
+// a restart could lose.
+//
+// Apart from the core, Daemon (daemon.go) puts it on the network: a
+// messenger, one owner goroutine that drives the Mon, and its tick. The
+// client side of a mon is package monclient, which the mgr, the simulated
+// OSDs and the CLI use against this mon and a real ceph-mon alike.
 //
 // Goroutines: a Mon and everything it holds is owned by one goroutine (the
 // mon daemon's loop); no method is safe for concurrent use. What a Mon hands

@@ -1,12 +1,16 @@
 package mon
 
-import "errors"
+import (
+	"errors"
+
+	"gomgr/clustermap"
+)
 
 // Sentinel errors. Callers match them with errors.Is; messages carry the
 // details through %w wrapping.
 var (
 	ErrWrongFSID     = errors.New("mon: wrong fsid")
-	ErrInvalid       = errors.New("mon: invalid argument")
+	ErrInvalid       = clustermap.ErrInvalid // one error for bad input, whichever package finds it
 	ErrNotFound      = errors.New("mon: not found")
 	ErrUnknownCmd    = errors.New("mon: unknown command")
 	ErrUUIDMismatch  = errors.New("mon: osd uuid mismatch")

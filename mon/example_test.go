@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"gomgr/clustermap"
 	"gomgr/mon"
 )
 
@@ -75,7 +76,7 @@ func ExampleMon_Subscribe() {
 	fmt.Println("now:", ds[0].What, ds[0].Epoch)
 	e, _ := m.Beacon(now, mon.Beacon{GID: 10, Name: "x", FSID: cfg.FSID})
 	for _, d := range e.Deliveries {
-		fmt.Println("later:", d.What, d.Epoch, d.Map.(*mon.MgrMap).ActiveName)
+		fmt.Println("later:", d.What, d.Epoch, d.Map.(*clustermap.MgrMap).ActiveName)
 	}
 	// Output:
 	// now: mgrmap 1

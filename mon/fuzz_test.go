@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // FuzzHandleCommand: any command JSON is answered without a panic, and a
@@ -61,7 +63,7 @@ func FuzzBeacon(f *testing.F) {
 		m := busyMon(t)
 		before := epochs(m)
 		e, err := m.Beacon(scenarioStart, Beacon{GID: gid, Name: name, FSID: fsid, Available: avail,
-			AvailableModules: []ModuleInfo{{Name: mod, CanRun: canRun}}})
+			AvailableModules: []clustermap.ModuleInfo{{Name: mod, CanRun: canRun}}})
 		if err != nil && epochs(m) != before {
 			t.Fatal("rejected beacon changed state")
 		}
@@ -85,7 +87,7 @@ func FuzzStamp(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var s Stamp
+		var s clustermap.Stamp
 		if err := json.Unmarshal(b, &s); err != nil {
 			return
 		}
@@ -93,7 +95,7 @@ func FuzzStamp(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var s2 Stamp
+		var s2 clustermap.Stamp
 		if err := json.Unmarshal(out, &s2); err != nil || !s2.Equal(s.Truncate(1000)) {
 			t.Fatalf("%s -> %s -> %v (%v)", b, out, s2, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // TestOSDMapIncrementalRoundTrip diffs consecutive epochs of a busy mon
@@ -27,7 +29,7 @@ func TestOSDMapIncrementalRoundTrip(t *testing.T) {
 	for i, cmd := range steps {
 		if i == 2 { // and a new OSD in between
 			now = now.Add(DefaultConfig().OSD.ProposeInterval)
-			if _, err := m.OSDBoot(now, OSDBoot{ID: 7, UUID: "0b4f4ab0-6f7c-4b23-a0b2-7c0b6b3bd1f7", PublicAddrs: V1Addr("127.0.0.1:6810", 1)}); err != nil {
+			if _, err := m.OSDBoot(now, OSDBoot{ID: 7, UUID: "0b4f4ab0-6f7c-4b23-a0b2-7c0b6b3bd1f7", PublicAddrs: clustermap.V1Addr("127.0.0.1:6810", 1)}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := m.Tick(now); err != nil { // boots are batched: commit now
@@ -54,9 +56,9 @@ func TestOSDMapIncrementalRoundTrip(t *testing.T) {
 	}
 }
 
-func checkInc(t *testing.T, prev, cur *OSDMap, wantNew int) {
+func checkInc(t *testing.T, prev, cur *clustermap.OSDMap, wantNew int) {
 	t.Helper()
-	inc, err := DiffOSDMaps(prev, cur)
+	inc, err := clustermap.DiffOSDMaps(prev, cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,13 +69,13 @@ func checkInc(t *testing.T, prev, cur *OSDMap, wantNew int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wire OSDMapIncremental
+	var wire clustermap.OSDMapIncremental
 	if err := json.Unmarshal(js, &wire); err != nil {
 		t.Fatal(err)
 	}
 	// prev as a subscriber has it: decoded from JSON.
 	pjs, _ := json.Marshal(prev)
-	var have OSDMap
+	var have clustermap.OSDMap
 	if err := json.Unmarshal(pjs, &have); err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +91,12 @@ func checkInc(t *testing.T, prev, cur *OSDMap, wantNew int) {
 }
 
 func TestOSDMapIncrementalRemovedAndBad(t *testing.T) {
-	osd := func(id int) *OSDInfo { return &OSDInfo{OSD: id, State: []string{"exists"}} }
-	prev := &OSDMap{Epoch: 4, OSDs: []*OSDInfo{osd(0), osd(1), osd(2)}}
-	prev.normalize()
-	cur := &OSDMap{Epoch: 5, OSDs: []*OSDInfo{prev.OSDs[0], osd(2), osd(3)}}
-	cur.normalize()
-	inc, err := DiffOSDMaps(prev, cur)
+	osd := func(id int) *clustermap.OSDInfo { return &clustermap.OSDInfo{OSD: id, State: []string{"exists"}} }
+	prev := &clustermap.OSDMap{Epoch: 4, OSDs: []*clustermap.OSDInfo{osd(0), osd(1), osd(2)}}
+	prev.Normalize()
+	cur := &clustermap.OSDMap{Epoch: 5, OSDs: []*clustermap.OSDInfo{prev.OSDs[0], osd(2), osd(3)}}
+	cur.Normalize()
+	inc, err := clustermap.DiffOSDMaps(prev, cur)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,15 +115,15 @@ func TestOSDMapIncrementalRemovedAndBad(t *testing.T) {
 	}
 
 	// Not the next epoch, unsorted entries, no header: refused.
-	if _, err := DiffOSDMaps(prev, prev); !errors.Is(err, ErrInvalid) {
+	if _, err := clustermap.DiffOSDMaps(prev, prev); !errors.Is(err, ErrInvalid) {
 		t.Errorf("diff of equal epochs: %v", err)
 	}
-	old := &OSDMap{Epoch: 3}
+	old := &clustermap.OSDMap{Epoch: 3}
 	if _, err := inc.Apply(old); !errors.Is(err, ErrInvalid) {
 		t.Errorf("apply to epoch 3: %v", err)
 	}
 	bad := *inc
-	bad.NewOSDs = []*OSDInfo{osd(3), osd(2)}
+	bad.NewOSDs = []*clustermap.OSDInfo{osd(3), osd(2)}
 	if _, err := bad.Apply(prev); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unsorted: %v", err)
 	}
@@ -142,7 +144,7 @@ func TestSubscriptionsIncremental(t *testing.T) {
 	if e0 < 4 {
 		t.Fatalf("busy mon at epoch %d", e0)
 	}
-	epochs := func(ms []*OSDMap) []uint64 {
+	epochs := func(ms []*clustermap.OSDMap) []uint64 {
 		var out []uint64
 		for _, x := range ms {
 			out = append(out, x.Epoch)
@@ -206,7 +208,7 @@ func TestSubscriptionsIncremental(t *testing.T) {
 func TestStoreOSDMapIncrementals(t *testing.T) {
 	dir := t.TempDir()
 	cfg := DefaultConfig()
-	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	cfg.Addrs = clustermap.V1Addr("127.0.0.1:6789", 0)
 	now := scenarioStart
 	m, err := Open(now, dir, cfg)
 	if err != nil {
@@ -214,7 +216,7 @@ func TestStoreOSDMapIncrementals(t *testing.T) {
 	}
 	cfg.FSID = m.FSID()
 	for i := 0; i < 3; i++ {
-		if _, err := m.OSDBoot(now, OSDBoot{ID: i, UUID: "u" + string(rune('0'+i)), PublicAddrs: V1Addr("127.0.0.1:6800", uint32(i+1))}); err != nil {
+		if _, err := m.OSDBoot(now, OSDBoot{ID: i, UUID: "u" + string(rune('0'+i)), PublicAddrs: clustermap.V1Addr("127.0.0.1:6800", uint32(i+1))}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,9 +3,12 @@ package mon
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // MgrConfig holds the MgrMonitor's timing and module policy.
@@ -49,9 +52,9 @@ type Beacon struct {
 	GID              uint64
 	Name             string
 	FSID             string
-	Addrs            AddrVec // server addrs; meaningful only from the active
-	Available        bool    // the active has finished starting its modules
-	AvailableModules []ModuleInfo
+	Addrs            clustermap.AddrVec // server addrs; meaningful only from the active
+	Available        bool               // the active has finished starting its modules
+	AvailableModules []clustermap.ModuleInfo
 	Metadata         map[string]string
 	Services         map[string]string // module URIs ("dashboard": "http://...")
 	MgrFeatures      uint64
@@ -63,7 +66,7 @@ type Beacon struct {
 type MgrMonitor struct {
 	cfg           MgrConfig
 	fsid          string
-	cur           *MgrMap
+	cur           *clustermap.MgrMap
 	lastBeacon    map[uint64]time.Time
 	lastTick      time.Time
 	metadata      map[string]map[string]string
@@ -74,13 +77,13 @@ type MgrMonitor struct {
 
 // NewMgrMonitor starts from initial (a loaded map) or, when nil, a new
 // epoch-1 map with cfg.InitialModules enabled.
-func NewMgrMonitor(cfg MgrConfig, fsid string, initial *MgrMap, now time.Time) *MgrMonitor {
+func NewMgrMonitor(cfg MgrConfig, fsid string, initial *clustermap.MgrMap, now time.Time) *MgrMonitor {
 	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, metadata: map[string]map[string]string{}}
 	loaded := initial != nil
 	if !loaded {
-		initial = &MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
+		initial = &clustermap.MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
 	} else {
-		initial = initial.clone()
+		initial = initial.Clone()
 		m.everHadActive = initial.ActiveGID != 0 || initial.Epoch > 1
 	}
 	// Like Ceph's on_active: the always-on set follows the configuration,
@@ -91,7 +94,7 @@ func NewMgrMonitor(cfg MgrConfig, fsid string, initial *MgrMap, now time.Time) *
 		m.changedOnLoad = true
 	}
 	initial.AlwaysOnModules = always
-	initial.normalize()
+	initial.Normalize()
 	m.cur = initial
 	if !initial.Available {
 		m.inactiveSince = now
@@ -100,7 +103,7 @@ func NewMgrMonitor(cfg MgrConfig, fsid string, initial *MgrMap, now time.Time) *
 }
 
 // Map returns the committed MgrMap (immutable).
-func (m *MgrMonitor) Map() *MgrMap { return m.cur }
+func (m *MgrMonitor) Map() *clustermap.MgrMap { return m.cur }
 
 // Metadata returns the metadata a mgr sent with its first beacon.
 func (m *MgrMonitor) Metadata(name string) (map[string]string, bool) {
@@ -108,14 +111,14 @@ func (m *MgrMonitor) Metadata(name string) (map[string]string, bool) {
 	return md, ok
 }
 
-func (m *MgrMonitor) pending() *MgrMap {
-	p := m.cur.clone()
+func (m *MgrMonitor) pending() *clustermap.MgrMap {
+	p := m.cur.Clone()
 	p.Epoch++
 	return p
 }
 
-func (m *MgrMonitor) commit(now time.Time, p *MgrMap, e *Effects) {
-	p.normalize()
+func (m *MgrMonitor) commit(now time.Time, p *clustermap.MgrMap, e *Effects) {
+	p.Normalize()
 	m.cur = p
 	e.MgrMap = p
 	if p.ActiveGID != 0 {
@@ -128,11 +131,11 @@ func (m *MgrMonitor) commit(now time.Time, p *MgrMap, e *Effects) {
 	}
 }
 
-func normalizeModules(in []ModuleInfo) []ModuleInfo {
-	out := make([]ModuleInfo, 0, len(in))
+func normalizeModules(in []clustermap.ModuleInfo) []clustermap.ModuleInfo {
+	out := make([]clustermap.ModuleInfo, 0, len(in))
 	for _, mi := range in {
 		// A deep copy: the caller keeps its beacon, the map keeps this.
-		opts := make(map[string]ModuleOption, len(mi.ModuleOptions))
+		opts := make(map[string]clustermap.ModuleOption, len(mi.ModuleOptions))
 		for k, o := range mi.ModuleOptions {
 			o.EnumAllowed = append([]string{}, o.EnumAllowed...)
 			o.Tags = append([]string{}, o.Tags...)
@@ -166,20 +169,20 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	if services == nil {
 		services = map[string]string{}
 	}
-	addrs := b.Addrs.clone()
+	addrs := b.Addrs.Clone()
 
 	p := m.pending()
 	updated := false
 
 	// Same name, new gid: the active restarted; drop the old instance.
 	if b.Name == p.ActiveName && b.GID != p.ActiveGID {
-		e.log(PrioInfo, "Active manager daemon "+b.Name+" restarted")
+		e.log(clustermap.PrioInfo, "Active manager daemon "+b.Name+" restarted")
 		m.dropActive(now, p)
 		updated = true
 	}
 	for i, s := range p.Standbys {
 		if s.Name == b.Name && s.GID != b.GID {
-			e.log(PrioDebug, "Standby manager daemon "+b.Name+" restarted")
+			e.log(clustermap.PrioDebug, "Standby manager daemon "+b.Name+" restarted")
 			m.dropStandby(p, i, true)
 			updated = true
 			break
@@ -200,9 +203,9 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 		}
 		if p.Available != b.Available {
 			if b.Available {
-				e.log(PrioInfo, "Manager daemon "+p.ActiveName+" is now available")
+				e.log(clustermap.PrioInfo, "Manager daemon "+p.ActiveName+" is now available")
 			} else {
-				e.log(PrioInfo, "Manager daemon "+p.ActiveName+" is now unavailable")
+				e.log(clustermap.PrioInfo, "Manager daemon "+p.ActiveName+" is now unavailable")
 			}
 			p.Available = b.Available
 			updated = true
@@ -220,11 +223,11 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 		}
 		p.ActiveGID = b.GID
 		p.ActiveName = b.Name
-		p.ActiveChange = Stamp{now}
+		p.ActiveChange = clustermap.Stamp{Time: now}
 		p.ActiveMgrFeatures = b.MgrFeatures
 		p.AvailableModules = mods
 		m.metadata[b.Name] = copyStrMap(b.Metadata)
-		e.log(PrioInfo, "Activating manager daemon "+b.Name)
+		e.log(clustermap.PrioInfo, "Activating manager daemon "+b.Name)
 		updated = true
 	default:
 		if i := standbyIndex(p, b.GID); i >= 0 {
@@ -233,8 +236,8 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 				updated = true
 			}
 		} else {
-			e.log(PrioDebug, "Standby manager daemon "+b.Name+" started")
-			p.Standbys = append(p.Standbys, StandbyInfo{GID: b.GID, Name: b.Name, MgrFeatures: b.MgrFeatures, AvailableModules: mods})
+			e.log(clustermap.PrioDebug, "Standby manager daemon "+b.Name+" started")
+			p.Standbys = append(p.Standbys, clustermap.StandbyInfo{GID: b.GID, Name: b.Name, MgrFeatures: b.MgrFeatures, AvailableModules: mods})
 			sort.Slice(p.Standbys, func(i, j int) bool { return p.Standbys[i].GID < p.Standbys[j].GID })
 			m.metadata[b.Name] = copyStrMap(b.Metadata)
 			updated = true
@@ -287,9 +290,9 @@ func (m *MgrMonitor) Tick(now time.Time) Effects {
 		m.dropActive(now, p)
 		updated = true
 		if m.promote(now, p, &e) {
-			e.log(PrioInfo, "Manager daemon "+old+" is unresponsive, replacing it with standby daemon "+p.ActiveName)
+			e.log(clustermap.PrioInfo, "Manager daemon "+old+" is unresponsive, replacing it with standby daemon "+p.ActiveName)
 		} else {
-			e.log(PrioInfo, "Manager daemon "+old+" is unresponsive.  No standby daemons available.")
+			e.log(clustermap.PrioInfo, "Manager daemon "+old+" is unresponsive.  No standby daemons available.")
 		}
 	} else if p.ActiveGID == 0 && m.promote(now, p, &e) {
 		updated = true
@@ -350,7 +353,7 @@ func (m *MgrMonitor) EnableModule(now time.Time, module string, force bool) (int
 	if module == "" {
 		return EINVAL, "module name is required", e
 	}
-	if contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
+	if slices.Contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
 		return EOK, "module '" + module + "' is already enabled (always-on)", e
 	}
 	if !force && !allSupport(m.cur, module) {
@@ -363,7 +366,7 @@ func (m *MgrMonitor) EnableModule(now time.Time, module string, force bool) (int
 			}
 		}
 	}
-	if contains(m.cur.Modules, module) {
+	if slices.Contains(m.cur.Modules, module) {
 		return EOK, "module '" + module + "' is already enabled", e
 	}
 	p := m.pending()
@@ -378,10 +381,10 @@ func (m *MgrMonitor) DisableModule(now time.Time, module string) (int, string, E
 	if module == "" {
 		return EINVAL, "module name is required", e
 	}
-	if contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
+	if slices.Contains(m.cur.AlwaysOnModules[m.cfg.Release], module) {
 		return EINVAL, "module '" + module + "' cannot be disabled (always-on)", e
 	}
-	if !contains(m.cur.Modules, module) {
+	if !slices.Contains(m.cur.Modules, module) {
 		return EOK, "module '" + module + "' is already disabled", e
 	}
 	p := m.pending()
@@ -398,8 +401,8 @@ func (m *MgrMonitor) DisableModule(now time.Time, module string) (int, string, E
 
 // allSupport is MgrMap::all_support_module: the active and every standby
 // report the module.
-func allSupport(mm *MgrMap, module string) bool {
-	has := func(l []ModuleInfo) bool {
+func allSupport(mm *clustermap.MgrMap, module string) bool {
+	has := func(l []clustermap.ModuleInfo) bool {
 		for _, mi := range l {
 			if mi.Name == module {
 				return true
@@ -418,19 +421,19 @@ func allSupport(mm *MgrMap, module string) bool {
 	return true
 }
 
-func (m *MgrMonitor) dropActive(now time.Time, p *MgrMap) {
+func (m *MgrMonitor) dropActive(now time.Time, p *clustermap.MgrMap) {
 	delete(m.lastBeacon, p.ActiveGID)
 	delete(m.metadata, p.ActiveName)
 	p.ActiveName = ""
 	p.ActiveGID = 0
-	p.ActiveChange = Stamp{now}
+	p.ActiveChange = clustermap.Stamp{Time: now}
 	p.ActiveMgrFeatures = 0
 	p.Available = false
-	p.ActiveAddrs = AddrVec{Addrvec: []Addr{}}
+	p.ActiveAddrs = clustermap.AddrVec{Addrvec: []clustermap.Addr{}}
 	p.Services = map[string]string{}
 }
 
-func (m *MgrMonitor) dropStandby(p *MgrMap, i int, dropMeta bool) {
+func (m *MgrMonitor) dropStandby(p *clustermap.MgrMap, i int, dropMeta bool) {
 	s := p.Standbys[i]
 	if dropMeta {
 		delete(m.metadata, s.Name)
@@ -441,7 +444,7 @@ func (m *MgrMonitor) dropStandby(p *MgrMap, i int, dropMeta bool) {
 
 // promote makes the lowest-gid standby active (Ceph's promote_standby takes
 // the first of its gid-ordered map).
-func (m *MgrMonitor) promote(now time.Time, p *MgrMap, e *Effects) bool {
+func (m *MgrMonitor) promote(now time.Time, p *clustermap.MgrMap, e *Effects) bool {
 	if p.ActiveGID != 0 || len(p.Standbys) == 0 {
 		return false
 	}
@@ -451,9 +454,9 @@ func (m *MgrMonitor) promote(now time.Time, p *MgrMap, e *Effects) bool {
 	p.AvailableModules = s.AvailableModules
 	p.ActiveMgrFeatures = s.MgrFeatures
 	p.Available = false
-	p.ActiveAddrs = AddrVec{Addrvec: []Addr{}}
-	p.ActiveChange = Stamp{now}
-	e.log(PrioInfo, "Activating manager daemon "+s.Name)
+	p.ActiveAddrs = clustermap.AddrVec{Addrvec: []clustermap.Addr{}}
+	p.ActiveChange = clustermap.Stamp{Time: now}
+	e.log(clustermap.PrioInfo, "Activating manager daemon "+s.Name)
 	m.dropStandby(p, 0, false)
 	return true
 }
@@ -461,7 +464,7 @@ func (m *MgrMonitor) promote(now time.Time, p *MgrMap, e *Effects) bool {
 // healthChecks returns MGR_DOWN as Ceph raises it: no active mgr, in a
 // cluster that has OSDs (or once had an active mgr) and is past MkfsGrace;
 // HEALTH_ERR once no mgr has been available for InactiveGrace.
-func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time, out map[string]HealthCheck) {
+func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time, out map[string]clustermap.HealthCheck) {
 	if m.cur.ActiveGID != 0 {
 		return
 	}
@@ -471,14 +474,14 @@ func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time,
 	if !now.After(created.Add(m.cfg.MkfsGrace)) {
 		return
 	}
-	sev := HealthWarn
+	sev := clustermap.HealthWarn
 	if !m.inactiveSince.IsZero() && now.Sub(m.inactiveSince) > m.cfg.InactiveGrace {
-		sev = HealthErr
+		sev = clustermap.HealthErr
 	}
-	out["MGR_DOWN"] = NewCheck(sev, "no active mgr", 0)
+	out["MGR_DOWN"] = clustermap.NewCheck(sev, "no active mgr", 0)
 }
 
-func standbyIndex(p *MgrMap, gid uint64) int {
+func standbyIndex(p *clustermap.MgrMap, gid uint64) int {
 	for i, s := range p.Standbys {
 		if s.GID == gid {
 			return i

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // Config configures a Mon.
@@ -18,7 +20,7 @@ type Config struct {
 	// Name is the mon's name ("a") and Addrs its public address vector;
 	// a restart on a new address bumps the MonMap epoch.
 	Name  string
-	Addrs AddrVec
+	Addrs clustermap.AddrVec
 	Mgr   MgrConfig
 	OSD   OSDConfig
 	// LogSize is how many cluster log entries are kept (1000).
@@ -83,14 +85,14 @@ type Mon struct {
 	started   time.Time
 	mgr       *MgrMonitor
 	osd       *OSDMonitor
-	monmap    *MonMap
-	fsmap     *FSMap
-	svcmap    *ServiceMap
+	monmap    *clustermap.MonMap
+	fsmap     *clustermap.FSMap
+	svcmap    *clustermap.ServiceMap
 	clog      *ClusterLog
 	keys      map[string][]byte
-	mgrChecks map[string]HealthCheck
-	pg        *PGSummary
-	health    Health // as of the last event, for "Health check failed/cleared"
+	mgrChecks map[string]clustermap.HealthCheck
+	pg        *clustermap.PGSummary
+	health    clustermap.Health // as of the last event, for "Health check failed/cleared"
 	subs      subscriptions
 	// The osdmap is stored whole every osdFullEvery epochs or so and as
 	// incrementals in between: a 10,000-OSD map is 7 MB, its change a few
@@ -114,30 +116,11 @@ func objOSDMapInc(epoch uint64) string {
 // and safe to share between goroutines.
 type Snapshot struct {
 	FSID       string
-	MgrMap     *MgrMap
-	OSDMap     *OSDMap
-	MonMap     *MonMap
-	FSMap      *FSMap
-	ServiceMap *ServiceMap
-}
-
-// PGSummary is the pgmap part of `status`, as the active mgr reports it.
-type PGSummary struct {
-	PGsByState      []PGStateCount `json:"pgs_by_state"`
-	NumPGs          int            `json:"num_pgs"`
-	NumPools        int            `json:"num_pools"`
-	NumObjects      uint64         `json:"num_objects"`
-	DataBytes       uint64         `json:"data_bytes"`
-	BytesUsed       uint64         `json:"bytes_used"`
-	BytesAvail      uint64         `json:"bytes_avail"`
-	BytesTotal      uint64         `json:"bytes_total"`
-	UnknownPGsRatio float64        `json:"unknown_pgs_ratio,omitempty"`
-}
-
-// PGStateCount is one pgs_by_state entry.
-type PGStateCount struct {
-	StateName string `json:"state_name"`
-	Count     int    `json:"count"`
+	MgrMap     *clustermap.MgrMap
+	OSDMap     *clustermap.OSDMap
+	MonMap     *clustermap.MonMap
+	FSMap      *clustermap.FSMap
+	ServiceMap *clustermap.ServiceMap
 }
 
 const (
@@ -154,10 +137,10 @@ const (
 // in memory only when dir is "".
 func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 	cfg = cfg.WithDefaults()
-	m := &Mon{cfg: cfg, started: now, keys: map[string][]byte{}, mgrChecks: map[string]HealthCheck{}}
+	m := &Mon{cfg: cfg, started: now, keys: map[string][]byte{}, mgrChecks: map[string]clustermap.HealthCheck{}}
 	var (
-		mgrMap *MgrMap
-		osdMap *OSDMap
+		mgrMap *clustermap.MgrMap
+		osdMap *clustermap.OSDMap
 		logSeq uint64 = 1
 		fresh         = true
 	)
@@ -227,7 +210,7 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		m.monmap = newMonMap(m.fsid, cfg.Name, cfg.Addrs, now)
 		e.MonMap = m.monmap
 	} else if len(cfg.Addrs.Addrvec) > 0 && !m.monmap.Mons[0].PublicAddrs.Equal(cfg.Addrs) {
-		m.monmap = m.monmap.withAddrs(cfg.Addrs, now)
+		m.monmap = withAddrs(m.monmap, cfg.Addrs, now)
 		e.MonMap = m.monmap
 	}
 	if m.fsmap == nil {
@@ -235,7 +218,7 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		e.FSMap = m.fsmap
 	}
 	if m.svcmap == nil {
-		m.svcmap = &ServiceMap{Epoch: 1, Modified: Stamp{now}, Services: map[string]any{}}
+		m.svcmap = &clustermap.ServiceMap{Epoch: 1, Modified: clustermap.Stamp{Time: now}, Services: map[string]any{}}
 		e.ServiceMap = m.svcmap
 	}
 	m.clog = NewClusterLog(cfg.LogSize, "mon."+cfg.Name, "mon.0", m.monmap.Mons[0].PublicAddrs, logSeq)
@@ -264,39 +247,39 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 	return m, nil
 }
 
-func validateLoaded(fsid string, maxID int, mgr *MgrMap, osd *OSDMap, mon *MonMap, fs *FSMap, svc *ServiceMap) error {
+func validateLoaded(fsid string, maxID int, mgr *clustermap.MgrMap, osd *clustermap.OSDMap, mon *clustermap.MonMap, fs *clustermap.FSMap, svc *clustermap.ServiceMap) error {
 	if mgr != nil {
-		if err := mgr.validate(); err != nil {
+		if err := validateMgrMap(mgr); err != nil {
 			return err
 		}
 	}
 	if osd != nil {
-		if err := osd.validate(fsid, maxID); err != nil {
+		if err := validateOSDMap(osd, fsid, maxID); err != nil {
 			return err
 		}
 	}
 	if mon != nil {
-		if err := mon.validate(fsid); err != nil {
+		if err := validateMonMap(mon, fsid); err != nil {
 			return err
 		}
 	}
 	if fs != nil {
-		if err := fs.validate(); err != nil {
+		if err := validateFSMap(fs); err != nil {
 			return err
 		}
 	}
 	if svc != nil {
-		return svc.validate()
+		return validateServiceMap(svc)
 	}
 	return nil
 }
 
 // loadOSDMapIncs applies the stored incrementals that follow full, in
 // epoch order; older ones (superseded by full) are ignored.
-func loadOSDMapIncs(st *Store, full *OSDMap) (*OSDMap, error) {
+func loadOSDMapIncs(st *Store, full *clustermap.OSDMap) (*clustermap.OSDMap, error) {
 	m := full
 	for {
-		var inc OSDMapIncremental
+		var inc clustermap.OSDMapIncremental
 		name := objOSDMapInc(m.Epoch + 1)
 		err := st.GetJSON(name, &inc)
 		if errors.Is(err, ErrNotFound) {
@@ -334,34 +317,34 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func newMonMap(fsid, name string, addrs AddrVec, now time.Time) *MonMap {
-	mm := &MonMap{Epoch: 1, FSID: fsid, Modified: ZStamp{now}, Created: ZStamp{now},
+func newMonMap(fsid, name string, addrs clustermap.AddrVec, now time.Time) *clustermap.MonMap {
+	mm := &clustermap.MonMap{Epoch: 1, FSID: fsid, Modified: clustermap.ZStamp{Time: now}, Created: clustermap.ZStamp{Time: now},
 		MinMonRelease: 16, MinMonReleaseName: "pacific", ElectionStrategy: 1,
-		Features: MonFeatures{Persistent: []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging"}, Optional: []string{}},
-		Mons:     []MonInfo{{Rank: 0, Name: name, CrushLocation: "{}"}},
+		Features: clustermap.MonFeatures{Persistent: []string{"kraken", "luminous", "mimic", "osdmap-prune", "nautilus", "octopus", "pacific", "elector-pinging"}, Optional: []string{}},
+		Mons:     []clustermap.MonInfo{{Rank: 0, Name: name, CrushLocation: "{}"}},
 		Quorum:   []int{0},
 	}
-	mm.Mons[0].setAddrs(addrs)
+	setAddrs(&mm.Mons[0], addrs)
 	return mm
 }
 
-func (mi *MonInfo) setAddrs(a AddrVec) {
-	mi.PublicAddrs = a.clone()
+func setAddrs(mi *clustermap.MonInfo, a clustermap.AddrVec) {
+	mi.PublicAddrs = a.Clone()
 	mi.Addr = a.Legacy()
 	mi.PublicAddr = mi.Addr
 }
 
-func (mm *MonMap) withAddrs(a AddrVec, now time.Time) *MonMap {
+func withAddrs(mm *clustermap.MonMap, a clustermap.AddrVec, now time.Time) *clustermap.MonMap {
 	c := *mm
 	c.Epoch++
-	c.Modified = ZStamp{now}
-	c.Mons = append([]MonInfo{}, mm.Mons...)
-	c.Mons[0].setAddrs(a)
+	c.Modified = clustermap.ZStamp{Time: now}
+	c.Mons = append([]clustermap.MonInfo{}, mm.Mons...)
+	setAddrs(&c.Mons[0], a)
 	return &c
 }
 
-func newFSMap() *FSMap {
-	f := &FSMap{Epoch: 1, DefaultFSCID: -1, Standbys: []any{}, Filesystems: []any{}}
+func newFSMap() *clustermap.FSMap {
+	f := &clustermap.FSMap{Epoch: 1, DefaultFSCID: -1, Standbys: []any{}, Filesystems: []any{}}
 	f.Compat = json.RawMessage(`{"compat":{},"ro_compat":{},"incompat":{"feature_1":"base v0.20","feature_2":"client writeable ranges","feature_3":"default file layouts on dirs","feature_4":"dir inode in separate object","feature_5":"mds uses versioned encoding","feature_6":"dirfrag is stored in omap","feature_8":"no anchor table","feature_9":"file layout v2","feature_10":"snaprealm v2"}}`)
 	f.FeatureFlags.EnableMultiple = true
 	f.FeatureFlags.EverEnabledMultiple = true
@@ -417,17 +400,17 @@ func (m *Mon) Tick(now time.Time) (Effects, error) {
 
 // SetMgrHealthChecks replaces the health checks the active mgr's modules
 // raise (they arrive with its reports).
-func (m *Mon) SetMgrHealthChecks(now time.Time, checks map[string]HealthCheck) (Effects, error) {
-	m.mgrChecks = make(map[string]HealthCheck, len(checks))
+func (m *Mon) SetMgrHealthChecks(now time.Time, checks map[string]clustermap.HealthCheck) (Effects, error) {
+	m.mgrChecks = make(map[string]clustermap.HealthCheck, len(checks))
 	for k, c := range checks {
 		if k == "" {
 			continue
 		}
-		if c.Severity != HealthErr {
-			c.Severity = HealthWarn
+		if c.Severity != clustermap.HealthErr {
+			c.Severity = clustermap.HealthWarn
 		}
 		if c.Detail == nil {
-			d := []HealthDetail{}
+			d := []clustermap.HealthDetail{}
 			c.Detail = &d
 		}
 		m.mgrChecks[k] = c
@@ -439,7 +422,7 @@ func (m *Mon) SetMgrHealthChecks(now time.Time, checks map[string]HealthCheck) (
 // client (`log`), and hands it to log subscribers. Priority must be one of
 // Ceph's ("[DBG]", "[INF]", "[SEC]", "[WRN]", "[ERR]"); the channel
 // defaults to "cluster" and the stamp to now.
-func (m *Mon) AddLog(now time.Time, in LogEntry) (Effects, error) {
+func (m *Mon) AddLog(now time.Time, in clustermap.LogEntry) (Effects, error) {
 	if _, ok := prioLevel[in.Priority]; !ok {
 		return Effects{}, fmt.Errorf("%w: log priority %q", ErrInvalid, in.Priority)
 	}
@@ -450,15 +433,15 @@ func (m *Mon) AddLog(now time.Time, in LogEntry) (Effects, error) {
 		in.Channel = "cluster"
 	}
 	if in.Stamp.IsZero() {
-		in.Stamp = Stamp{now}
+		in.Stamp = clustermap.Stamp{Time: now}
 	}
-	in.Addrs = in.Addrs.clone()
-	e := Effects{Log: []LogEntry{m.clog.AppendFrom(in)}}
+	in.Addrs = in.Addrs.Clone()
+	e := Effects{Log: []clustermap.LogEntry{m.clog.AppendFrom(in)}}
 	return m.finish(now, e)
 }
 
 // SetPGSummary records the pgmap summary the active mgr computed.
-func (m *Mon) SetPGSummary(s PGSummary) { m.pg = &s }
+func (m *Mon) SetPGSummary(s clustermap.PGSummary) { m.pg = &s }
 
 // SetServices replaces the ServiceMap's services (reported by the active
 // mgr); a change is a new epoch.
@@ -476,7 +459,7 @@ func (m *Mon) SetServices(now time.Time, services map[string]any) (Effects, erro
 	}
 	var copyOf map[string]any
 	_ = json.Unmarshal(b, &copyOf) // a deep copy: callers keep their map
-	m.svcmap = &ServiceMap{Epoch: m.svcmap.Epoch + 1, Modified: Stamp{now}, Services: copyOf}
+	m.svcmap = &clustermap.ServiceMap{Epoch: m.svcmap.Epoch + 1, Modified: clustermap.Stamp{Time: now}, Services: copyOf}
 	return m.finish(now, Effects{ServiceMap: m.svcmap})
 }
 
@@ -498,8 +481,8 @@ func (m *Mon) finish(now time.Time, e Effects) (Effects, error) {
 	return e, nil
 }
 
-func (m *Mon) healthTransitions(now time.Time, old, cur Health) []LogEntry {
-	var out []LogEntry
+func (m *Mon) healthTransitions(now time.Time, old, cur clustermap.Health) []clustermap.LogEntry {
+	var out []clustermap.LogEntry
 	codes := make([]string, 0, len(cur.Checks))
 	for c := range cur.Checks {
 		codes = append(codes, c)
@@ -507,9 +490,9 @@ func (m *Mon) healthTransitions(now time.Time, old, cur Health) []LogEntry {
 	sort.Strings(codes)
 	for _, code := range codes {
 		c := cur.Checks[code]
-		prio := PrioWarn
-		if c.Severity == HealthErr {
-			prio = PrioError
+		prio := clustermap.PrioWarn
+		if c.Severity == clustermap.HealthErr {
+			prio = clustermap.PrioError
 		}
 		o, ok := old.Checks[code]
 		switch {
@@ -527,10 +510,10 @@ func (m *Mon) healthTransitions(now time.Time, old, cur Health) []LogEntry {
 	}
 	sort.Strings(codes)
 	for _, code := range codes {
-		out = append(out, m.clog.Append(now, "cluster", PrioInfo, "Health check cleared: "+code+" (was: "+old.Checks[code].Summary.Message+")"))
+		out = append(out, m.clog.Append(now, "cluster", clustermap.PrioInfo, "Health check cleared: "+code+" (was: "+old.Checks[code].Summary.Message+")"))
 	}
-	if cur.Status == HealthOK && old.Status != HealthOK && old.Status != "" {
-		out = append(out, m.clog.Append(now, "cluster", PrioInfo, "Cluster is now healthy"))
+	if cur.Status == clustermap.HealthOK && old.Status != clustermap.HealthOK && old.Status != "" {
+		out = append(out, m.clog.Append(now, "cluster", clustermap.PrioInfo, "Cluster is now healthy"))
 	}
 	return out
 }
@@ -575,9 +558,9 @@ func (m *Mon) persist(e Effects) error {
 // it directly follows it, else whole. CompactOSDMap bounds the chain; past
 // osdFullMax (a core whose owner never compacts) the full map is written
 // here.
-func (m *Mon) persistOSDMap(cur *OSDMap) error {
+func (m *Mon) persistOSDMap(cur *clustermap.OSDMap) error {
 	if prev := m.osd.Prev(); prev != nil && cur == m.osd.Map() && prev.Epoch == m.osdStored && cur.Epoch-m.osdFull < osdFullMax {
-		inc, err := DiffOSDMaps(prev, cur)
+		inc, err := clustermap.DiffOSDMaps(prev, cur)
 		if err != nil {
 			return err
 		}
@@ -590,7 +573,7 @@ func (m *Mon) persistOSDMap(cur *OSDMap) error {
 	return m.writeFullOSDMap(cur)
 }
 
-func (m *Mon) writeFullOSDMap(cur *OSDMap) error {
+func (m *Mon) writeFullOSDMap(cur *clustermap.OSDMap) error {
 	if err := m.store.PutJSON(objOSDMap, cur); err != nil {
 		return err
 	}
@@ -620,42 +603,42 @@ func (m *Mon) CompactOSDMap() error {
 }
 
 // Health computes `health detail` (detail=true) or `health` now.
-func (m *Mon) Health(now time.Time, detail bool) Health {
-	checks := map[string]HealthCheck{}
+func (m *Mon) Health(now time.Time, detail bool) clustermap.Health {
+	checks := map[string]clustermap.HealthCheck{}
 	for k, c := range m.mgrChecks {
 		checks[k] = c
 	}
 	m.mgr.healthChecks(now, len(m.osd.Map().OSDs), m.monmap.Created.Time, checks)
 	m.osd.healthChecks(checks)
-	h := Health{Status: HealthOK, Checks: checks, Mutes: []any{}}
+	h := clustermap.Health{Status: clustermap.HealthOK, Checks: checks, Mutes: []any{}}
 	for _, c := range checks {
-		if c.Severity == HealthErr {
-			h.Status = HealthErr
-		} else if h.Status == HealthOK {
-			h.Status = HealthWarn
+		if c.Severity == clustermap.HealthErr {
+			h.Status = clustermap.HealthErr
+		} else if h.Status == clustermap.HealthOK {
+			h.Status = clustermap.HealthWarn
 		}
 	}
 	if !detail {
-		h = h.withoutDetail()
+		h = h.WithoutDetail()
 	}
 	return h
 }
 
 // Status is `ceph status -f json`.
 type Status struct {
-	FSID          string         `json:"fsid"`
-	Health        Health         `json:"health"`
-	ElectionEpoch int            `json:"election_epoch"`
-	Quorum        []int          `json:"quorum"`
-	QuorumNames   []string       `json:"quorum_names"`
-	QuorumAge     int64          `json:"quorum_age"`
-	MonMap        StatusMonMap   `json:"monmap"`
-	OSDMap        StatusOSDMap   `json:"osdmap"`
-	PGMap         PGSummary      `json:"pgmap"`
-	FSMap         StatusFSMap    `json:"fsmap"`
-	MgrMap        StatusMgrMap   `json:"mgrmap"`
-	ServiceMap    *ServiceMap    `json:"servicemap"`
-	Progress      map[string]any `json:"progress_events"`
+	FSID          string                 `json:"fsid"`
+	Health        clustermap.Health      `json:"health"`
+	ElectionEpoch int                    `json:"election_epoch"`
+	Quorum        []int                  `json:"quorum"`
+	QuorumNames   []string               `json:"quorum_names"`
+	QuorumAge     int64                  `json:"quorum_age"`
+	MonMap        StatusMonMap           `json:"monmap"`
+	OSDMap        StatusOSDMap           `json:"osdmap"`
+	PGMap         clustermap.PGSummary   `json:"pgmap"`
+	FSMap         StatusFSMap            `json:"fsmap"`
+	MgrMap        StatusMgrMap           `json:"mgrmap"`
+	ServiceMap    *clustermap.ServiceMap `json:"servicemap"`
+	Progress      map[string]any         `json:"progress_events"`
 }
 
 // StatusMonMap is status.monmap.
@@ -691,7 +674,7 @@ type StatusMgrMap struct {
 	Services    map[string]string `json:"services"`
 }
 
-func unixOrZero(s Stamp) int64 {
+func unixOrZero(s clustermap.Stamp) int64 {
 	if s.IsZero() {
 		return 0
 	}
@@ -703,7 +686,7 @@ func (m *Mon) Status(now time.Time) Status {
 	om := m.osd.Map()
 	n, up, in := om.Counts()
 	mm := m.mgr.Map()
-	pg := PGSummary{PGsByState: []PGStateCount{}}
+	pg := clustermap.PGSummary{PGsByState: []clustermap.PGStateCount{}}
 	if m.pg != nil {
 		pg = *m.pg
 	} else {
@@ -712,7 +695,7 @@ func (m *Mon) Status(now time.Time) Status {
 		}
 		pg.NumPools = len(om.Pools)
 		if pg.NumPGs > 0 {
-			pg.PGsByState = []PGStateCount{{StateName: "unknown", Count: pg.NumPGs}}
+			pg.PGsByState = []clustermap.PGStateCount{{StateName: "unknown", Count: pg.NumPGs}}
 			pg.UnknownPGsRatio = 1
 		}
 	}
@@ -732,14 +715,14 @@ func (m *Mon) Status(now time.Time) Status {
 
 // MonStatus is the mon_status part of the mgr digest.
 type MonStatus struct {
-	Name          string  `json:"name"`
-	Rank          int     `json:"rank"`
-	State         string  `json:"state"`
-	ElectionEpoch int     `json:"election_epoch"`
-	Quorum        []int   `json:"quorum"`
-	QuorumAge     int64   `json:"quorum_age"`
-	OutsideQuorum []any   `json:"outside_quorum"`
-	MonMap        *MonMap `json:"monmap"`
+	Name          string             `json:"name"`
+	Rank          int                `json:"rank"`
+	State         string             `json:"state"`
+	ElectionEpoch int                `json:"election_epoch"`
+	Quorum        []int              `json:"quorum"`
+	QuorumAge     int64              `json:"quorum_age"`
+	OutsideQuorum []any              `json:"outside_quorum"`
+	MonMap        *clustermap.MonMap `json:"monmap"`
 }
 
 // Digest is MMgrDigest's two JSON documents: `health detail` and

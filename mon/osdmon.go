@@ -2,10 +2,13 @@ package mon
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // OSDConfig holds the OSDMonitor's timing and pool defaults.
@@ -45,8 +48,8 @@ type OSDBoot struct {
 	ID           int
 	UUID         string
 	FSID         string // checked when not empty
-	PublicAddrs  AddrVec
-	ClusterAddrs AddrVec
+	PublicAddrs  clustermap.AddrVec
+	ClusterAddrs clustermap.AddrVec
 	Metadata     map[string]string
 }
 
@@ -55,30 +58,30 @@ type OSDBoot struct {
 type OSDMonitor struct {
 	cfg        OSDConfig
 	fsid       string
-	cur        *OSDMap
-	hist       []*OSDMap // the last osdHistory committed maps, oldest first, cur last
-	pend       *OSDMap   // uncommitted changes, nil when clean
+	cur        *clustermap.OSDMap
+	hist       []*clustermap.OSDMap // the last osdHistory committed maps, oldest first, cur last
+	pend       *clustermap.OSDMap   // uncommitted changes, nil when clean
 	lastCommit time.Time
 	lastReport timesByID
 	downSince  timesByID
 	autoOut    map[int]bool
 	metadata   map[int]map[string]string
-	healthOf   *OSDMap // the map health was computed for
-	health     map[string]HealthCheck
+	healthOf   *clustermap.OSDMap // the map health was computed for
+	health     map[string]clustermap.HealthCheck
 }
 
 // NewOSDMonitor starts from initial (a loaded map) or a new epoch-1 map.
-func NewOSDMonitor(cfg OSDConfig, fsid string, initial *OSDMap, now time.Time) *OSDMonitor {
+func NewOSDMonitor(cfg OSDConfig, fsid string, initial *clustermap.OSDMap, now time.Time) *OSDMonitor {
 	if initial == nil {
 		initial = newOSDMap(fsid, now)
 	}
-	initial.normalize()
-	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, hist: []*OSDMap{initial}, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
+	initial.Normalize()
+	return &OSDMonitor{cfg: cfg, fsid: fsid, cur: initial, hist: []*clustermap.OSDMap{initial}, autoOut: map[int]bool{}, metadata: map[int]map[string]string{}}
 }
 
-func newOSDMap(fsid string, now time.Time) *OSDMap {
-	m := &OSDMap{
-		Epoch: 1, FSID: fsid, Created: Stamp{now}, Modified: Stamp{now},
+func newOSDMap(fsid string, now time.Time) *clustermap.OSDMap {
+	m := &clustermap.OSDMap{
+		Epoch: 1, FSID: fsid, Created: clustermap.Stamp{Time: now}, Modified: clustermap.Stamp{Time: now},
 		FlagsSet:               []string{"pglog_hardlimit", "purged_snapdirs", "recovery_deletes", "sortbitwise"},
 		FullRatio:              0.95,
 		BackfillfullRatio:      0.90,
@@ -93,56 +96,11 @@ func newOSDMap(fsid string, now time.Time) *OSDMap {
 	return m
 }
 
-var osdFlagBits = map[string]uint64{
-	"pauserd": 1 << 2, "pausewr": 1 << 3, "noup": 1 << 5, "nodown": 1 << 6,
-	"noout": 1 << 7, "noin": 1 << 8, "nobackfill": 1 << 9, "norecover": 1 << 10,
-	"noscrub": 1 << 11, "nodeep-scrub": 1 << 12, "notieragent": 1 << 13,
-	"sortbitwise": 1 << 15, "norebalance": 1 << 14, "recovery_deletes": 1 << 18,
-	"purged_snapdirs": 1 << 19, "pglog_hardlimit": 1 << 22,
-}
-
 // userFlags are the flags `osd set|unset` accepts.
 var userFlags = []string{"nodown", "noin", "noout", "noup", "nobackfill", "norebalance", "norecover", "noscrub", "nodeep-scrub", "pause"}
 
-func (m *OSDMap) normalize() {
-	if m.FlagsSet == nil {
-		m.FlagsSet = []string{}
-	}
-	sort.Strings(m.FlagsSet)
-	m.Flags = ""
-	m.FlagsNum = 0
-	// Ceph prints flags in bit order.
-	byBit := append([]string(nil), m.FlagsSet...)
-	sort.Slice(byBit, func(i, j int) bool { return osdFlagBits[byBit[i]] < osdFlagBits[byBit[j]] })
-	m.Flags = strings.Join(byBit, ",")
-	for _, f := range m.FlagsSet {
-		m.FlagsNum |= osdFlagBits[f]
-	}
-	m.MaxOSD = 0
-	if n := len(m.OSDs); n > 0 {
-		m.MaxOSD = m.OSDs[n-1].OSD + 1
-	}
-	if m.Pools == nil {
-		m.Pools = []Pool{}
-	}
-	if m.OSDs == nil {
-		m.OSDs = []*OSDInfo{}
-	}
-	for _, p := range []*[]any{&m.PGUpmap, &m.PGUpmapItems, &m.PGTemp, &m.PrimaryTemp} {
-		if *p == nil {
-			*p = []any{}
-		}
-	}
-	if m.Blocklist == nil {
-		m.Blocklist = map[string]string{}
-	}
-	if m.ErasureCodeProfiles == nil {
-		m.ErasureCodeProfiles = map[string]map[string]string{}
-	}
-}
-
 // Map returns the committed OSDMap (immutable).
-func (o *OSDMonitor) Map() *OSDMap { return o.cur }
+func (o *OSDMonitor) Map() *clustermap.OSDMap { return o.cur }
 
 // osdHistory is how many committed maps the monitor keeps, so that a
 // subscriber a few epochs behind catches up with incrementals. They share
@@ -151,7 +109,7 @@ const osdHistory = 32
 
 // Prev returns the committed map of the epoch before Map's (immutable),
 // nil when this monitor has not seen it.
-func (o *OSDMonitor) Prev() *OSDMap {
+func (o *OSDMonitor) Prev() *clustermap.OSDMap {
 	if ms := o.Since(o.cur.Epoch - 1); len(ms) == 2 {
 		return ms[0]
 	}
@@ -161,7 +119,7 @@ func (o *OSDMonitor) Prev() *OSDMap {
 // Since returns the committed maps from epoch to Map's, oldest first (so
 // the first is the one a subscriber holds), or nil when the monitor no
 // longer (or never) had epoch. Immutable.
-func (o *OSDMonitor) Since(epoch uint64) []*OSDMap {
+func (o *OSDMonitor) Since(epoch uint64) []*clustermap.OSDMap {
 	for i, m := range o.hist {
 		if m.Epoch == epoch {
 			return o.hist[i:]
@@ -176,9 +134,9 @@ func (o *OSDMonitor) Metadata(id int) (map[string]string, bool) {
 	return md, ok
 }
 
-func (o *OSDMonitor) pending() *OSDMap {
+func (o *OSDMonitor) pending() *clustermap.OSDMap {
 	if o.pend == nil {
-		o.pend = o.cur.clone()
+		o.pend = o.cur.Clone()
 		o.pend.Epoch = o.cur.Epoch + 1
 	}
 	return o.pend
@@ -186,7 +144,7 @@ func (o *OSDMonitor) pending() *OSDMap {
 
 // view is the newest state, committed or not: decisions read it so that a
 // batched change is not made twice.
-func (o *OSDMonitor) view() *OSDMap {
+func (o *OSDMonitor) view() *clustermap.OSDMap {
 	if o.pend != nil {
 		return o.pend
 	}
@@ -194,7 +152,7 @@ func (o *OSDMonitor) view() *OSDMap {
 }
 
 // setOSD replaces (never modifies) an entry of the pending map.
-func (p *OSDMap) setOSD(info *OSDInfo) {
+func setOSD(p *clustermap.OSDMap, info *clustermap.OSDInfo) {
 	i := sort.Search(len(p.OSDs), func(i int) bool { return p.OSDs[i].OSD >= info.OSD })
 	if i < len(p.OSDs) && p.OSDs[i].OSD == info.OSD {
 		p.OSDs[i] = info
@@ -215,8 +173,8 @@ func (o *OSDMonitor) commit(now time.Time, force bool, e *Effects) {
 		return
 	}
 	p := o.pend
-	p.Modified = Stamp{now}
-	p.normalize()
+	p.Modified = clustermap.Stamp{Time: now}
+	p.Normalize()
 	o.cur, o.pend = p, nil
 	o.hist = append(o.hist, p)
 	if n := len(o.hist); n > osdHistory {
@@ -258,23 +216,23 @@ func (o *OSDMonitor) Boot(now time.Time, b OSDBoot) (Effects, error) {
 		return e, nil // a repeated boot of a live instance
 	}
 	p := o.pending()
-	n := &OSDInfo{OSD: b.ID, UUID: b.UUID, Weight: 1, In: 1, PrimaryAffinity: 1}
+	n := &clustermap.OSDInfo{OSD: b.ID, UUID: b.UUID, Weight: 1, In: 1, PrimaryAffinity: 1}
 	if old != nil {
 		c := *old
 		n = &c
 		if n.In == 0 && o.autoOut[b.ID] {
 			n.In, n.Weight = 1, 1
-			p.LastInChange = Stamp{now}
+			p.LastInChange = clustermap.Stamp{Time: now}
 		}
 	} else {
-		p.LastInChange = Stamp{now}
+		p.LastInChange = clustermap.Stamp{Time: now}
 	}
 	delete(o.autoOut, b.ID)
 	o.downSince.set(b.ID, time.Time{})
 	n.Up = 1
 	n.UpFrom = p.Epoch
-	n.PublicAddrs = b.PublicAddrs.clone()
-	n.ClusterAddrs = b.ClusterAddrs.clone()
+	n.PublicAddrs = b.PublicAddrs.Clone()
+	n.ClusterAddrs = b.ClusterAddrs.Clone()
 	n.HeartbeatBackAddrs = n.ClusterAddrs
 	n.HeartbeatFrontAddr = n.PublicAddrs
 	n.PublicAddr = n.PublicAddrs.Legacy()
@@ -282,9 +240,9 @@ func (o *OSDMonitor) Boot(now time.Time, b OSDBoot) (Effects, error) {
 	n.HeartbeatBackAdd = n.ClusterAddr
 	n.HeartbeatFrontAdd = n.PublicAddr
 	n.State = osdState(true)
-	p.setOSD(n)
-	p.LastUpChange = Stamp{now}
-	e.log(PrioInfo, fmt.Sprintf("osd.%d %s boot", b.ID, n.PublicAddrs))
+	setOSD(p, n)
+	p.LastUpChange = clustermap.Stamp{Time: now}
+	e.log(clustermap.PrioInfo, fmt.Sprintf("osd.%d %s boot", b.ID, n.PublicAddrs))
 	o.commit(now, false, &e)
 	return e, nil
 }
@@ -303,8 +261,8 @@ func (o *OSDMonitor) ReportAlive(now time.Time, id int) error {
 func (o *OSDMonitor) Tick(now time.Time) Effects {
 	var e Effects
 	v := o.view()
-	noout := contains(v.FlagsSet, "noout")
-	nodown := contains(v.FlagsSet, "nodown")
+	noout := slices.Contains(v.FlagsSet, "noout")
+	nodown := slices.Contains(v.FlagsSet, "nodown")
 	for _, info := range v.OSDs {
 		id := info.OSD
 		if info.Up == 1 {
@@ -315,7 +273,7 @@ func (o *OSDMonitor) Tick(now time.Time) Effects {
 			}
 			if !nodown && now.Sub(last) > o.cfg.DownGrace {
 				o.markDown(now, id, &e)
-				e.log(PrioInfo, fmt.Sprintf("osd.%d marked down after no beacon for %.6f seconds", id, now.Sub(last).Seconds()))
+				e.log(clustermap.PrioInfo, fmt.Sprintf("osd.%d marked down after no beacon for %.6f seconds", id, now.Sub(last).Seconds()))
 			}
 			continue
 		}
@@ -328,7 +286,7 @@ func (o *OSDMonitor) Tick(now time.Time) Effects {
 			if !noout && now.Sub(since) >= o.cfg.OutInterval {
 				o.markOut(now, id)
 				o.autoOut[id] = true
-				e.log(PrioInfo, fmt.Sprintf("Marking osd.%d out (has been down for %d seconds)", id, int(now.Sub(since).Seconds())))
+				e.log(clustermap.PrioInfo, fmt.Sprintf("Marking osd.%d out (has been down for %d seconds)", id, int(now.Sub(since).Seconds())))
 			}
 		}
 	}
@@ -346,8 +304,8 @@ func (o *OSDMonitor) markDown(now time.Time, id int, e *Effects) bool {
 	c.Up = 0
 	c.DownAt = p.Epoch
 	c.State = osdState(false)
-	p.setOSD(&c)
-	p.LastUpChange = Stamp{now}
+	setOSD(p, &c)
+	p.LastUpChange = clustermap.Stamp{Time: now}
 	o.downSince.set(id, now)
 	return true
 }
@@ -360,8 +318,8 @@ func (o *OSDMonitor) markOut(now time.Time, id int) bool {
 	}
 	c := *old
 	c.In, c.Weight = 0, 0
-	p.setOSD(&c)
-	p.LastInChange = Stamp{now}
+	setOSD(p, &c)
+	p.LastInChange = clustermap.Stamp{Time: now}
 	return true
 }
 
@@ -373,8 +331,8 @@ func (o *OSDMonitor) markIn(now time.Time, id int) bool {
 	}
 	c := *old
 	c.In, c.Weight = 1, 1
-	p.setOSD(&c)
-	p.LastInChange = Stamp{now}
+	setOSD(p, &c)
+	p.LastInChange = clustermap.Stamp{Time: now}
 	delete(o.autoOut, id)
 	return true
 }
@@ -417,7 +375,7 @@ func (o *OSDMonitor) mark(now time.Time, ids []int, what string, f func(int) boo
 // SetFlag is `osd set|unset <flag>`.
 func (o *OSDMonitor) SetFlag(now time.Time, flag string, set bool) (int, string, Effects) {
 	var e Effects
-	if !contains(userFlags, flag) {
+	if !slices.Contains(userFlags, flag) {
 		return EINVAL, "unrecognized flag '" + flag + "'", e
 	}
 	flags := []string{flag}
@@ -427,7 +385,7 @@ func (o *OSDMonitor) SetFlag(now time.Time, flag string, set bool) (int, string,
 	v := o.view()
 	changed := false
 	for _, f := range flags {
-		if contains(v.FlagsSet, f) != set {
+		if slices.Contains(v.FlagsSet, f) != set {
 			changed = true
 		}
 	}
@@ -441,7 +399,7 @@ func (o *OSDMonitor) SetFlag(now time.Time, flag string, set bool) (int, string,
 	p := o.pending()
 	var out []string
 	for _, f := range p.FlagsSet {
-		if !contains(flags, f) {
+		if !slices.Contains(flags, f) {
 			out = append(out, f)
 		}
 	}
@@ -480,11 +438,11 @@ func (o *OSDMonitor) CreatePool(now time.Time, name string, pgNum, size int) (in
 	if size == 1 {
 		minSize = 1
 	}
-	p.Pools = append(p.Pools, Pool{
-		Pool: p.PoolMax, PoolName: name, CreateTime: Stamp{now}, Flags: 1, FlagsNames: "hashpspool",
+	p.Pools = append(p.Pools, clustermap.Pool{
+		Pool: p.PoolMax, PoolName: name, CreateTime: clustermap.Stamp{Time: now}, Flags: 1, FlagsNames: "hashpspool",
 		Type: 1, Size: size, MinSize: minSize, ObjectHash: 2, PGAutoscaleMode: "on",
 		PGNum: pgNum, PGPlacementNum: pgNum, PGPlacementNumTarget: pgNum, PGNumTarget: pgNum, PGNumPending: pgNum,
-		LastPGMergeMeta: LastPGMergeMeta{SourcePGID: "0.0", SourceVersion: "0'0", TargetVersion: "0'0"},
+		LastPGMergeMeta: clustermap.LastPGMergeMeta{SourcePGID: "0.0", SourceVersion: "0'0", TargetVersion: "0'0"},
 		LastChange:      strconv.FormatUint(p.Epoch, 10), SnapMode: "selfmanaged", PoolSnaps: []any{},
 		RemovedSnaps: "[]", Tiers: []int64{}, TierOf: -1, ReadTier: -1, WriteTier: -1, CacheMode: "none",
 		Options: map[string]any{}, ApplicationMetadata: map[string]map[string]any{},
@@ -495,10 +453,10 @@ func (o *OSDMonitor) CreatePool(now time.Time, name string, pgNum, size int) (in
 
 // healthChecks adds OSD_DOWN, OSDMAP_FLAGS and POOL_NO_REDUNDANCY. They
 // depend on the committed map only, so they are computed once per epoch.
-func (o *OSDMonitor) healthChecks(out map[string]HealthCheck) {
+func (o *OSDMonitor) healthChecks(out map[string]clustermap.HealthCheck) {
 	if o.healthOf != o.cur {
 		o.healthOf = o.cur
-		o.health = map[string]HealthCheck{}
+		o.health = map[string]clustermap.HealthCheck{}
 		o.computeHealth(o.health)
 	}
 	for k, c := range o.health {
@@ -506,7 +464,7 @@ func (o *OSDMonitor) healthChecks(out map[string]HealthCheck) {
 	}
 }
 
-func (o *OSDMonitor) computeHealth(out map[string]HealthCheck) {
+func (o *OSDMonitor) computeHealth(out map[string]clustermap.HealthCheck) {
 	m := o.cur
 	var down []string
 	for _, info := range m.OSDs {
@@ -515,7 +473,7 @@ func (o *OSDMonitor) computeHealth(out map[string]HealthCheck) {
 		}
 	}
 	if len(down) > 0 {
-		out["OSD_DOWN"] = NewCheck(HealthWarn, fmt.Sprintf("%d osds down", len(down)), len(down), down...)
+		out["OSD_DOWN"] = clustermap.NewCheck(clustermap.HealthWarn, fmt.Sprintf("%d osds down", len(down)), len(down), down...)
 	}
 	var flags []string
 	for _, f := range m.FlagsSet {
@@ -526,7 +484,7 @@ func (o *OSDMonitor) computeHealth(out map[string]HealthCheck) {
 		}
 	}
 	if len(flags) > 0 {
-		out["OSDMAP_FLAGS"] = NewCheck(HealthWarn, strings.Join(flags, ",")+" flag(s) set", len(flags))
+		out["OSDMAP_FLAGS"] = clustermap.NewCheck(clustermap.HealthWarn, strings.Join(flags, ",")+" flag(s) set", len(flags))
 	}
 	var single []string
 	for _, p := range m.Pools {
@@ -535,7 +493,7 @@ func (o *OSDMonitor) computeHealth(out map[string]HealthCheck) {
 		}
 	}
 	if len(single) > 0 {
-		out["POOL_NO_REDUNDANCY"] = NewCheck(HealthWarn, fmt.Sprintf("%d pool(s) have no replicas configured", len(single)), len(single), single...)
+		out["POOL_NO_REDUNDANCY"] = clustermap.NewCheck(clustermap.HealthWarn, fmt.Sprintf("%d pool(s) have no replicas configured", len(single)), len(single), single...)
 	}
 }
 

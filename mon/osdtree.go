@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"gomgr/clustermap"
 )
 
 // osdCrushWeight is every OSD's CRUSH weight: gomgr keeps no CRUSH map,
@@ -16,7 +18,7 @@ const osdCrushWeight = 1.0
 // is unknown (not booted since a mon restart) are "stray", as Ceph lists
 // OSDs outside its CRUSH map.
 func (m *Mon) osdTree() map[string]any {
-	byHost := map[string][]*OSDInfo{}
+	byHost := map[string][]*clustermap.OSDInfo{}
 	stray := []any{}
 	for _, o := range m.osd.Map().OSDs {
 		md, _ := m.osd.Metadata(o.OSD)
@@ -55,7 +57,7 @@ func (m *Mon) osdTree() map[string]any {
 	return map[string]any{"nodes": append(nodes, osds...), "stray": stray}
 }
 
-func osdNode(o *OSDInfo, md map[string]string, depth int) map[string]any {
+func osdNode(o *clustermap.OSDInfo, md map[string]string, depth int) map[string]any {
 	status := "down"
 	if o.Up == 1 {
 		status = "up"

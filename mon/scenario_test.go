@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 // The scenario DSL (testdata/*.txt), one step per line, '#' comments:
@@ -48,7 +50,7 @@ type scenario struct {
 	lastErr string
 	lastRes *CommandResult
 	reply   bool
-	logs    []LogEntry
+	logs    []clustermap.LogEntry
 }
 
 var scenarioStart = time.Date(2026, 11, 22, 22, 0, 0, 0, time.UTC)
@@ -63,7 +65,7 @@ func runScenario(t *testing.T, path string) {
 	defer f.Close()
 	s := &scenario{t: t, now: scenarioStart, cfg: DefaultConfig()}
 	s.cfg.FSID = testFSID
-	s.cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	s.cfg.Addrs = clustermap.V1Addr("127.0.0.1:6789", 0)
 	sc := bufio.NewScanner(f)
 	n := 0
 	for sc.Scan() {
@@ -114,10 +116,10 @@ func parseDur(v string) (time.Duration, error) {
 	return time.ParseDuration(strings.TrimPrefix(v, "+"))
 }
 
-func parseAddr(v string) AddrVec {
+func parseAddr(v string) clustermap.AddrVec {
 	hp, nonce, _ := strings.Cut(v, "/")
 	n, _ := strconv.ParseUint(nonce, 10, 32)
-	return V1Addr(hp, uint32(n))
+	return clustermap.V1Addr(hp, uint32(n))
 }
 
 func (s *scenario) step(line string) error {
@@ -188,7 +190,7 @@ func (s *scenario) step(line string) error {
 		if v := a["modules"]; v != "" {
 			for _, name := range strings.Split(v, ",") {
 				name, errStr, bad := strings.Cut(name, "!")
-				b.AvailableModules = append(b.AvailableModules, ModuleInfo{Name: name, CanRun: !bad, ErrorString: errStr})
+				b.AvailableModules = append(b.AvailableModules, clustermap.ModuleInfo{Name: name, CanRun: !bad, ErrorString: errStr})
 			}
 		}
 		if v := a["services"]; v != "" {

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"gomgr/clustermap"
 )
 
 // keyPaths lists every object key path of a JSON document ("pools[].size"),
@@ -64,14 +66,14 @@ func busyMon(t *testing.T) *Mon {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.FSID = testFSID
-	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	cfg.Addrs = clustermap.V1Addr("127.0.0.1:6789", 0)
 	cfg.Mgr.AlwaysOnModules = []string{"balancer", "status"}
 	m, err := Open(scenarioStart, "", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := scenarioStart
-	mods := []ModuleInfo{{Name: "alerts", CanRun: true, ModuleOptions: map[string]ModuleOption{"interval": {Name: "interval", Type: "secs", Level: "advanced", Flags: 1, DefaultValue: "60"}}},
+	mods := []clustermap.ModuleInfo{{Name: "alerts", CanRun: true, ModuleOptions: map[string]clustermap.ModuleOption{"interval": {Name: "interval", Type: "secs", Level: "advanced", Flags: 1, DefaultValue: "60"}}},
 		{Name: "influx", ErrorString: "influxdb python module not found"}}
 	must := func(_ Effects, err error) {
 		t.Helper()
@@ -81,9 +83,9 @@ func busyMon(t *testing.T) *Mon {
 	}
 	must(m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, AvailableModules: mods}))
 	must(m.Beacon(now, Beacon{GID: 24099, Name: "y", FSID: testFSID, AvailableModules: mods}))
-	must(m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, Available: true, Addrs: V1Addr("127.0.0.1:6804", 30045), AvailableModules: mods}))
+	must(m.Beacon(now, Beacon{GID: 24098, Name: "x", FSID: testFSID, Available: true, Addrs: clustermap.V1Addr("127.0.0.1:6804", 30045), AvailableModules: mods}))
 	for i := 0; i < 2; i++ {
-		must(m.OSDBoot(now, OSDBoot{ID: i, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c9926" + string(rune('0'+i)), PublicAddrs: V1Addr("127.0.0.1:6800", 28863),
+		must(m.OSDBoot(now, OSDBoot{ID: i, UUID: "b44b5d11-4e3f-49f8-84b3-a8ae35c9926" + string(rune('0'+i)), PublicAddrs: clustermap.V1Addr("127.0.0.1:6800", 28863),
 			Metadata: map[string]string{"hostname": "h" + string(rune('0'+i))}}))
 	}
 	for _, p := range []string{"device_health_metrics", "p1"} {

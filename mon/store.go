@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"gomgr/clustermap"
 )
 
 // Store is the mon's durable state: one small file per map (its latest
@@ -138,7 +140,7 @@ const logFile = "clog.jsonl"
 
 // AppendLog makes entries durable. keep is how many the log holds; the
 // file is compacted to the newest keep once it has 2*keep lines.
-func (s *Store) AppendLog(entries []LogEntry, keep int) error {
+func (s *Store) AppendLog(entries []clustermap.LogEntry, keep int) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -183,7 +185,7 @@ func (s *Store) AppendLog(entries []LogEntry, keep int) error {
 }
 
 // encodeLog encodes entries one JSON object a line.
-func encodeLog(entries []LogEntry) ([]byte, error) {
+func encodeLog(entries []clustermap.LogEntry) ([]byte, error) {
 	var buf []byte
 	for _, e := range entries {
 		b, err := json.Marshal(e)
@@ -198,7 +200,7 @@ func encodeLog(entries []LogEntry) ([]byte, error) {
 // LoadLog reads the cluster log, oldest first. A torn last line (a crash
 // mid-append) is dropped from the file; damage before it is
 // ErrStoreCorrupt.
-func (s *Store) LoadLog() ([]LogEntry, error) {
+func (s *Store) LoadLog() ([]clustermap.LogEntry, error) {
 	b, err := os.ReadFile(filepath.Join(s.dir, logFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -206,13 +208,13 @@ func (s *Store) LoadLog() ([]LogEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mon: store: %w", err)
 	}
-	var out []LogEntry
+	var out []clustermap.LogEntry
 	lines := bytes.Split(b, []byte{'\n'})
 	for i, line := range lines {
 		if len(line) == 0 {
 			continue
 		}
-		var e LogEntry
+		var e clustermap.LogEntry
 		if err := json.Unmarshal(line, &e); err != nil {
 			if i == len(lines)-1 {
 				// Torn: the append never completed. Cut it off so the

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 func snapJSON(t *testing.T, m *Mon) string {
@@ -32,7 +34,7 @@ func mustCmd(t *testing.T, m *Mon, now time.Time, args map[string]any, inbuf str
 func TestStoreRestartLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := DefaultConfig()
-	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	cfg.Addrs = clustermap.V1Addr("127.0.0.1:6789", 0)
 	now := scenarioStart
 	m, err := Open(now, dir, cfg)
 	if err != nil {
@@ -42,17 +44,17 @@ func TestStoreRestartLosesNothing(t *testing.T) {
 	if len(fsid) != 36 {
 		t.Fatalf("fsid %q", fsid)
 	}
-	mods := []ModuleInfo{{Name: "alerts", CanRun: true}}
+	mods := []clustermap.ModuleInfo{{Name: "alerts", CanRun: true}}
 	for _, b := range []Beacon{
 		{GID: 10, Name: "x", FSID: fsid, AvailableModules: mods},
 		{GID: 11, Name: "y", FSID: fsid, AvailableModules: mods},
-		{GID: 10, Name: "x", FSID: fsid, Available: true, Addrs: V1Addr("127.0.0.1:6804", 7), AvailableModules: mods, Services: map[string]string{"prometheus": "http://h:9283/"}},
+		{GID: 10, Name: "x", FSID: fsid, Available: true, Addrs: clustermap.V1Addr("127.0.0.1:6804", 7), AvailableModules: mods, Services: map[string]string{"prometheus": "http://h:9283/"}},
 	} {
 		if _, err := m.Beacon(now, b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := m.OSDBoot(now, OSDBoot{ID: 0, UUID: "u0", PublicAddrs: V1Addr("127.0.0.1:6800", 1)}); err != nil {
+	if _, err := m.OSDBoot(now, OSDBoot{ID: 0, UUID: "u0", PublicAddrs: clustermap.V1Addr("127.0.0.1:6800", 1)}); err != nil {
 		t.Fatal(err)
 	}
 	mustCmd(t, m, now, map[string]any{"prefix": "mgr module enable", "module": "alerts"}, "")
@@ -101,7 +103,7 @@ func TestStoreRestartLosesNothing(t *testing.T) {
 	}
 
 	// A restart on a new address is a new monmap epoch; a wrong fsid is refused.
-	cfg.Addrs = V1Addr("127.0.0.1:7000", 0)
+	cfg.Addrs = clustermap.V1Addr("127.0.0.1:7000", 0)
 	m3, err := Open(later, dir, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +254,7 @@ func TestConfigWithDefaults(t *testing.T) {
 func TestStoreClusterLog(t *testing.T) {
 	dir := t.TempDir()
 	cfg := DefaultConfig()
-	cfg.Addrs = V1Addr("127.0.0.1:6789", 0)
+	cfg.Addrs = clustermap.V1Addr("127.0.0.1:6789", 0)
 	cfg.LogSize = 10
 	now := scenarioStart
 	m, err := Open(now, dir, cfg)
@@ -262,7 +264,7 @@ func TestStoreClusterLog(t *testing.T) {
 	cfg.FSID = m.FSID()
 	add := func(m *Mon, n int) {
 		for i := 0; i < n; i++ {
-			if _, err := m.AddLog(now, LogEntry{Name: "osd.3", Channel: "cluster", Priority: PrioWarn, Message: "slow op " + strconv.Itoa(i)}); err != nil {
+			if _, err := m.AddLog(now, clustermap.LogEntry{Name: "osd.3", Channel: "cluster", Priority: clustermap.PrioWarn, Message: "slow op " + strconv.Itoa(i)}); err != nil {
 				t.Fatal(err)
 			}
 		}

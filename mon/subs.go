@@ -3,6 +3,8 @@ package mon
 import (
 	"fmt"
 	"sort"
+
+	"gomgr/clustermap"
 )
 
 // SessionID names one client connection of the mon daemon.
@@ -20,8 +22,8 @@ type Delivery struct {
 	// subscriber holds (it asked to start after it, or was sent it) up to
 	// Map, when the monitor still has them: incrementals will do. Nil: send
 	// Map whole.
-	Since []*OSDMap
-	Log   []LogEntry
+	Since []*clustermap.OSDMap
+	Log   []clustermap.LogEntry
 }
 
 type subState struct {
@@ -48,7 +50,7 @@ const (
 
 var logLevels = map[string]int{"log": 0, "log-debug": 0, "log-info": 1, "log-sec": 2, "log-warn": 3, "log-error": 4}
 
-var prioLevel = map[string]int{PrioDebug: 0, PrioInfo: 1, "[SEC]": 2, PrioWarn: 3, PrioError: 4}
+var prioLevel = map[string]int{clustermap.PrioDebug: 0, clustermap.PrioInfo: 1, "[SEC]": 2, clustermap.PrioWarn: 3, clustermap.PrioError: 4}
 
 // Subscribe is MMonSubscribe for one name: start is the first epoch (or
 // log seq) wanted, 0 for "the current one". A map the subscriber does not
@@ -128,15 +130,15 @@ func (m *Mon) currentMap(what string) any {
 
 func mapEpoch(v any) uint64 {
 	switch t := v.(type) {
-	case *MgrMap:
+	case *clustermap.MgrMap:
 		return t.Epoch
-	case *OSDMap:
+	case *clustermap.OSDMap:
 		return t.Epoch
-	case *MonMap:
+	case *clustermap.MonMap:
 		return t.Epoch
-	case *FSMap:
+	case *clustermap.FSMap:
 		return t.Epoch
-	case *ServiceMap:
+	case *clustermap.ServiceMap:
 		return t.Epoch
 	}
 	return 0
@@ -157,9 +159,9 @@ func (m *Mon) routeMap(what string, s SessionID, st *subState, v any) (Delivery,
 	return d, true
 }
 
-func (m *Mon) routeLog(what string, s SessionID, st *subState, entries []LogEntry) []Delivery {
+func (m *Mon) routeLog(what string, s SessionID, st *subState, entries []clustermap.LogEntry) []Delivery {
 	min := logLevels[what]
-	var batch []LogEntry
+	var batch []clustermap.LogEntry
 	for _, e := range entries {
 		if e.Seq >= st.next && prioLevel[e.Priority] >= min {
 			batch = append(batch, e)

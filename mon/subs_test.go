@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"gomgr/clustermap"
 )
 
 func TestSubscriptions(t *testing.T) {
@@ -24,14 +26,14 @@ func TestSubscriptions(t *testing.T) {
 	if ds, _ := m.Subscribe(3, SubMgrMap, 0, true); len(ds) != 1 {
 		t.Fatalf("onetime: %+v", ds)
 	}
-	if ds, _ := m.Subscribe(4, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Map.(*OSDMap) != m.Snapshot().OSDMap {
+	if ds, _ := m.Subscribe(4, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Map.(*clustermap.OSDMap) != m.Snapshot().OSDMap {
 		t.Fatalf("osdmap: %+v", ds)
 	}
 	if ds, _ := m.Subscribe(5, "log-warn", 1, false); len(ds) != 1 || len(ds[0].Log) == 0 {
 		t.Fatalf("log backlog: %+v", ds)
 	} else {
 		for _, l := range ds[0].Log {
-			if l.Priority != PrioWarn && l.Priority != PrioError {
+			if l.Priority != clustermap.PrioWarn && l.Priority != clustermap.PrioError {
 				t.Fatalf("log-warn got %+v", l)
 			}
 		}
@@ -90,7 +92,7 @@ func TestSubscriptions(t *testing.T) {
 	if len(ds2) != 0 {
 		t.Fatalf("log from now: %+v", ds2)
 	}
-	e, err = m.AddLog(now.Add(time.Minute), LogEntry{Name: "osd.3", Rank: "osd.3", Priority: PrioWarn, Message: "slow ops"})
+	e, err = m.AddLog(now.Add(time.Minute), clustermap.LogEntry{Name: "osd.3", Rank: "osd.3", Priority: clustermap.PrioWarn, Message: "slow ops"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestSubscriptions(t *testing.T) {
 	if !gotLog {
 		t.Fatalf("AddLog deliveries %+v", e.Deliveries)
 	}
-	for _, bad := range []LogEntry{{Name: "osd.3", Priority: "loud", Message: "m"}, {Priority: PrioInfo, Message: "m"}, {Name: "x", Priority: PrioInfo}} {
+	for _, bad := range []clustermap.LogEntry{{Name: "osd.3", Priority: "loud", Message: "m"}, {Priority: clustermap.PrioInfo, Message: "m"}, {Name: "x", Priority: clustermap.PrioInfo}} {
 		if _, err := m.AddLog(now, bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("AddLog(%+v) = %v", bad, err)
 		}

@@ -3,6 +3,8 @@ package mon
 import (
 	"fmt"
 	"sort"
+
+	"gomgr/clustermap"
 )
 
 // Loaded maps are checked before use: the store never tears a file, but a
@@ -12,7 +14,7 @@ func corrupt(name, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrStoreCorrupt, name, fmt.Sprintf(format, args...))
 }
 
-func (m *MgrMap) validate() error {
+func validateMgrMap(m *clustermap.MgrMap) error {
 	if m.Epoch == 0 {
 		return corrupt(objMgrMap, "epoch 0")
 	}
@@ -28,7 +30,7 @@ func (m *MgrMap) validate() error {
 	return nil
 }
 
-func (m *OSDMap) validate(fsid string, maxID int) error {
+func validateOSDMap(m *clustermap.OSDMap, fsid string, maxID int) error {
 	if m.Epoch == 0 {
 		return corrupt(objOSDMap, "epoch 0")
 	}
@@ -46,7 +48,7 @@ func (m *OSDMap) validate(fsid string, maxID int) error {
 	return nil
 }
 
-func (m *MonMap) validate(fsid string) error {
+func validateMonMap(m *clustermap.MonMap, fsid string) error {
 	if m.Epoch == 0 || len(m.Mons) == 0 {
 		return corrupt(objMonMap, "epoch %d with %d mons", m.Epoch, len(m.Mons))
 	}
@@ -56,7 +58,7 @@ func (m *MonMap) validate(fsid string) error {
 	return nil
 }
 
-func (m *FSMap) validate() error {
+func validateFSMap(m *clustermap.FSMap) error {
 	if m.Epoch == 0 {
 		return corrupt(objFSMap, "epoch 0")
 	}
@@ -72,7 +74,7 @@ func (m *FSMap) validate() error {
 	return nil
 }
 
-func (m *ServiceMap) validate() error {
+func validateServiceMap(m *clustermap.ServiceMap) error {
 	if m.Epoch == 0 {
 		return corrupt(objServiceMap, "epoch 0")
 	}

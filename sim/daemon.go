@@ -12,8 +12,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/clustermap"
 	"gomgr/messages"
-	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
@@ -490,7 +490,7 @@ func (c *Cluster) fromMon(p messages.Payload) {
 		return
 	}
 	addr := ""
-	if m := mon.MgrMapFromWire(&mm.Map); m.Available || m.ActiveGID != 0 {
+	if m := clustermap.MgrMapFromWire(&mm.Map); m.Available || m.ActiveGID != 0 {
 		for _, a := range m.ActiveAddrs.Addrvec {
 			addr = a.Addr
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/clustermap"
 	"gomgr/host"
 	"gomgr/mon"
 	"gomgr/monclient"
@@ -136,7 +137,7 @@ func runModuleCommand(ctx context.Context, monc *monclient.Client, words []strin
 	if err != nil {
 		return &cmdError{code: 1, msg: err.Error()}
 	}
-	var mm mon.MgrMap
+	var mm clustermap.MgrMap
 	if err := json.Unmarshal(res.Out, &mm); err != nil {
 		return &cmdError{code: 1, msg: "bad mgr dump: " + err.Error()}
 	}

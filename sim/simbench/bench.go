@@ -17,9 +17,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/clustermap"
 	"gomgr/host"
 	"gomgr/messages"
-	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
 )
@@ -573,7 +573,7 @@ func (c *cluster) moduleTimes(ctx context.Context) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var mm mon.MgrMap
+	var mm clustermap.MgrMap
 	if err := json.Unmarshal(r.Out, &mm); err != nil {
 		return nil, fmt.Errorf("%w: mgr dump: %w", ErrChild, err)
 	}

@@ -1,4 +1,4 @@
-package mon
+package clustermap
 
 import (
 	"encoding/hex"

@@ -1,4 +1,4 @@
-package mon
+package clustermap
 
 import (
 	"fmt"
@@ -77,6 +77,6 @@ func (inc *OSDMapIncremental) Apply(prev *OSDMap) (*OSDMap, error) {
 			a, b = a[1:], b[1:]
 		}
 	}
-	next.normalize()
+	next.Normalize()
 	return &next, nil
 }

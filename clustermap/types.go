@@ -1,8 +1,9 @@
-package mon
+package clustermap
 
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -120,7 +121,7 @@ func (a AddrVec) Equal(b AddrVec) bool {
 	return true
 }
 
-func (a AddrVec) clone() AddrVec {
+func (a AddrVec) Clone() AddrVec {
 	if a.Addrvec == nil {
 		return AddrVec{Addrvec: []Addr{}}
 	}
@@ -183,9 +184,9 @@ type MgrMap struct {
 
 // clone is the copy-on-write step: slices and maps are copied one level
 // deep; their elements are never modified in place, so sharing them is safe.
-func (m *MgrMap) clone() *MgrMap {
+func (m *MgrMap) Clone() *MgrMap {
 	c := *m
-	c.ActiveAddrs = m.ActiveAddrs.clone()
+	c.ActiveAddrs = m.ActiveAddrs.Clone()
 	c.Standbys = append([]StandbyInfo{}, m.Standbys...)
 	c.Modules = append([]string{}, m.Modules...)
 	c.AvailableModules = append([]ModuleInfo{}, m.AvailableModules...)
@@ -197,7 +198,7 @@ func (m *MgrMap) clone() *MgrMap {
 }
 
 // normalize fills nil collections so JSON prints [] and {} as Ceph does.
-func (m *MgrMap) normalize() {
+func (m *MgrMap) Normalize() {
 	if m.ActiveAddrs.Addrvec == nil {
 		m.ActiveAddrs.Addrvec = []Addr{}
 	}
@@ -353,7 +354,7 @@ type OSDMap struct {
 	ErasureCodeProfiles    map[string]map[string]string `json:"erasure_code_profiles"`
 }
 
-func (m *OSDMap) clone() *OSDMap {
+func (m *OSDMap) Clone() *OSDMap {
 	c := *m
 	c.FlagsSet = append([]string{}, m.FlagsSet...)
 	c.Pools = append([]Pool{}, m.Pools...)
@@ -524,7 +525,7 @@ type Health struct {
 }
 
 // withoutDetail drops detail lines (the `health` / `status` form).
-func (h Health) withoutDetail() Health {
+func (h Health) WithoutDetail() Health {
 	out := Health{Status: h.Status, Checks: make(map[string]HealthCheck, len(h.Checks)), Mutes: h.Mutes}
 	for k, c := range h.Checks {
 		c.Detail = nil
@@ -540,4 +541,70 @@ func NewCheck(severity, summary string, count int, detail ...string) HealthCheck
 		d[i] = HealthDetail{Message: s}
 	}
 	return HealthCheck{Severity: severity, Summary: HealthSummary{Message: summary, Count: count}, Detail: &d}
+}
+
+var osdFlagBits = map[string]uint64{
+	"pauserd": 1 << 2, "pausewr": 1 << 3, "noup": 1 << 5, "nodown": 1 << 6,
+	"noout": 1 << 7, "noin": 1 << 8, "nobackfill": 1 << 9, "norecover": 1 << 10,
+	"noscrub": 1 << 11, "nodeep-scrub": 1 << 12, "notieragent": 1 << 13,
+	"sortbitwise": 1 << 15, "norebalance": 1 << 14, "recovery_deletes": 1 << 18,
+	"purged_snapdirs": 1 << 19, "pglog_hardlimit": 1 << 22,
+}
+
+// Normalize fills the derived fields (flags, max_osd) and the empty
+// collections Ceph prints as [] or {}.
+func (m *OSDMap) Normalize() {
+	if m.FlagsSet == nil {
+		m.FlagsSet = []string{}
+	}
+	sort.Strings(m.FlagsSet)
+	m.Flags = ""
+	m.FlagsNum = 0
+	// Ceph prints flags in bit order.
+	byBit := append([]string(nil), m.FlagsSet...)
+	sort.Slice(byBit, func(i, j int) bool { return osdFlagBits[byBit[i]] < osdFlagBits[byBit[j]] })
+	m.Flags = strings.Join(byBit, ",")
+	for _, f := range m.FlagsSet {
+		m.FlagsNum |= osdFlagBits[f]
+	}
+	m.MaxOSD = 0
+	if n := len(m.OSDs); n > 0 {
+		m.MaxOSD = m.OSDs[n-1].OSD + 1
+	}
+	if m.Pools == nil {
+		m.Pools = []Pool{}
+	}
+	if m.OSDs == nil {
+		m.OSDs = []*OSDInfo{}
+	}
+	for _, p := range []*[]any{&m.PGUpmap, &m.PGUpmapItems, &m.PGTemp, &m.PrimaryTemp} {
+		if *p == nil {
+			*p = []any{}
+		}
+	}
+	if m.Blocklist == nil {
+		m.Blocklist = map[string]string{}
+	}
+	if m.ErasureCodeProfiles == nil {
+		m.ErasureCodeProfiles = map[string]map[string]string{}
+	}
+}
+
+// PGSummary is the pgmap part of `status`, as the active mgr reports it.
+type PGSummary struct {
+	PGsByState      []PGStateCount `json:"pgs_by_state"`
+	NumPGs          int            `json:"num_pgs"`
+	NumPools        int            `json:"num_pools"`
+	NumObjects      uint64         `json:"num_objects"`
+	DataBytes       uint64         `json:"data_bytes"`
+	BytesUsed       uint64         `json:"bytes_used"`
+	BytesAvail      uint64         `json:"bytes_avail"`
+	BytesTotal      uint64         `json:"bytes_total"`
+	UnknownPGsRatio float64        `json:"unknown_pgs_ratio,omitempty"`
+}
+
+// PGStateCount is one pgs_by_state entry.
+type PGStateCount struct {
+	StateName string `json:"state_name"`
+	Count     int    `json:"count"`
 }
