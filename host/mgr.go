@@ -454,8 +454,15 @@ func (s *Standby) fromMon(p messages.Payload) {
 			s.setMap("fs_map", uint64(p.Epoch), tree, p.Map.Body, time.Time{})
 		}
 	case *messages.ServiceMapMsg:
-		tree, err := decodeTree(p.Map.Body)
+		// Ceph's binary ServiceMap from a real mon, JSON from gomgr's.
+		js, err := p.JSON()
 		if err != nil {
+			s.log.WithError(err).Warn("service map not decodable")
+			return
+		}
+		tree, err := decodeTree(js)
+		if err != nil {
+			s.log.WithError(err).Warn("service map not decodable")
 			return
 		}
 		epoch := uint64(0)
@@ -463,7 +470,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			epoch = uint64(toInt(m["epoch"]))
 		}
 		s.monc.Advance(monclient.SubServiceMap, epoch)
-		s.setMap("service_map", epoch, tree, p.Map.Body, time.Time{})
+		s.setMap("service_map", epoch, tree, js, time.Time{})
 	case *messages.Config:
 		// The mon pushes every mgr/ config-key after a change (`config-key
 		// set mgr/alerts/threshold 3`): modules see it now, not at failover.

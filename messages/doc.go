@@ -16,12 +16,15 @@
 //     field for field. Every one of them re-encodes the messages of a real
 //     pacific session (../shared/ceph-wire) byte for byte.
 //
-// Where Ceph's payload is a large binary map that gomgr does not reproduce
-// (OSDMap, FSMap, ServiceMap, pg_stat_t, osd_stat_t, OSDSuperblock,
-// PGMapDigest), the message keeps Ceph's layout around it and the map
-// travels in "JSON struct form": a struct with version and compat 200 whose
-// body is JSON in the shape of Ceph's `-f json` output. Ceph's own binary maps decode into the same
-// fields as opaque bytes. MonMap and MgrMap are encoded exactly as Ceph does.
+// MonMap, MgrMap and ServiceMap (servicemap.go), and the PG statistics
+// structs (pgstat.go: pg_stat_t, osd_stat_t, pool_stat_t, object_stat_sum_t,
+// store_statfs_t, PGMapDigest) are encoded exactly as Ceph 16.2 does. Where
+// Ceph's payload is a large binary map gomgr does not reproduce (OSDMap,
+// FSMap, OSDSuperblock), the message keeps Ceph's layout around it: Ceph's
+// binary map decodes into the same fields as opaque bytes, and between
+// gomgr processes that negotiated it the map travels in "JSON struct form",
+// a struct with version and compat 200 whose body is JSON in the shape of
+// Ceph's `-f json` output.
 //
 // Goroutines: nothing here starts a goroutine or holds state between calls.
 // Encoder and Decoder values belong to the goroutine using them; payload

@@ -388,7 +388,9 @@ func (p *MgrDigest) DecodeFrom(m *msgr.Message) error {
 // ServiceMapMsg (MSG_SERVICE_MAP, v1) carries the ServiceMap struct. From a
 // real Ceph it is Ceph's binary ServiceMap (struct v1: epoch, modified,
 // services); gomgr's mon sends it in the JSON struct form (JSONStruct) with
-// the shape of `ceph service dump -f json`.
+// the shape of `ceph service dump -f json`. ServiceMap decodes either form
+// into a ServiceMap, JSON renders either as `ceph service dump -f json`,
+// and NewServiceMapMsg builds the binary form (servicemap.go).
 type ServiceMapMsg struct {
 	Map RawStruct
 }
