@@ -4,7 +4,7 @@ BIN     := bin
 PLUGINS := $(BIN)/plugins
 export PATH := $(PATH):/usr/local/go/bin:$(shell $(GO) env GOPATH 2>/dev/null)/bin
 
-.PHONY: all build plugins run test interop fuzz bench proto vet clean
+.PHONY: all build plugins run run-ceph test interop fuzz bench proto vet clean
 
 all: build
 
@@ -18,6 +18,11 @@ plugins:
 
 run: build plugins
 	$(BIN)/gomgr demo --plugins $(PLUGINS) --modules examples/modules
+
+# The same modules with gomgr as the mgr of a real one-node Ceph 16.2
+# cluster (needs ceph-mon, ceph-osd and ceph-common).
+run-ceph: build plugins
+	$(BIN)/gomgr demo --ceph --plugins $(PLUGINS) --modules examples/modules
 
 # The whole suite with the race detector, uncached (the end-to-end tests
 # build binaries the test cache cannot see); interop with a real ceph-mon is
@@ -41,6 +46,7 @@ bench: build
 	$(BIN)/gomgr bench modules
 	$(BIN)/gomgr bench plugins
 	$(BIN)/gomgr bench mgr
+	$(BIN)/gomgr bench ceph
 
 # Regenerates the committed protobuf code (needs protoc, protoc-gen-go,
 # protoc-gen-go-grpc; see plugins/proto/gen.sh).

@@ -16,12 +16,13 @@ import (
 )
 
 func init() {
-	register(command{path: "demo", args: "[--osds N] [--modules DIRS] [--plugins DIR]",
-		help: "run a mon, two managers and a simulated cluster in one process", run: runDemo})
+	register(command{path: "demo", args: "[--ceph] [--osds N] [--modules DIRS] [--plugins DIR]",
+		help: "run a mon, two managers and a simulated cluster in one process (--ceph: a real Ceph cluster with gomgr as its mgr)", run: runDemo})
 }
 
 func runDemo(args []string) error {
-	fs := newFlags("demo", "[--osds N] [--modules DIRS] [--plugins DIR]")
+	fs := newFlags("demo", "[--ceph] [--osds N] [--modules DIRS] [--plugins DIR]")
+	realCeph := fs.Bool("ceph", false, "a real Ceph 16.2 cluster (ceph-mon, two memstore ceph-osds) with gomgr as its mgr, instead of gomgr's mon and simulated OSDs")
 	osds := fs.Int("osds", 12, "simulated OSDs")
 	addr := fs.String("addr", defaultMon, "mon address (a busy port falls back to a free one)")
 	data := fs.String("data", "", "mon data directory (default: a temporary one, removed on exit)")
@@ -42,6 +43,9 @@ func runDemo(args []string) error {
 	log, err := lf.logger("demo")
 	if err != nil {
 		return err
+	}
+	if *realCeph {
+		return runDemoCeph(mf, log, *metrics)
 	}
 	if *data == "" {
 		dir, err := os.MkdirTemp("", "gomgr-demo-*")

@@ -20,25 +20,25 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"gomgr/internal/spawn"
 )
 
 const (
-	startTimeout = 90 * time.Second // the whole of Start
+	startTimeout = 90 * time.Second // the whole of New
 	cmdTimeout   = 30 * time.Second // one ceph CLI run, unless ctx says less
 	pollEvery    = 50 * time.Millisecond
 	portRange    = 100 // ports for the OSDs and mgrs, as in up.sh
 	pgNum        = 8   // per pool
 	tailLines    = 30  // of a daemon log, on failure
+	fsidRetries  = 3   // CLI runs of a command refused with "wrong fsid"
 	// osdWeight is what a 256 MiB memstore OSD gives itself in CRUSH (its
 	// size in TiB, as `osd crush create-or-move` shows it in up.sh).
 	osdWeight = "0.0002"
 )
 
-// Options say what Start builds.
+// Options say what New (and Start) builds.
 type Options struct {
 	OSDs  int      // memstore OSDs, with ids 0..OSDs-1
 	Pools []string // replicated pools of size 1, with 8 PGs each
@@ -47,59 +47,68 @@ type Options struct {
 	Global map[string]string
 }
 
-// Cluster is a running one-node cluster. Its fields do not change after
-// Start.
+// Cluster is a running one-node cluster. Its exported fields do not change
+// after New.
 type Cluster struct {
-	Dir     string // its directory (t.TempDir()), removed when the test ends
+	Dir     string // its directory, under os.TempDir(); Close removes it
 	Conf    string // path of its ceph.conf
 	MonAddr string // the mon's msgr v1 address, 127.0.0.1:port
 	FSID    string
 	Host    string // short host name, the CRUSH host of the OSDs
 
-	runDir string // admin sockets; Dir/run unless that path is too long
+	runDir    string // admin sockets; Dir/run unless that path is too long
+	ownRunDir bool   // runDir is outside Dir: Close removes it too
 
-	mu    sync.Mutex
-	procs []*Proc       // every process started, in order
-	mon   *Proc         // checked by CheckAlive
-	osds  map[int]*Proc // OSDs CheckAlive expects to be running
-	uuids map[int]string
+	mu     sync.Mutex
+	procs  []*Proc       // every process started, in order
+	mon    *Proc         // checked by CheckAlive
+	osds   map[int]*Proc // OSDs CheckAlive expects to be running
+	uuids  map[int]string
+	closed bool // no process starts after Close
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// Start makes a fresh cluster in t.TempDir() and returns once its mon
-// answers, its OSDs are up and its pools exist. Everything is stopped and
-// removed when the test ends. A missing Ceph binary fails the test.
-func Start(t testing.TB, opts Options) *Cluster {
-	t.Helper()
-	began := time.Now()
+// New makes a fresh cluster in a new directory under os.TempDir() and
+// returns once its mon answers, its OSDs are up and its pools exist. ctx
+// bounds the start (so does a limit of 90 s). On error nothing it started
+// is left running or on disk, and the error carries the tails of the
+// daemons' logs; a missing Ceph binary is ErrNotInstalled. Close stops the
+// cluster and removes its directory.
+func New(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	bins := []string{"ceph-mon", "monmaptool", "ceph"}
 	if opts.OSDs > 0 {
 		bins = append(bins, "ceph-osd")
 	}
-	needBinaries(t, bins...)
-
-	dir := t.TempDir()
+	if err := Installed(bins...); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "ceph-cluster-*")
+	if err != nil {
+		return nil, fmt.Errorf("cephcluster: %w", err)
+	}
 	c := &Cluster{
 		Dir: dir, Conf: filepath.Join(dir, "ceph.conf"), FSID: newUUID(), Host: shortHostname(),
 		runDir: filepath.Join(dir, "run"), osds: map[int]*Proc{}, uuids: map[int]string{},
 	}
-	// An admin socket path must fit in sockaddr_un (108 bytes); t.TempDir()
-	// can be long.
-	if len(c.runDir)+len("/client.admin.asok")+32 > 107 {
-		short, err := os.MkdirTemp("", "ceph-run-")
+	defer func() {
 		if err != nil {
-			t.Fatalf("cephcluster: %v", err)
+			_ = c.Close()
 		}
-		t.Cleanup(func() { os.RemoveAll(short) })
-		c.runDir = short
+	}()
+	// An admin socket path must fit in sockaddr_un (108 bytes); TMPDIR can
+	// be long.
+	if len(c.runDir)+len("/client.admin.asok")+32 > 107 {
+		short, err := os.MkdirTemp("/tmp", "ceph-run-")
+		if err != nil {
+			return nil, fmt.Errorf("cephcluster: %w", err)
+		}
+		c.runDir, c.ownRunDir = short, true
 	}
-	// Registered after t.TempDir (so it runs before the directory is
-	// removed) and before any process starts: CheckAlive, then every process
-	// stopped, whatever happens below.
-	t.Cleanup(func() { c.shutdown(t) })
-
 	monPort, err := freePort()
 	if err != nil {
-		t.Fatalf("cephcluster: %v", err)
+		return nil, err
 	}
 	c.MonAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(monPort))
 	portMin := randomPortRange()
@@ -108,22 +117,30 @@ func Start(t testing.TB, opts Options) *Cluster {
 			d = filepath.Join(dir, d)
 		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatalf("cephcluster: %v", err)
+			return nil, fmt.Errorf("cephcluster: %w", err)
 		}
 	}
 	if err := os.WriteFile(c.Conf, []byte(c.confText(portMin, opts.Global)), 0o644); err != nil {
-		t.Fatalf("cephcluster: %v", err)
+		return nil, fmt.Errorf("cephcluster: %w", err)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
 	// 1. The mon.
 	monmap := filepath.Join(dir, "monmap")
-	c.runTool(t, ctx, "monmaptool", "--create", "--fsid", c.FSID, "--addv", "a", "[v1:"+c.MonAddr+"]", monmap)
-	c.runTool(t, ctx, "ceph-mon", "-c", c.Conf, "--mkfs", "-i", "a", "--monmap", monmap)
-	c.mon = c.daemon(t, "mon.a", "ceph-mon", "-c", c.Conf, "-i", "a", "-f")
-	c.waitListening(t, ctx, c.mon, c.MonAddr)
+	if err := c.tool(ctx, "monmaptool", "--create", "--fsid", c.FSID, "--addv", "a", "[v1:"+c.MonAddr+"]", monmap); err != nil {
+		return nil, err
+	}
+	if err := c.tool(ctx, "ceph-mon", "-c", c.Conf, "--mkfs", "-i", "a", "--monmap", monmap); err != nil {
+		return nil, err
+	}
+	if c.mon, err = c.StartDaemon("mon.a", "ceph-mon", "-c", c.Conf, "-i", "a", "-f"); err != nil {
+		return nil, err
+	}
+	if err := c.waitListening(ctx, c.mon, c.MonAddr); err != nil {
+		return nil, err
+	}
 
 	// 2. One ceph CLI for every command, in parallel with every OSD mkfs.
 	script := []string{"mon stat"}
@@ -141,28 +158,63 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, opts.OSDs+1)
-	wg.Go(func() { errs[0] = c.batch(ctx, script) })
+	wg.Go(func() { _, errs[0] = c.CephBatch(ctx, script) })
 	for id := range opts.OSDs {
 		wg.Go(func() { errs[id+1] = c.mkfsOSD(ctx, id) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		c.fatal(t, err, c.mon)
+		return nil, c.withTails(err, c.mon)
 	}
 
 	// 3. Every OSD at once, then wait until the mon has them all up.
 	for id := range opts.OSDs {
-		c.startOSD(t, id)
+		if _, err := c.startOSD(id); err != nil {
+			return nil, err
+		}
 	}
 	if opts.OSDs > 0 {
-		c.waitFor(t, ctx, fmt.Sprintf("%d OSDs up", opts.OSDs), func() (bool, error) {
+		err := c.waitFor(ctx, fmt.Sprintf("%d OSDs up", opts.OSDs), func() (bool, error) {
 			up, err := c.numUpOSDs(ctx)
 			return up == opts.OSDs, err
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	t.Logf("cephcluster: mon %s, %d OSDs, pools %v: started in %v (%s)",
-		c.MonAddr, opts.OSDs, opts.Pools, time.Since(began).Round(time.Millisecond), dir)
-	return c
+	return c, nil
+}
+
+// Close stops every process the cluster started (SIGTERM, then SIGKILL
+// after 10 s; mgrs, OSDs and other daemons in parallel, the mon last) and
+// removes its directory. Safe from any goroutine; later calls return the
+// first one's result.
+func (c *Cluster) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		procs := slices.Clone(c.procs)
+		c.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			if p != c.mon {
+				wg.Go(p.Stop)
+			}
+		}
+		wg.Wait()
+		if c.mon != nil {
+			c.mon.Stop()
+		}
+		var errs []error
+		if c.ownRunDir {
+			errs = append(errs, os.RemoveAll(c.runDir))
+		}
+		errs = append(errs, os.RemoveAll(c.Dir))
+		if err := errors.Join(errs...); err != nil {
+			c.closeErr = fmt.Errorf("cephcluster: %w", err)
+		}
+	})
+	return c.closeErr
 }
 
 // confText is up.sh's ceph.conf, plus what makes start-up quick and
@@ -215,21 +267,39 @@ func (c *Cluster) confText(portMin int, global map[string]string) string {
 // context.DeadlineExceeded. A failure's error carries the CLI's standard
 // error. Safe from any goroutine.
 func (c *Cluster) Ceph(ctx context.Context, args ...string) ([]byte, error) {
-	stdout, _, err := c.ceph(ctx, nil, args...)
+	stdout, _, err := c.ceph(ctx, "", args...)
 	return stdout, err
 }
 
-// MustCeph is Ceph with a background context that fails the test on error.
-func (c *Cluster) MustCeph(t testing.TB, args ...string) []byte {
-	t.Helper()
-	out, err := c.Ceph(context.Background(), args...)
-	if err != nil {
-		t.Fatal(err)
+// ceph runs the CLI with stdin as its input, again (up to fsidRetries
+// times) while the mon refuses a command for its fsid: with auth none, the
+// CLI's MonClient can send a command before the monmap (and with it the
+// fsid) has arrived, and the mon refuses it ("wrong fsid") without running
+// it; when the refused command is the CLI's own get_command_descriptions,
+// the CLI says "problem getting command descriptions" and runs nothing.
+// Every caller's commands are idempotent, batches included.
+func (c *Cluster) ceph(ctx context.Context, stdin string, args ...string) (stdout, stderr []byte, err error) {
+	for range fsidRetries {
+		var in io.Reader // nil: /dev/null
+		if stdin != "" {
+			in = strings.NewReader(stdin)
+		}
+		stdout, stderr, err = c.cephOnce(ctx, in, args...)
+		if !fsidRace(stderr) || ctx.Err() != nil {
+			break
+		}
 	}
-	return out
+	return stdout, stderr, err
 }
 
-func (c *Cluster) ceph(ctx context.Context, stdin io.Reader, args ...string) (stdout, stderr []byte, err error) {
+// fsidRace reports whether the CLI's stderr shows a command refused for
+// the fsid race (see ceph).
+func fsidRace(stderr []byte) bool {
+	return bytes.Contains(stderr, []byte("wrong fsid")) ||
+		bytes.Contains(stderr, []byte("problem getting command descriptions from mon"))
+}
+
+func (c *Cluster) cephOnce(ctx context.Context, stdin io.Reader, args ...string) (stdout, stderr []byte, err error) {
 	ctx, cancel := context.WithTimeout(ctx, cmdTimeout)
 	defer cancel()
 	timeout := cmdTimeout
@@ -252,8 +322,8 @@ func (c *Cluster) ceph(ctx context.Context, stdin io.Reader, args ...string) (st
 		err = cmd.Wait()
 	}
 	what := "ceph " + strings.Join(args, " ")
-	if len(args) == 0 {
-		what = "ceph (commands on stdin)"
+	if stdin != nil {
+		what += " (commands on stdin)"
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -265,46 +335,47 @@ func (c *Cluster) ceph(ctx context.Context, stdin io.Reader, args ...string) (st
 	return outb.Bytes(), errb.Bytes(), err
 }
 
-// batch runs commands in one ceph CLI process (its interactive mode, fed
-// on stdin), which saves a Python start-up per command. That mode exits 0
-// whatever the commands do and prints "Error EXXX: ..." for a failed one.
-func (c *Cluster) batch(ctx context.Context, commands []string) error {
-	_, stderr, err := c.ceph(ctx, strings.NewReader(strings.Join(commands, "\n")+"\n"))
+// CephBatch runs commands in one ceph CLI process (its interactive mode,
+// fed on stdin), which saves a Python start-up per command, and returns
+// the CLI's standard output: every command's output, in order. args are
+// the CLI's options for all of them: a format goes there ("-f", "json"),
+// not on a command's line, where the CLI ignores it. That mode exits 0
+// whatever the commands do and prints "Error EXXX: ..." for a failed one:
+// CephBatch then fails. Safe from any goroutine.
+func (c *Cluster) CephBatch(ctx context.Context, commands []string, args ...string) ([]byte, error) {
+	stdout, stderr, err := c.ceph(ctx, strings.Join(commands, "\n")+"\n", args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for line := range strings.Lines(string(stderr)) {
 		if strings.HasPrefix(line, "Error ") {
-			return fmt.Errorf("cephcluster: ceph failed on one of %q: %s", commands, strings.TrimSpace(string(stderr)))
+			return nil, fmt.Errorf("cephcluster: ceph failed on one of %q: %s", commands, strings.TrimSpace(string(stderr)))
 		}
 	}
-	return nil
+	return stdout, nil
 }
 
-// StartCephMgr starts a real ceph-mgr named name (mgr.name), with its data
-// directory, and stops it when t ends (t may be a subtest's). It does not
-// wait for it: see WaitMgrAvailable. Its modules come from Ceph's default
-// path (/usr/share/ceph/mgr) unless extra args say otherwise
-// ("--mgr_module_path", dir).
-func (c *Cluster) StartCephMgr(t testing.TB, name string, args ...string) *Proc {
-	t.Helper()
-	needBinaries(t, "ceph-mgr")
-	if err := os.MkdirAll(filepath.Join(c.Dir, "mgr", "ceph-"+name), 0o755); err != nil {
-		t.Fatalf("cephcluster: %v", err)
+// StartMgr starts a real ceph-mgr named name (mgr.name), with its data
+// directory; Close stops it. It does not wait for it: see WaitMgr. Its
+// modules come from Ceph's default path (/usr/share/ceph/mgr) unless
+// extra args say otherwise ("--mgr_module_path", dir). Safe from any
+// goroutine.
+func (c *Cluster) StartMgr(name string, args ...string) (*Proc, error) {
+	if err := Installed("ceph-mgr"); err != nil {
+		return nil, err
 	}
-	p := c.daemon(t, "mgr."+name, "ceph-mgr", append([]string{"-c", c.Conf, "-i", name, "-f"}, args...)...)
-	t.Cleanup(p.Stop)
-	return p
+	if err := os.MkdirAll(filepath.Join(c.Dir, "mgr", "ceph-"+name), 0o755); err != nil {
+		return nil, fmt.Errorf("cephcluster: %w", err)
+	}
+	return c.StartDaemon("mgr."+name, "ceph-mgr", append([]string{"-c", c.Conf, "-i", name, "-f"}, args...)...)
 }
 
-// WaitMgrAvailable waits until `ceph mgr dump` shows mgr.name as the
-// active mgr, available; it fails the test after 60 s, with the tail of
-// that mgr's log if it is one of ours.
-func (c *Cluster) WaitMgrAvailable(t testing.TB, name string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c.waitFor(t, ctx, "mgr."+name+" active and available", func() (bool, error) {
+// WaitMgr waits until `ceph mgr dump` shows mgr.name as the active mgr,
+// available. It fails when ctx ends or when the mon, an OSD or mgr.name
+// (if it is one of ours) exits, with the tail of that daemon's log. Safe
+// from any goroutine.
+func (c *Cluster) WaitMgr(ctx context.Context, name string) error {
+	return c.waitFor(ctx, "mgr."+name+" active and available", func() (bool, error) {
 		out, err := c.Ceph(ctx, "mgr", "dump", "-f", "json")
 		if err != nil {
 			return false, err
@@ -320,22 +391,32 @@ func (c *Cluster) WaitMgrAvailable(t testing.TB, name string) {
 	}, c.proc("mgr."+name))
 }
 
-// CheckAlive fails the test if the mon or an OSD (other than those stopped
-// with KillOSD) has exited, with the tail of its log. Start also calls it
-// when the test ends, before stopping the processes.
-func (c *Cluster) CheckAlive(t testing.TB) {
-	t.Helper()
+// Check returns an error (ErrExited) for each of the mon and the OSDs
+// (other than those stopped with KillOSD) that has exited, with the tail
+// of its log. Safe from any goroutine.
+func (c *Cluster) Check() error {
+	var errs []error
+	for _, p := range c.dead() {
+		errs = append(errs, fmt.Errorf("%w: %v\n%s", ErrExited, p, c.tails(p)))
+	}
+	return errors.Join(errs...)
+}
+
+// dead lists the mon and the expected OSDs that have exited.
+func (c *Cluster) dead() []*Proc {
 	c.mu.Lock()
 	check := []*Proc{c.mon}
 	for _, id := range slices.Sorted(maps.Keys(c.osds)) {
 		check = append(check, c.osds[id])
 	}
 	c.mu.Unlock()
+	var out []*Proc
 	for _, p := range check {
 		if p != nil && !p.Alive() {
-			t.Errorf("cephcluster: %v\n%s", p, c.tails(p))
+			out = append(out, p)
 		}
 	}
+	return out
 }
 
 // OSD returns the running process of osd.id, or nil.
@@ -348,50 +429,15 @@ func (c *Cluster) OSD(id int) *Proc {
 // Mon returns the mon's process.
 func (c *Cluster) Mon() *Proc { return c.mon }
 
-// KillOSD kills osd.id with SIGKILL and waits for it to exit; CheckAlive no
-// longer expects it. The mon is not told: with no other OSD to report it,
-// it keeps the OSD up until mon_osd_report_timeout (900 s) or until the
-// OSD boots again (StartOSD).
-func (c *Cluster) KillOSD(t testing.TB, id int) {
-	t.Helper()
-	c.mu.Lock()
-	p := c.osds[id]
-	delete(c.osds, id)
-	c.mu.Unlock()
-	if p == nil {
-		t.Fatalf("cephcluster: osd.%d is not running", id)
+func (c *Cluster) startOSD(id int) (*Proc, error) {
+	p, err := c.StartDaemon(fmt.Sprintf("osd.%d", id), "ceph-osd", "-c", c.Conf, "-i", strconv.Itoa(id), "-f")
+	if err != nil {
+		return nil, err
 	}
-	p.Kill()
-}
-
-// StartOSD starts osd.id again after KillOSD and waits until the mon has
-// the new process up. A memstore OSD killed with SIGKILL has lost its data:
-// it boots with what it had at mkfs.
-func (c *Cluster) StartOSD(t testing.TB, id int) *Proc {
-	t.Helper()
-	c.mu.Lock()
-	_, known := c.uuids[id]
-	running := c.osds[id] != nil
-	c.mu.Unlock()
-	if !known || running {
-		t.Fatalf("cephcluster: osd.%d: not an OSD of this cluster, or still running", id)
-	}
-	p := c.startOSD(t, id)
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	c.waitFor(t, ctx, p.Name+" up again", func() (bool, error) {
-		return c.osdUpWithNonce(ctx, id, p.Pid)
-	}, p)
-	return p
-}
-
-func (c *Cluster) startOSD(t testing.TB, id int) *Proc {
-	t.Helper()
-	p := c.daemon(t, fmt.Sprintf("osd.%d", id), "ceph-osd", "-c", c.Conf, "-i", strconv.Itoa(id), "-f")
 	c.mu.Lock()
 	c.osds[id] = p
 	c.mu.Unlock()
-	return p
+	return p, nil
 }
 
 func (c *Cluster) mkfsOSD(ctx context.Context, id int) error {
@@ -449,20 +495,27 @@ func (c *Cluster) osdUpWithNonce(ctx context.Context, id, pid int) (bool, error)
 	return false, nil
 }
 
-// daemon starts a Ceph daemon named name (its log is Dir/log/NAME.log) and
-// has shutdown stop it.
-func (c *Cluster) daemon(t testing.TB, name, bin string, args ...string) *Proc {
-	t.Helper()
+// StartDaemon starts a long-running program (a Ceph daemon, or a gomgr
+// mgr joining the cluster with -c Conf) as one of the cluster's processes,
+// named name: its working directory is Dir, its stdout and stderr go to
+// Dir/log/NAME.out (a Ceph daemon's own log is Dir/log/NAME.log), it is
+// in a process group of its own (a Ctrl-C meant for the caller does not
+// reach it) and dies with the caller (Pdeathsig), and Close stops it.
+// Safe from any goroutine.
+func (c *Cluster) StartDaemon(name, bin string, args ...string) (*Proc, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("%w: %s not started", ErrClosed, name)
+	}
 	p, err := start(bin, c.Dir, filepath.Join(c.Dir, "log", name+".out"), args...)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	p.Name = name
 	p.Log = filepath.Join(c.Dir, "log", name+".log")
-	c.mu.Lock()
 	c.procs = append(c.procs, p)
-	c.mu.Unlock()
-	return p
+	return p, nil
 }
 
 // proc returns the last process started under name, or nil.
@@ -477,14 +530,7 @@ func (c *Cluster) proc(name string) *Proc {
 	return nil
 }
 
-// runTool runs a short-lived Ceph tool, failing the test with its output.
-func (c *Cluster) runTool(t testing.TB, ctx context.Context, name string, args ...string) {
-	t.Helper()
-	if err := c.tool(ctx, name, args...); err != nil {
-		c.fatal(t, err, c.mon)
-	}
-}
-
+// tool runs a short-lived Ceph tool; its error carries the tool's output.
 func (c *Cluster) tool(ctx context.Context, name string, args ...string) error {
 	var out bytes.Buffer
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -499,15 +545,14 @@ func (c *Cluster) tool(ctx context.Context, name string, args ...string) error {
 		err = cmd.Wait()
 	}
 	if err != nil {
-		return fmt.Errorf("cephcluster: %s %s: %w\n%s", name, strings.Join(args, " "), err, lastLines(out.String(), 20))
+		return c.withTails(fmt.Errorf("cephcluster: %s %s: %w\n%s", name, strings.Join(args, " "), err, lastLines(out.String(), 20)), c.mon)
 	}
 	return nil
 }
 
 // waitListening waits until addr accepts TCP connections.
-func (c *Cluster) waitListening(t testing.TB, ctx context.Context, p *Proc, addr string) {
-	t.Helper()
-	c.waitFor(t, ctx, p.Name+" listening on "+addr, func() (bool, error) {
+func (c *Cluster) waitListening(ctx context.Context, p *Proc, addr string) error {
+	return c.waitFor(ctx, p.Name+" listening on "+addr, func() (bool, error) {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return false, nil
@@ -517,26 +562,25 @@ func (c *Cluster) waitListening(t testing.TB, ctx context.Context, p *Proc, addr
 	}, p)
 }
 
-// waitFor polls cond until it holds, failing the test when ctx ends or
-// when one of the cluster's daemons (or p) exits. The last error cond
-// returned is in the failure message.
-func (c *Cluster) waitFor(t testing.TB, ctx context.Context, what string, cond func() (bool, error), p ...*Proc) {
-	t.Helper()
+// waitFor polls cond until it holds. It fails when ctx ends or when one of
+// the cluster's daemons (or p) exits; the last error cond returned and the
+// logs' tails are in the error.
+func (c *Cluster) waitFor(ctx context.Context, what string, cond func() (bool, error), p ...*Proc) error {
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	var last error
 	for {
 		ok, err := cond()
 		if ok {
-			return
+			return nil
 		}
 		last = err
 		if dead := c.firstDead(p...); dead != nil {
-			c.fatal(t, fmt.Errorf("cephcluster: waiting for %s: %v", what, dead), dead)
+			return c.withTails(fmt.Errorf("%w: waiting for %s: %v", ErrExited, what, dead), dead)
 		}
 		select {
 		case <-ctx.Done():
-			c.fatal(t, fmt.Errorf("cephcluster: waiting for %s: %w (last error: %v)", what, ctx.Err(), last), p...)
+			return c.withTails(fmt.Errorf("cephcluster: waiting for %s: %w (last error: %v)", what, ctx.Err(), last), p...)
 		case <-tick.C:
 		}
 	}
@@ -545,24 +589,19 @@ func (c *Cluster) waitFor(t testing.TB, ctx context.Context, what string, cond f
 // firstDead returns the first of the mon, the expected OSDs and extra that
 // has exited.
 func (c *Cluster) firstDead(extra ...*Proc) *Proc {
-	c.mu.Lock()
-	check := append([]*Proc{c.mon}, extra...)
-	for _, id := range slices.Sorted(maps.Keys(c.osds)) {
-		check = append(check, c.osds[id])
-	}
-	c.mu.Unlock()
-	for _, p := range check {
+	for _, p := range extra {
 		if p != nil && !p.Alive() {
 			return p
 		}
 	}
+	if dead := c.dead(); len(dead) > 0 {
+		return dead[0]
+	}
 	return nil
 }
 
-// fatal fails the test with err and the tails of the logs of ps (the mon's
-// if none).
-func (c *Cluster) fatal(t testing.TB, err error, ps ...*Proc) {
-	t.Helper()
+// withTails adds the tails of the logs of ps (the mon's if none) to err.
+func (c *Cluster) withTails(err error, ps ...*Proc) error {
 	var b strings.Builder
 	for _, p := range ps {
 		if p != nil {
@@ -572,7 +611,10 @@ func (c *Cluster) fatal(t testing.TB, err error, ps ...*Proc) {
 	if b.Len() == 0 && c.mon != nil {
 		b.WriteString(c.tails(c.mon))
 	}
-	t.Fatalf("%v\n%s", err, b.String())
+	if b.Len() == 0 {
+		return err
+	}
+	return fmt.Errorf("%w\n%s", err, b.String())
 }
 
 // tails is the last lines of p's log and of its stdout and stderr.
@@ -587,43 +629,37 @@ func (c *Cluster) tails(p *Proc) string {
 	return b.String()
 }
 
-// shutdown is Start's cleanup: CheckAlive, the daemon logs if the test
-// failed, then every process stopped, mgrs and OSDs in parallel, the mon
-// last.
-func (c *Cluster) shutdown(t testing.TB) {
-	c.CheckAlive(t)
-	c.mu.Lock()
-	procs := slices.Clone(c.procs)
-	c.mu.Unlock()
-	if t.Failed() {
-		for _, p := range procs {
-			if p != c.mon {
-				t.Logf("cephcluster: %v\n%s", p, c.tails(p))
-			}
-		}
-		if c.mon != nil {
-			t.Logf("cephcluster: %v\n%s", c.mon, c.tails(c.mon))
-		}
-	}
-	var wg sync.WaitGroup
-	for _, p := range procs {
-		if p != c.mon {
-			wg.Go(p.Stop)
-		}
-	}
-	wg.Wait()
-	if c.mon != nil {
-		c.mon.Stop()
-	}
-}
-
-func needBinaries(t testing.TB, names ...string) {
-	t.Helper()
+// Installed returns ErrNotInstalled, naming the Debian packages to
+// install, if one of the named programs is not on $PATH.
+func Installed(names ...string) error {
+	var missing, pkgs []string
 	for _, name := range names {
 		if _, err := exec.LookPath(name); err != nil {
-			t.Fatalf("cephcluster: %s is not installed (apt-get install -y ceph-mon ceph-osd ceph-mgr): %v", name, err)
+			missing = append(missing, name)
+			if pkg := debianPackage(name); !slices.Contains(pkgs, pkg) {
+				pkgs = append(pkgs, pkg)
+			}
 		}
 	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s not found on $PATH (apt-get install -y %s)",
+		ErrNotInstalled, strings.Join(missing, ", "), strings.Join(pkgs, " "))
+}
+
+// debianPackage is the Debian package that installs a Ceph program
+// (monmaptool is in ceph-base, which ceph-mon brings).
+func debianPackage(program string) string {
+	switch program {
+	case "ceph":
+		return "ceph-common"
+	case "monmaptool":
+		return "ceph-mon"
+	case "ceph-mon", "ceph-osd", "ceph-mgr":
+		return program
+	}
+	return "ceph"
 }
 
 // freePort asks the kernel for a free loopback port: the monmap must name

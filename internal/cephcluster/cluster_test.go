@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -194,4 +195,43 @@ type recorder struct {
 func (r *recorder) Errorf(format string, args ...any) {
 	first, _, _ := strings.Cut(fmt.Sprintf(format, args...), "\n")
 	r.errors = append(r.errors, first)
+}
+
+// TestInteropNewClose is the API outside a test: New, then Close stops
+// every process and removes the directory.
+func TestInteropNewClose(t *testing.T) {
+	c, err := cephcluster.New(context.Background(), cephcluster.Options{OSDs: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := []*cephcluster.Proc{c.Mon(), c.OSD(0)}
+	if err := c.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range procs {
+		if p.Alive() {
+			t.Errorf("%v alive after Close", p)
+		}
+	}
+	if _, err := os.Stat(c.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after Close: %v", c.Dir, err)
+	}
+	if _, err := c.StartDaemon("late", "sleep", "10"); !errors.Is(err, cephcluster.ErrClosed) {
+		t.Errorf("StartDaemon after Close: %v, want ErrClosed", err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestNotInstalled: a missing program is ErrNotInstalled, with what to
+// install.
+func TestNotInstalled(t *testing.T) {
+	err := cephcluster.Installed("ceph-no-such-daemon")
+	if !errors.Is(err, cephcluster.ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install") {
+		t.Fatalf("Installed: %v", err)
+	}
 }

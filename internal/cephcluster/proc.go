@@ -15,7 +15,7 @@ import (
 // stopTimeout is how long Stop waits after SIGTERM before SIGKILL.
 const stopTimeout = 10 * time.Second
 
-// Proc is a daemon started by a Cluster. Its methods are safe from any
+// Proc is a process started by a Cluster. Its methods are safe from any
 // goroutine.
 type Proc struct {
 	Name string // Ceph's name for it: "mon.a", "osd.0", "mgr.x"
@@ -29,7 +29,9 @@ type Proc struct {
 }
 
 // start runs name with args from a thread that never exits, so that
-// Pdeathsig keeps its promise; stdout and stderr are appended to out.
+// Pdeathsig keeps its promise, in a process group of its own (a terminal's
+// Ctrl-C reaches only the caller, which stops its daemons in order);
+// stdout and stderr are appended to out.
 func start(name, dir, out string, args ...string) (*Proc, error) {
 	f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -40,7 +42,7 @@ func start(name, dir, out string, args ...string) (*Proc, error) {
 	cmd.Dir = dir
 	cmd.Env = env()
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	spawn.OnThread(func() { err = cmd.Start() })
 	if err != nil {
 		return nil, fmt.Errorf("cephcluster: start %s: %w", name, err)
