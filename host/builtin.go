@@ -21,17 +21,22 @@ var builtinCommands = []registry.CommandDesc{
 	{Cmd: "pg stat", Desc: "show placement group status", Perm: "r"},
 }
 
-// commandDescriptions lists the built-in commands and the modules' (of
-// the enabled modules, or with all of every module that can run).
-func (s *Standby) commandDescriptions(all bool) []registry.ModuleCommand {
-	out := make([]registry.ModuleCommand, 0, len(builtinCommands))
-	for _, d := range builtinCommands {
-		out = append(out, registry.ModuleCommand{Module: "mgr", CommandDesc: d})
+// commandDescriptions lists the commands this mgr serves: its own (with
+// a real mon, those of Ceph's DaemonServer it serves, with Ceph's
+// signatures) and those of every module that can run, enabled or not.
+func (s *Standby) commandDescriptions() []registry.ModuleCommand {
+	var out []registry.ModuleCommand
+	if s.realCeph() {
+		for _, c := range cephMgrCommands {
+			out = append(out, registry.ModuleCommand{Module: c.Module,
+				CommandDesc: registry.CommandDesc{Cmd: c.Cmd, Desc: c.Help, Perm: c.Perm}})
+		}
+	} else {
+		for _, d := range builtinCommands {
+			out = append(out, registry.ModuleCommand{Module: "mgr", CommandDesc: d})
+		}
 	}
-	if all {
-		return append(out, s.reg.AllCommands()...)
-	}
-	return append(out, s.reg.Commands()...)
+	return append(out, s.reg.AllCommands()...)
 }
 
 // builtinCommand runs one of builtinCommands; ok is false for any other
@@ -42,6 +47,16 @@ func (s *Standby) builtinCommand(args map[string]any) (res registry.CommandResul
 	plain := format == "" || format == "plain"
 	var name string
 	switch prefix {
+	case "service dump":
+		v, err := s.state.Get("service_map")
+		if err != nil {
+			return registry.CommandResult{Retval: codeENOENT, Stderr: "no service map yet"}, true
+		}
+		js, err := v.JSON()
+		if err != nil {
+			return registry.CommandResult{Retval: codeEIO, Stderr: err.Error()}, true
+		}
+		return registry.CommandResult{Stdout: string(js)}, true
 	case "df":
 		name = "df"
 	case "pg stat":

@@ -170,19 +170,55 @@ func daemonKey(peerType uint8, open *messages.MgrOpen) (DaemonKey, error) {
 // Ceph's MonCommand flags (mon/MonCommand.h).
 const cmdFlagPoll = 1 << 4
 
-// cephCommandDescs are the commands this mgr serves, as its beacon carries
-// them: the mon lists them (with FLAG_MGR) in its get_command_descriptions,
+// cephMgrCommands are the commands of Ceph's DaemonServer that gomgr serves
+// (from its PGMap, and the service map), with the signatures of pacific's
+// MgrCommands.h: the mon takes a mgr's list in place of its own defaults,
+// so what is not listed here the ceph CLI refuses to send.
+var cephMgrCommands = []messages.CommandDesc{
+	{Cmd: "pg stat", Help: "show placement group status.", Module: "pg", Perm: "r"},
+	{Cmd: "pg dump name=dumpcontents,type=CephChoices,strings=all|summary|sum|delta|pools|osds|pgs|pgs_brief,n=N,req=false",
+		Help: "show human-readable versions of pg map (only 'all' valid with plain)", Module: "pg", Perm: "r"},
+	{Cmd: "pg dump_json name=dumpcontents,type=CephChoices,strings=all|summary|sum|pools|osds|pgs,n=N,req=false",
+		Help: "show human-readable version of pg map in json only", Module: "pg", Perm: "r"},
+	{Cmd: "pg dump_pools_json", Help: "show pg pools info in json only", Module: "pg", Perm: "r"},
+	{Cmd: "pg ls-by-pool name=poolstr,type=CephString name=states,type=CephString,n=N,req=false",
+		Help: "list pg with pool = [poolname]", Module: "pg", Perm: "r"},
+	{Cmd: "pg ls-by-primary name=osd,type=CephOsdName name=pool,type=CephInt,req=false name=states,type=CephString,n=N,req=false",
+		Help: "list pg with primary = [osd]", Module: "pg", Perm: "r"},
+	{Cmd: "pg ls-by-osd name=osd,type=CephOsdName name=pool,type=CephInt,req=false name=states,type=CephString,n=N,req=false",
+		Help: "list pg on osd [osd]", Module: "pg", Perm: "r"},
+	{Cmd: "pg ls name=pool,type=CephInt,req=false name=states,type=CephString,n=N,req=false",
+		Help: "list pg with specific pool, osd, state", Module: "pg", Perm: "r"},
+	{Cmd: "pg dump_stuck name=stuckops,type=CephChoices,strings=inactive|unclean|stale|undersized|degraded,n=N,req=false name=threshold,type=CephInt,req=false",
+		Help: "show information about stuck pgs", Module: "pg", Perm: "r"},
+	{Cmd: "pg debug name=debugop,type=CephChoices,strings=unfound_objects_exist|degraded_pgs_exist",
+		Help: "show debug info about pgs", Module: "pg", Perm: "r"},
+	{Cmd: "osd perf", Help: "print dump of OSD perf summary stats", Module: "osd", Perm: "r"},
+	{Cmd: "osd df name=output_method,type=CephChoices,strings=plain|tree,req=false name=filter_by,type=CephChoices,strings=class|name,req=false name=filter,type=CephString,req=false",
+		Help: "show OSD utilization", Module: "osd", Perm: "r"},
+	{Cmd: "osd blocked-by", Help: "print histogram of which OSDs are blocking their peers", Module: "osd", Perm: "r"},
+	{Cmd: "osd pool stats name=pool_name,type=CephPoolname,req=false",
+		Help: "obtain stats from all pools, or from specified pool", Module: "osd", Perm: "r"},
+	{Cmd: "service dump", Help: "dump service map", Module: "service", Perm: "r"},
+}
+
+// cephCommandDescs are commandDescriptions as the beacon carries them:
+// the mon lists them (with FLAG_MGR) in its get_command_descriptions,
 // which is how the ceph CLI learns to send them here. Module commands are
 // under the module name "mgr", as Ceph's mgr sends them.
 func (s *Standby) cephCommandDescs() []messages.CommandDesc {
-	descs := s.commandDescriptions(true)
+	descs := s.commandDescriptions()
 	out := make([]messages.CommandDesc, 0, len(descs))
 	for _, d := range descs {
+		module := d.Module
+		if !slices.ContainsFunc(cephMgrCommands, func(c messages.CommandDesc) bool { return c.Cmd == d.Cmd }) {
+			module = "mgr"
+		}
 		perm := d.Perm
 		if perm == "" {
 			perm = "r"
 		}
-		out = append(out, messages.CommandDesc{Cmd: d.Cmd, Help: d.Desc, Module: "mgr", Perm: perm})
+		out = append(out, messages.CommandDesc{Cmd: d.Cmd, Help: d.Desc, Module: module, Perm: perm})
 	}
 	return out
 }

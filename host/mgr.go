@@ -304,7 +304,7 @@ func (s *Standby) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.cfg.TickPeriod)
 	defer tick.Stop()
-	var statsGen uint64
+	var statsGen, pgVersion uint64
 	s.beacon(false)
 	for {
 		select {
@@ -313,8 +313,10 @@ func (s *Standby) run() {
 		case <-tick.C:
 			s.beacon(s.IsActive())
 			if s.IsActive() {
-				if g := s.state.StatsGeneration(); g != statsGen {
-					statsGen = g
+				s.state.PG.Tick(time.Now())
+				g, v := s.state.StatsGeneration(), s.state.PG.Version()
+				if g != statsGen || (s.state.PGFed() && v != pgVersion) {
+					statsGen, pgVersion = g, v
 					s.reg.NotifyAll("pg_summary", "")
 				}
 				s.reportToMon()
@@ -520,6 +522,13 @@ func (s *Standby) setMap(kind string, epoch uint64, tree any, raw []byte, commit
 	if !ok {
 		return
 	}
+	if kind == "osd_map" {
+		if m, isMap := tree.(map[string]any); isMap {
+			if err := s.state.PG.ApplyOSDMap(m, time.Now()); err != nil {
+				s.log.WithError(err).Warn("osdmap not applied to the PG map")
+			}
+		}
+	}
 	if !s.IsActive() {
 		return
 	}
@@ -673,7 +682,18 @@ func (s *Standby) reportToMon() {
 	if s.realCeph() {
 		// Ceph's own PGMapDigest, or the mon aborts decoding it. An empty
 		// service map leaves the mon's as it is.
-		report.PGDigest = s.cephDigest().Marshal()
+		digest := s.cephDigest()
+		if s.state.PGFed() {
+			digest = s.state.PG.Digest()
+			for code, c := range s.state.PG.HealthChecks() {
+				sev := messages.HealthWarn
+				if c.Severity == clustermap.HealthErr {
+					sev = messages.HealthError
+				}
+				checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: c.Count}
+			}
+		}
+		report.PGDigest = digest.Marshal()
 	} else {
 		pj, err := json.Marshal(s.pgSummary())
 		if err != nil {
@@ -752,6 +772,10 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		if err := d.report(key, p); err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("report rejected")
 		}
+	case *messages.PGStats:
+		if err := d.pgStats(c, m.Src, p); err != nil {
+			d.s.log.WithError(err).WithField("peer", c.String()).Warn("pg stats rejected")
+		}
 	case *messages.MgrCommand:
 		d.reply(c, m.Tid, d.command(p))
 	case *messages.TellCommand: // `ceph tell mgr ...`
@@ -767,6 +791,30 @@ func (d *daemonServer) reply(c *msgr.Connection, tid uint64, p messages.Payload)
 	if err := c.Send(m); err != nil {
 		d.s.log.WithError(err).WithField("peer", c.String()).Debug("command reply not sent")
 	}
+}
+
+// pgStats is DaemonServer::handle_pgstats: an OSD's MPGStats, from an OSD
+// that opened a session on this connection, into the PGMap. A stats
+// message that does not decode changes nothing.
+func (d *daemonServer) pgStats(c *msgr.Connection, src wire.EntityName, p *messages.PGStats) error {
+	if src.Type != wire.EntityOSD {
+		return fmt.Errorf("%w: pg stats from %s", ErrUnknownDaemon, src)
+	}
+	id := strconv.FormatInt(src.Num, 10)
+	d.a.mu.Lock()
+	opened := false
+	for _, k := range d.a.sessions[c] {
+		opened = opened || k == DaemonKey{"osd", id}
+	}
+	d.a.mu.Unlock()
+	if !opened {
+		return fmt.Errorf("%w: osd.%s has no session here", ErrUnknownDaemon, id)
+	}
+	st, err := p.Typed()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrReportMismatch, err)
+	}
+	return d.s.state.IngestPGStats(int32(src.Num), st, time.Now())
 }
 
 // HandleReset and the other connection events forget a closed session.
@@ -853,12 +901,18 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 	case json.Unmarshal([]byte(p.Cmd[0]), &args) != nil:
 		reply.R, reply.RS = codeEINVAL, "invalid command json"
 	case args["prefix"] == "get_command_descriptions":
-		js, err := cephDescriptions(d.s.commandDescriptions(true))
+		js, err := cephDescriptions(d.s.commandDescriptions())
 		if err != nil {
 			reply.R, reply.RS = codeEIO, err.Error()
 		}
 		reply.Outbl = js
 	default:
+		if d.s.realCeph() || d.s.state.PGFed() {
+			if out, status, ret, ok := d.s.state.PG.Command(args); ok {
+				reply.R, reply.RS, reply.Outbl = int32(ret), status, out
+				break
+			}
+		}
 		res, ok := d.s.builtinCommand(args)
 		var err error
 		if !ok {

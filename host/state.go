@@ -1,6 +1,8 @@
 package host
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"sort"
@@ -11,6 +13,7 @@ import (
 
 	"gomgr/internal/jsontree"
 	"gomgr/messages"
+	"gomgr/pgmap"
 	"gomgr/registry"
 )
 
@@ -36,6 +39,13 @@ type ClusterState struct {
 	poolFrom map[int]map[int]PoolStat
 	statsGen uint64
 	derived  map[string]*registry.Value // by name, valid for statsGen
+
+	// PG is Ceph's PGMap, fed by MPGStats (real OSDs'). Once it has had
+	// one, it answers the PG-derived names in Ceph's shapes, in place of
+	// the statistics gomgr's simulated OSDs send in their private block.
+	PG      *pgmap.PGMap
+	pgFed   atomic.Bool
+	pgCache map[string]*registry.Value // by name, valid for PG.Version()
 }
 
 // OSDStat and PoolStat are what OSDs report of their usage (the PG
@@ -55,6 +65,8 @@ func NewClusterState(history int) *ClusterState {
 		pools:    map[int]PoolStat{},
 		poolFrom: map[int]map[int]PoolStat{},
 		derived:  map[string]*registry.Value{},
+		PG:       pgmap.New(),
+		pgCache:  map[string]*registry.Value{},
 	}
 	empty := map[string]*registry.Value{}
 	c.maps.Store(&empty)
@@ -131,14 +143,57 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 		return v, nil
 	}
 	switch name {
-	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status":
-		return c.derivedValue(name), nil
+	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status", "pg_dump", "pg_stats", "io_rate",
+		"osd_pool_stats", "osd_ping_times", "pg_progress":
+		if c.pgFed.Load() {
+			return c.pgValue(name)
+		}
+		if name == "pg_summary" || name == "osd_stats" || name == "pool_stats" || name == "df" || name == "pg_status" {
+			return c.derivedValue(name), nil
+		}
 	case "osd_metadata":
 		return c.Daemons.metadataValue("osd"), nil
 	case "mds_metadata":
 		return c.Daemons.metadataValue("mds"), nil
 	}
 	return nil, registry.ErrNoData
+}
+
+// IngestPGStats feeds one MPGStats of osd to the PGMap.
+func (c *ClusterState) IngestPGStats(osd int32, st *messages.PGStatsT, now time.Time) error {
+	if err := c.PG.Ingest(osd, st, now); err != nil {
+		return err
+	}
+	c.pgFed.Store(true)
+	return nil
+}
+
+// PGFed reports whether the PGMap has had a report.
+func (c *ClusterState) PGFed() bool { return c.pgFed.Load() }
+
+// pgValue is a PGMap-derived name, converted once per PGMap version.
+func (c *ClusterState) pgValue(name string) (*registry.Value, error) {
+	ver := c.PG.Version()
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	if v, ok := c.pgCache[name]; ok && v.Version == ver {
+		return v, nil
+	}
+	raw, ok := c.PG.Get(name)
+	if !ok {
+		return nil, registry.ErrNoData
+	}
+	js, ok := raw.(json.RawMessage)
+	if !ok {
+		return nil, fmt.Errorf("host: pgmap %s is %T, not JSON", name, raw)
+	}
+	tree, err := jsontree.Parse(js)
+	if err != nil {
+		return nil, fmt.Errorf("host: pgmap %s: %w", name, err)
+	}
+	v := registry.NewValueJSON(ver, tree, js)
+	c.pgCache[name] = v
+	return v, nil
 }
 
 func (c *ClusterState) derivedValue(name string) *registry.Value {
