@@ -109,7 +109,33 @@ func (f *mapFetcher) fetch(kind string) error {
 		f.osdMetadata(ctx, m)
 	}
 	f.s.setMap(kind, epoch, tree, res.Out, modifiedStamp(tree))
+	if kind == "osd_map" {
+		// After the notify: the PG map's CRUSH view (osd df tree, classes,
+		// MAX AVAIL) follows the epoch by two more commands.
+		f.crush(ctx)
+	}
 	return nil
+}
+
+// crush gives the PG map the CRUSH tree and rules of the current epoch.
+func (f *mapFetcher) crush(ctx context.Context) {
+	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": "osd tree", "format": "json"}, nil)
+	if err == nil && res.Retval == 0 {
+		var tree map[string]any
+		if t, perr := jsontree.Parse(res.Out); perr == nil {
+			tree, _ = t.(map[string]any)
+		}
+		if err := f.s.state.PG.ApplyOSDTree(tree); err != nil {
+			f.s.log.WithError(err).Warn("osd tree not applied to the PG map")
+		}
+	}
+	res, err = f.s.monc.Command(ctx, map[string]any{"prefix": "osd crush rule dump", "format": "json"}, nil)
+	if err == nil && res.Retval == 0 {
+		if t, perr := jsontree.Parse(res.Out); perr == nil {
+			rules, _ := t.([]any)
+			f.s.state.PG.ApplyCrushRules(rules)
+		}
+	}
 }
 
 // osdMetadata loads every OSD's metadata (`osd metadata`) when the set of
@@ -168,7 +194,7 @@ func daemonKey(peerType uint8, open *messages.MgrOpen) (DaemonKey, error) {
 }
 
 // Ceph's MonCommand flags (mon/MonCommand.h).
-const cmdFlagPoll = 1 << 4
+const cmdFlagMgr = 1 << 3
 
 // cephMgrCommands are the commands of Ceph's DaemonServer that gomgr serves
 // (from its PGMap, and the service map), with the signatures of pacific's
@@ -209,7 +235,16 @@ var cephMgrCommands = []messages.CommandDesc{
 func (s *Standby) cephCommandDescs() []messages.CommandDesc {
 	descs := s.commandDescriptions()
 	out := make([]messages.CommandDesc, 0, len(descs))
+	monCmds := s.monCommands()
 	for _, d := range descs {
+		if p := registry.CommandPrefix(d.Cmd); monCmds[p] {
+			// The mon would route its own command here: `ceph status`
+			// must stay the mon's even if a module declares "status".
+			if s.shadowLog.First(p) {
+				s.log.WithField("command", p).Warn("a module command has the name of a mon command: not advertised to the mon (ceph tell mgr still reaches it)")
+			}
+			continue
+		}
 		module := d.Module
 		if !slices.ContainsFunc(cephMgrCommands, func(c messages.CommandDesc) bool { return c.Cmd == d.Cmd }) {
 			module = "mgr"
@@ -390,3 +425,41 @@ func (o *cephOptions) List(_ context.Context, prefix string) (map[string]string,
 }
 
 var _ registry.Store = (*cephOptions)(nil)
+
+// monCommands are the prefixes of the mon's own commands (not the mgr's it
+// lists), asked once of a real mon.
+func (s *Standby) monCommands() map[string]bool {
+	s.monCmdsOnce.Do(func() {
+		s.monCmds = map[string]bool{}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		res, err := s.monc.Command(ctx, map[string]any{"prefix": "get_command_descriptions"}, nil)
+		if err != nil || res.Retval != 0 {
+			s.log.WithError(err).WithField("status", res.Status).Warn("the mon's commands not known: module commands are advertised unchecked")
+			return
+		}
+		var descs map[string]struct {
+			Sig   []json.RawMessage `json:"sig"`
+			Flags int               `json:"flags"`
+		}
+		if err := json.Unmarshal(res.Out, &descs); err != nil {
+			s.log.WithError(err).Warn("the mon's command descriptions not decodable")
+			return
+		}
+		for _, d := range descs {
+			if d.Flags&cmdFlagMgr != 0 {
+				continue
+			}
+			var words []string
+			for _, w := range d.Sig {
+				var lit string
+				if json.Unmarshal(w, &lit) != nil {
+					break
+				}
+				words = append(words, lit)
+			}
+			s.monCmds[strings.Join(words, " ")] = true
+		}
+	})
+	return s.monCmds
+}

@@ -97,6 +97,10 @@ type Standby struct {
 
 	enabled  []string // owned by run: the module set last applied
 	sentCmds string   // owned by run: the command descriptions last beaconed
+
+	monCmdsOnce sync.Once
+	monCmds     map[string]bool // a real mon's own command prefixes
+	shadowLog   logging.Once    // module commands not advertised, logged once each
 }
 
 // active is the active side: the daemon listener and its sessions.
