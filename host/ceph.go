@@ -337,19 +337,6 @@ func parseCephDescriptions(js []byte) ([]registry.ModuleCommand, error) {
 	return out, nil
 }
 
-// cephDigest is the PGMapDigest for a real mon from what this mgr knows: the
-// OSD count from the osdmap. PG statistics from the OSDs' MPGStats fill the
-// rest (issue #11); until then the mon shows no PGs rather than made-up ones.
-func (s *Standby) cephDigest() *messages.PGMapDigest {
-	g := &messages.PGMapDigest{}
-	if v, err := s.state.Get("osd_map"); err == nil {
-		m, _ := v.Data.(map[string]any)
-		osds, _ := m["osds"].([]any)
-		g.NumOSD = int64(len(osds))
-	}
-	return g
-}
-
 // cephOptions holds the modules' options on a real cluster: Ceph keeps them
 // in its config database (`ceph config set mgr mgr/<module>/<option> v`),
 // and the mon pushes this mgr's view of it in MConfig. Writes go to the mon

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gomgr/msgr"
+	"gomgr/pgmap"
 	"gomgr/registry"
 )
 
@@ -162,21 +164,29 @@ func (c collector) cluster(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descOSDIn, prometheus.GaugeValue, float64(toInt(om["in"])), name)
 		}
 	}
-	if v, err := state.Get("pg_status"); err == nil {
-		sum := v.Data.(map[string]any)["pg_summary"].(map[string]any)
-		for _, st := range sum["num_pg_by_state"].([]any) {
-			m := st.(map[string]any)
-			ch <- prometheus.MustNewConstMetric(descPGs, prometheus.GaugeValue, float64(toInt(m["num"])), m["name"].(string))
+	g := state.PG.Digest()
+	for _, st := range g.NumPGByState {
+		ch <- prometheus.MustNewConstMetric(descPGs, prometheus.GaugeValue, float64(st.Count), pgmap.PGStateString(st.State))
+	}
+	names := map[int64]string{}
+	if v, err := state.Get("osd_map"); err == nil {
+		pools, _ := v.Data.(map[string]any)["pools"].([]any)
+		for _, p := range pools {
+			pm, _ := p.(map[string]any)
+			name, _ := pm["pool_name"].(string)
+			names[toInt(pm["pool"])] = name
 		}
 	}
-	if v, err := state.Get("df"); err == nil {
-		for _, p := range v.Data.(map[string]any)["pools"].([]any) {
-			pm := p.(map[string]any)
-			st := pm["stats"].(map[string]any)
-			id, name := fmt.Sprint(pm["id"]), fmt.Sprint(pm["name"])
-			ch <- prometheus.MustNewConstMetric(descPoolUse, prometheus.GaugeValue, float64(toInt(st["bytes_used"])), id, name)
-			ch <- prometheus.MustNewConstMetric(descPoolObj, prometheus.GaugeValue, float64(toInt(st["objects"])), id, name)
+	for _, p := range g.PoolSum {
+		id := int64(p.Pool)
+		sum := p.Stat.Stats.Sum
+		label := strconv.FormatInt(id, 10)
+		used := sum.NumBytes // stored, when the OSDs report no per-pool statfs
+		if p.Stat.NumStoreStats > 0 {
+			used = p.Stat.StoreStats.Allocated
 		}
+		ch <- prometheus.MustNewConstMetric(descPoolUse, prometheus.GaugeValue, float64(used), label, names[id])
+		ch <- prometheus.MustNewConstMetric(descPoolObj, prometheus.GaugeValue, float64(sum.NumObjects), label, names[id])
 	}
 	if v, err := state.Get("health"); err == nil {
 		status, _ := v.Data.(map[string]any)["status"].(string)

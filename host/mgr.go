@@ -24,6 +24,7 @@ import (
 	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
+	"gomgr/pgmap"
 	"gomgr/registry"
 )
 
@@ -140,6 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		quit: make(chan struct{}), done: make(chan struct{}), healthCh: make(chan struct{}, 1),
 	}
 	s.fetch = newMapFetcher(s)
+	s.state.PG.SetStatsPeriod(cfg.StatsPeriod)
 	empty := map[string]registry.HealthCheck{}
 	s.health.Store(&empty)
 	// get("config"): this daemon's settings, as Ceph's mgr exposes its config.
@@ -308,7 +310,7 @@ func (s *Standby) run() {
 	defer close(s.done)
 	tick := time.NewTicker(s.cfg.TickPeriod)
 	defer tick.Stop()
-	var statsGen, pgVersion uint64
+	var pgVersion uint64
 	s.beacon(false)
 	for {
 		select {
@@ -318,9 +320,8 @@ func (s *Standby) run() {
 			s.beacon(s.IsActive())
 			if s.IsActive() {
 				s.state.PG.Tick(time.Now())
-				g, v := s.state.StatsGeneration(), s.state.PG.Version()
-				if g != statsGen || (s.state.PGFed() && v != pgVersion) {
-					statsGen, pgVersion = g, v
+				if v := s.state.PG.Version(); v != pgVersion {
+					pgVersion = v
 					s.reg.NotifyAll("pg_summary", "")
 				}
 				s.reportToMon()
@@ -674,6 +675,12 @@ func (s *Standby) deactivate(ctx context.Context) {
 // reportToMon sends the modules' health checks, services and the PG
 // summary (Ceph's MMonMgrReport).
 func (s *Standby) reportToMon() {
+	// As Ceph's DaemonServer::send_report: nothing until every up OSD has
+	// reported (or four stats periods have passed), so the mon never shows
+	// a half-filled PG map.
+	if !s.state.PG.Ready() {
+		return
+	}
 	checks := map[string]messages.HealthCheck{}
 	for code, c := range *s.health.Load() {
 		sev := messages.HealthWarn
@@ -686,18 +693,14 @@ func (s *Standby) reportToMon() {
 	if s.realCeph() {
 		// Ceph's own PGMapDigest, or the mon aborts decoding it. An empty
 		// service map leaves the mon's as it is.
-		digest := s.cephDigest()
-		if s.state.PGFed() {
-			digest = s.state.PG.Digest()
-			for code, c := range s.state.PG.HealthChecks() {
-				sev := messages.HealthWarn
-				if c.Severity == clustermap.HealthErr {
-					sev = messages.HealthError
-				}
-				checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: c.Count}
+		for code, c := range s.state.PG.HealthChecks() {
+			sev := messages.HealthWarn
+			if c.Severity == clustermap.HealthErr {
+				sev = messages.HealthError
 			}
+			checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: c.Count}
 		}
-		report.PGDigest = digest.Marshal()
+		report.PGDigest = s.state.PG.Digest().Marshal()
 	} else {
 		pj, err := json.Marshal(s.pgSummary())
 		if err != nil {
@@ -711,21 +714,16 @@ func (s *Standby) reportToMon() {
 	}
 }
 
+// pgSummary is the PG map's digest in the form gomgr's mon takes it.
 func (s *Standby) pgSummary() clustermap.PGSummary {
-	v, err := s.state.Get("pg_status")
-	if err != nil {
-		return clustermap.PGSummary{}
-	}
-	sum := v.Data.(map[string]any)["pg_summary"].(map[string]any)
-	out := clustermap.PGSummary{NumPGs: int(toInt(sum["num_pgs"])), DataBytes: uint64(toInt(sum["num_bytes"])),
-		BytesUsed: uint64(toInt(sum["total_used_bytes"])), BytesAvail: uint64(toInt(sum["total_avail_bytes"])),
-		BytesTotal: uint64(toInt(sum["total_bytes"]))}
-	for _, st := range sum["num_pg_by_state"].([]any) {
-		m := st.(map[string]any)
-		out.PGsByState = append(out.PGsByState, clustermap.PGStateCount{StateName: m["name"].(string), Count: int(toInt(m["num"]))})
-	}
-	if pools, err := s.state.Get("pool_stats"); err == nil {
-		out.NumPools = len(pools.Data.(map[string]any)["pool_stats"].([]any))
+	g := s.state.PG.Digest()
+	sum := g.PGSum.Stats.Sum
+	out := clustermap.PGSummary{NumPGs: int(g.NumPG), NumPools: len(g.PoolSum), NumObjects: uint64(max(sum.NumObjects, 0)),
+		DataBytes: uint64(max(sum.NumBytes, 0)), BytesTotal: g.OSDSum.Statfs.Total, BytesAvail: g.OSDSum.Statfs.Available,
+		BytesUsed:  g.OSDSum.Statfs.Total - min(g.OSDSum.Statfs.Available, g.OSDSum.Statfs.Total),
+		PGsByState: []clustermap.PGStateCount{}}
+	for _, st := range g.NumPGByState {
+		out.PGsByState = append(out.PGsByState, clustermap.PGStateCount{StateName: pgmap.PGStateString(st.State), Count: int(st.Count)})
 	}
 	return out
 }
@@ -776,7 +774,7 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		if err := d.report(key, p); err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("report rejected")
 		}
-	case *messages.PGStats:
+	case *messages.PGStats: // DaemonServer::handle_pgstats
 		if err := d.pgStats(c, m.Src, p); err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).Warn("pg stats rejected")
 		}
@@ -818,7 +816,7 @@ func (d *daemonServer) pgStats(c *msgr.Connection, src wire.EntityName, p *messa
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrReportMismatch, err)
 	}
-	return d.s.state.IngestPGStats(int32(src.Num), st, time.Now())
+	return d.s.state.PG.Ingest(int32(src.Num), st, time.Now())
 }
 
 // HandleReset and the other connection events forget a closed session.
@@ -854,13 +852,6 @@ func (d *daemonServer) report(key DaemonKey, p *messages.MgrReport) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrReportMismatch, err)
 	}
-	var pg *messages.PGReport
-	if len(p.PGStats) > 0 {
-		pg = new(messages.PGReport)
-		if err := json.Unmarshal(p.PGStats, pg); err != nil {
-			return fmt.Errorf("%w: pg stats: %w", ErrReportMismatch, err)
-		}
-	}
 	d.a.mu.Lock()
 	d.a.types[key] = types
 	d.a.mu.Unlock()
@@ -888,11 +879,6 @@ func (d *daemonServer) report(key DaemonKey, p *messages.MgrReport) error {
 	if err := d.s.state.Daemons.Report(key, time.Now(), order); err != nil {
 		return err
 	}
-	if pg != nil && key.Type == "osd" {
-		id, _ := strconv.Atoi(key.ID)
-		pg.OSD.OSD = id
-		d.s.state.ReportPGStats(pg.OSD, pg.States, pg.Pools)
-	}
 	return nil
 }
 
@@ -911,11 +897,9 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 		}
 		reply.Outbl = js
 	default:
-		if d.s.realCeph() || d.s.state.PGFed() {
-			if out, status, ret, ok := d.s.state.PG.Command(args); ok {
-				reply.R, reply.RS, reply.Outbl = int32(ret), status, out
-				break
-			}
+		if out, status, ret, ok := d.s.state.PG.Command(args); ok {
+			reply.R, reply.RS, reply.Outbl = int32(ret), status, out
+			break
 		}
 		res, ok := d.s.builtinCommand(args)
 		var err error

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"gomgr/internal/jsontree"
-	"gomgr/messages"
 	"gomgr/pgmap"
 	"gomgr/registry"
 )
@@ -24,49 +23,28 @@ import (
 //
 // Maps are immutable *registry.Value snapshots behind an atomic pointer, so
 // get("osd_map") takes no lock and a module converts each epoch once. Values
-// derived from PG statistics (pg_summary, osd_stats, pool_stats, df) are
-// computed at most once per statistics generation, on first read.
+// derived from PG statistics (pg_summary, pg_dump, df, ...) come from the
+// PGMap, converted at most once per PGMap version, on first read.
 type ClusterState struct {
 	maps atomic.Pointer[map[string]*registry.Value]
 	mapW sync.Mutex // serializes map writers (copy on write)
 
 	Daemons *DaemonIndex
 
-	statsMu  sync.Mutex
-	osdStats map[int]OSDStat
-	pgStates map[int]map[string]int // by osd: state -> count of its primary PGs
-	pools    map[int]PoolStat       // summed over reporters
-	poolFrom map[int]map[int]PoolStat
-	statsGen uint64
-	derived  map[string]*registry.Value // by name, valid for statsGen
-
-	// PG is Ceph's PGMap, fed by MPGStats (real OSDs'). Once it has had
-	// one, it answers the PG-derived names in Ceph's shapes, in place of
-	// the statistics gomgr's simulated OSDs send in their private block.
+	// PG is Ceph's PGMap, fed by the OSDs' MPGStats (real OSDs' and
+	// gomgr's simulated ones alike); it answers the PG-derived names.
 	PG      *pgmap.PGMap
-	pgFed   atomic.Bool
+	pgMu    sync.Mutex
 	pgCache map[string]*registry.Value // by name, valid for PG.Version()
 }
-
-// OSDStat and PoolStat are what OSDs report of their usage (the PG
-// statistics block of their MgrReport).
-type (
-	OSDStat  = messages.OSDStat
-	PoolStat = messages.PoolStat
-)
 
 // NewClusterState returns an empty cache that keeps history samples of
 // each counter.
 func NewClusterState(history int) *ClusterState {
 	c := &ClusterState{
-		Daemons:  NewDaemonIndex(history),
-		osdStats: map[int]OSDStat{},
-		pgStates: map[int]map[string]int{},
-		pools:    map[int]PoolStat{},
-		poolFrom: map[int]map[int]PoolStat{},
-		derived:  map[string]*registry.Value{},
-		PG:       pgmap.New(),
-		pgCache:  map[string]*registry.Value{},
+		Daemons: NewDaemonIndex(history),
+		PG:      pgmap.New(),
+		pgCache: map[string]*registry.Value{},
 	}
 	empty := map[string]*registry.Value{}
 	c.maps.Store(&empty)
@@ -106,37 +84,6 @@ func (c *ClusterState) Epoch(name string) uint64 {
 	return 0
 }
 
-// ReportPGStats records one OSD's statistics, replacing its previous ones.
-func (c *ClusterState) ReportPGStats(osd OSDStat, states map[string]int, pools []PoolStat) {
-	c.statsMu.Lock()
-	defer c.statsMu.Unlock()
-	c.osdStats[osd.OSD] = osd
-	c.pgStates[osd.OSD] = states
-	mine := make(map[int]PoolStat, len(pools))
-	for _, p := range pools {
-		mine[p.Pool] = p
-	}
-	c.poolFrom[osd.OSD] = mine
-	c.statsGen++
-}
-
-// ForgetOSD drops an OSD's statistics (it left the map).
-func (c *ClusterState) ForgetOSD(id int) {
-	c.statsMu.Lock()
-	defer c.statsMu.Unlock()
-	delete(c.osdStats, id)
-	delete(c.pgStates, id)
-	delete(c.poolFrom, id)
-	c.statsGen++
-}
-
-// StatsGeneration changes whenever PG statistics do.
-func (c *ClusterState) StatsGeneration() uint64 {
-	c.statsMu.Lock()
-	defer c.statsMu.Unlock()
-	return c.statsGen
-}
-
 // Get implements registry.State.
 func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	if v, ok := (*c.maps.Load())[name]; ok {
@@ -145,12 +92,7 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	switch name {
 	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status", "pg_dump", "pg_stats", "io_rate",
 		"osd_pool_stats", "osd_ping_times", "pg_progress":
-		if c.pgFed.Load() {
-			return c.pgValue(name)
-		}
-		if name == "pg_summary" || name == "osd_stats" || name == "pool_stats" || name == "df" || name == "pg_status" {
-			return c.derivedValue(name), nil
-		}
+		return c.pgValue(name)
 	case "osd_metadata":
 		return c.Daemons.metadataValue("osd"), nil
 	case "mds_metadata":
@@ -159,23 +101,11 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	return nil, registry.ErrNoData
 }
 
-// IngestPGStats feeds one MPGStats of osd to the PGMap.
-func (c *ClusterState) IngestPGStats(osd int32, st *messages.PGStatsT, now time.Time) error {
-	if err := c.PG.Ingest(osd, st, now); err != nil {
-		return err
-	}
-	c.pgFed.Store(true)
-	return nil
-}
-
-// PGFed reports whether the PGMap has had a report.
-func (c *ClusterState) PGFed() bool { return c.pgFed.Load() }
-
 // pgValue is a PGMap-derived name, converted once per PGMap version.
 func (c *ClusterState) pgValue(name string) (*registry.Value, error) {
 	ver := c.PG.Version()
-	c.statsMu.Lock()
-	defer c.statsMu.Unlock()
+	c.pgMu.Lock()
+	defer c.pgMu.Unlock()
 	if v, ok := c.pgCache[name]; ok && v.Version == ver {
 		return v, nil
 	}
@@ -194,194 +124,6 @@ func (c *ClusterState) pgValue(name string) (*registry.Value, error) {
 	v := registry.NewValueJSON(ver, tree, js)
 	c.pgCache[name] = v
 	return v, nil
-}
-
-func (c *ClusterState) derivedValue(name string) *registry.Value {
-	c.statsMu.Lock()
-	defer c.statsMu.Unlock()
-	if v, ok := c.derived[name]; ok && v.Version == c.statsGen {
-		return v
-	}
-	var data any
-	switch name {
-	case "pg_summary":
-		data = c.pgSummaryLocked()
-	case "pg_status":
-		data = c.pgStatusLocked()
-	case "osd_stats":
-		data = c.osdStatsLocked()
-	case "pool_stats":
-		data = c.poolStatsLocked()
-	case "df":
-		data = c.dfLocked()
-	}
-	v := registry.NewValue(c.statsGen, data)
-	c.derived[name] = v
-	return v
-}
-
-// pgSummaryLocked has the shape of Ceph's get("pg_summary").
-func (c *ClusterState) pgSummaryLocked() map[string]any {
-	byOSD := map[string]any{}
-	all := map[string]int64{}
-	for osd, states := range c.pgStates {
-		m := map[string]any{}
-		for s, n := range states {
-			m[s] = int64(n)
-			all[s] += int64(n)
-		}
-		byOSD[strconv.Itoa(osd)] = m
-	}
-	byPool := map[string]any{}
-	for id, p := range c.sumPoolsLocked() {
-		byPool[strconv.Itoa(id)] = map[string]any{"active+clean": int64(p.NumPG)}
-	}
-	allAny := map[string]any{}
-	for s, n := range all {
-		allAny[s] = n
-	}
-	return map[string]any{"by_osd": byOSD, "by_pool": byPool, "all": allAny}
-}
-
-// pgStatusLocked has the shape of `ceph pg stat -f json`.
-func (c *ClusterState) pgStatusLocked() map[string]any {
-	all := map[string]int64{}
-	var num int64
-	for _, states := range c.pgStates {
-		for s, n := range states {
-			all[s] += int64(n)
-			num += int64(n)
-		}
-	}
-	names := slices.Sorted(maps.Keys(all))
-	byState := make([]any, 0, len(names))
-	for _, s := range names {
-		byState = append(byState, map[string]any{"name": s, "num": all[s]})
-	}
-	var total, used, avail uint64
-	for _, o := range c.osdStats {
-		total += o.KB * 1024
-		used += o.KBUsed * 1024
-		avail += o.KBAvail * 1024
-	}
-	var stored uint64
-	for _, p := range c.sumPoolsLocked() {
-		stored += p.Stored
-	}
-	return map[string]any{
-		"pg_ready": len(c.pgStates) > 0,
-		"pg_summary": map[string]any{
-			"num_pg_by_state": byState, "num_pgs": num, "num_bytes": stored,
-			"total_bytes": total, "total_avail_bytes": avail, "total_used_bytes": used,
-			"total_used_raw_bytes": used,
-		},
-	}
-}
-
-func (c *ClusterState) osdStatsLocked() map[string]any {
-	ids := slices.Sorted(maps.Keys(c.osdStats))
-	list := make([]any, 0, len(ids))
-	var sum OSDStat
-	for _, id := range ids {
-		o := c.osdStats[id]
-		list = append(list, osdStatJSON(o))
-		sum.KB += o.KB
-		sum.KBUsed += o.KBUsed
-		sum.KBAvail += o.KBAvail
-		sum.NumPGs += o.NumPGs
-	}
-	sum.OSD = -1
-	return map[string]any{"osd_stats": list, "osd_stats_sum": osdStatJSON(sum)}
-}
-
-func osdStatJSON(o OSDStat) map[string]any {
-	return map[string]any{
-		"osd": int64(o.OSD), "kb": o.KB, "kb_used": o.KBUsed, "kb_avail": o.KBAvail,
-		"num_pgs": int64(o.NumPGs),
-		"perf_stat": map[string]any{
-			"commit_latency_ms": o.CommitMs, "apply_latency_ms": o.ApplyMs,
-		},
-	}
-}
-
-// sumPoolsLocked adds up every reporter's view of each pool.
-func (c *ClusterState) sumPoolsLocked() map[int]PoolStat {
-	out := map[int]PoolStat{}
-	for _, pools := range c.poolFrom {
-		for id, p := range pools {
-			s := out[id]
-			s.Pool, s.Name = id, p.Name
-			s.NumPG += p.NumPG
-			s.Stored += p.Stored
-			s.Objects += p.Objects
-			s.Used += p.Used
-			s.RdOps += p.RdOps
-			s.RdKB += p.RdKB
-			s.WrOps += p.WrOps
-			s.WrKB += p.WrKB
-			out[id] = s
-		}
-	}
-	return out
-}
-
-func (c *ClusterState) poolStatsLocked() map[string]any {
-	sum := c.sumPoolsLocked()
-	ids := slices.Sorted(maps.Keys(sum))
-	list := make([]any, 0, len(ids))
-	for _, id := range ids {
-		p := sum[id]
-		list = append(list, map[string]any{
-			"poolid": int64(id), "name": p.Name, "num_pg": int64(p.NumPG),
-			"stat_sum": map[string]any{
-				"num_bytes": p.Stored, "num_objects": p.Objects,
-				"num_read": p.RdOps, "num_read_kb": p.RdKB,
-				"num_write": p.WrOps, "num_write_kb": p.WrKB,
-			},
-		})
-	}
-	return map[string]any{"pool_stats": list}
-}
-
-// dfLocked has the shape of `ceph df -f json`.
-func (c *ClusterState) dfLocked() map[string]any {
-	var total, used, avail uint64
-	for _, o := range c.osdStats {
-		total += o.KB * 1024
-		used += o.KBUsed * 1024
-		avail += o.KBAvail * 1024
-	}
-	ratio := 0.0
-	if total > 0 {
-		ratio = float64(used) / float64(total)
-	}
-	stats := map[string]any{
-		"total_bytes": total, "total_avail_bytes": avail, "total_used_bytes": used,
-		"total_used_raw_bytes": used, "total_used_raw_ratio": ratio,
-		"num_osds": int64(len(c.osdStats)),
-	}
-	sum := c.sumPoolsLocked()
-	ids := slices.Sorted(maps.Keys(sum))
-	pools := make([]any, 0, len(ids))
-	for _, id := range ids {
-		p := sum[id]
-		pct := 0.0
-		if p.Used+avail > 0 {
-			pct = float64(p.Used) / float64(p.Used+avail)
-		}
-		pools = append(pools, map[string]any{
-			"name": p.Name, "id": int64(id),
-			"stats": map[string]any{
-				"stored": p.Stored, "objects": p.Objects, "kb_used": p.Used / 1024,
-				"bytes_used": p.Used, "percent_used": pct, "max_avail": avail,
-			},
-		})
-	}
-	return map[string]any{
-		"stats":          stats,
-		"stats_by_class": map[string]any{"hdd": stats},
-		"pools":          pools,
-	}
 }
 
 // ListServers implements registry.State.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/messages"
 	"gomgr/registry"
 )
 
@@ -38,33 +39,45 @@ func TestSetMapEpochsOnlyMoveForward(t *testing.T) {
 	}
 }
 
-func TestDerivedStatsOncePerGeneration(t *testing.T) {
+// TestPGValuesOncePerVersion: the PG-derived values come from the PGMap
+// and are converted once per PGMap version.
+func TestPGValuesOncePerVersion(t *testing.T) {
 	c := NewClusterState(4)
-	c.ReportPGStats(OSDStat{OSD: 0, KB: 100, KBUsed: 10, KBAvail: 90, NumPGs: 2},
-		map[string]int{"active+clean": 2}, []PoolStat{{Pool: 1, Name: "rbd", NumPG: 2, Stored: 1000, Used: 2000}})
-	c.ReportPGStats(OSDStat{OSD: 1, KB: 100, KBUsed: 30, KBAvail: 70, NumPGs: 1},
-		map[string]int{"active+clean": 1}, []PoolStat{{Pool: 1, Name: "rbd", NumPG: 1, Stored: 500, Used: 1000}})
-	df1, _ := c.Get("df")
+	osdmap := map[string]any{"epoch": int64(3), "pools": []any{map[string]any{"pool": int64(1), "pool_name": "rbd",
+		"pg_num": int64(2), "size": int64(1), "crush_rule": int64(0)}},
+		"osds": []any{map[string]any{"osd": int64(0), "up": int64(1), "in": int64(1), "weight": float64(1)}}}
+	if err := c.PG.ApplyOSDMap(osdmap, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st := &messages.PGStatsT{OSDStat: messages.OSDStatT{Statfs: messages.StoreStatfs{Total: 100 << 10, Available: 90 << 10}, NumPGs: 2, NumOSDs: 1}}
+	for seed := range uint32(2) {
+		s := messages.PGStatT{State: 1<<1 | 1<<2, ReportedEpoch: 3, ReportedSeq: 1, Up: []int32{0}, Acting: []int32{0}}
+		s.Stats.Sum.NumBytes, s.Stats.Sum.NumObjects = 1000, 2
+		st.PGStat = append(st.PGStat, messages.PGStatTEntry{PG: messages.PGID{Pool: 1, Seed: seed}, Stat: s})
+	}
+	if err := c.PG.Ingest(0, st, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.PG.Tick(time.Now())
+	df1, err := c.Get("df")
+	if err != nil {
+		t.Fatal(err)
+	}
 	df2, _ := c.Get("df")
 	if df1 != df2 {
-		t.Fatal("df rebuilt without a stats change")
-	}
-	stats := df1.Data.(map[string]any)["stats"].(map[string]any)
-	if stats["total_bytes"] != uint64(200*1024) || stats["total_used_bytes"] != uint64(40*1024) {
-		t.Fatalf("df stats = %v", stats)
+		t.Fatal("df rebuilt without a PGMap change")
 	}
 	pools := df1.Data.(map[string]any)["pools"].([]any)
-	if len(pools) != 1 || pools[0].(map[string]any)["stats"].(map[string]any)["stored"] != uint64(1500) {
+	if len(pools) != 1 || pools[0].(map[string]any)["stats"].(map[string]any)["stored"] != int64(2000) {
 		t.Fatalf("df pools = %v", pools)
 	}
 	sum, _ := c.Get("pg_summary")
-	if got := sum.Data.(map[string]any)["all"].(map[string]any)["active+clean"]; got != int64(3) {
-		t.Fatalf("pg_summary all = %v, want 3", got)
+	if got := sum.Data.(map[string]any)["all"].(map[string]any)["active+clean"]; got != int64(2) {
+		t.Fatalf("pg_summary all = %v, want 2", got)
 	}
-	c.ForgetOSD(1)
-	df3, _ := c.Get("df")
-	if df3 == df1 || df3.Data.(map[string]any)["stats"].(map[string]any)["num_osds"] != int64(1) {
-		t.Fatal("df not rebuilt after an OSD left")
+	c.PG.Tick(time.Now())
+	if df3, _ := c.Get("df"); df3 == df1 {
+		t.Fatal("df not rebuilt after a new PGMap version")
 	}
 }
 
@@ -133,7 +146,7 @@ func TestStateConcurrentReaders(t *testing.T) {
 	}
 	for e := uint64(1); e <= 200; e++ {
 		c.SetMap("osd_map", e, map[string]any{"epoch": e})
-		c.ReportPGStats(OSDStat{OSD: int(e % 4)}, map[string]int{"active+clean": 1}, nil)
+		c.PG.Tick(time.Now())
 		_ = c.Daemons.Report(DaemonKey{"osd", fmt.Sprint(e % 4)}, time.Now(), []float64{float64(e)})
 	}
 	close(stop)

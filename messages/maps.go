@@ -146,9 +146,8 @@ type PoolStatEntry struct {
 // PGStats (MSG_PGSTATS, v2 compat 1) has Ceph's MPGStats layout: Paxos
 // header, fsid, osd_stat_t, map<pg_t, pg_stat_t>, epoch, an unused
 // timestamp, and (v2) per-pool store_statfs_t. The stats structs are kept
-// raw: from a Ceph OSD they are Ceph's binary structs; gomgr's simulated
-// OSDs send each in the JSON struct form (JSONStruct) with the shapes of
-// `ceph pg dump -f json` (pg_stats[], osd_stats[], pool statfs). Typed
+// raw, Ceph's binary structs from a Ceph OSD and from gomgr's simulated
+// ones alike (SetTyped encodes them). Typed
 // decodes Ceph's binary form into OSDStatT, PGStatT and StoreStatfs, and
 // SetTyped encodes it.
 type PGStats struct {

@@ -107,7 +107,7 @@ func roundTripCases(t *testing.T) []struct {
 		{"mgr configure", &MgrConfigure{StatsPeriod: 5, StatsThreshold: 5}, 4, 1},
 		{"mgr report", &MgrReport{DaemonName: "0", DeclareTypes: types, Packed: packed, UndeclareTypes: []string{"osd.old"}, ServiceName: "osd",
 			DaemonStatus: map[string]string{}, TaskStatus: map[string]string{"scrub": "idle"},
-			Metadata: map[string]string{"hostname": "node1"}, PGStats: []byte(`[{"pgid":"1.0"}]`), OSDStats: []byte(`{"osd":0}`)}, 9, 1},
+			Metadata: map[string]string{"hostname": "node1"}}, 9, 1},
 		{"mgr beacon", &MgrBeacon{Paxos: NewPaxos(0), Addrs: mgrAddrs, GID: 4100, Available: true, Name: "x", FSID: testFSID,
 			CommandDescs: []CommandDesc{{Cmd: "name=prefix,type=CephString", Help: "show status", Module: "mgr", Perm: "r", Availability: "cli,rest", Flags: 8}},
 			Metadata:     map[string]string{"ceph_release": "pacific"}, Services: map[string]string{"dashboard": "https://x/"},

@@ -229,11 +229,11 @@ type RawPair struct {
 // MgrReport (MSG_MGR_REPORT, v9 compat 1): a daemon's periodic report to the
 // active mgr. The fields up to MetricReport are Ceph's, in Ceph's order;
 // the structs gomgr does not use (health metrics, OSD perf metric reports)
-// are kept raw. After them comes a gomgr extension, a struct v1 sent only
-// when one of its fields is set: the daemon's metadata, and PG and OSD
-// stats as JSON in the shapes of `ceph pg dump -f json` (pg_stats) and
-// osd_stats entries. Ceph ignores trailing bytes in a message front, so a
-// real ceph-mgr still reads the Ceph part.
+// are kept raw. After them comes a gomgr extension, a struct v2 sent only
+// when Metadata is set: the daemon's metadata (v1 also carried PG and OSD
+// stats as JSON; PG statistics now travel in MPGStats, as Ceph's). Ceph
+// ignores trailing bytes in a message front, so a real ceph-mgr still reads
+// the Ceph part.
 type MgrReport struct {
 	DaemonName     string
 	DeclareTypes   []PerfCounterType
@@ -253,8 +253,6 @@ type MgrReport struct {
 
 	// gomgr extension.
 	Metadata map[string]string
-	PGStats  []byte // JSON
-	OSDStats []byte // JSON
 }
 
 // Type implements Payload.
@@ -301,11 +299,9 @@ func (p *MgrReport) EncodeTo(m *msgr.Message) {
 		e.Raw(p.MetricReport)
 	} else {
 		e.U8(0)
-		if p.Metadata != nil || p.PGStats != nil || p.OSDStats != nil {
-			st := e.StartStruct(1, 1)
+		if p.Metadata != nil {
+			st := e.StartStruct(2, 1)
 			e.StringMap(p.Metadata)
-			e.Bufferlist(p.PGStats)
-			e.Bufferlist(p.OSDStats)
 			e.FinishStruct(st)
 		}
 	}
@@ -352,8 +348,6 @@ func (p *MgrReport) DecodeFrom(m *msgr.Message) error {
 		if !d.Done() {
 			st := d.StartStruct(1, "gomgr report extension")
 			p.Metadata = d.StringMap()
-			p.PGStats = d.Bufferlist()
-			p.OSDStats = d.Bufferlist()
 			d.FinishStruct(st, "gomgr report extension")
 		}
 	})

@@ -15,7 +15,8 @@ const cephJSONDir = "../../shared/ceph-json/"
 // `ceph CMD -f json-pretty`: the CLI's extra newline first, then the
 // reply. pg_stat, pg_dump and osd_df were taken from a ceph-mgr that had
 // just started (pg_ready false): every PG unknown, no OSD stats yet, the
-// PGMap at version 2 (the osdmap's incremental, then one tick). Its
+// PGMap at version 2 (two osdmap incrementals: ticks apply nothing before
+// the map is ready). Its
 // osdmap was a newer epoch than osd_dump.json's (the unknown PGs carry
 // its modified stamp, 22:10:58.754242), which the test patches in.
 
@@ -35,7 +36,9 @@ func cephJSONState(t *testing.T) *PGMap {
 	osdmap["modified"] = "2026-11-22T22:10:58.754242+0000"
 	must(t, m.ApplyOSDTree(cephJSON(t, readCephJSON(t, "osd_tree.json")).(map[string]any)))
 	must(t, m.ApplyOSDMap(osdmap, time.Date(2026, 11, 22, 22, 10, 58, 800000000, time.UTC)))
-	m.Tick(time.Date(2026, 11, 22, 22, 10, 58, 867654000, time.UTC))
+	// Not ready yet, so ticks apply nothing; version 2 is a second osdmap.
+	m.Tick(time.Date(2026, 11, 22, 22, 10, 58, 850000000, time.UTC))
+	must(t, m.ApplyOSDMap(osdmap, time.Date(2026, 11, 22, 22, 10, 58, 867654000, time.UTC)))
 	return m
 }
 

@@ -21,9 +21,18 @@
 //     tree (`ceph osd tree -f json`) and of the CRUSH rules.
 //   - format.go: Ceph's JSONFormatter (flush and all), the PyFormatter
 //     shape of get(), TextTable, byte_u_t and friends.
-//   - commands.go, osddf.go: Command (pg stat/dump/ls/dump_stuck, osd
-//     perf/blocked-by/df/pool stats, and the mon's df and osd
-//     utilization); health.go: HealthChecks; get.go: Get.
+//   - commands.go: Command and the pg commands (stat, dump, ls,
+//     dump_stuck, debug), osd perf and osd blocked-by; summary.go: the
+//     digest's summaries and IO rates, osd pool stats; osddf.go: osd df
+//     [tree]; df.go: the mon's df and osd utilization; health.go:
+//     HealthChecks; get.go: Get.
+//
+// Ceph's mgr applies nothing before its PGMap is ready (pg_ready: every
+// up OSD has reported, or four stats periods have passed): Tick waits
+// likewise, and a caller sends the mon a digest only once Ready.
+//
+// The tests replay what real pacific daemons did (testdata/, and the
+// session in ../shared/ceph-wire) and require the real bytes back.
 //
 // Goroutines: PGMap holds one mutex; every exported method takes it and
 // is safe from any goroutine. Nothing here starts a goroutine or reads a

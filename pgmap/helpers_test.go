@@ -2,7 +2,6 @@ package pgmap
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/hex"
 	"encoding/json"
@@ -31,11 +30,58 @@ import (
 //     NAME.FORMAT.err (status) and .rc; osd_dump.json, osd_tree.json,
 //     health_detail.json, module_get.json (each get() name through a
 //     module's json.dumps) and captured_at (unix time of the capture).
+//
+// pacific3-restart-*: the same cluster later, after rados bench filled
+// osd.1, osd.2 was killed and marked down, and ceph-mgr was restarted:
+// the new mgr's PGMap from its start (every PG unknown) through osd.0's
+// and osd.1's reports; the four PGs only osd.2 holds stay unknown.
 const (
-	goldenMPGStats = "testdata/pacific3-mpgstats.jsonl.gz"
-	goldenOutputs  = "testdata/pacific3-outputs.json.gz"
-	sessionCapture = "../../shared/ceph-wire/pacific-v1-session.jsonl.gz"
+	goldenMPGStats  = "testdata/pacific3-mpgstats.jsonl.gz"
+	goldenOutputs   = "testdata/pacific3-outputs.json.gz"
+	restartMPGStats = "testdata/pacific3-restart-mpgstats.jsonl.gz"
+	restartOutputs  = "testdata/pacific3-restart-outputs.json.gz"
+	sessionCapture  = "../../shared/ceph-wire/pacific-v1-session.jsonl.gz"
 )
+
+// goldenSet is one capture of a real cluster and how its mgr got there.
+type goldenSet struct {
+	name     string
+	mpgstats string
+	outputs  string
+	// restart: the mgr started with the final osdmap (no pool created
+	// while it ran).
+	restart bool
+	// extra commands captured for this set only.
+	extra []goldenCommand
+}
+
+type goldenCommand struct {
+	name string
+	args map[string]any
+}
+
+var goldenSets = []goldenSet{
+	{"pacific3", goldenMPGStats, goldenOutputs, false, nil},
+	{"pacific3-restart", restartMPGStats, restartOutputs, true, []goldenCommand{
+		{"osd_df_class", map[string]any{"prefix": "osd df", "output_method": "plain", "filter": "hdd"}},
+		{"osd_df_tree_class", map[string]any{"prefix": "osd df", "output_method": "tree", "filter": "hdd"}},
+		{"osd_df_pool", map[string]any{"prefix": "osd df", "output_method": "plain", "filter": "p2"}},
+		{"osd_df_tree_pool", map[string]any{"prefix": "osd df", "output_method": "tree", "filter": "p2"}},
+		{"osd_df_node", map[string]any{"prefix": "osd df", "output_method": "tree", "filter": "vm"}},
+		{"osd_df_osd", map[string]any{"prefix": "osd df", "output_method": "tree", "filter": "osd.1"}},
+		{"osd_df_bogus", map[string]any{"prefix": "osd df", "output_method": "plain", "filter": "nosuch"}},
+		{"pg_ls_poolarg", map[string]any{"prefix": "pg ls", "pool": int64(2)}},
+		{"pg_ls_by_osd_pool", map[string]any{"prefix": "pg ls-by-osd", "osd": int64(0), "pool": int64(2)}},
+		{"pg_stuck_inactive", map[string]any{"prefix": "pg dump_stuck", "stuckops": []any{"inactive"}}},
+		{"pg_stuck_stale", map[string]any{"prefix": "pg dump_stuck", "stuckops": []any{"stale"}}},
+		{"pg_stuck_multi", map[string]any{"prefix": "pg dump_stuck", "stuckops": []any{"inactive", "undersized"}, "threshold": int64(1)}},
+		{"pg_ls_unknown", map[string]any{"prefix": "pg ls", "states": []any{"unknown"}}},
+		{"pool_stats_bogus", map[string]any{"prefix": "osd pool stats", "pool_name": "nosuch"}},
+		{"ls_by_pool_bogus", map[string]any{"prefix": "pg ls-by-pool", "poolstr": "nosuch"}},
+		{"pg_debug", map[string]any{"prefix": "pg debug", "debugop": "degraded_pgs_exist"}},
+		{"pg_dump_pools_json", map[string]any{"prefix": "pg dump_pools_json"}},
+	}},
+}
 
 type wireEvent struct {
 	Kind          string `json:"kind"`
@@ -115,9 +161,11 @@ func typedStats(t testing.TB, ev wireEvent) *messages.PGStatsT {
 	return st
 }
 
-func loadOutputs(t testing.TB) map[string]string {
+func loadOutputs(t testing.TB) map[string]string { return loadOutputsFrom(t, goldenOutputs) }
+
+func loadOutputsFrom(t testing.TB, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(goldenOutputs)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("golden data: %v", err)
 	}
@@ -190,9 +238,11 @@ func withoutPools(t testing.TB, s string, drop ...int64) map[string]any {
 // pools 1 and 2 (which existed when it started), then with pool 3, then
 // every MPGStats in turn, one mgr tick (2 s) after each, the clock at
 // the moment the commands ran.
-func replayGolden(t testing.TB) (*PGMap, map[string]string) {
+func replayGolden(t testing.TB) (*PGMap, map[string]string) { return replaySet(t, goldenSets[0]) }
+
+func replaySet(t testing.TB, set goldenSet) (*PGMap, map[string]string) {
 	t.Helper()
-	out := loadOutputs(t)
+	out := loadOutputsFrom(t, set.outputs)
 	m := New()
 	var at float64
 	fmt.Sscan(out["captured_at"], &at)
@@ -200,17 +250,19 @@ func replayGolden(t testing.TB) (*PGMap, map[string]string) {
 	m.SetClock(func() time.Time { return now })
 	start := now.Add(-2 * time.Minute)
 	tick := start
-	if err := m.ApplyOSDMap(withoutPools(t, out["osd_dump.json"], 3), tick); err != nil {
-		t.Fatal(err)
-	}
 	if err := m.ApplyOSDTree(cephJSON(t, out["osd_tree.json"]).(map[string]any)); err != nil {
 		t.Fatal(err)
 	}
-	tick = tick.Add(time.Second)
+	if !set.restart {
+		if err := m.ApplyOSDMap(withoutPools(t, out["osd_dump.json"], 3), tick); err != nil {
+			t.Fatal(err)
+		}
+		tick = tick.Add(time.Second)
+	}
 	if err := m.ApplyOSDMap(cephJSON(t, out["osd_dump.json"]).(map[string]any), tick); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range readJSONLGz(t, goldenMPGStats) {
+	for _, ev := range readJSONLGz(t, set.mpgstats) {
 		tick = tick.Add(2 * time.Second)
 		if err := m.Ingest(int32(ev.SrcNum), typedStats(t, ev), tick); err != nil {
 			t.Fatal(err)
@@ -230,14 +282,4 @@ func firstDiff(want, got []byte) string {
 	lo := max(0, i-80)
 	return fmt.Sprintf("at byte %d (len want %d got %d):\nwant …%q…\ngot  …%q…", i, len(want), len(got),
 		want[lo:min(len(want), i+80)], got[lo:min(len(got), i+80)])
-}
-
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }

@@ -90,6 +90,7 @@ type utilDumper struct {
 	tree        bool
 	filter      string
 	allowed     map[int32]bool // nil: no filter
+	subtree     map[int32]bool // a CRUSH node filter: the node and all below it
 	dumped      map[int32]bool
 	touched     map[int32]bool
 	averageUtil float64
@@ -106,41 +107,47 @@ type dumpItem struct {
 	node   *crushNode
 }
 
-// prepareFilter resolves filter to the OSDs it selects: a device class's,
-// those under a CRUSH node, or those a pool's PGs are on.
+// prepareFilter resolves filter as OSDUtilizationDumper does: a device
+// class selects its OSDs, a CRUSH node itself and what is below it (the
+// tree then starts there), a pool the OSDs its CRUSH rule can use.
 func (d *utilDumper) prepareFilter() {
 	if d.filter == "" {
 		return
 	}
 	d.allowed = map[int32]bool{}
-	if pool, ok := d.m.poolByName(d.filter); ok {
-		d.m.pgStat.Range(func(id messages.PGID, s *messages.PGStatT) bool {
-			if int64(id.Pool) == pool {
-				for _, o := range s.Acting {
-					d.allowed[o] = true
+	t := d.m.tree
+	if t != nil {
+		for _, id := range t.order {
+			if n := t.nodes[id]; id >= 0 && n.deviceClass == d.filter {
+				d.allowed[id] = true
+			}
+		}
+		if len(d.allowed) > 0 {
+			return
+		}
+		if n, ok := t.byName(d.filter); ok {
+			d.subtree = map[int32]bool{}
+			var mark func(id int32)
+			mark = func(id int32) {
+				d.subtree[id] = true
+				if id >= 0 {
+					d.allowed[id] = true
+				}
+				if c := t.nodes[id]; c != nil {
+					for _, ch := range c.children {
+						mark(ch)
+					}
 				}
 			}
-			return true
-		})
-		return
-	}
-	if d.m.tree == nil {
-		return
-	}
-	if n, ok := d.m.tree.byName(d.filter); ok {
-		under := map[int32]float32{}
-		d.m.tree.osdsUnder(n.id, "", under)
-		for o := range under {
-			d.allowed[o] = true
+			mark(n.id)
+			return
 		}
-		if n.id >= 0 {
-			d.allowed[n.id] = true
-		}
-		return
 	}
-	for _, id := range d.m.tree.order {
-		if n := d.m.tree.nodes[id]; id >= 0 && n.deviceClass == d.filter {
-			d.allowed[id] = true
+	if d.m.osdmap != nil {
+		if p, ok := d.m.osdmap.poolByName(d.filter); ok {
+			for osd := range d.m.ruleWeightOSDMap(p.crushRule) {
+				d.allowed[osd] = true
+			}
 		}
 	}
 }
@@ -148,6 +155,9 @@ func (d *utilDumper) prepareFilter() {
 func (d *utilDumper) shouldDump(id int32) bool {
 	if d.allowed == nil {
 		return true
+	}
+	if d.subtree != nil {
+		return d.subtree[id]
 	}
 	if id >= 0 {
 		return d.allowed[id]
@@ -207,7 +217,7 @@ func (d *utilDumper) osdUtilization(id int32) (utilization, bool) {
 		kbUsedData: int64(uint64(s.Statfs.Allocated) >> 10), kbUsedOmap: int64(uint64(s.Statfs.OmapAllocated) >> 10),
 		kbUsedMeta: int64(uint64(s.Statfs.InternalMetadata) >> 10), kbAvail: int64(s.Statfs.Available >> 10),
 	}
-	return u, u.kb > 0
+	return u, true
 }
 
 func (d *utilDumper) bucketUtilization(id int32) (utilization, bool) {
@@ -217,21 +227,27 @@ func (d *utilDumper) bucketUtilization(id int32) (utilization, bool) {
 		}
 		return d.osdUtilization(id)
 	}
+	// A bucket sums its items in CRUSH order (the reverse of the
+	// dumper's children list) and gives up at the first item without
+	// stats, keeping what it summed so far.
 	var u utilization
 	n := d.m.tree.nodes[id]
 	if n == nil {
 		return u, false
 	}
-	for i := len(n.children) - 1; i >= 0; i-- {
-		c, _ := d.bucketUtilization(n.children[i])
-		u.kb += c.kb
-		u.kbUsed += c.kbUsed
-		u.kbUsedData += c.kbUsedData
-		u.kbUsedOmap += c.kbUsedOmap
-		u.kbUsedMeta += c.kbUsedMeta
-		u.kbAvail += c.kbAvail
+	for _, c := range n.children {
+		cu, ok := d.bucketUtilization(c)
+		if !ok {
+			return u, false
+		}
+		u.kb += cu.kb
+		u.kbUsed += cu.kbUsed
+		u.kbUsedData += cu.kbUsedData
+		u.kbUsedOmap += cu.kbUsedOmap
+		u.kbUsedMeta += cu.kbUsedMeta
+		u.kbAvail += cu.kbAvail
 	}
-	return u, u.kb > 0
+	return u, true
 }
 
 func (d *utilDumper) averageUtilization() float64 {

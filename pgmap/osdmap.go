@@ -30,29 +30,27 @@ type osdMap struct {
 }
 
 type poolInfo struct {
-	id                    int64
-	name                  string
-	typ                   int64 // 1 replicated, 3 erasure
-	size, minSize         int64
-	crushRule             int
-	pgNum                 uint32
-	pgNumTarget           uint32
-	pgpNumTarget          uint32
-	quotaMaxBytes         uint64
-	quotaMaxObjects       uint64
-	tierOf                int64
-	targetMaxBytes        uint64
-	targetMaxObjects      uint64
-	cacheTargetFullRatio  uint64 // micro
-	erasureCodeProfile    string
-	autoscaleMode         string
-	applications          int
-	scrubMaxInterval      float64
-	deepScrubInterval     float64
-	hasScrubMaxInterval   bool
-	hasDeepScrubInterval  bool
-	createTime            messages.Utime
-	hasApplicationMetaKey bool
+	id                   int64
+	name                 string
+	typ                  int64 // 1 replicated, 3 erasure
+	size, minSize        int64
+	crushRule            int
+	pgNum                uint32
+	pgNumTarget          uint32
+	pgpNumTarget         uint32
+	quotaMaxBytes        uint64
+	quotaMaxObjects      uint64
+	tierOf               int64
+	targetMaxBytes       uint64
+	targetMaxObjects     uint64
+	cacheTargetFullRatio uint64 // micro
+	erasureCodeProfile   string
+	autoscaleMode        string
+	applications         int
+	scrubMaxInterval     float64
+	deepScrubInterval    float64
+	hasScrubMaxInterval  bool
+	hasDeepScrubInterval bool
 }
 
 func (p *poolInfo) isTier() bool { return p.tierOf >= 0 }
@@ -197,7 +195,6 @@ func parseOSDMap(tree map[string]any) (*osdMap, error) {
 		}
 		if am, ok := pj["application_metadata"].(map[string]any); ok {
 			p.applications = len(am)
-			p.hasApplicationMetaKey = true
 		}
 		if opts, ok := pj["options"].(map[string]any); ok {
 			if v, ok := jFloat(opts["scrub_max_interval"]); ok {
@@ -207,7 +204,6 @@ func parseOSDMap(tree map[string]any) (*osdMap, error) {
 				p.deepScrubInterval, p.hasDeepScrubInterval = v, true
 			}
 		}
-		p.createTime, _ = parseStamp(getStr(pj, "create_time"))
 		m.pools[id] = p
 		m.poolIDs = append(m.poolIDs, id)
 	}

@@ -90,13 +90,12 @@ type deltaEntry struct {
 
 // incremental is PGMap::Incremental as ClusterState fills it.
 type incremental struct {
-	stamp   messages.Utime
-	pg      map[messages.PGID]messages.PGStatT
-	osd     map[int32]messages.OSDStatT
-	osdRm   map[int32]bool
-	pgRm    map[messages.PGID]bool
-	statfs  map[poolOSD]messages.StoreStatfs
-	hasData bool
+	stamp  messages.Utime
+	pg     map[messages.PGID]messages.PGStatT
+	osd    map[int32]messages.OSDStatT
+	osdRm  map[int32]bool
+	pgRm   map[messages.PGID]bool
+	statfs map[poolOSD]messages.StoreStatfs
 }
 
 func (in *incremental) reset() {
@@ -432,13 +431,19 @@ func versionPairLess(a, b messages.PGStatT) bool {
 // Tick is DaemonServer::send_report's ClusterState::update_delta_stats
 // (every mgr_tick_period): the pending incremental is applied with stamp
 // now, which closes a stats period: pg_sum_delta, the per-pool deltas and
-// stamp_delta follow from it as in PGMap::apply_incremental. It also
-// gives up waiting for silent OSDs after four stats periods (pg_ready).
+// stamp_delta follow from it as in PGMap::apply_incremental. Until the
+// map is ready (every up OSD has reported, or four stats periods have
+// passed since the first call) send_report returns before that, and so
+// does Tick: the reports wait in the pending incremental, and ceph-mgr
+// sends the mon no digest yet (callers should check Ready).
 func (m *PGMap) Tick(now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.start(now)
-	if !m.ready && now.Sub(m.startedAt) > 4*m.statsPeriod {
+	if !m.ready {
+		if now.Sub(m.startedAt) <= 4*m.statsPeriod {
+			return
+		}
 		m.ready = true
 		m.reported = map[int32]bool{}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -60,6 +61,9 @@ type Cluster struct {
 	mgrAddr string // the active mgr's address, from the MgrMap
 	reports uint64
 	period  time.Duration
+
+	epoch atomic.Uint32 // the newest osdmap epoch seen, for pg stats
+	seq   uint64        // MPGStats sequence, owned by the report loop
 }
 
 // simHost is one simulated machine: one messenger carrying its OSDs'
@@ -395,6 +399,15 @@ func (c *Cluster) reportAll() {
 			}
 			send(h.mgr, id, rep)
 			h.declared[id] = true
+			c.seq++
+			st, err := c.model.PGStats(id, c.epoch.Load(), c.seq, time.Now())
+			if err != nil {
+				c.log.WithError(err).Warn("pg stats not built")
+				continue
+			}
+			pgs := &messages.PGStats{Paxos: messages.NewPaxos(0), Epoch: c.epoch.Load()}
+			pgs.SetTyped(st)
+			send(h.mgr, id, pgs)
 			n++
 		}
 	}
@@ -418,17 +431,7 @@ func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := c.model.Report(id)
-	pg := messages.PGReport{States: r.States, OSD: messages.OSDStat{OSD: id, KB: r.KB, KBUsed: r.KBUsed,
-		KBAvail: r.KBAvail, NumPGs: r.NumPGs, ApplyMs: r.LatencyMs, CommitMs: r.LatencyMs}}
-	for _, p := range r.Pools {
-		pg.Pools = append(pg.Pools, messages.PoolStat(p))
-	}
-	pgj, err := json.Marshal(pg)
-	if err != nil {
-		return nil, err
-	}
-	rep := &messages.MgrReport{DaemonName: "osd." + strconv.Itoa(id), ServiceName: "osd", Packed: packed, PGStats: pgj}
+	rep := &messages.MgrReport{DaemonName: "osd." + strconv.Itoa(id), ServiceName: "osd", Packed: packed}
 	if declare {
 		rep.DeclareTypes = counterTypes
 		rep.Metadata = osdMetadata(c.hostOf(id).name, id)
@@ -447,6 +450,9 @@ type osdUp struct {
 func (c *Cluster) fromMon(p messages.Payload) {
 	if om, ok := p.(*messages.OSDMapMsg); ok {
 		c.monc.Advance(monclient.SubOSDMap, uint64(om.NewestMap))
+		if om.NewestMap > c.epoch.Load() {
+			c.epoch.Store(om.NewestMap)
+		}
 		// A full map lists every OSD, an incremental the changed ones:
 		// either way the entries to look at.
 		var down []int

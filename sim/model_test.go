@@ -4,19 +4,26 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"gomgr/messages"
+	"gomgr/pgmap"
 )
 
 func TestModelDeterministicWithSeed(t *testing.T) {
-	run := func() []PGReport {
+	run := func() []*messages.PGStatsT {
 		m := New(Config{OSDs: 12, Seed: 42})
 		for range 10 {
 			m.Step(time.Second)
 		}
 		_ = m.SetUp(3, false)
 		m.Step(time.Second)
-		var out []PGReport
+		var out []*messages.PGStatsT
 		for i := range m.NumOSDs() {
-			out = append(out, m.Report(i))
+			st, err := m.PGStats(i, 5, 1, time.Unix(1000, 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, st)
 		}
 		return out
 	}
@@ -35,13 +42,12 @@ func TestModelFailureDegradesOnlyItsPGs(t *testing.T) {
 	}
 	count := func() (clean, degraded, pgs int) {
 		for i := range m.NumOSDs() {
-			r := m.Report(i)
-			for s, n := range r.States {
-				pgs += n
-				if s == "active+clean" {
-					clean += n
+			for _, e := range pgStats(t, m, i).PGStat {
+				pgs++
+				if pgmap.PGStateString(e.Stat.State) == "active+clean" {
+					clean++
 				} else {
-					degraded += n
+					degraded++
 				}
 			}
 		}
@@ -50,7 +56,7 @@ func TestModelFailureDegradesOnlyItsPGs(t *testing.T) {
 	if clean, degraded, pgs := count(); clean != total || degraded != 0 || pgs != total {
 		t.Fatalf("healthy: clean=%d degraded=%d pgs=%d, want all %d clean", clean, degraded, pgs, total)
 	}
-	holds := m.Report(4).NumPGs
+	holds := int(pgStats(t, m, 4).OSDStat.NumPGs)
 	if err := m.SetUp(4, false); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +64,7 @@ func TestModelFailureDegradesOnlyItsPGs(t *testing.T) {
 	if degraded == 0 || degraded > holds || clean+degraded != pgs {
 		t.Fatalf("osd.4 down (held %d PGs): clean=%d degraded=%d", holds, clean, degraded)
 	}
-	if m.Report(4).NumPGs != 0 {
+	if pgStats(t, m, 4).OSDStat.NumPGs != 0 {
 		t.Fatal("a down OSD still holds PGs")
 	}
 	_ = m.SetUp(4, true)
@@ -85,9 +91,13 @@ func TestModelLoadMovesCounters(t *testing.T) {
 	if ops != 2000 || wr == 0 {
 		t.Fatalf("ops=%v write bytes=%v after 2 s at 1000 IOPS", ops, wr)
 	}
-	r := m.Report(0)
-	if len(r.Pools) == 0 || r.KBUsed == 0 {
-		t.Fatalf("report without usage: %+v", r)
+	r := pgStats(t, m, 0)
+	var bytes int64
+	for _, e := range r.PGStat {
+		bytes += e.Stat.Stats.Sum.NumBytes
+	}
+	if len(r.PGStat) == 0 || r.OSDStat.Statfs.Allocated == 0 || bytes == 0 {
+		t.Fatalf("pg stats without usage: %+v", r.OSDStat)
 	}
 }
 
@@ -97,4 +107,13 @@ func BenchmarkRemap10kOSDs(b *testing.B) {
 		m.dirty = true
 		m.remap()
 	}
+}
+
+func pgStats(t *testing.T, m *Model, id int) *messages.PGStatsT {
+	t.Helper()
+	st, err := m.PGStats(id, 5, 1, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
