@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register(command{path: "bench ceph", args: "[--json] [--changes 20] [--rounds 1] [--settle 1s] [--python-in-process]",
+	register(command{path: "bench ceph", args: "[--json] [--changes 20] [--rounds 1] [--settle 1s] [--map-osds N] [--python-in-process]",
 		help: "on a real Ceph cluster: osdmap epoch to module notify, gomgr vs the real ceph-mgr", run: benchCeph})
 }
 
@@ -25,6 +25,7 @@ func benchCeph(args []string) error {
 	settle := fs.Duration("settle", time.Second, "pause after the probe heard of a change, before the next")
 	inProcess := fs.Bool("python-in-process", false, "gomgr runs the probe inside the mgr (default: its own process)")
 	cephModules := fs.String("ceph-modules", "/usr/share/ceph/mgr", "Ceph's module path (mgr_module.py)")
+	mapOSDs := fs.Int("map-osds", 0, "add this many (never started) OSD entries to the osdmap, for a larger map per epoch")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func benchCeph(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := cephbench.Run(ctx, cephbench.Options{Exe: exe, MgrArgs: mgrArgs, Changes: *changes, Rounds: *rounds, Settle: *settle,
-		CephModules: *cephModules, Log: os.Stderr})
+		CephModules: *cephModules, MapOSDs: *mapOSDs, Log: os.Stderr})
 	if err != nil {
 		return err
 	}
@@ -47,10 +48,10 @@ func benchCeph(args []string) error {
 		return printJSON(os.Stdout, res)
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mgr\tstart s\tepochs\tnotify p50 ms\tp90\tmax\tp50 x gomgr\tp90 x gomgr\tload\t")
+	fmt.Fprintln(tw, "mgr\tOSDs in map\tstart s\tepochs\tnotify p50 ms\tp90\tmax\tp50 x gomgr\tp90 x gomgr\tmon CPU ms/epoch\tload\t")
 	for _, r := range res {
-		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t\n", r.Mgr, r.StartS, r.Samples,
-			r.P50Ms, r.P90Ms, r.MaxMs, r.P50VsGomgr, r.P90VsGomgr, r.LoadAvg1m)
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t\n", r.Mgr, r.OSDsInMap, r.StartS, r.Samples,
+			r.P50Ms, r.P90Ms, r.MaxMs, r.P50VsGomgr, r.P90VsGomgr, r.MonCPUMsPerEpoch, r.LoadAvg1m)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package cephbench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,6 +55,10 @@ type Options struct {
 	// CephModules is Ceph's module path, with mgr_module.py
 	// (/usr/share/ceph/mgr).
 	CephModules string
+	// MapOSDs adds this many OSD entries to the osdmap (`osd create`,
+	// never started), so that every epoch's map, and gomgr's `osd dump`
+	// of it, has the size of a larger cluster's.
+	MapOSDs int
 	// Log gets progress lines (nil: none).
 	Log io.Writer
 }
@@ -111,8 +116,13 @@ type Result struct {
 	// LoadAvg1m is the machine's load when the manager's turns ended (the
 	// mean over the rounds): other work on a shared machine inflates the
 	// figures.
-	LoadAvg1m float64  `json:"loadavg_1m"`
-	Epochs    []Sample `json:"epochs"`
+	LoadAvg1m float64 `json:"loadavg_1m"`
+	// MonCPUMsPerEpoch is the ceph-mon's CPU time (user and system) while
+	// the manager's changes ran, over the epochs they made: what serving
+	// this manager costs the mon per epoch, beside the epoch's own cost.
+	MonCPUMsPerEpoch float64  `json:"mon_cpu_ms_per_epoch"`
+	OSDsInMap        int      `json:"osds_in_map"`
+	Epochs           []Sample `json:"epochs"`
 }
 
 // merge adds one round's r to the results.
@@ -121,6 +131,8 @@ func (r *Result) merge(round Result, rounds int) {
 	r.Rounds++
 	r.StartS += round.StartS / float64(rounds)
 	r.LoadAvg1m += round.LoadAvg1m / float64(rounds)
+	r.MonCPUMsPerEpoch += round.MonCPUMsPerEpoch / float64(rounds)
+	r.OSDsInMap = round.OSDsInMap
 	r.Samples += round.Samples
 	r.ExtraEpochs += round.ExtraEpochs
 	r.Epochs = append(r.Epochs, round.Epochs...)
@@ -178,6 +190,20 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	}
 	defer c.Close()
 	fmt.Fprintf(o.Log, "bench ceph: cluster up (mon %s, 2 OSDs) in %s\n", c.MonAddr, c.Dir)
+	if o.MapOSDs > 0 {
+		fmt.Fprintf(o.Log, "bench ceph: adding %d OSD entries to the osdmap\n", o.MapOSDs)
+		// In batches: one CLI call gives up after 30 s, and each create
+		// is a commit (about 50 ms here).
+		for left := o.MapOSDs; left > 0; left -= 200 {
+			cmds := make([]string, min(left, 200))
+			for i := range cmds {
+				cmds[i] = "osd create"
+			}
+			if _, err := c.CephBatch(ctx, cmds); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// Enabled before either manager runs: ceph-mgr starts with it and
 	// never respawns to enable it.
 	if _, err := c.Ceph(ctx, "mgr", "module", "enable", ProbeName, "--force"); err != nil {
@@ -254,6 +280,10 @@ func (b *bench) measure(ctx context.Context, mgr string) (Result, error) {
 
 	first := lastEpoch(seen)
 	last := first
+	monCPU0, err := procCPU(b.c.Mon().Pid)
+	if err != nil {
+		return r, err
+	}
 	for i := range b.o.Changes {
 		change := "out"
 		if i%2 == 1 {
@@ -298,6 +328,14 @@ func (b *bench) measure(ctx context.Context, mgr string) (Result, error) {
 	}
 	r.Samples = len(r.Epochs)
 	r.ExtraEpochs = len(epochs) - r.Samples
+	monCPU1, err := procCPU(b.c.Mon().Pid)
+	if err != nil {
+		return r, err
+	}
+	if len(epochs) > 0 {
+		r.MonCPUMsPerEpoch = (monCPU1 - monCPU0).Seconds() * 1000 / float64(len(epochs))
+	}
+	r.OSDsInMap = 2 + b.o.MapOSDs
 	r.LoadAvg1m = loadAvg()
 	fmt.Fprintf(b.o.Log, "bench ceph: %s: %d changes, %d more epochs\n", mgr, r.Samples, r.ExtraEpochs)
 	p.Stop()
@@ -459,3 +497,25 @@ func cephMgrVersion(ctx context.Context) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// procCPU is a process's user and system CPU time, from /proc.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("cephbench: %w", err)
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cephbench: /proc/%d/stat: %d fields", pid, len(f))
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("cephbench: /proc/%d/stat: %v %v", pid, err1, err2)
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+// clockTicks is USER_HZ, which Linux fixes at 100 for /proc.
+const clockTicks = 100
