@@ -2,10 +2,13 @@ package host_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"gomgr/host"
 	"gomgr/messages"
@@ -33,8 +36,11 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	}
 	t.Cleanup(md.Close)
 	rec := &recorder{}
+	// The mgr's warnings are read back: each refusal is logged with its reason.
+	mlog, hook := logtest.NewNullLogger()
+	mlog.SetLevel(logrus.WarnLevel)
 	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddrs: []string{md.Addr()},
-		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
+		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(mlog)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +79,25 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	// A real open, then counters that do not match the declared schema.
 	send(&messages.MgrOpen{DaemonName: "osd.8", ServiceDaemon: true, DaemonMetadata: map[string]string{"hostname": "h"}})
 	send(&messages.MgrReport{DaemonName: "osd.8", DeclareTypes: types, Packed: []byte{1, 2, 3}})
-	// Then a good report on the same session: the connection survived.
+	// MPGStats from an OSD that never opened a session here (osd.7), and
+	// from osd.8 with a truncated osd_stat_t: refused, nothing lands.
+	for _, bad := range []struct {
+		osd      int64
+		truncate bool
+	}{{7, false}, {8, true}} {
+		p := &messages.PGStats{Paxos: messages.NewPaxos(0)}
+		p.SetTyped(&messages.PGStatsT{OSDStat: messages.OSDStatT{Statfs: messages.StoreStatfs{Total: 1 << 30}, Seq: 9}})
+		if bad.truncate {
+			p.OSDStat.Body = p.OSDStat.Body[:len(p.OSDStat.Body)/2]
+		}
+		m := messages.Encode(p)
+		m.Src = wire.EntityName{Type: wire.EntityOSD, Num: bad.osd}
+		if err := conn.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Then a good report on the same session: the connection survived
+	// (and, in order on it, the messages above were handled).
 	send(&messages.MgrReport{DaemonName: "osd.8", DeclareTypes: types, Packed: packed})
 
 	waitFor(t, "the good report", 10*time.Second, func() bool { return len(s.State().Counter("osd", "8", "osd.op")) == 1 })
@@ -82,6 +106,15 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	}
 	if got := s.State().Counter("osd", "8", "osd.op"); got[0].V != 5 {
 		t.Fatalf("osd.8 samples %v: the bad report changed state", got)
+	}
+	var refused []string
+	for _, e := range hook.AllEntries() {
+		if e.Message == "pg stats rejected" {
+			refused = append(refused, fmt.Sprint(e.Data["error"]))
+		}
+	}
+	if len(refused) != 2 || !strings.Contains(refused[0], "osd.7 has no session") || !strings.Contains(refused[1], "truncated") {
+		t.Fatalf("pg stats refusals logged: %q", refused)
 	}
 	for _, k := range s.State().Daemons.Keys() {
 		if k.Type == "garbage" || k.Type == "" {

@@ -235,7 +235,10 @@ var cephMgrCommands = []messages.CommandDesc{
 func (s *Standby) cephCommandDescs() []messages.CommandDesc {
 	descs := s.commandDescriptions()
 	out := make([]messages.CommandDesc, 0, len(descs))
-	monCmds := s.monCommands()
+	var monCmds map[string]bool
+	if s.realCeph() {
+		monCmds = s.monCommands()
+	}
 	for _, d := range descs {
 		if p := registry.CommandPrefix(d.Cmd); monCmds[p] {
 			// The mon would route its own command here: `ceph status`
