@@ -29,10 +29,11 @@ var dumpCommands = map[string]string{"osd_map": "osd dump", "fs_map": "fs dump"}
 // mapFetcher keeps the maps a real mon announces current. want is the
 // newest epoch announced per kind; run fetches whatever is behind.
 type mapFetcher struct {
-	s    *Standby
-	mu   sync.Mutex
-	want map[string]uint64
-	kick chan struct{}
+	s     *Standby
+	mu    sync.Mutex
+	want  map[string]uint64
+	crush bool // the CRUSH view is due (gomgr's mon: after each osdmap epoch)
+	kick  chan struct{}
 	// osds is the set of OSD ids whose metadata was last fetched.
 	osds string
 }
@@ -54,6 +55,18 @@ func (f *mapFetcher) announce(kind string, epoch uint64) {
 	}
 }
 
+// crushDue asks for the CRUSH tree and rules again (gomgr's mon sends the
+// osdmap itself; the PG map still wants the tree); safe from any goroutine.
+func (f *mapFetcher) crushDue() {
+	f.mu.Lock()
+	f.crush = true
+	f.mu.Unlock()
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
+}
+
 // run fetches announced epochs until quit. A failed fetch is retried on the
 // next announcement or after a second, never in a tight loop.
 func (f *mapFetcher) run(quit <-chan struct{}) {
@@ -67,8 +80,14 @@ func (f *mapFetcher) run(quit <-chan struct{}) {
 		case <-retry.C:
 		}
 		f.mu.Lock()
-		want := maps.Clone(f.want)
+		want, crush := maps.Clone(f.want), f.crush
+		f.crush = false
 		f.mu.Unlock()
+		if crush {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			f.crushView(ctx)
+			cancel()
+		}
 		failed := false
 		for _, kind := range slices.Sorted(maps.Keys(want)) {
 			if f.s.state.Epoch(kind) >= want[kind] {
@@ -112,13 +131,14 @@ func (f *mapFetcher) fetch(kind string) error {
 	if kind == "osd_map" {
 		// After the notify: the PG map's CRUSH view (osd df tree, classes,
 		// MAX AVAIL) follows the epoch by two more commands.
-		f.crush(ctx)
+		f.crushView(ctx)
 	}
 	return nil
 }
 
-// crush gives the PG map the CRUSH tree and rules of the current epoch.
-func (f *mapFetcher) crush(ctx context.Context) {
+// crushView gives the PG map the CRUSH tree and rules of the current
+// epoch (a mon without `osd crush rule dump` leaves the rules out).
+func (f *mapFetcher) crushView(ctx context.Context) {
 	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": "osd tree", "format": "json"}, nil)
 	if err == nil && res.Retval == 0 {
 		var tree map[string]any

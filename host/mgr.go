@@ -566,6 +566,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 	}
 	s.monc.Advance(monclient.SubOSDMap, epoch)
 	s.setMap("osd_map", epoch, next, raw, modifiedStamp(next))
+	s.fetch.crushDue()
 }
 
 // handleMgrMap is MgrStandby::handle_mgr_map, on the run goroutine.
