@@ -130,13 +130,16 @@ func TestCephClusterPGCommandsAsCephMgr(t *testing.T) {
 	if err := os.WriteFile(obj, []byte(strings.Repeat("x", 100000)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 5 {
+	put := func(i int) {
+		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		out, err := exec.CommandContext(ctx, "rados", "-c", c.Conf, "-p", "p1", "put", fmt.Sprintf("o%d", i), obj).CombinedOutput()
-		cancel()
-		if err != nil {
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, "rados", "-c", c.Conf, "-p", "p1", "put", fmt.Sprintf("o%d", i), obj).CombinedOutput(); err != nil {
 			t.Fatalf("rados put: %v %s", err, out)
 		}
+	}
+	for i := range 5 {
+		put(i)
 	}
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
@@ -166,6 +169,31 @@ func TestCephClusterPGCommandsAsCephMgr(t *testing.T) {
 	waitActive(t, c, "x", 60*time.Second)
 	waitAllClean(t, c, n, "gomgr")
 	got := pgOutputs(t, c)
+	// ceph -s is the mon's, from the digest gomgr sends it: an object
+	// written now shows there only through gomgr.
+	put(5)
+	pollErr(t, 30*time.Second, "ceph -s showing gomgr's PG map", func() error {
+		var st struct {
+			PGMap struct {
+				ByState []struct {
+					Name  string `json:"state_name"`
+					Count int    `json:"count"`
+				} `json:"pgs_by_state"`
+				NumPGs     int `json:"num_pgs"`
+				NumObjects int `json:"num_objects"`
+				BytesTotal int `json:"bytes_total"`
+			} `json:"pgmap"`
+		}
+		if err := cephJSON(c, &st, "status"); err != nil {
+			return err
+		}
+		pm := st.PGMap
+		if pm.NumPGs != n || len(pm.ByState) != 1 || pm.ByState[0].Name != "active+clean" || pm.ByState[0].Count != n ||
+			pm.NumObjects != 6 || pm.BytesTotal != 2*256<<20 {
+			return fmt.Errorf("pgmap %+v", pm)
+		}
+		return nil
+	})
 	for k := range want {
 		if got[k] != want[k] {
 			t.Errorf("%s differs (JSON: volatile fields dropped)\ngomgr:\n%s\nceph-mgr:\n%s", k, got[k], want[k])
