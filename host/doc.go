@@ -6,21 +6,24 @@
 // What it owns:
 //   - Standby: the mon session (monclient.Client), the module registry,
 //     the cluster-state cache, and the active side while active.
-//   - With a real ceph-mon (ceph.go): the mapFetcher, which turns the
-//     binary OSDMap and FSMap epochs the mon announces into `osd dump` and
-//     `fs dump` JSON on a goroutine of its own; cephOptions, the module
-//     options in Ceph's config database (MConfig in, config set out); the
-//     Ceph forms of the beacon's command descriptions and of
-//     get_command_descriptions. The mon kind is the monclient's Gomgr():
-//     gomgr's private encodings go only to a mon that declared itself.
+//   - The mapFetcher (ceph.go), on a goroutine of its own: with a real
+//     ceph-mon it turns the binary OSDMap and FSMap epochs the mon
+//     announces into `osd dump` and `fs dump` JSON; with either mon it
+//     gives the PGMap the CRUSH tree and rules after each osdmap epoch.
+//     Also for a real mon: cephOptions, the module options in Ceph's
+//     config database (MConfig in, config set out). The mon kind is the
+//     monclient's Gomgr(): gomgr's private encodings go only to a mon that
+//     declared itself.
 //   - ClusterState and DaemonIndex: what modules read (registry.State).
 //     Maps are immutable *registry.Value snapshots behind an atomic pointer,
-//     converted once per epoch by each module; PG-derived values are built
-//     at most once per statistics generation.
-//   - ConfigStore: module options and get_store data on the mon's
-//     config-keys, cached and kept current by the mon's MConfig pushes.
-//   - the daemon listener (MMgrOpen, MMgrReport, module commands) and the
-//     Prometheus endpoint.
+//     converted once per epoch by each module; PG-derived values come from
+//     the PGMap (package pgmap, fed by the OSDs' MPGStats) and are built at
+//     most once per PGMap version.
+//   - ConfigStore: get_store data (and, with gomgr's mon, module options)
+//     on the mon's config-keys, cached and kept current by MConfig pushes.
+//   - the daemon listener, as Ceph's DaemonServer: MMgrOpen, MMgrReport,
+//     MPGStats, MMgrCommand and MCommand, the commands in Ceph's
+//     get_command_descriptions form; and the Prometheus endpoint.
 //
 // Goroutines: Standby.run alone changes the role (activate, deactivate)
 // and sends beacons and reports on its tick; the mon client's dispatch

@@ -209,11 +209,7 @@ func NewDaemonIndex(history int) *DaemonIndex {
 func (x *DaemonIndex) Open(key DaemonKey, hostname string, metadata map[string]string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	d := x.byKey[key]
-	if d == nil {
-		d = &DaemonState{Key: key, counters: map[string]*ring{}}
-		x.byKey[key] = d
-	}
+	d := x.daemon(key)
 	d.mu.Lock()
 	// A Ceph OSD opens without metadata: keep what the mon said of it.
 	if len(metadata) > 0 {
@@ -225,17 +221,23 @@ func (x *DaemonIndex) Open(key DaemonKey, hostname string, metadata map[string]s
 	delete(x.meta, key.Type)
 }
 
+// daemon is key's state, made if new. x.mu must be held.
+func (x *DaemonIndex) daemon(key DaemonKey) *DaemonState {
+	d := x.byKey[key]
+	if d == nil {
+		d = &DaemonState{Key: key, counters: map[string]*ring{}}
+		x.byKey[key] = d
+	}
+	return d
+}
+
 // SetMetadata records what the mon says of a daemon (`osd metadata`)
 // whether or not it has a session with this mgr; a session's own metadata
 // (MMgrOpen) replaces it.
 func (x *DaemonIndex) SetMetadata(key DaemonKey, hostname string, metadata map[string]string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	d := x.byKey[key]
-	if d == nil {
-		d = &DaemonState{Key: key, counters: map[string]*ring{}}
-		x.byKey[key] = d
-	}
+	d := x.daemon(key)
 	d.mu.Lock()
 	d.Hostname = hostname
 	d.Metadata = metadata
