@@ -193,12 +193,10 @@ func (m *module) scheduleRestart(d time.Duration) {
 	m.restartT = time.AfterFunc(d, m.restart)
 }
 
+// backoff is the registry's restart rule (registry.RestartPolicy.Backoff),
+// which the registry applies to crashed isolated Python modules too.
 func backoff(base, maxDelay time.Duration, n int) time.Duration {
-	d := base
-	for i := 1; i < n && d < maxDelay; i++ {
-		d *= 2
-	}
-	return min(d, maxDelay)
+	return registry.RestartPolicy{BackoffBase: base, BackoffCap: maxDelay}.Backoff(n)
 }
 
 // restart runs on the restart timer's goroutine.

@@ -94,7 +94,7 @@ func (r *Registry) HandleCommand(ctx context.Context, cmd Command) (CommandResul
 		why = owner.info.CanRunError
 	}
 	r.mu.Unlock()
-	if run == nil || state == StateFailed {
+	if run == nil || state == StateFailed || state == StateRestarting {
 		return CommandResult{}, fmt.Errorf("%w: module %q is %s: %s", ErrNotRunning, owner.name, state, firstLine(why))
 	}
 

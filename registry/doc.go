@@ -69,6 +69,20 @@
 // module until it is disabled. Both raise MGR_MODULE_ERROR while the module
 // stays enabled.
 //
+// A crash is different: when Failed wraps ErrCrashed (an isolated Python
+// module's process died: kill -9, stack overflow, memory limit), the
+// runner stops the dead instance and, after Config.Restart's backoff
+// (100ms doubling to 5s by default; state "restarting", commands refused
+// with ErrNotRunning, events discarded, no health check), opens and starts
+// a fresh one on the same goroutine with a new Host. The Limit-th crash
+// within the Window (5 in 60s by default; a failed reopen or Start counts)
+// holds it failed with MGR_MODULE_ERROR and the last crash's reason (exit
+// status or signal, stderr's crash line or last lines). Enable of an
+// enabled module that has failed, held or otherwise, retries it with a
+// fresh instance and a fresh count. Go plugins restart their own process
+// inside their Module (Failed is non-nil meanwhile, then nil again) with
+// the same rule (RestartPolicy.Backoff, their own limits).
+//
 // A call past its deadline (its context done, or ErrStuck) raises
 // MGR_MODULE_STUCK and the registry stops the module; if Stop hangs too,
 // or a call has not returned StopDeadline after its deadline, the module

@@ -35,6 +35,13 @@ var (
 	// ErrStandby is returned by HandleCommand on a registry in the standby
 	// role: modules answer commands on the active mgr only.
 	ErrStandby = errors.New("registry: standby: commands run on the active mgr")
+	// ErrCrashed is wrapped by a Module's Failed when the module's process
+	// ended on its own (a crash, a kill -9, a memory limit): the instance is
+	// dead but a fresh one may run. The registry then restarts the module
+	// from a freshly opened instance with backoff, and holds it failed after
+	// Config.Restart.Limit crashes within Config.Restart.Window. A module
+	// that only raised (serve(), notify()) does not wrap it.
+	ErrCrashed = errors.New("registry: module process crashed")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("registry: closed")
 )

@@ -24,7 +24,49 @@ const (
 	DefaultStartDeadline   = 10 * time.Second
 	DefaultStopDeadline    = 10 * time.Second
 	DefaultPollInterval    = time.Second
+	// Defaults of RestartPolicy.
+	DefaultRestartLimit       = 5
+	DefaultRestartWindow      = 60 * time.Second
+	DefaultRestartBackoffBase = 100 * time.Millisecond
+	DefaultRestartBackoffCap  = 5 * time.Second
 )
+
+// RestartPolicy is how the registry restarts a module whose process
+// crashed (Module.Failed wraps ErrCrashed): from a freshly opened instance,
+// after BackoffBase*2^(n-1) (capped at BackoffCap) following the n-th
+// crash within Window; the Limit-th crash within Window (a failed reopen
+// or restart counts as one) holds it failed, with MGR_MODULE_ERROR, until
+// Enable retries it or it is disabled. Zero fields take the defaults.
+type RestartPolicy struct {
+	// Limit is K (default 5); negative: never restart, as a Limit of 1.
+	Limit       int
+	Window      time.Duration // default 60s
+	BackoffBase time.Duration // default 100ms
+	BackoffCap  time.Duration // default 5s
+}
+
+// Backoff is the delay before the restart that follows the n-th crash
+// (n from 1): BackoffBase*2^(n-1), at most BackoffCap. Plugins use the
+// same rule for their own restarts.
+func (p RestartPolicy) Backoff(n int) time.Duration {
+	d := p.BackoffBase
+	for i := 1; i < n && d < p.BackoffCap; i++ {
+		d *= 2
+	}
+	return min(d, p.BackoffCap)
+}
+
+func (p *RestartPolicy) defaults() {
+	switch {
+	case p.Limit == 0:
+		p.Limit = DefaultRestartLimit
+	case p.Limit < 0:
+		p.Limit = 1
+	}
+	setDefault(&p.Window, DefaultRestartWindow)
+	setDefault(&p.BackoffBase, DefaultRestartBackoffBase)
+	setDefault(&p.BackoffCap, DefaultRestartBackoffCap)
+}
 
 // Config configures a Registry. Only Sources is needed in practice: State
 // and Store default to an empty MemState and MemStore.
@@ -71,6 +113,9 @@ type Config struct {
 	// time from NotifyAll to the return of the Notify call that carried it
 	// (for a latency histogram). Called on the module's goroutine: keep it cheap.
 	ObserveNotify func(module string, d time.Duration)
+	// Restart is how a module whose process crashed is restarted (see
+	// RestartPolicy and ErrCrashed).
+	Restart RestartPolicy
 }
 
 // ModuleState is where a module is in its life, as `module ls` shows it.
@@ -86,6 +131,7 @@ const (
 	StateUnloadable ModuleState = "unloadable" // Source.Open failed
 	StateCannotRun  ModuleState = "cannot-run" // can_run() said no
 	StateStandby    ModuleState = "standby"    // enabled; runs on the active only (registry in the standby role)
+	StateRestarting ModuleState = "restarting" // its process crashed; a fresh instance starts after a backoff
 )
 
 // Stats are one module's counters since the registry was created; they
@@ -204,6 +250,10 @@ func New(cfg Config) (*Registry, error) {
 	setDefault(&cfg.StartDeadline, DefaultStartDeadline)
 	setDefault(&cfg.StopDeadline, DefaultStopDeadline)
 	setDefault(&cfg.PollInterval, DefaultPollInterval)
+	if cfg.Restart.Window < 0 || cfg.Restart.BackoffBase < 0 || cfg.Restart.BackoffCap < 0 {
+		return nil, fmt.Errorf("registry: negative limit in config")
+	}
+	cfg.Restart.defaults()
 	if cfg.State == nil {
 		cfg.State = NewMemState()
 	}
@@ -390,8 +440,12 @@ func (e *entry) idleState() ModuleState {
 // Enable enables one module and starts it on a fresh goroutine without
 // waiting for Start: events sent after Enable returns are queued for it
 // and commands wait for it to start. Enabling an enabled module does
-// nothing (Disable and Enable restart a failed one). An unloadable or
-// cannot-run module is recorded as enabled and reported by HealthChecks.
+// nothing, unless it has failed (held failed after crashing
+// Config.Restart.Limit times, a failed Start, serve() raised): then it is
+// retried with a freshly opened instance, and its crash count starts
+// again; the failed instance is stopped in the background. An unloadable
+// or cannot-run module is recorded as enabled and reported by
+// HealthChecks.
 func (r *Registry) Enable(ctx context.Context, name string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -403,6 +457,9 @@ func (r *Registry) Enable(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: %q", ErrUnknownModule, name)
 	}
 	if e.enabled {
+		if e.state == StateFailed {
+			r.retryLocked(e)
+		}
 		return nil
 	}
 	e.enabled = true
@@ -606,6 +663,26 @@ func (r *Registry) disableLocked(e *entry) *runner {
 	r.rebuildActiveLocked()
 	r.markDirty()
 	return run
+}
+
+// retryLocked restarts an enabled module that failed, with a fresh
+// instance; its old runner, if any, is stopped in the background (Close
+// waits for it). Registry.mu held.
+func (r *Registry) retryLocked(e *entry) {
+	old := e.run
+	e.run = nil
+	e.checks = nil
+	e.state = e.idleState()
+	r.startLocked(e)
+	r.markDirty()
+	if old == nil {
+		return
+	}
+	r.bgWG.Add(1)
+	go func() {
+		defer r.bgWG.Done()
+		_ = r.waitStopped(context.Background(), old)
+	}()
 }
 
 // startLocked starts e if it can run (in the standby role, if it is

@@ -57,6 +57,12 @@ type runner struct {
 
 	stopCalled bool // loop goroutine only
 	failedNow  bool // loop goroutine only: Module.Failed was non-nil at the last poll
+	// loop goroutine only: a crash (Failed wraps ErrCrashed) to restart
+	// from, the crash times within Config.Restart.Window, and held: the
+	// module crashed too often and stays failed.
+	crashed error
+	crashes []time.Time
+	held    bool
 }
 
 type cmdReq struct {
@@ -237,6 +243,14 @@ func (run *runner) loop(fresh Module, warming <-chan struct{}) {
 			run.finish(mod)
 			return
 		}
+		if run.crashed != nil {
+			next, ok := run.restart(mod)
+			if !ok {
+				return
+			}
+			mod = next
+			continue
+		}
 		select {
 		case <-run.stopCh:
 			run.finish(mod)
@@ -400,9 +414,17 @@ func (run *runner) command(mod Module, req *cmdReq) bool {
 // turns nil again (a plugin that restarted its process) runs again.
 // Always true: failure does not end the runner.
 func (run *runner) checkFailed(mod Module) bool {
+	if run.held {
+		return true // dead for good until Enable retries or Disable stops it
+	}
 	ferr := safeFailed(mod)
 	log := run.reg.log.WithField("module", run.name)
 	switch {
+	case ferr != nil && !run.failedNow && errors.Is(ferr, ErrCrashed):
+		// The loop restarts it (restart), or holds it failed.
+		run.failedNow = true
+		run.crashed = ferr
+		run.discard()
 	case ferr != nil && !run.failedNow:
 		run.failedNow = true
 		reason := ferr.Error()
@@ -415,6 +437,110 @@ func (run *runner) checkFailed(mod Module) bool {
 		run.reg.update(run, func(e *entry) { e.state, e.err = StateRunning, "" })
 	}
 	return true
+}
+
+// restart replaces a module whose process crashed (run.crashed) with a
+// freshly opened instance after a backoff, and retries while opening or
+// starting it fails; each crash, and each failed reopen, counts against
+// Config.Restart. Past its Limit within its Window the module is held
+// failed (MGR_MODULE_ERROR) with the crash reason, and keeps its runner
+// until Disable or Enable. While it waits, commands are answered
+// ErrNotRunning and events discarded. It returns the module the loop goes
+// on with, or false when the runner must exit (stop requested, abandoned,
+// can no longer run), the module having been stopped.
+func (run *runner) restart(mod Module) (Module, bool) {
+	reg := run.reg
+	pol := &reg.cfg.Restart
+	log := reg.log.WithField("module", run.name)
+	cause := run.crashed
+	run.crashed = nil
+	for {
+		n := run.recordCrash(time.Now())
+		reason := errText(cause)
+		if n >= pol.Limit {
+			run.held = true
+			_ = run.stopModule(mod) // a dead process, or one whose Start failed
+			msg := fmt.Sprintf("crashed %d times within %v; not restarted (enable it to retry); last: %s", n, pol.Window, reason)
+			log.Error("module " + msg)
+			reg.update(run, func(e *entry) { e.state, e.err = StateFailed, msg })
+			return mod, true
+		}
+		delay := pol.Backoff(n)
+		log.WithField("restart_in", delay).Warnf("module crashed (%d within %v), restarting: %s", n, pol.Window, reason)
+		reg.update(run, func(e *entry) {
+			e.state = StateRestarting
+			e.err = fmt.Sprintf("crashed (%d within %v), restarting in %v: %s", n, pol.Window, delay, reason)
+		})
+		if err := run.stopModule(mod); err != nil {
+			log.WithError(err).Warn("stopping the crashed module")
+		}
+		if !run.backoff(mod, delay) {
+			return mod, false
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), reg.cfg.StartDeadline)
+		next, err := safeOpen(ctx, run.e.src, run.name)
+		cancel()
+		if err != nil {
+			cause = fmt.Errorf("reopen after crash: %w", err)
+			continue
+		}
+		run.stopCalled = false // next's Stop, from here on
+		if !run.refresh(next) || run.stopRequested() || run.abandoned.Load() {
+			_ = run.stopModule(next)
+			return next, false
+		}
+		mod = next
+		over, err := run.invoke(context.Background(), callStart, reg.cfg.StartDeadline, func(ctx context.Context) error {
+			return mod.Start(ctx, run.host)
+		})
+		if run.gone(mod) {
+			return mod, false
+		}
+		if err != nil || over {
+			cause = fmt.Errorf("start after crash: %w", err)
+			if over {
+				cause = fmt.Errorf("start after crash ran past its %v deadline: %w", reg.cfg.StartDeadline, err)
+			}
+			continue
+		}
+		run.failedNow = false
+		log.Info("module restarted")
+		reg.update(run, func(e *entry) { e.state, e.err = StateRunning, "" })
+		return mod, true
+	}
+}
+
+// recordCrash adds a crash at now and returns the count within the window.
+func (run *runner) recordCrash(now time.Time) int {
+	keep := run.crashes[:0]
+	for _, t := range run.crashes {
+		if now.Sub(t) < run.reg.cfg.Restart.Window {
+			keep = append(keep, t)
+		}
+	}
+	run.crashes = append(keep, now)
+	return len(run.crashes)
+}
+
+// backoff waits d before a restart, answering commands (ErrNotRunning) and
+// discarding events meanwhile. It reports false when the runner must exit.
+func (run *runner) backoff(mod Module, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return !run.stopRequested() && !run.abandoned.Load()
+		case <-run.stopCh:
+			run.discard()
+			return false
+		case req := <-run.cmds:
+			run.command(mod, req) // failedNow: refused without calling mod
+		case <-run.wake:
+			run.discard()
+		}
+	}
 }
 
 // overrun handles a call past its deadline: a health warning, then the

@@ -54,6 +54,14 @@
 // infinite recursion dies within a second. The inner module's own Failed
 // (serve raised) is polled in the child and pushed to the parent.
 //
+// A Module is one process and is not restarted in place: a process that
+// ended on its own or went over its memory limit makes Failed wrap
+// registry.ErrCrashed (besides ErrExited or ErrKilled), and the registry
+// then opens a fresh Module (a new process) with backoff and holds it
+// failed after too many crashes (registry.RestartPolicy). A deadline kill
+// wraps registry.ErrStuck instead (the registry stops the module), and an
+// exception from serve() or notify() is no crash.
+//
 // The child dies with the parent (Pdeathsig; children are forked from
 // threads that never exit, since the signal follows the forking thread) and
 // also exits when its stream ends; it runs in its own process group, so a terminal's Ctrl-C reaches

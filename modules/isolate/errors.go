@@ -7,10 +7,13 @@ var (
 	// the module process (a deadline passed, the memory limit was exceeded).
 	ErrKilled = errors.New("isolate: module process killed")
 	// ErrExited is wrapped by Failed() when the module process ended on its
-	// own: a crash (stack overflow, out of memory, panic) or an exit.
+	// own: a crash (stack overflow, out of memory, panic, a kill -9 from
+	// outside) or an exit. It comes with registry.ErrCrashed, so that the
+	// registry restarts the module from a fresh process.
 	ErrExited = errors.New("isolate: module process exited")
 	// ErrMemoryLimit is wrapped, with ErrKilled, when the process's resident
-	// memory went over Config.MemoryLimitBytes.
+	// memory went over Config.MemoryLimitBytes (and registry.ErrCrashed:
+	// the registry restarts such a module as a crashed one).
 	ErrMemoryLimit = errors.New("isolate: module process exceeded its memory limit")
 	// ErrClosed is returned by calls on a stream that has been closed.
 	ErrClosed = errors.New("isolate: module stream closed")

@@ -334,7 +334,7 @@ func (m *Module) watchMemory(limit int64, every time.Duration) {
 		}
 		if rss > limit {
 			m.kill(newFailure(fmt.Sprintf("memory limit exceeded (resident %s > %s); module process killed",
-				fmtBytes(rss), fmtBytes(limit)), ErrKilled, ErrMemoryLimit))
+				fmtBytes(rss), fmtBytes(limit)), ErrKilled, ErrMemoryLimit, registry.ErrCrashed))
 			return
 		}
 	}
@@ -476,7 +476,7 @@ func (m *Module) describeExit(ps *os.ProcessState) error {
 			msg += "; last stderr: " + strings.Join(last, " | ")
 		}
 	}
-	return newFailure(msg, ErrExited)
+	return newFailure(msg, ErrExited, registry.ErrCrashed)
 }
 
 // handle takes the child's requests and one-way frames, on the stream's

@@ -33,6 +33,9 @@ func TestRegistryIsolated(t *testing.T) {
 		NotifyDeadline: 5 * time.Second,
 		StopDeadline:   2 * time.Second,
 		PollInterval:   20 * time.Millisecond,
+		// Held failed at the first crash, to see each crash's own reason
+		// (TestCrashRestarts covers restarts).
+		Restart: registry.RestartPolicy{Limit: -1},
 	})
 	if err != nil {
 		t.Fatal(err)
