@@ -337,8 +337,9 @@ func (s *Standby) run() {
 }
 
 // beacon is MgrStandby::send_beacon. The active sends its command
-// descriptions until the mgrmap shows it available, and again when its
-// modules' commands change: the mon stores them on each beacon that has them.
+// descriptions until the mgrmap shows it available, and again when they
+// change (gomgr's mon takes them from any beacon; a real mon only from the
+// first available one, so they list every module that can run).
 func (s *Standby) beacon(available bool) {
 	b := &messages.MgrBeacon{
 		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: s.monc.FSID(),
