@@ -595,16 +595,8 @@ func dumpPGStat(f formatter, s *messages.PGStatT) {
 	f.openObject("stat_sum")
 	dumpObjectStatSum(f, &s.Stats.Sum)
 	f.closeSection()
-	f.openArray("up")
-	for _, o := range s.Up {
-		f.dumpInt("osd", int64(o))
-	}
-	f.closeSection()
-	f.openArray("acting")
-	for _, o := range s.Acting {
-		f.dumpInt("osd", int64(o))
-	}
-	f.closeSection()
+	dumpOSDs(f, "up", s.Up)
+	dumpOSDs(f, "acting", s.Acting)
 	f.openArray("avail_no_missing")
 	for _, sh := range s.AvailNoMissing {
 		f.dumpStream("shard", pgShardStr(sh))
@@ -622,11 +614,7 @@ func dumpPGStat(f formatter, s *messages.PGStatT) {
 		f.closeSection()
 	}
 	f.closeSection()
-	f.openArray("blocked_by")
-	for _, o := range s.BlockedBy {
-		f.dumpInt("osd", int64(o))
-	}
-	f.closeSection()
+	dumpOSDs(f, "blocked_by", s.BlockedBy)
 	f.dumpInt("up_primary", int64(s.UpPrimary))
 	f.dumpInt("acting_primary", int64(s.ActingPrimary))
 	f.openArray("purged_snaps")
@@ -639,19 +627,20 @@ func dumpPGStat(f formatter, s *messages.PGStatT) {
 	f.closeSection()
 }
 
+// dumpOSDs dumps a list of OSD ids as Ceph does (an array of "osd").
+func dumpOSDs(f formatter, name string, osds []int32) {
+	f.openArray(name)
+	for _, o := range osds {
+		f.dumpInt("osd", int64(o))
+	}
+	f.closeSection()
+}
+
 // dumpPGStatBrief is pg_stat_t::dump_brief.
 func dumpPGStatBrief(f formatter, s *messages.PGStatT) {
 	f.dumpString("state", PGStateString(s.State))
-	f.openArray("up")
-	for _, o := range s.Up {
-		f.dumpInt("osd", int64(o))
-	}
-	f.closeSection()
-	f.openArray("acting")
-	for _, o := range s.Acting {
-		f.dumpInt("osd", int64(o))
-	}
-	f.closeSection()
+	dumpOSDs(f, "up", s.Up)
+	dumpOSDs(f, "acting", s.Acting)
 	f.dumpInt("up_primary", int64(s.UpPrimary))
 	f.dumpInt("acting_primary", int64(s.ActingPrimary))
 }
