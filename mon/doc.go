@@ -52,7 +52,11 @@
 // monmap.json, fsmap.json, servicemap.json, logseq, clog.jsonl (the
 // cluster log, appended and fsynced per batch, compacted to the newest
 // LogSize entries), and config-key/<one file per key>; every other write is
-// temp file + fsync + rename + fsync of the directory. Enabled modules live
+// temp file + fsync + rename + fsync of the directory. The fsid is written
+// last at mkfs: a directory with an fsid must hold every map file and the
+// config-key directory, and one without an fsid must be empty, or Open
+// refuses it (ErrStoreCorrupt, naming what is missing) and changes nothing;
+// a new cluster is made only in an empty directory. Enabled modules live
 // in mgrmap.json. Not persisted: mgr and OSD metadata, and mgr module
 // health checks (the active mgr re-sends them with its next report).
 //

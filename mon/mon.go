@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gomgr/clustermap"
@@ -145,6 +149,13 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		fresh         = true
 	)
 	if dir != "" {
+		// OpenStore makes the config-key directory: an initialised store
+		// (it has an fsid) without it is refused first.
+		if _, err := os.Stat(filepath.Join(dir, objFSID)); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, keyDir)); errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: %s has no %s directory (the module store): refusing to start without it", ErrStoreCorrupt, dir, keyDir)
+			}
+		}
 		st, err := OpenStore(dir)
 		if err != nil {
 			return nil, err
@@ -159,7 +170,19 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		if !fresh {
+		if fresh {
+			// A new cluster is made only in an empty directory: files of
+			// a mon without the fsid (written last at mkfs) are a store
+			// that lost it, or a mkfs that did not finish.
+			if err := checkEmpty(st, dir); err != nil {
+				return nil, err
+			}
+		} else {
+			for _, name := range []string{objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap} {
+				if _, err := st.Get(name); errors.Is(err, ErrNotFound) {
+					return nil, fmt.Errorf("%w: %s has no %s: refusing to start without it (a new cluster needs an empty directory)", ErrStoreCorrupt, dir, name)
+				}
+			}
 			if err := loadOpt(st, objMgrMap, &mgrMap); err != nil {
 				return nil, err
 			}
@@ -234,17 +257,35 @@ func Open(now time.Time, dir string, cfg Config) (*Mon, error) {
 	}
 	if fresh {
 		e.MgrMap, e.OSDMap = m.mgr.Map(), m.osd.Map()
-		if m.store != nil {
-			if err := m.store.Put(objFSID, []byte(m.fsid)); err != nil {
-				return nil, err
-			}
-		}
 	}
 	m.health = m.Health(now, true)
 	if err := m.persist(e); err != nil {
 		return nil, err
 	}
+	// The fsid last: it marks a store whose maps are all written.
+	if fresh && m.store != nil {
+		if err := m.store.Put(objFSID, []byte(m.fsid)); err != nil {
+			return nil, err
+		}
+	}
 	return m, nil
+}
+
+// checkEmpty refuses a directory without an fsid that holds a mon's files.
+func checkEmpty(st *Store, dir string) error {
+	names, err := st.List("")
+	if err != nil {
+		return err
+	}
+	keys, err := st.Keys()
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 || len(keys) > 0 {
+		return fmt.Errorf("%w: %s holds a mon's files (%s, %d config-keys) but no %s: not making a new cluster over them; restore %s or use an empty directory",
+			ErrStoreCorrupt, dir, strings.Join(names, ", "), len(keys), objFSID, objFSID)
+	}
+	return nil
 }
 
 func validateLoaded(fsid string, maxID int, mgr *clustermap.MgrMap, osd *clustermap.OSDMap, mon *clustermap.MonMap, fs *clustermap.FSMap, svc *clustermap.ServiceMap) error {

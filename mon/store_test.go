@@ -3,6 +3,7 @@ package mon
 import (
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -333,5 +334,69 @@ func TestStoreClusterLog(t *testing.T) {
 	}
 	if _, err := Open(now, dir, cfg); !errors.Is(err, ErrStoreCorrupt) {
 		t.Fatalf("damaged log: %v", err)
+	}
+}
+
+// copyDir copies a data directory (one level of subdirectories).
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o750)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(to, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// TestOpenRefusesMissingFiles: a data directory that was initialised and
+// lost a file it must have is refused, naming the file, and left as it is;
+// a new cluster is made only in an empty directory.
+func TestOpenRefusesMissingFiles(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	cfg := DefaultConfig()
+	dir := t.TempDir()
+	m, err := Open(now, dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCmd(t, m, now, map[string]any{"prefix": "config-key set", "key": "mgr/x/k", "val": "v"}, "")
+	for _, name := range []string{objFSID, objMgrMap, objOSDMap, objMonMap, objFSMap, objServiceMap, keyDir} {
+		t.Run(name, func(t *testing.T) {
+			d := copyDir(t, dir)
+			if err := os.RemoveAll(filepath.Join(d, name)); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.ReadDir(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Open(now, d, cfg)
+			if !errors.Is(err, ErrStoreCorrupt) || !strings.Contains(err.Error(), name) {
+				t.Fatalf("open without %s: %v, want ErrStoreCorrupt naming it", name, err)
+			}
+			after, err := os.ReadDir(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != len(before) {
+				t.Fatalf("the refused open changed the directory: %d entries, was %d", len(after), len(before))
+			}
+		})
+	}
+	if _, err := Open(now, copyDir(t, dir), cfg); err != nil {
+		t.Fatalf("a whole copy does not open: %v", err)
 	}
 }
