@@ -1,7 +1,6 @@
 package cephbench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/procstat"
 )
 
 // Manager names: in results, and as mgr.NAME in the cluster.
@@ -280,7 +280,7 @@ func (b *bench) measure(ctx context.Context, mgr string) (Result, error) {
 
 	first := lastEpoch(seen)
 	last := first
-	monCPU0, err := procCPU(b.c.Mon().Pid)
+	monCPU0, err := procstat.Read(b.c.Mon().Pid)
 	if err != nil {
 		return r, err
 	}
@@ -328,15 +328,15 @@ func (b *bench) measure(ctx context.Context, mgr string) (Result, error) {
 	}
 	r.Samples = len(r.Epochs)
 	r.ExtraEpochs = len(epochs) - r.Samples
-	monCPU1, err := procCPU(b.c.Mon().Pid)
+	monCPU1, err := procstat.Read(b.c.Mon().Pid)
 	if err != nil {
 		return r, err
 	}
 	if len(epochs) > 0 {
-		r.MonCPUMsPerEpoch = (monCPU1 - monCPU0).Seconds() * 1000 / float64(len(epochs))
+		r.MonCPUMsPerEpoch = (monCPU1.CPU - monCPU0.CPU).Seconds() * 1000 / float64(len(epochs))
 	}
 	r.OSDsInMap = 2 + b.o.MapOSDs
-	r.LoadAvg1m = loadAvg()
+	r.LoadAvg1m = procstat.LoadAvg()
 	fmt.Fprintf(b.o.Log, "bench ceph: %s: %d changes, %d more epochs\n", mgr, r.Samples, r.ExtraEpochs)
 	p.Stop()
 	// gomgr hands over on SIGTERM (mgr fail of itself), ceph-mgr does
@@ -472,20 +472,6 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-// loadAvg is the 1-minute load average (0 if unreadable).
-func loadAvg() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
-}
-
 // cephMgrVersion is `ceph-mgr --version` ("ceph version 16.2.15 (...)
 // pacific (stable)"), or "" if it does not answer.
 func cephMgrVersion(ctx context.Context) string {
@@ -497,25 +483,3 @@ func cephMgrVersion(ctx context.Context) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
-// procCPU is a process's user and system CPU time, from /proc.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, fmt.Errorf("cephbench: %w", err)
-	}
-	// Fields after the command name, which is in parentheses.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	if len(f) < 13 {
-		return 0, fmt.Errorf("cephbench: /proc/%d/stat: %d fields", pid, len(f))
-	}
-	ut, err1 := strconv.ParseUint(f[11], 10, 64)
-	st, err2 := strconv.ParseUint(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("cephbench: /proc/%d/stat: %v %v", pid, err1, err2)
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
-}
-
-// clockTicks is USER_HZ, which Linux fixes at 100 for /proc.
-const clockTicks = 100

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"gomgr/clustermap"
 	"gomgr/host"
+	"gomgr/internal/procstat"
 	"gomgr/messages"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
@@ -343,25 +343,25 @@ func runOne(ctx context.Context, o Options, n int) (res Result, err error) {
 	res.MeasuredS = wall.Seconds()
 	res.Reports = b.reports - a.reports
 	res.ReportsPerS = float64(res.Reports) / wall.Seconds()
-	mgrCPU := b.mgr.cpu - a.mgr.cpu
-	monCPU := b.mon.cpu - a.mon.cpu
+	mgrCPU := b.mgr.CPU - a.mgr.CPU
+	monCPU := b.mon.CPU - a.mon.CPU
 	if res.Reports > 0 {
 		res.MgrCPUPerReportUs = us(mgrCPU) / float64(res.Reports)
 	}
 	res.MgrCPUPct = pct(mgrCPU, wall)
 	res.MgrCPUPctCeph5s = res.MgrCPUPerReportUs * float64(n) / CephReportPeriod.Seconds() / 1e4
-	res.MgrRSSMB = mb(b.mgr.rss)
-	res.ModulesRSSMB = mb(b.modules.rss)
-	res.SimCPUPct = pct(b.sim.cpu-a.sim.cpu, wall)
+	res.MgrRSSMB = mb(b.mgr.RSS)
+	res.ModulesRSSMB = mb(b.modules.RSS)
+	res.SimCPUPct = pct(b.sim.CPU-a.sim.CPU, wall)
 	// OSDs beacon every second (sim.ClusterConfig.BeaconPeriod), the mgr
 	// every mgr_tick_period (1 s).
 	res.MonBeacons = uint64(math.Round(wall.Seconds() * float64(n+1)))
 	res.MonCPUPerBeaconUs = us(monCPU) / float64(res.MonBeacons)
 	res.MonCPUPct = pct(monCPU, wall)
-	res.MonRSSMB = mb(b.mon.rss)
+	res.MonRSSMB = mb(b.mon.RSS)
 	res.SteadyEpochs = b.epoch - a.epoch
 	res.MgrStayedActive = a.mgrActive && b.mgrActive && a.mgrMapEpoch == b.mgrMapEpoch
-	res.LoadAvg1m = loadAvg()
+	res.LoadAvg1m = procstat.LoadAvg()
 
 	// Latency: commit osdmap epochs (osd set/unset noout) and see when the
 	// module hears of each.
@@ -418,7 +418,7 @@ func (c *cluster) startDaemons(ctx context.Context, n int, modDir string) error 
 // snap is every process's counters at one instant.
 type snap struct {
 	at                     time.Time
-	mon, mgr, modules, sim procSample
+	mon, mgr, modules, sim procstat.Sample
 	reports                uint64
 	epoch                  uint64 // osdmap
 	mgrActive              bool
@@ -434,16 +434,16 @@ func (c *cluster) snapshot(ctx context.Context) (snap, error) {
 	}
 	s.reports = st.Reports
 	s.at = time.Now()
-	if s.mon, err = sample(c.mon.pid()); err != nil {
+	if s.mon, err = procstat.Read(c.mon.pid()); err != nil {
 		return s, err
 	}
-	if s.mgr, err = sample(c.mgr.pid()); err != nil {
+	if s.mgr, err = procstat.Read(c.mgr.pid()); err != nil {
 		return s, err
 	}
-	if s.sim, err = sample(c.sim.pid()); err != nil {
+	if s.sim, err = procstat.Read(c.sim.pid()); err != nil {
 		return s, err
 	}
-	s.modules = descendantsSample(c.mgr.pid())
+	s.modules = procstat.Descendants(c.mgr.pid())
 	st, err = c.mgr.query()
 	if err != nil {
 		return s, err
@@ -519,10 +519,10 @@ func (c *cluster) latency(ctx context.Context, res *Result, a, b snap) error {
 	if res.Epochs > 0 {
 		steady := b.at.Sub(a.at).Seconds()
 		span := end.at.Sub(start.at).Seconds()
-		monBase := float64(b.mon.cpu-a.mon.cpu) / steady * span
-		mgrBase := float64(b.mgr.cpu-a.mgr.cpu) / steady * span
-		res.MonCPUPerEpochMs = math.Max(0, float64(end.mon.cpu-start.mon.cpu)-monBase) / 1e6 / float64(res.Epochs)
-		res.MgrCPUPerEpochMs = math.Max(0, float64(end.mgr.cpu-start.mgr.cpu)-mgrBase) / 1e6 / float64(res.Epochs)
+		monBase := float64(b.mon.CPU-a.mon.CPU) / steady * span
+		mgrBase := float64(b.mgr.CPU-a.mgr.CPU) / steady * span
+		res.MonCPUPerEpochMs = math.Max(0, float64(end.mon.CPU-start.mon.CPU)-monBase) / 1e6 / float64(res.Epochs)
+		res.MgrCPUPerEpochMs = math.Max(0, float64(end.mgr.CPU-start.mgr.CPU)-mgrBase) / 1e6 / float64(res.Epochs)
 	}
 	var notify, arrive, client []float64
 	c.mu.Lock()
@@ -650,20 +650,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// loadAvg is the 1-minute load average (0 when unreadable).
-func loadAvg() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0
-	}
-	v, _ := strconv.ParseFloat(f[0], 64)
-	return v
 }
 
 func us(d time.Duration) float64                        { return float64(d) / 1e3 }

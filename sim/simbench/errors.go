@@ -9,6 +9,4 @@ var (
 	ErrChild = errors.New("simbench: child process")
 	// ErrTimeout is a condition the bench waited for in vain.
 	ErrTimeout = errors.New("simbench: timed out")
-	// ErrProc is /proc content that cannot be parsed.
-	ErrProc = errors.New("simbench: bad /proc data")
 )

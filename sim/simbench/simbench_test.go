@@ -15,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/procstat"
 	"gomgr/modules"
 	"gomgr/mon"
 	"gomgr/registry"
@@ -92,7 +93,7 @@ func childPIDs(t *testing.T) []int {
 		if err != nil {
 			continue
 		}
-		if _, ppid, err := parseStat(b); err == nil && ppid == os.Getpid() {
+		if _, ppid, err := procstat.ParseStat(b); err == nil && ppid == os.Getpid() {
 			out = append(out, pid)
 		}
 	}
@@ -189,75 +190,6 @@ func TestRunRoleRejected(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		in   string
-		cpu  time.Duration
-		ppid int
-		ok   bool
-	}{
-		{"plain", "42 (gomgr) S 7 42 42 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 9 0 100 1000 200", 1750 * time.Millisecond, 7, true},
-		{"name with ') '", "42 (a) b) R 1 42 42 0 -1 0 0 0 0 0 3 4 0 0", 70 * time.Millisecond, 1, true},
-		{"no name", "42 gomgr S 7", 0, 0, false},
-		{"short", "42 (gomgr) S 7 42", 0, 0, false},
-		{"bad utime", "42 (gomgr) S 7 42 42 0 -1 0 0 0 0 0 x 4", 0, 0, false},
-		{"negative stime", "42 (gomgr) S 7 42 42 0 -1 0 0 0 0 0 1 -4", 0, 0, false},
-		{"huge", "42 (gomgr) S 7 42 42 0 -1 0 0 0 0 0 4611686018427387903 1", 0, 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cpu, ppid, err := parseStat([]byte(tc.in))
-			if (err == nil) != tc.ok {
-				t.Fatalf("err = %v, want ok=%v", err, tc.ok)
-			}
-			if err != nil {
-				if !errors.Is(err, ErrProc) {
-					t.Fatalf("err = %v, want ErrProc", err)
-				}
-				return
-			}
-			if cpu != tc.cpu || ppid != tc.ppid {
-				t.Fatalf("got %v ppid %d, want %v ppid %d", cpu, ppid, tc.cpu, tc.ppid)
-			}
-		})
-	}
-}
-
-func TestParseRSS(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"plain", "Name:\tgomgr\nVmPeak:\t 100 kB\nVmRSS:\t   2048 kB\nThreads: 9\n", 2048 << 10, true},
-		{"missing", "Name:\tgomgr\n", 0, false},
-		{"no unit", "VmRSS:\t2048\n", 0, false},
-		{"not a number", "VmRSS:\tlots kB\n", 0, false},
-		{"negative", "VmRSS:\t-1 kB\n", 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseRSS([]byte(tc.in))
-			if (err == nil) != tc.ok || got != tc.want {
-				t.Fatalf("got %d, %v; want %d ok=%v", got, err, tc.want, tc.ok)
-			}
-		})
-	}
-}
-
-func TestSampleSelf(t *testing.T) {
-	s, err := sample(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.rss <= 0 {
-		t.Fatalf("rss %d", s.rss)
-	}
-	if _, err := sample(-1); !errors.Is(err, ErrProc) {
-		t.Fatalf("sample(-1): %v", err)
-	}
-}
-
 func TestParseTimes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -299,26 +231,6 @@ func TestPercentile(t *testing.T) {
 	if xs[0] != 5 {
 		t.Error("percentile sorted its input in place")
 	}
-}
-
-func FuzzParseStat(f *testing.F) {
-	f.Add([]byte("42 (gomgr) S 7 42 42 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 9 0 100 1000 200"))
-	f.Add([]byte("1 ()) R 0"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		cpu, _, err := parseStat(b)
-		if err == nil && cpu < 0 {
-			t.Fatalf("negative cpu %v", cpu)
-		}
-	})
-}
-
-func FuzzParseRSS(f *testing.F) {
-	f.Add([]byte("VmRSS:\t   2048 kB\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if n, err := parseRSS(b); err == nil && n < 0 {
-			t.Fatalf("negative rss %d", n)
-		}
-	})
 }
 
 func FuzzParseTimes(f *testing.F) {

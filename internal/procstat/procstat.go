@@ -1,27 +1,32 @@
-package simbench
+package procstat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 )
+
+// ErrProc is /proc content that cannot be parsed.
+var ErrProc = errors.New("procstat: bad /proc data")
 
 // clockTick is USER_HZ, the unit of utime and stime in /proc/<pid>/stat:
 // 100 on every Linux architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// procSample is one process's counters at one instant.
-type procSample struct {
-	cpu time.Duration // utime + stime
-	rss int64         // bytes
+// Sample is one process's counters at one instant.
+type Sample struct {
+	CPU time.Duration // utime + stime
+	RSS int64         // bytes
 }
 
-// parseStat reads utime+stime and the parent pid from /proc/<pid>/stat.
+// ParseStat reads utime+stime and the parent pid from /proc/<pid>/stat.
 // The command name is in parentheses and may hold spaces or ')', so fields
 // are counted from the last ')'.
-func parseStat(b []byte) (cpu time.Duration, ppid int, err error) {
+func ParseStat(b []byte) (cpu time.Duration, ppid int, err error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, 0, fmt.Errorf("%w: stat has no ')'", ErrProc)
@@ -49,8 +54,8 @@ func parseStat(b []byte) (cpu time.Duration, ppid int, err error) {
 	return time.Duration(ticks) * clockTick, ppid, nil
 }
 
-// parseRSS reads VmRSS from /proc/<pid>/status, in bytes.
-func parseRSS(b []byte) (int64, error) {
+// ParseRSS reads VmRSS from /proc/<pid>/status, in bytes.
+func ParseRSS(b []byte) (int64, error) {
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
 		if !ok {
@@ -69,30 +74,30 @@ func parseRSS(b []byte) (int64, error) {
 	return 0, fmt.Errorf("%w: no VmRSS", ErrProc)
 }
 
-// sample reads one process's CPU time and RSS.
-func sample(pid int) (procSample, error) {
+// Read reads one process's CPU time and RSS.
+func Read(pid int) (Sample, error) {
 	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return procSample{}, fmt.Errorf("%w: %w", ErrProc, err)
+		return Sample{}, fmt.Errorf("%w: %w", ErrProc, err)
 	}
-	cpu, _, err := parseStat(st)
+	cpu, _, err := ParseStat(st)
 	if err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
 	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
-		return procSample{}, fmt.Errorf("%w: %w", ErrProc, err)
+		return Sample{}, fmt.Errorf("%w: %w", ErrProc, err)
 	}
-	rss, err := parseRSS(status)
+	rss, err := ParseRSS(status)
 	if err != nil {
-		return procSample{}, err
+		return Sample{}, err
 	}
-	return procSample{cpu: cpu, rss: rss}, nil
+	return Sample{CPU: cpu, RSS: rss}, nil
 }
 
-// descendantsSample sums CPU and RSS over every process below pid (a mgr's
+// Descendants sums CPU and RSS over every process below pid (a mgr's
 // module processes). Processes that exit while being read are skipped.
-func descendantsSample(pid int) procSample {
+func Descendants(pid int) Sample {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -104,21 +109,36 @@ func descendantsSample(pid int) procSample {
 		if err != nil {
 			continue
 		}
-		if _, pp, err := parseStat(b); err == nil {
+		if _, pp, err := ParseStat(b); err == nil {
 			children[pp] = append(children[pp], p)
 		}
 	}
-	var sum procSample
+	var sum Sample
 	var walk func(int)
 	walk = func(p int) {
 		for _, c := range children[p] {
-			if s, err := sample(c); err == nil {
-				sum.cpu += s.cpu
-				sum.rss += s.rss
+			if s, err := Read(c); err == nil {
+				sum.CPU += s.CPU
+				sum.RSS += s.RSS
 			}
 			walk(c)
 		}
 	}
 	walk(pid)
 	return sum
+}
+
+// LoadAvg is the machine's 1-minute load average (0 when unreadable): what
+// else ran beside a benchmark.
+func LoadAvg() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
