@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -223,21 +224,18 @@ func (c *Client) session(ctx context.Context, addr string) error {
 	}
 	subs := maps.Clone(c.subs)
 	subs[SubMonMap] = c.monmapSub()
-	var resend []*messages.MonCommand
-	for _, p := range c.waiting {
-		resend = append(resend, p.msg)
-	}
-	tids := make([]uint64, 0, len(c.waiting))
-	for tid := range c.waiting {
-		tids = append(tids, tid)
+	// In tid order, as they were first sent.
+	resend := make([]*msgr.Message, 0, len(c.waiting))
+	for _, tid := range slices.Sorted(maps.Keys(c.waiting)) {
+		m := messages.Encode(c.waiting[tid].msg)
+		m.Tid = tid
+		resend = append(resend, m)
 	}
 	c.mu.Unlock()
 	if err := c.sendSub(subs); err != nil {
 		return err
 	}
-	for i, m := range resend {
-		msg := messages.Encode(m)
-		msg.Tid = tids[i]
+	for _, msg := range resend {
 		if err := conn.Send(msg); err != nil {
 			return fmt.Errorf("monclient: resend command: %w", err)
 		}

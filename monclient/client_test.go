@@ -123,3 +123,58 @@ func TestRealCephMon(t *testing.T) {
 	}
 	cl.CheckAlive(t)
 }
+
+// TestCommandsResentAfterMonRestart: commands waiting when the mon goes
+// away are sent again, each under its own tid, once the client is back on
+// a mon, and each gets its own reply.
+func TestCommandsResentAfterMonRestart(t *testing.T) {
+	dir := t.TempDir()
+	d, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: dir, Mon: mon.DefaultConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := d.Addr()
+	c := dial(t, []string{addr}, nil)
+	d.Close()
+	type reply struct {
+		prefix string
+		out    []byte
+		err    error
+	}
+	replies := make(chan reply, 2)
+	for _, prefix := range []string{"osd dump", "mgr dump"} {
+		go func() {
+			res, err := c.Command(context.Background(), map[string]any{"prefix": prefix, "format": "json"}, nil)
+			replies <- reply{prefix, res.Out, err}
+		}()
+	}
+	var d2 *mon.Daemon
+	deadline := time.Now().Add(10 * time.Second)
+	for d2 == nil {
+		// The port is free again once the old listener has closed.
+		d2, err = mon.StartDaemon(mon.DaemonConfig{Addr: addr, DataDir: dir, Mon: mon.DefaultConfig()})
+		if err != nil && time.Now().After(deadline) {
+			t.Fatalf("mon restart on %s: %v", addr, err)
+		}
+		if err != nil {
+			time.Sleep(50 * time.Millisecond) // retry pace, not a wait for an event
+		}
+	}
+	t.Cleanup(d2.Close)
+	for range 2 {
+		r := <-replies
+		if r.err != nil {
+			t.Fatalf("%s: %v", r.prefix, r.err)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(r.out, &v); err != nil {
+			t.Fatalf("%s: %v", r.prefix, err)
+		}
+		// osd dump has pools, mgr dump has active_gid: each its own reply.
+		_, pools := v["pools"]
+		_, gid := v["active_gid"]
+		if (r.prefix == "osd dump") != pools || (r.prefix == "mgr dump") != gid {
+			t.Fatalf("%s got another command's reply: %.200s", r.prefix, r.out)
+		}
+	}
+}
