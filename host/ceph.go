@@ -197,20 +197,16 @@ func (f *mapFetcher) osdMetadata(ctx context.Context, osdmap map[string]any) {
 
 // daemonKey is how Ceph's DaemonServer names a session's daemon: the
 // service name for a service daemon, else the peer's entity type, and the
-// name it opened with. gomgr's simulated OSDs open as "osd.N"; that form is
-// read too.
+// name it opened with (a bare id: "0").
 func daemonKey(peerType uint8, open *messages.MgrOpen) (DaemonKey, error) {
-	typ := wire.EntityName{Type: peerType}.String()
-	typ = strings.TrimSuffix(typ, ".?")
-	typ, _, _ = strings.Cut(typ, ".")
+	typ, _, _ := strings.Cut(wire.EntityName{Type: peerType}.String(), ".")
 	if open.ServiceDaemon && open.ServiceName != "" {
 		typ = open.ServiceName
 	}
-	id := strings.TrimPrefix(open.DaemonName, typ+".")
-	if id == "" || typ == "" {
+	if open.DaemonName == "" || typ == "" {
 		return DaemonKey{}, fmt.Errorf("%w: daemon name %q from a %s", ErrBadDaemonName, open.DaemonName, typ)
 	}
-	return DaemonKey{typ, id}, nil
+	return DaemonKey{typ, open.DaemonName}, nil
 }
 
 // Ceph's MonCommand flags (mon/MonCommand.h).

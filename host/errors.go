@@ -10,7 +10,7 @@ var (
 )
 
 var (
-	// ErrBadDaemonName is a daemon name that is not "<type>.<id>".
+	// ErrBadDaemonName is an MMgrOpen without a daemon name or type.
 	ErrBadDaemonName = errors.New("host: bad daemon name")
 	// ErrMonCommand is a mon command that failed.
 	ErrMonCommand = errors.New("host: mon command failed")

@@ -365,7 +365,9 @@ func (c *Cluster) followMgr(addr string) {
 
 func (c *Cluster) open(h *simHost, id int) {
 	h.declared[id] = false
-	send(h.mgr, id, &messages.MgrOpen{DaemonName: "osd." + strconv.Itoa(id), ServiceDaemon: true,
+	// As a Ceph daemon names itself: its bare id; the type is the
+	// connection's (and the service name, for the metadata it carries).
+	send(h.mgr, id, &messages.MgrOpen{DaemonName: strconv.Itoa(id), ServiceName: "osd", ServiceDaemon: true,
 		DaemonMetadata: osdMetadata(h.name, id), DaemonStatus: map[string]string{}})
 }
 
@@ -431,7 +433,7 @@ func (c *Cluster) report(id int, declare bool) (*messages.MgrReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &messages.MgrReport{DaemonName: "osd." + strconv.Itoa(id), ServiceName: "osd", Packed: packed}
+	rep := &messages.MgrReport{DaemonName: strconv.Itoa(id), ServiceName: "osd", Packed: packed}
 	if declare {
 		rep.DeclareTypes = counterTypes
 		rep.Metadata = osdMetadata(c.hostOf(id).name, id)
