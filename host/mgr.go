@@ -213,11 +213,11 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	}
 	// The standby keeps its cache warm: at failover it already holds the maps.
 	subs := map[string]messages.SubscribeItem{
-		monclient.SubMgrMap: {}, monclient.SubOSDMap: {}, monclient.SubMonMap: {}, monclient.SubFSMap: {},
-		monclient.SubServiceMap: {}, "log-info": {}, monclient.SubMgrDigest: {},
+		messages.SubMgrMap: {}, messages.SubOSDMap: {}, messages.SubMonMap: {}, messages.SubFSMap: {},
+		messages.SubServiceMap: {}, "log-info": {}, messages.SubMgrDigest: {},
 	}
 	if s.opts != nil {
-		subs[monclient.SubConfig] = messages.SubscribeItem{} // MConfig: the module options
+		subs[messages.SubConfig] = messages.SubscribeItem{} // MConfig: the module options
 	}
 	if err := monc.Subscribe(subs); err != nil {
 		return nil, err
@@ -420,7 +420,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 	switch p := p.(type) {
 	case *messages.MgrMapMsg:
 		mm := clustermap.MgrMapFromWire(&p.Map)
-		s.monc.Advance(monclient.SubMgrMap, mm.Epoch)
+		s.monc.Advance(messages.SubMgrMap, mm.Epoch)
 		s.mgrmap.Store(mm)
 		if tree, err := toTree(mm); err != nil {
 			s.log.WithError(err).Warn("mgrmap not converted")
@@ -434,7 +434,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 	case *messages.OSDMapMsg:
 		if s.realCeph() {
 			// Ceph's binary OSDMap: the epoch is fetched as `osd dump`.
-			s.monc.Advance(monclient.SubOSDMap, uint64(p.NewestMap))
+			s.monc.Advance(messages.SubOSDMap, uint64(p.NewestMap))
 			s.fetch.announce("osd_map", uint64(p.NewestMap))
 			return
 		}
@@ -445,7 +445,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			s.log.WithError(err).Warn("monmap not decodable")
 			return
 		}
-		s.monc.Advance(monclient.SubMonMap, uint64(mm.Epoch))
+		s.monc.Advance(messages.SubMonMap, uint64(mm.Epoch))
 		tree, err := monMapTree(mm)
 		if err != nil {
 			s.log.WithError(err).Warn("monmap not converted")
@@ -453,7 +453,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 		}
 		s.setMap("mon_map", uint64(mm.Epoch), tree, nil, time.Time{})
 	case *messages.FSMapMsg:
-		s.monc.Advance(monclient.SubFSMap, uint64(p.Epoch))
+		s.monc.Advance(messages.SubFSMap, uint64(p.Epoch))
 		if s.realCeph() {
 			s.fetch.announce("fs_map", uint64(p.Epoch))
 			return
@@ -477,7 +477,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 		if m, ok := tree.(map[string]any); ok {
 			epoch = uint64(toInt(m["epoch"]))
 		}
-		s.monc.Advance(monclient.SubServiceMap, epoch)
+		s.monc.Advance(messages.SubServiceMap, epoch)
 		s.setMap("service_map", epoch, tree, js, time.Time{})
 	case *messages.Config:
 		// The mon pushes every mgr/ config-key after a change (`config-key
@@ -557,7 +557,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 	if err != nil {
 		s.log.WithError(err).WithField("epoch", p.NewestMap).Warn("osdmap not applied: asking the mon for a full map")
 		// Start 0 is "the current map", which the mon always sends whole.
-		if err := s.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}}); err != nil {
+		if err := s.monc.Subscribe(map[string]messages.SubscribeItem{messages.SubOSDMap: {}}); err != nil {
 			s.log.WithError(err).Warn("osdmap resubscribe failed")
 		}
 		return
@@ -565,7 +565,7 @@ func (s *Standby) handleOSDMap(p *messages.OSDMapMsg) {
 	if next == nil {
 		return
 	}
-	s.monc.Advance(monclient.SubOSDMap, epoch)
+	s.monc.Advance(messages.SubOSDMap, epoch)
 	s.setMap("osd_map", epoch, next, raw, modifiedStamp(next))
 	s.fetch.crushDue()
 }

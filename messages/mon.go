@@ -16,6 +16,18 @@ type SubscribeItem struct {
 	Flags uint8 // SubscribeOnetime
 }
 
+// Subscription names (MonSubscribe.What keys), as Ceph's mons know them.
+const (
+	SubMgrMap     = "mgrmap"
+	SubOSDMap     = "osdmap"
+	SubMonMap     = "monmap"
+	SubFSMap      = "fsmap"
+	SubServiceMap = "servicemap"
+	SubMgrDigest  = "mgrdigest"
+	SubConfig     = "config"
+	SubLog        = "log" // every channel and priority; also log-debug|info|sec|warn|error
+)
+
 // MonSubscribe (CEPH_MSG_MON_SUBSCRIBE, v3): the maps a client wants
 // ("monmap", "osdmap", "mgrmap", "config", ...) and from which epoch.
 // Encoding as Ceph's MMonSubscribe: map<string, ceph_mon_subscribe_item>,

@@ -248,7 +248,7 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			}
 			d.deliver(dels)
 		}
-		if _, ok := p.What[SubMgrDigest]; ok {
+		if _, ok := p.What[messages.SubMgrDigest]; ok {
 			// The first digest now: a new mgr has health and mon_status at
 			// once, not a digest period later.
 			health, status := d.mon.Digest(now)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gomgr/clustermap"
+	"gomgr/messages"
 	"gomgr/mon"
 )
 
@@ -72,7 +73,7 @@ func ExampleMon_Subscribe() {
 	cfg := mon.DefaultConfig()
 	cfg.FSID = "c61c2ab8-9d99-45ce-af51-a34b9f0a08d7"
 	m, _ := mon.Open(now, "", cfg)
-	ds, _ := m.Subscribe(1, mon.SubMgrMap, 0, false)
+	ds, _ := m.Subscribe(1, messages.SubMgrMap, 0, false)
 	fmt.Println("now:", ds[0].What, ds[0].Epoch)
 	e, _ := m.Beacon(now, mon.Beacon{GID: 10, Name: "x", FSID: cfg.FSID})
 	for _, d := range e.Deliveries {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gomgr/clustermap"
+	"gomgr/messages"
 )
 
 // TestOSDMapIncrementalRoundTrip diffs consecutive epochs of a busy mon
@@ -151,19 +152,19 @@ func TestSubscriptionsIncremental(t *testing.T) {
 		}
 		return out
 	}
-	if ds, _ := m.Subscribe(1, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Since != nil {
+	if ds, _ := m.Subscribe(1, messages.SubOSDMap, 0, false); len(ds) != 1 || ds[0].Since != nil {
 		t.Fatalf("new subscriber: %+v", ds)
 	}
 	// Session 2 holds e0-1: the maps since it.
-	if ds, _ := m.Subscribe(2, SubOSDMap, e0, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 1, e0}) {
+	if ds, _ := m.Subscribe(2, messages.SubOSDMap, e0, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 1, e0}) {
 		t.Fatalf("subscriber at e0-1: %+v", ds)
 	}
 	// Session 3 holds e0-3: three incrementals.
-	if ds, _ := m.Subscribe(3, SubOSDMap, e0-2, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 3, e0 - 2, e0 - 1, e0}) {
+	if ds, _ := m.Subscribe(3, messages.SubOSDMap, e0-2, false); len(ds) != 1 || !reflect.DeepEqual(epochs(ds[0].Since), []uint64{e0 - 3, e0 - 2, e0 - 1, e0}) {
 		t.Fatalf("subscriber at e0-3: %+v", ds)
 	}
 	// Session 4 holds epoch 0, which never existed: the whole map.
-	if ds, _ := m.Subscribe(4, SubOSDMap, 1, false); len(ds) != 1 || ds[0].Since != nil {
+	if ds, _ := m.Subscribe(4, messages.SubOSDMap, 1, false); len(ds) != 1 || ds[0].Since != nil {
 		t.Fatalf("subscriber at epoch 0: %+v", ds)
 	}
 	_, eff, err := m.HandleCommand(now, map[string]any{"prefix": "osd down", "ids": []any{"0"}}, nil)
@@ -172,7 +173,7 @@ func TestSubscriptionsIncremental(t *testing.T) {
 	}
 	n := 0
 	for _, d := range eff.Deliveries {
-		if d.What != SubOSDMap {
+		if d.What != messages.SubOSDMap {
 			continue
 		}
 		n++
@@ -193,7 +194,7 @@ func TestSubscriptionsIncremental(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if ds, _ := m.Subscribe(5, SubOSDMap, e0, false); len(ds) != 1 || ds[0].Since != nil {
+	if ds, _ := m.Subscribe(5, messages.SubOSDMap, e0, false); len(ds) != 1 || ds[0].Since != nil {
 		t.Fatalf("subscriber behind the history: since %v", epochs(ds[0].Since))
 	}
 	if got := m.OSDMonitor().Since(m.Snapshot().OSDMap.Epoch - osdHistory + 1); len(got) != osdHistory {

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"gomgr/clustermap"
+	"gomgr/messages"
 )
 
 // SessionID names one client connection of the mon daemon.
@@ -37,17 +38,6 @@ type subscriptions struct {
 	byWhat map[string]map[SessionID]*subState
 }
 
-// Subscription names, as Ceph's.
-const (
-	SubMgrMap     = "mgrmap"
-	SubOSDMap     = "osdmap"
-	SubMonMap     = "monmap"
-	SubFSMap      = "fsmap"
-	SubServiceMap = "servicemap"
-	SubMgrDigest  = "mgrdigest"
-	SubLog        = "log" // every channel and priority; also log-debug|info|sec|warn|error
-)
-
 var logLevels = map[string]int{"log": 0, "log-debug": 0, "log-info": 1, "log-sec": 2, "log-warn": 3, "log-error": 4}
 
 var prioLevel = map[string]int{clustermap.PrioDebug: 0, clustermap.PrioInfo: 1, "[SEC]": 2, clustermap.PrioWarn: 3, clustermap.PrioError: 4}
@@ -59,7 +49,7 @@ var prioLevel = map[string]int{clustermap.PrioDebug: 0, clustermap.PrioInfo: 1, 
 func (m *Mon) Subscribe(s SessionID, what string, start uint64, onetime bool) ([]Delivery, error) {
 	_, isLog := logLevels[what]
 	switch what {
-	case SubMgrMap, SubOSDMap, SubMonMap, SubFSMap, SubServiceMap, SubMgrDigest:
+	case messages.SubMgrMap, messages.SubOSDMap, messages.SubMonMap, messages.SubFSMap, messages.SubServiceMap, messages.SubMgrDigest:
 	default:
 		if !isLog {
 			return nil, fmt.Errorf("%w: unknown subscription %q", ErrInvalid, what)
@@ -75,7 +65,7 @@ func (m *Mon) Subscribe(s SessionID, what string, start uint64, onetime bool) ([
 	}
 	st := &subState{next: start, onetime: onetime}
 	set[s] = st
-	if what == SubMgrDigest {
+	if what == messages.SubMgrDigest {
 		return nil, nil // periodic: see Digests
 	}
 	var out []Delivery
@@ -104,8 +94,8 @@ func (m *Mon) Unsubscribe(s SessionID) {
 // DigestTargets lists the sessions subscribed to mgrdigest (the daemon
 // sends each Digest every mon_mgr_digest_period).
 func (m *Mon) DigestTargets() []SessionID {
-	out := make([]SessionID, 0, len(m.subs.byWhat[SubMgrDigest]))
-	for s := range m.subs.byWhat[SubMgrDigest] {
+	out := make([]SessionID, 0, len(m.subs.byWhat[messages.SubMgrDigest]))
+	for s := range m.subs.byWhat[messages.SubMgrDigest] {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
@@ -114,15 +104,15 @@ func (m *Mon) DigestTargets() []SessionID {
 
 func (m *Mon) currentMap(what string) any {
 	switch what {
-	case SubMgrMap:
+	case messages.SubMgrMap:
 		return m.mgr.Map()
-	case SubOSDMap:
+	case messages.SubOSDMap:
 		return m.osd.Map()
-	case SubMonMap:
+	case messages.SubMonMap:
 		return m.monmap
-	case SubFSMap:
+	case messages.SubFSMap:
 		return m.fsmap
-	case SubServiceMap:
+	case messages.SubServiceMap:
 		return m.svcmap
 	}
 	return nil
@@ -152,7 +142,7 @@ func (m *Mon) routeMap(what string, s SessionID, st *subState, v any) (Delivery,
 		return Delivery{}, false
 	}
 	d := Delivery{Session: s, What: what, Epoch: ep, Map: v}
-	if what == SubOSDMap && st.next > 1 && v == m.osd.Map() {
+	if what == messages.SubOSDMap && st.next > 1 && v == m.osd.Map() {
 		d.Since = m.osd.Since(st.next - 1)
 	}
 	st.next = ep + 1
@@ -188,15 +178,15 @@ func (m *Mon) route(e *Effects) {
 		set := m.subs.byWhat[what]
 		var v any
 		switch what {
-		case SubMgrMap:
+		case messages.SubMgrMap:
 			v = ptrOrNil(e.MgrMap)
-		case SubOSDMap:
+		case messages.SubOSDMap:
 			v = ptrOrNil(e.OSDMap)
-		case SubMonMap:
+		case messages.SubMonMap:
 			v = ptrOrNil(e.MonMap)
-		case SubFSMap:
+		case messages.SubFSMap:
 			v = ptrOrNil(e.FSMap)
-		case SubServiceMap:
+		case messages.SubServiceMap:
 			v = ptrOrNil(e.ServiceMap)
 		}
 		_, isLog := logLevels[what]

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gomgr/clustermap"
+	"gomgr/messages"
 )
 
 func TestSubscriptions(t *testing.T) {
@@ -14,19 +15,19 @@ func TestSubscriptions(t *testing.T) {
 	cur := m.Snapshot().MgrMap
 
 	// Start 0: the current map at once, then every later epoch.
-	ds, err := m.Subscribe(1, SubMgrMap, 0, false)
+	ds, err := m.Subscribe(1, messages.SubMgrMap, 0, false)
 	if err != nil || len(ds) != 1 || ds[0].Map != cur || ds[0].Epoch != cur.Epoch {
 		t.Fatalf("subscribe: %+v %v", ds, err)
 	}
 	// Already has the current epoch: nothing now.
-	if ds, _ := m.Subscribe(2, SubMgrMap, cur.Epoch+1, false); len(ds) != 0 {
+	if ds, _ := m.Subscribe(2, messages.SubMgrMap, cur.Epoch+1, false); len(ds) != 0 {
 		t.Fatalf("future start delivered %+v", ds)
 	}
 	// Onetime: one delivery, then gone.
-	if ds, _ := m.Subscribe(3, SubMgrMap, 0, true); len(ds) != 1 {
+	if ds, _ := m.Subscribe(3, messages.SubMgrMap, 0, true); len(ds) != 1 {
 		t.Fatalf("onetime: %+v", ds)
 	}
-	if ds, _ := m.Subscribe(4, SubOSDMap, 0, false); len(ds) != 1 || ds[0].Map.(*clustermap.OSDMap) != m.Snapshot().OSDMap {
+	if ds, _ := m.Subscribe(4, messages.SubOSDMap, 0, false); len(ds) != 1 || ds[0].Map.(*clustermap.OSDMap) != m.Snapshot().OSDMap {
 		t.Fatalf("osdmap: %+v", ds)
 	}
 	if ds, _ := m.Subscribe(5, "log-warn", 1, false); len(ds) != 1 || len(ds[0].Log) == 0 {
@@ -52,7 +53,7 @@ func TestSubscriptions(t *testing.T) {
 	}
 	per := map[SessionID][]uint64{}
 	for _, d := range got {
-		if d.What == SubMgrMap {
+		if d.What == messages.SubMgrMap {
 			per[d.Session] = append(per[d.Session], d.Epoch)
 		}
 	}
@@ -77,7 +78,7 @@ func TestSubscriptions(t *testing.T) {
 		if d.Session == 1 {
 			t.Errorf("unsubscribed session got %+v", d)
 		}
-		if d.Session == 4 && d.What == SubOSDMap {
+		if d.Session == 4 && d.What == messages.SubOSDMap {
 			osd = true
 		}
 		if d.Session == 5 {
@@ -88,7 +89,7 @@ func TestSubscriptions(t *testing.T) {
 		t.Errorf("tick deliveries %+v", e.Deliveries)
 	}
 	// Entries from other daemons reach log subscribers; bad ones are refused.
-	ds2, _ := m.Subscribe(8, SubLog, 0, false)
+	ds2, _ := m.Subscribe(8, messages.SubLog, 0, false)
 	if len(ds2) != 0 {
 		t.Fatalf("log from now: %+v", ds2)
 	}
@@ -110,7 +111,7 @@ func TestSubscriptions(t *testing.T) {
 			t.Errorf("AddLog(%+v) = %v", bad, err)
 		}
 	}
-	if _, err := m.Subscribe(7, SubMgrDigest, 0, false); err != nil || len(m.DigestTargets()) != 1 {
+	if _, err := m.Subscribe(7, messages.SubMgrDigest, 0, false); err != nil || len(m.DigestTargets()) != 1 {
 		t.Fatalf("digest: %v %v", err, m.DigestTargets())
 	}
 }

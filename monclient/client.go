@@ -20,17 +20,6 @@ import (
 	"gomgr/msgr/wire"
 )
 
-// Subscription names, as Ceph's MonClient asks for them.
-const (
-	SubMgrMap     = "mgrmap"
-	SubOSDMap     = "osdmap"
-	SubMonMap     = "monmap"
-	SubFSMap      = "fsmap"
-	SubServiceMap = "servicemap"
-	SubMgrDigest  = "mgrdigest"
-	SubConfig     = "config"
-)
-
 // Config configures a Client.
 type Config struct {
 	// MonAddrs are the mons' msgr v1 addresses ("127.0.0.1:6789"); the
@@ -223,7 +212,7 @@ func (c *Client) session(ctx context.Context, addr string) error {
 		return err
 	}
 	subs := maps.Clone(c.subs)
-	subs[SubMonMap] = c.monmapSub()
+	subs[messages.SubMonMap] = c.monmapSub()
 	// In tid order, as they were first sent.
 	resend := make([]*msgr.Message, 0, len(c.waiting))
 	for _, tid := range slices.Sorted(maps.Keys(c.waiting)) {

@@ -156,7 +156,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		}
 		c.hosts = append(c.hosts, h)
 	}
-	if err := monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubMgrMap: {}, monclient.SubOSDMap: {}}); err != nil {
+	if err := monc.Subscribe(map[string]messages.SubscribeItem{messages.SubMgrMap: {}, messages.SubOSDMap: {}}); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -451,7 +451,7 @@ type osdUp struct {
 // wrongly marked down).
 func (c *Cluster) fromMon(p messages.Payload) {
 	if om, ok := p.(*messages.OSDMapMsg); ok {
-		c.monc.Advance(monclient.SubOSDMap, uint64(om.NewestMap))
+		c.monc.Advance(messages.SubOSDMap, uint64(om.NewestMap))
 		if om.NewestMap > c.epoch.Load() {
 			c.epoch.Store(om.NewestMap)
 		}

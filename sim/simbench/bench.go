@@ -222,7 +222,7 @@ func (c *cluster) fromMon(p messages.Payload) {
 	}
 	if !isFull && d.Epoch != c.epoch+1 {
 		// A gap: only the current map, whole, gives the up set again.
-		_ = c.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}})
+		_ = c.monc.Subscribe(map[string]messages.SubscribeItem{messages.SubOSDMap: {}})
 		return
 	}
 	if isFull {
@@ -391,7 +391,7 @@ func (c *cluster) startDaemons(ctx context.Context, n int, modDir string) error 
 	if err != nil {
 		return err
 	}
-	if err := c.monc.Subscribe(map[string]messages.SubscribeItem{monclient.SubOSDMap: {}}); err != nil {
+	if err := c.monc.Subscribe(map[string]messages.SubscribeItem{messages.SubOSDMap: {}}); err != nil {
 		return err
 	}
 	args := append(slices.Clone(c.o.RoleArgs), "--role", RoleMgr, "--mon", c.monAddr, "--name", "x",
