@@ -18,20 +18,20 @@ import (
 	"gomgr/internal/cephcluster"
 )
 
-// pollErr polls f until it returns nil, failing with its last error
-// after d.
-func pollErr(t *testing.T, d time.Duration, what string, f func() error) {
+// pollErr polls f until it returns nil, failing with its last error after
+// d, and returns how long that took.
+func pollErr(t *testing.T, d time.Duration, what string, f func() error) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	begin := time.Now()
 	for {
 		err := f()
 		if err == nil {
-			return
+			return time.Since(begin)
 		}
-		if time.Now().After(deadline) {
+		if time.Since(begin) > d {
 			t.Fatalf("%s: not within %s: %v", what, d, err)
 		}
-		time.Sleep(100 * time.Millisecond) // polling interval
+		time.Sleep(50 * time.Millisecond) // polling interval
 	}
 }
 

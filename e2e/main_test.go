@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -155,15 +156,16 @@ func cliJSON(t *testing.T, env []string, v any, args ...string) {
 	}
 }
 
-// eventually polls cond until it holds or d passes.
+// eventually polls cond until it holds or d passes (pollErr for a
+// condition without a reason to report).
 func eventually(t *testing.T, what string, d time.Duration, cond func() bool) time.Duration {
 	t.Helper()
-	begin := time.Now()
-	for !cond() {
-		if time.Since(begin) > d {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+	return pollErr(t, d, what, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(50 * time.Millisecond) // polling, with a deadline
-	}
-	return time.Since(begin)
+		return errNotYet
+	})
 }
+
+var errNotYet = errors.New("not yet")
