@@ -59,6 +59,9 @@ func Parse(r io.Reader) (*Conf, error) {
 			c.sections[s.name] = m
 		}
 		for _, l := range s.lines {
+			if l.key == "" {
+				continue // a key of white space only: Ceph reads no option from it
+			}
 			m[l.key] = entry{value: l.value, line: l.line}
 			if strings.Contains(l.key, "-") {
 				c.warnings = append(c.warnings, fmt.Sprintf(
