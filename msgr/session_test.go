@@ -189,6 +189,20 @@ func stressRun(t *testing.T, nconn, total, failEvery int, lossy bool) {
 				sent[i].Add(1)
 				pace(i, s)
 			}
+			// Lossy: every message of the stream may have been dropped with
+			// its session, leaving the server none to answer on. Keep the
+			// sequence going until the server has seen one.
+			deadline := time.Now().Add(30 * time.Second)
+			for s := per; lossy && time.Now().Before(deadline); s++ {
+				if _, ok := srvConns.Load(i + nconn); ok {
+					return
+				}
+				m := &Message{Type: 99, Priority: PrioDefault, Data: payload(i, s, 64)}
+				if c.Send(m) != nil {
+					c, _ = clis[i].Connect(srvAddr(srv), wire.EntityOSD)
+				}
+				time.Sleep(time.Millisecond)
+			}
 		}()
 		wg.Add(1)
 		go func() { // server -> client, on the session the client opened
