@@ -466,9 +466,16 @@ func TestCephClusterMapsAsCeph(t *testing.T) {
 		})
 	}
 	pollErr(t, 20*time.Second, "health as ceph health", func() error {
-		var got, want map[string]any
-		if err := cephJSON(c, &got, "cephprobe", "get", "health"); err != nil {
+		// As Ceph's: get("health") is {"json": text}.
+		var wrapped struct {
+			JSON string `json:"json"`
+		}
+		if err := cephJSON(c, &wrapped, "cephprobe", "get", "health"); err != nil {
 			return err
+		}
+		var got, want map[string]any
+		if err := json.Unmarshal([]byte(wrapped.JSON), &got); err != nil {
+			return fmt.Errorf("get health: %w", err)
 		}
 		if err := cephJSON(c, &want, "health"); err != nil {
 			return err

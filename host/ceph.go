@@ -85,7 +85,7 @@ func (f *mapFetcher) run(quit <-chan struct{}) {
 		f.mu.Unlock()
 		if crush {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			f.crushView(ctx)
+			f.crushView(ctx, f.s.state.Epoch("osd_map"))
 			cancel()
 		}
 		failed := false
@@ -131,31 +131,45 @@ func (f *mapFetcher) fetch(kind string) error {
 	if kind == "osd_map" {
 		// After the notify: the PG map's CRUSH view (osd df tree, classes,
 		// MAX AVAIL) follows the epoch by two more commands.
-		f.crushView(ctx)
+		f.crushView(ctx, epoch)
 	}
 	return nil
 }
 
 // crushView gives the PG map the CRUSH tree and rules of the current
-// epoch (a mon without `osd crush rule dump` leaves the rules out).
-func (f *mapFetcher) crushView(ctx context.Context) {
-	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": "osd tree", "format": "json"}, nil)
-	if err == nil && res.Retval == 0 {
-		var tree map[string]any
-		if t, perr := jsontree.Parse(res.Out); perr == nil {
-			tree, _ = t.(map[string]any)
-		}
-		if err := f.s.state.PG.ApplyOSDTree(tree); err != nil {
+// epoch, and modules get("osd_map_tree") and get("osd_map_crush") (a mon
+// without `osd crush dump` gives its rules alone, or nothing).
+func (f *mapFetcher) crushView(ctx context.Context, epoch uint64) {
+	if res, tree, ok := f.dump(ctx, "osd tree"); ok {
+		m, _ := tree.(map[string]any)
+		if err := f.s.state.PG.ApplyOSDTree(m); err != nil {
 			f.s.log.WithError(err).Warn("osd tree not applied to the PG map")
 		}
+		f.s.state.SetMapJSON("osd_map_tree", epoch, tree, res)
 	}
-	res, err = f.s.monc.Command(ctx, map[string]any{"prefix": "osd crush rule dump", "format": "json"}, nil)
-	if err == nil && res.Retval == 0 {
-		if t, perr := jsontree.Parse(res.Out); perr == nil {
-			rules, _ := t.([]any)
-			f.s.state.PG.ApplyCrushRules(rules)
-		}
+	if res, tree, ok := f.dump(ctx, "osd crush dump"); ok {
+		m, _ := tree.(map[string]any)
+		rules, _ := m["rules"].([]any)
+		f.s.state.PG.ApplyCrushRules(rules)
+		f.s.state.SetMapJSON("osd_map_crush", epoch, tree, res)
+	} else if _, tree, ok := f.dump(ctx, "osd crush rule dump"); ok {
+		rules, _ := tree.([]any)
+		f.s.state.PG.ApplyCrushRules(rules)
 	}
+}
+
+// dump runs a mon command with -f json and parses its output; false when
+// the mon refused it or it did not parse.
+func (f *mapFetcher) dump(ctx context.Context, prefix string) ([]byte, any, bool) {
+	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": prefix, "format": "json"}, nil)
+	if err != nil || res.Retval != 0 {
+		return nil, nil, false
+	}
+	tree, err := jsontree.Parse(res.Out)
+	if err != nil {
+		return nil, nil, false
+	}
+	return res.Out, tree, true
 }
 
 // osdMetadata loads every OSD's metadata (`osd metadata`) when the set of
@@ -364,6 +378,7 @@ type cephOptions struct {
 	mon  monCommander
 	mu   sync.Mutex
 	conf map[string]string // the mgr/ entries of the last MConfig
+	all  map[string]string // the whole last MConfig: get_ceph_option
 }
 
 func newCephOptions(m monCommander) *cephOptions {
@@ -382,8 +397,16 @@ func (o *cephOptions) replace(all map[string]string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	changed := !maps.Equal(o.conf, kv)
-	o.conf = kv
+	o.conf, o.all = kv, maps.Clone(all)
 	return changed
+}
+
+// option is a daemon option the mon set for this mgr (get_ceph_option).
+func (o *cephOptions) option(name string) (string, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	v, ok := o.all[name]
+	return v, ok
 }
 
 // Get implements registry.Store.

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -189,9 +190,17 @@ func (c collector) cluster(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descPoolObj, prometheus.GaugeValue, float64(sum.NumObjects), label, names[id])
 	}
 	if v, err := state.Get("health"); err == nil {
-		status, _ := v.Data.(map[string]any)["status"].(string)
-		code := map[string]float64{"HEALTH_OK": 0, "HEALTH_WARN": 1, "HEALTH_ERR": 2}[status]
-		ch <- prometheus.MustNewConstMetric(descHealth, prometheus.GaugeValue, code)
+		text, _ := v.Data.(map[string]any)["json"].(string)
+		var h struct {
+			Status string `json:"status"`
+		}
+		// The mon's digest was checked valid; a status gomgr does not know
+		// is left out rather than reported as HEALTH_OK's 0.
+		if json.Unmarshal([]byte(text), &h) == nil {
+			if code, ok := map[string]float64{"HEALTH_OK": 0, "HEALTH_WARN": 1, "HEALTH_ERR": 2}[h.Status]; ok {
+				ch <- prometheus.MustNewConstMetric(descHealth, prometheus.GaugeValue, code)
+			}
+		}
 	}
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	// ObserveNotify, if set, sees each map's arrival to its NotifyAll (for
 	// the latency figures): kind, epoch, and when the mon committed it.
 	ObserveMap func(kind string, epoch uint64, committed time.Time)
+	// CephConf is the ceph.conf of a real cluster (-c): modules' rados
+	// handles read it, and ceph-conf gives the option defaults there.
+	CephConf string
 	// MetricsAddr, if set, serves Prometheus metrics there ("127.0.0.1:9283");
 	// the active advertises the URL in the MgrMap's services.
 	MetricsAddr string
@@ -92,9 +95,13 @@ type Standby struct {
 	health   atomic.Pointer[map[string]registry.HealthCheck]
 	healthCh chan struct{} // a change to report now
 
-	mu     sync.Mutex // guards act
-	act    *active
-	digest uint64 // version of health/mon_status values
+	mu        sync.Mutex // guards act
+	act       *active
+	uris      map[string]string // modules' set_uri, published in the beacon
+	configGen uint64            // version of get("config")
+
+	defaults optionDefaults // Ceph's option defaults for this mgr
+	digest   uint64         // version of health/mon_status values
 
 	enabled  []string // owned by run: the module set last applied
 	sentCmds string   // owned by run: the command descriptions last beaconed
@@ -144,12 +151,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	s.state.PG.SetStatsPeriod(cfg.StatsPeriod)
 	empty := map[string]registry.HealthCheck{}
 	s.health.Store(&empty)
-	// get("config"): this daemon's settings, as Ceph's mgr exposes its config.
-	s.state.SetMap("config", 1, map[string]any{
-		"name": "mgr." + cfg.Name, "mon_host": strings.Join(cfg.MonAddrs, ","), "mgr_tick_period": int64(cfg.TickPeriod / time.Second),
-		"mgr_stats_period": int64(cfg.StatsPeriod / time.Second), "mgr_initial_modules": "",
-		"mgr_data": "", "release": cfg.Release,
-	})
+	s.setConfigValue(nil)
 	// The client is in place before it connects: the mon pushes its
 	// monmap right after the auth reply, to a handler that uses s.monc.
 	monc, err := monclient.New(monclient.Config{
@@ -186,6 +188,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		rc.Options = s.opts
 	}
 	rc.Logger = s.log
+	rc.Cluster = clusterCalls{s}
 	if cfg.MetricsAddr != "" {
 		s.prom = newMetrics(s)
 		rc.ObserveNotify = s.prom.observe
@@ -349,9 +352,12 @@ func (s *Standby) beacon(available bool) {
 	s.mu.Lock()
 	if s.act != nil {
 		b.Addrs = s.act.addrs
+		b.Services = map[string]string{}
 		if s.prom != nil {
-			b.Services = map[string]string{"prometheus": s.prom.url}
+			b.Services["prometheus"] = s.prom.url
 		}
+		// A module's own service (Ceph's prometheus module) takes its name.
+		maps.Copy(b.Services, s.uris)
 	}
 	s.mu.Unlock()
 	if available {
@@ -487,6 +493,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			// A real mon's MConfig is this daemon's config: module options
 			// are its mgr/ entries; the module store stays in config-keys.
 			changed = s.opts.replace(p.Config)
+			s.setConfigValue(p.Config)
 		} else {
 			changed = s.store.Replace(p.Config)
 		}
@@ -498,11 +505,18 @@ func (s *Standby) fromMon(p messages.Payload) {
 		s.digest++
 		v := s.digest
 		s.mu.Unlock()
-		if h, err := decodeTree(p.HealthJSON); err == nil {
-			s.setMap("health", v, h, p.HealthJSON, time.Time{})
-		}
-		if st, err := decodeTree(p.MonStatusJSON); err == nil {
-			s.setMap("mon_status", v, st, p.MonStatusJSON, time.Time{})
+		// As Ceph's get("health") and get("mon_status"): {"json": text}.
+		for kind, js := range map[string][]byte{"health": p.HealthJSON, "mon_status": p.MonStatusJSON} {
+			if !json.Valid(js) {
+				s.log.WithField("kind", kind).Warn("mgr digest: invalid JSON dropped")
+				continue
+			}
+			tree := map[string]any{"json": string(js)}
+			raw, err := json.Marshal(tree)
+			if err != nil {
+				continue
+			}
+			s.setMap(kind, v, tree, raw, time.Time{})
 		}
 	case *messages.Log:
 		for _, e := range p.Entries {
@@ -639,6 +653,10 @@ func (s *Standby) activate(ctx context.Context) error {
 		return fmt.Errorf("host: start messenger: %w", err)
 	}
 	a.ms, a.addrs = ms, []wire.EntityAddr{ms.Addr()}
+	// get("mgr_ips"): the addresses modules serve on (Ceph's prometheus binds there).
+	if ip, ok := netip.AddrFromSlice(ms.Addr().IP); ok {
+		s.state.SetMap("mgr_ips", s.gid, map[string]any{"ips": []any{ip.Unmap().String()}})
+	}
 	if err := s.store.Load(ctx); err != nil {
 		s.log.WithError(err).Warn("module store not loaded; will retry on first use")
 	}
@@ -899,27 +917,37 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 		}
 		reply.Outbl = js
 	default:
-		if out, status, ret, ok := d.s.state.PG.Command(args); ok {
-			reply.R, reply.RS, reply.Outbl = int32(ret), status, out
-			break
-		}
-		res, ok := d.s.builtinCommand(args)
-		var err error
-		if !ok {
-			res, err = d.s.reg.HandleCommand(context.Background(), registry.Command{Args: args, Inbuf: string(p.Inbl)})
-		}
-		switch {
-		case errors.Is(err, registry.ErrUnknownCommand):
-			reply.R, reply.RS = codeEINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"])
-		case errors.Is(err, registry.ErrNotEnabled):
-			reply.R, reply.RS = codeEOPNOTSUPP, err.Error() // as Ceph's mgr answers
-		case err != nil:
-			reply.R, reply.RS = codeEIO, err.Error() // EIO: the module failed
-		default:
-			reply.R, reply.RS, reply.Outbl = int32(res.Retval), res.Stderr, []byte(res.Stdout)
-		}
+		ret, status, out := d.s.mgrCommand(context.Background(), args, string(p.Inbl))
+		reply.R, reply.RS, reply.Outbl = int32(ret), status, out
 	}
 	return reply
+}
+
+// mgrCommand runs one of the mgr's commands (PG commands, builtins, the
+// modules'): retval, status and output, as MMgrCommandReply carries them.
+func (s *Standby) mgrCommand(ctx context.Context, args map[string]any, inbuf string) (int, string, []byte) {
+	if out, status, ret, ok := s.state.PG.Command(args); ok {
+		return ret, status, out
+	}
+	res, ok := s.builtinCommand(args)
+	var err error
+	if !ok {
+		res, err = s.reg.HandleCommand(ctx, registry.Command{Args: args, Inbuf: inbuf})
+	}
+	switch {
+	case errors.Is(err, registry.ErrUnknownCommand):
+		return codeEINVAL, fmt.Sprintf("unrecognized command %q", args["prefix"]), nil
+	case errors.Is(err, registry.ErrNotEnabled):
+		return codeEOPNOTSUPP, err.Error(), nil // as Ceph's mgr answers
+	case err != nil:
+		return codeEIO, err.Error(), nil // EIO: the module failed
+	}
+	out := res.Stdout
+	if !ok && out != "" {
+		// Ceph's mgr ends a module's output with exactly one newline.
+		out = strings.TrimRight(out, "\n") + "\n"
+	}
+	return res.Retval, res.Stderr, []byte(out)
 }
 
 // decodeTree decodes JSON into the tree modules read: integers stay

@@ -83,8 +83,13 @@ func TestExampleStatus(t *testing.T) {
 	m, h := startExample(t, "status", nil)
 	h.set("osd_map", 1, cephJSON(t, "osd_dump.json"))
 	h.set("mon_map", 1, cephJSON(t, "mon_dump.json"))
-	h.set("mon_status", 1, map[string]any{"quorum": []any{int64(0)}})
-	h.set("health", 1, cephJSON(t, "health_detail.json"))
+	// Ceph's get('mon_status') and get('health') shape: {"json": text}.
+	h.set("mon_status", 1, map[string]any{"json": `{"quorum": [0]}`})
+	health, err := os.ReadFile(filepath.Join("testdata", "ceph", "health_detail.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.set("health", 1, map[string]any{"json": string(health)})
 	mgr := cephJSON(t, "mgr_dump.json").(map[string]any)
 	mgr["standbys"] = []any{map[string]any{"name": "y", "gid": json.Number("4242")}}
 	h.set("mgr_map", 1, mgr)

@@ -256,3 +256,36 @@ type Host interface {
 	// Log writes one line at level ("debug", "info", "warning", "error").
 	Log(level, msg string)
 }
+
+// Cluster is what the application offers modules beyond State: the calls
+// of Ceph's MgrModule that act on the cluster (send_command, cluster_log,
+// get_ceph_option, set_uri). The mgr's goes to the cluster's mon.
+// Optional (Config.Cluster): without it commands fail with
+// ErrNotSupported, and the rest is logged or unknown. Safe from any
+// goroutine; SendCommand may block on IO.
+type Cluster interface {
+	// SendCommand runs a command on a daemon, as Ceph's send_command:
+	// svcType "mon" (svcID empty: any mon), "osd" or "mgr"; cmd is the
+	// command's JSON ({"prefix": ...}).
+	SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (CommandResult, error)
+	// ClusterLog writes msg to the cluster log's channel ("cluster",
+	// "audit") at Ceph's clog priority (0 debug, 1 info, 2 sec, 3 warn,
+	// 4 error).
+	ClusterLog(module, channel string, priority int, msg string)
+	// Option is a daemon config option's value (get_ceph_option), typed as
+	// Ceph's option is; false when the application has none.
+	Option(name string) (any, bool)
+	// SetURI publishes the address of the module's service (the mgr map's
+	// "services", which `ceph mgr services` lists).
+	SetURI(module, uri string)
+}
+
+// ClusterHost is implemented by every Host the registry gives a module:
+// Cluster's calls bound to the module. A Module checks with a type
+// assertion, as for StandbyHost.
+type ClusterHost interface {
+	SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (CommandResult, error)
+	ClusterLog(channel string, priority int, msg string)
+	CephOption(name string) (any, bool)
+	SetURI(uri string)
+}

@@ -42,6 +42,9 @@ var (
 	// Config.Restart.Limit crashes within Config.Restart.Window. A module
 	// that only raised (serve(), notify()) does not wrap it.
 	ErrCrashed = errors.New("registry: module process crashed")
+	// ErrNotSupported is returned for a call the application does not
+	// serve (a command to a daemon without a Config.Cluster).
+	ErrNotSupported = errors.New("registry: not supported by this host")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("registry: closed")
 )

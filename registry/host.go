@@ -21,6 +21,7 @@ type modHost struct {
 var (
 	_ Host        = (*modHost)(nil)
 	_ StandbyHost = (*modHost)(nil)
+	_ ClusterHost = (*modHost)(nil)
 )
 
 // Standby implements StandbyHost.
@@ -177,4 +178,39 @@ func (h *modHost) Log(level, msg string) {
 	default:
 		h.log.WithField("py_level", level).Info(msg)
 	}
+}
+
+// SendCommand implements ClusterHost.
+func (h *modHost) SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (CommandResult, error) {
+	if h.reg.cfg.Cluster == nil {
+		return CommandResult{}, fmt.Errorf("send_command to %s: %w", svcType, ErrNotSupported)
+	}
+	return h.reg.cfg.Cluster.SendCommand(ctx, svcType, svcID, cmd, inbuf)
+}
+
+// ClusterLog implements ClusterHost; without a Cluster the line goes to the
+// module's log.
+func (h *modHost) ClusterLog(channel string, priority int, msg string) {
+	if h.reg.cfg.Cluster == nil {
+		h.log.WithFields(logrus.Fields{"channel": channel, "clog_prio": priority}).Info(msg)
+		return
+	}
+	h.reg.cfg.Cluster.ClusterLog(h.name, channel, priority, msg)
+}
+
+// CephOption implements ClusterHost.
+func (h *modHost) CephOption(name string) (any, bool) {
+	if h.reg.cfg.Cluster == nil {
+		return nil, false
+	}
+	return h.reg.cfg.Cluster.Option(name)
+}
+
+// SetURI implements ClusterHost.
+func (h *modHost) SetURI(uri string) {
+	if h.reg.cfg.Cluster == nil {
+		h.log.WithField("uri", uri).Info("module service address")
+		return
+	}
+	h.reg.cfg.Cluster.SetURI(h.name, uri)
 }

@@ -83,6 +83,9 @@ type Config struct {
 	// keeps them in its config database and the module store in
 	// config-keys. Keys are the same ("mgr/<module>/<option>").
 	Options Store
+	// Cluster, if set, serves the calls that act on the cluster (see
+	// ClusterHost).
+	Cluster Cluster
 	// MgrID is what get_mgr_id() returns.
 	MgrID string
 	// Logger receives the registry's lines (component=registry) and the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -138,6 +139,10 @@ func runMgr(args []string) error {
 	}
 	mons, bind := []string{monAddress(*monAddr)}, "127.0.0.1:0"
 	if *conf != "" {
+		// Absolute: module processes open it too (their rados handles).
+		if *conf, err = filepath.Abs(*conf); err != nil {
+			return err
+		}
 		if mons, bind, err = cephCluster(*conf, *name); err != nil {
 			return err
 		}
@@ -148,7 +153,7 @@ func runMgr(args []string) error {
 	srcs, ps := mf.sources(log)
 	ctx := context.Background()
 	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: mons, Addr: bind, MetricsAddr: *metricsAddr,
-		Sources: srcs, Logger: log, OnEnable: repinner(ps)})
+		CephConf: *conf, Sources: srcs, Logger: log, OnEnable: repinner(ps)})
 	if err != nil {
 		return err
 	}

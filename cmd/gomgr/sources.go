@@ -9,6 +9,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/modules"
+	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/plugins"
 	"gomgr/registry"
@@ -42,12 +43,22 @@ func (f *moduleFlags) register(fs *flag.FlagSet) {
 // re-pin binaries when their module is enabled.
 func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.Source) {
 	var out []registry.Source
-	if f.dirs != "" {
-		cfg := modules.Config{Dirs: filepath.SplitList(f.dirs), AllowOS: splitList(f.allowOS), Logger: log}
+	// A directory holding Ceph's mgr_module.py is Ceph's tree: its modules
+	// run on CPython. The others hold gomgr's modules, for gpython.
+	var gp []string
+	for _, dir := range filepath.SplitList(f.dirs) {
+		if cpython.IsCephTree(dir) {
+			out = append(out, cpython.NewSource(cpython.Config{Dir: dir, Isolate: isolate.Config{Logger: log}}))
+		} else {
+			gp = append(gp, dir)
+		}
+	}
+	if len(gp) > 0 {
+		cfg := modules.Config{Dirs: gp, AllowOS: splitList(f.allowOS), Logger: log}
 		var py registry.Source = modules.NewSource(cfg)
 		if !f.inProcess {
 			py = isolate.NewSource(py, isolate.Config{Logger: log,
-				Env: []string{envModuleDirs + "=" + f.dirs, envAllowOS + "=" + f.allowOS}})
+				Env: []string{envModuleDirs + "=" + strings.Join(gp, string(os.PathListSeparator)), envAllowOS + "=" + f.allowOS}})
 		}
 		out = append(out, py)
 	}

@@ -448,4 +448,46 @@ func (d *dec) strMap() map[string]string {
 	return out
 }
 
-var _ registry.Host = (*childHost)(nil)
+// SendCommand implements registry.ClusterHost.
+func (h *childHost) SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (registry.CommandResult, error) {
+	d, err := h.callCtx(ctx, opSendCommand, func(e *enc) { e.str(svcType); e.str(svcID); e.str(cmd); e.str(inbuf) })
+	if err != nil {
+		return registry.CommandResult{}, err
+	}
+	res := registry.CommandResult{Retval: int(d.svar()), Stdout: d.str(), Stderr: d.str()}
+	return res, d.err
+}
+
+// ClusterLog implements registry.ClusterHost (one-way).
+func (h *childHost) ClusterLog(channel string, priority int, msg string) {
+	var e enc
+	e.str(channel)
+	e.svar(int64(priority))
+	e.str(msg)
+	_ = h.conn.oneway(opClusterLog, e.b)
+}
+
+// CephOption implements registry.ClusterHost.
+func (h *childHost) CephOption(name string) (any, bool) {
+	var e enc
+	e.str(name)
+	d, err := h.call(opCephOption, e.b)
+	if err != nil {
+		return nil, false
+	}
+	ok := d.boolean()
+	v := d.value()
+	return v, ok && d.err == nil
+}
+
+// SetURI implements registry.ClusterHost (one-way).
+func (h *childHost) SetURI(uri string) {
+	var e enc
+	e.str(uri)
+	_ = h.conn.oneway(opSetURI, e.b)
+}
+
+var (
+	_ registry.Host        = (*childHost)(nil)
+	_ registry.ClusterHost = (*childHost)(nil)
+)

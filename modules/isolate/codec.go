@@ -320,6 +320,7 @@ var errBits = []error{
 	context.Canceled,
 	ErrKilled,
 	ErrExited,
+	registry.ErrNotSupported,
 }
 
 // remoteError is an error from the other process: its text, and the

@@ -47,6 +47,12 @@ const (
 	opLog
 	opHealth
 	opFailed // one-way: the inner module's Failed() became non-nil
+
+	// registry.ClusterHost: Ceph's calls that act on the cluster.
+	opSendCommand
+	opClusterLog // one-way
+	opCephOption
+	opSetURI // one-way
 )
 
 const (

@@ -528,9 +528,35 @@ func (m *Module) handle(f frame) {
 		if d.err == nil {
 			m.setFailed(err)
 		}
+	case opClusterLog:
+		channel, prio, msg := d.str(), d.svar(), d.str()
+		if d.err != nil {
+			return
+		}
+		if ch := m.clusterHost(); ch != nil {
+			ch.ClusterLog(channel, int(prio), msg)
+		}
+	case opSetURI:
+		uri := d.str()
+		if d.err != nil {
+			return
+		}
+		if ch := m.clusterHost(); ch != nil {
+			ch.SetURI(uri)
+		}
 	default:
 		m.log.Warnf("isolate: unknown one-way op %d from module process", f.op)
 	}
+}
+
+// clusterHost is the started module's Host as a registry.ClusterHost, or nil.
+func (m *Module) clusterHost() registry.ClusterHost {
+	if h := m.host.Load(); h != nil {
+		if ch, ok := (*h).(registry.ClusterHost); ok {
+			return ch
+		}
+	}
+	return nil
 }
 
 // serveHost answers one host call from the child.
@@ -692,6 +718,38 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 		for k, v := range kv {
 			e.str(k)
 			e.str(v)
+		}
+	case opSendCommand:
+		ctx, cancel := ctxCall()
+		defer cancel()
+		svcType, svcID, cmd, inbuf := d.str(), d.str(), d.str(), d.str()
+		if d.err != nil {
+			return nil, d.err
+		}
+		ch, ok := h.(registry.ClusterHost)
+		if !ok {
+			return nil, fmt.Errorf("send_command: %w", registry.ErrNotSupported)
+		}
+		res, err := ch.SendCommand(ctx, svcType, svcID, cmd, inbuf)
+		if err != nil {
+			return nil, err
+		}
+		e.svar(int64(res.Retval))
+		e.str(res.Stdout)
+		e.str(res.Stderr)
+	case opCephOption:
+		name := d.str()
+		if d.err != nil {
+			return nil, d.err
+		}
+		var v any
+		ok := false
+		if ch, isCH := h.(registry.ClusterHost); isCH {
+			v, ok = ch.CephOption(name)
+		}
+		e.boolean(ok)
+		if err := e.value(v); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("%w: unknown host op %d", ErrProtocol, op)

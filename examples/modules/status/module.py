@@ -6,13 +6,11 @@ import json
 from mgr_module import MgrModule
 
 
-def _health(raw):
-    # Ceph's mgr hands health over as {"json": "<text>"}; gomgr as a dict.
+def _from_json(raw, empty):
+    # get('health') and get('mon_status') are {"json": "<text>"}, as in Ceph.
     if raw is None:
-        return {"status": "HEALTH_UNKNOWN", "checks": {}}
-    if "json" in raw:
-        return json.loads(raw["json"])
-    return raw
+        return empty
+    return json.loads(raw["json"])
 
 
 def _pg_states(pg):
@@ -40,10 +38,10 @@ class Module(MgrModule):
     ]
 
     def summary(self):
-        health = _health(self.get("health"))
+        health = _from_json(self.get("health"), {"status": "HEALTH_UNKNOWN", "checks": {}})
         mon_map = self.get("mon_map") or {"mons": []}
         # The quorum is the mons' state, not the map's: mon_status has it.
-        mon_status = self.get("mon_status") or {}
+        mon_status = _from_json(self.get("mon_status"), {})
         mgr_map = self.get("mgr_map") or {}
         osd_map = self.get("osd_map") or {"osds": [], "pools": []}
         states = _pg_states(self.get("pg_summary"))

@@ -1,0 +1,147 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/registry"
+)
+
+// clusterCalls is the registry.Cluster of the mgr: the calls of Ceph's
+// MgrModule that act on the cluster, over the mon session.
+type clusterCalls struct{ s *Standby }
+
+var _ registry.Cluster = clusterCalls{}
+
+// SendCommand is send_command. Commands to the mon go over the mon
+// session; the mgr's own (svc_type "mgr") are the registry's and the
+// builtin ones; commands to OSDs need a session to each OSD, which gomgr
+// does not open.
+func (c clusterCalls) SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (registry.CommandResult, error) {
+	var args map[string]any
+	if err := json.Unmarshal([]byte(cmd), &args); err != nil {
+		return registry.CommandResult{Retval: codeEINVAL, Stderr: "command is not JSON: " + err.Error()}, nil
+	}
+	switch svcType {
+	case "mon":
+		res, err := c.s.monc.Command(ctx, args, []byte(inbuf))
+		if err != nil {
+			return registry.CommandResult{}, err
+		}
+		return registry.CommandResult{Retval: res.Retval, Stdout: string(res.Out), Stderr: res.Status}, nil
+	case "mgr":
+		ret, status, out := c.s.mgrCommand(ctx, args, inbuf)
+		return registry.CommandResult{Retval: ret, Stdout: string(out), Stderr: status}, nil
+	default:
+		return registry.CommandResult{}, fmt.Errorf("send_command to %s.%s: %w", svcType, svcID, registry.ErrNotSupported)
+	}
+}
+
+// ClusterLog writes the line to the mgr's log with its channel: gomgr does
+// not send MLog to the mon yet.
+func (c clusterCalls) ClusterLog(module, channel string, priority int, msg string) {
+	c.s.log.WithFields(logrus.Fields{"module": module, "channel": channel, "clog_prio": priority}).Info(msg)
+}
+
+// Option is get_ceph_option: the mgr's config from the mon (MConfig), as
+// text; the module's side types it.
+func (c clusterCalls) Option(name string) (any, bool) {
+	switch name {
+	case "conf":
+		return c.s.cfg.CephConf, c.s.cfg.CephConf != ""
+	case "fsid":
+		return c.s.monc.FSID().String(), true
+	case "mgr_stats_period":
+		return int64(c.s.cfg.StatsPeriod.Seconds()), true
+	case "mgr_tick_period":
+		return int64(c.s.cfg.TickPeriod.Seconds()), true
+	}
+	if c.s.opts != nil {
+		if v, ok := c.s.opts.option(name); ok {
+			return v, true
+		}
+	}
+	v, ok := c.s.defaults.get(c.s.cfg.CephConf, "mgr."+c.s.cfg.Name, c.s.log)[name]
+	return v, ok
+}
+
+// setConfigValue is get("config"): every option's value as the mgr sees
+// it (Ceph's show_config: name to text), the defaults overlaid with the
+// mon's MConfig.
+func (s *Standby) setConfigValue(conf map[string]string) {
+	defaults := s.defaults.get(s.cfg.CephConf, "mgr."+s.cfg.Name, s.log)
+	tree := make(map[string]any, len(defaults)+len(conf)+8)
+	for k, v := range defaults {
+		tree[k] = v
+	}
+	// This daemon's own settings.
+	maps.Copy(tree, map[string]any{
+		"name": "mgr." + s.cfg.Name, "mon_host": strings.Join(s.cfg.MonAddrs, ","),
+		"mgr_tick_period": int64(s.cfg.TickPeriod / time.Second), "mgr_stats_period": int64(s.cfg.StatsPeriod / time.Second),
+		"mgr_initial_modules": "", "mgr_data": "", "release": s.cfg.Release,
+	})
+	for k, v := range conf {
+		tree[k] = v
+	}
+	s.mu.Lock()
+	s.configGen++
+	gen := s.configGen
+	s.mu.Unlock()
+	s.state.SetMap("config", gen, tree)
+}
+
+// optionDefaults are the values of every Ceph option for one daemon, as
+// the installed Ceph's ceph-conf prints them (`ceph-conf -D`), read once.
+// Without ceph-conf there are none: gomgr's own cluster needs none.
+type optionDefaults struct {
+	once sync.Once
+	kv   map[string]string
+}
+
+func (d *optionDefaults) get(conf, name string, log *logrus.Entry) map[string]string {
+	d.once.Do(func() {
+		if conf == "" {
+			conf = os.DevNull
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "ceph-conf", "-D", "--conf", conf, "--name", name).Output()
+		if err != nil {
+			log.WithError(err).Warn("ceph-conf -D: no Ceph option defaults for modules")
+			return
+		}
+		d.kv = parseConfDump(out)
+	})
+	return d.kv
+}
+
+// parseConfDump reads ceph-conf -D's "name = value" lines.
+func parseConfDump(out []byte) map[string]string {
+	kv := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, ok := strings.Cut(line, " = ")
+		if ok && k != "" && !strings.ContainsAny(k, " \t") {
+			kv[k] = v
+		}
+	}
+	return kv
+}
+
+// SetURI publishes a module's service address in the next beacons.
+func (c clusterCalls) SetURI(module, uri string) {
+	c.s.mu.Lock()
+	if c.s.uris == nil {
+		c.s.uris = map[string]string{}
+	}
+	c.s.uris[module] = uri
+	c.s.mu.Unlock()
+}

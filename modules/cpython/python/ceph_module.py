@@ -1,0 +1,472 @@
+# gomgr's ceph_module: the base classes Ceph's mgr_module.py subclasses
+# (BaseMgrModule, BaseMgrStandbyModule, BasePyOSDMap, BasePyOSDMapIncremental,
+# BasePyCRUSH), written in Python over the module child protocol. In Ceph they
+# are the C++ extension of ceph-mgr (src/mgr/BaseMgrModule.cc and friends);
+# here every _ceph_* call goes to the gomgr manager through _host, which
+# gomgr_child.py sets before mgr_module is imported. Each call returns what
+# Ceph's returns, in the same Python types.
+
+import json
+import threading
+
+_host = None  # gomgr_child.Host
+
+# What gomgr answers for get_ceph_option when the manager has no value: the
+# defaults of Ceph 16.2 for the options Ceph's modules read.
+_OPTION_DEFAULTS = {
+    'debug_mgr': '1/5',
+    'log_file': '',
+    'keyring': '',
+    'mgr_module_path': '/usr/share/ceph/mgr',
+    'mon_pg_warn_min_per_osd': 0,
+    'mon_pg_warn_max_object_skew': 10.0,
+    'mon_target_pg_per_osd': 100,
+    'mon_max_pg_per_osd': 250,
+    'mon_warn_on_pool_no_redundancy': True,
+    'mgr_stats_period': 5,
+    'mgr_tick_period': 2,
+    'mgr_stats_threshold': 5,
+    'mon_osd_down_out_interval': 600,
+    'osd_pool_default_size': 3,
+    'osd_pool_default_min_size': 0,
+    'rbd_default_features': 61,
+    'ms_bind_ipv6': False,
+    'ms_bind_ipv4': True,
+    'public_network': '',
+    'cluster_network': '',
+    'fsid': '',
+}
+
+_RELEASES = {13: 'mimic', 14: 'nautilus', 15: 'octopus', 16: 'pacific',
+             17: 'quincy', 18: 'reef'}
+_VERSION = 'ceph version 16.2.15 (gomgr) pacific (stable)'
+
+
+def _typed(text):
+    """A Ceph option's text as get_ceph_option types it: bool, int, float, str."""
+    if not isinstance(text, str):
+        return text
+    if text in ('true', 'false'):
+        return text == 'true'
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _option(key):
+    v = _host.ceph_option(key)
+    if v is None:
+        return _OPTION_DEFAULTS.get(key)
+    if key in _OPTION_DEFAULTS and isinstance(_OPTION_DEFAULTS[key], str):
+        return v
+    return _typed(v)
+
+
+_rados_lock = threading.Lock()
+_rados_ctx = None
+
+
+def _context():
+    """A CephContext for rados.Rados(context=...), as a PyCapsule: made by
+    librados itself for this mgr's name and ceph.conf."""
+    global _rados_ctx
+    with _rados_lock:
+        if _rados_ctx is None:
+            import ctypes
+            lib = ctypes.CDLL('librados.so.2')
+            lib.rados_create2.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_char_p,
+                                          ctypes.c_char_p, ctypes.c_uint64]
+            lib.rados_conf_read_file.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+            lib.rados_cct.argtypes = [ctypes.c_void_p]
+            lib.rados_cct.restype = ctypes.c_void_p
+            cluster = ctypes.c_void_p()
+            name = ('mgr.' + _host.mgr_id()).encode()
+            r = lib.rados_create2(ctypes.byref(cluster), b'ceph', name, 0)
+            if r < 0:
+                raise OSError(-r, 'rados_create2 failed')
+            conf = _option('conf')
+            if conf:
+                r = lib.rados_conf_read_file(cluster, conf.encode())
+                if r < 0:
+                    raise OSError(-r, 'reading %s failed' % conf)
+            new = ctypes.pythonapi.PyCapsule_New
+            new.restype = ctypes.py_object
+            new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+            # The cluster handle is kept for the process's life: the context is its.
+            _rados_ctx = (cluster, new(lib.rados_cct(cluster), None, None))
+        return _rados_ctx[1]
+
+
+def _counters(svc_type, svc_id, path):
+    return {path: _host.counter(svc_type, svc_id, path)}
+
+
+def _latest(svc_type, svc_id, path):
+    s = _host.latest(svc_type, svc_id, path)
+    if s is None:
+        return {path: ()}
+    t, v = s
+    return {path: (t, int(v) if float(v).is_integer() else v, 0)}
+
+
+def _perf_schema(svc_type, svc_id):
+    out = {}
+    if svc_type and svc_id:
+        daemons = [(svc_type, svc_id)]
+    else:
+        daemons = [(s['type'], s['id'])
+                   for srv in _host.list_servers() for s in srv.get('services', [])
+                   if not svc_type or s['type'] == svc_type]
+    for t, i in daemons:
+        schema = _host.perf_schema(t, i)
+        if schema is not None:
+            out['%s.%s' % (t, i)] = schema
+    return out
+
+
+def _get(what):
+    raw = _host.get_json(what)
+    if raw is None:
+        return None
+    return raw  # bytes: mgr_module's get() decodes them, a fresh object per call
+
+
+class BaseMgrStandbyModule(object):
+    def __init__(self, capsule):
+        pass
+
+    def _ceph_get_mgr_id(self):
+        return _host.mgr_id()
+
+    def _ceph_get_module_option(self, key, prefix=''):
+        if prefix:
+            v = _host.module_option('%s/%s' % (prefix, key))
+            if v is not None:
+                return v
+        return _host.module_option(key)
+
+    def _ceph_get_option(self, key):
+        return _option(key)
+
+    def _ceph_get_store(self, key):
+        return _host.store_get(key)
+
+    def _ceph_get_active_uri(self):
+        mgrmap = _get('mgr_map')
+        if mgrmap is None:
+            return ''
+        services = json.loads(mgrmap).get('services', {})
+        return services.get(getattr(self, 'module_name', ''), '')
+
+    def _ceph_log(self, record):
+        _host.ceph_log(record)
+
+    def _ceph_get(self, what):
+        return _get(what)
+
+
+class BaseMgrModule(object):
+    def __init__(self, py_modules_ptr, this_ptr):
+        self._gomgr_remote = {}
+
+    # --- cluster state ---
+
+    def _ceph_get(self, what):
+        return _get(what)
+
+    def _ceph_get_server(self, hostname):
+        if hostname:
+            return _host.get_server(hostname) or {}
+        return _host.list_servers()
+
+    def _ceph_get_metadata(self, svc_type, svc_id):
+        md = _host.metadata(svc_type, svc_id)
+        return dict(md) if md is not None else None
+
+    def _ceph_get_daemon_status(self, svc_type, svc_id):
+        # Daemon status is what MMgrReport's daemon_status carries (rgw, rbd-mirror);
+        # gomgr keeps none for the daemons it knows.
+        return {} if _host.metadata(svc_type, svc_id) is not None else None
+
+    def _ceph_get_counter(self, svc_type, svc_id, path):
+        return _counters(svc_type, svc_id, path)
+
+    def _ceph_get_latest_counter(self, svc_type, svc_id, path):
+        return _latest(svc_type, svc_id, path)
+
+    def _ceph_get_perf_schema(self, svc_type, svc_id):
+        return _perf_schema(svc_type, svc_id)
+
+    def _ceph_get_osdmap(self):
+        import mgr_module
+        raw = _get('osd_map')
+        return mgr_module.OSDMap(json.loads(raw) if raw else {})
+
+    def _ceph_get_mgr_id(self):
+        return _host.mgr_id()
+
+    def _ceph_get_version(self):
+        return _VERSION
+
+    def _ceph_get_release_name(self):
+        return 'pacific'
+
+    def _ceph_lookup_release_name(self, major):
+        return _RELEASES.get(int(major), 'unknown')
+
+    def _ceph_get_context(self):
+        return _context()
+
+    def _ceph_get_ceph_conf_path(self):
+        return _option('conf') or '/etc/ceph/ceph.conf'
+
+    def _ceph_have_mon_connection(self):
+        return _get('mon_map') is not None
+
+    def _ceph_get_daemon_health_metrics(self):
+        return {}
+
+    def _ceph_is_authorized(self, arguments):
+        return True
+
+    # --- options and store ---
+
+    def _ceph_get_option(self, key):
+        return _option(key)
+
+    def _ceph_get_foreign_option(self, entity, key):
+        return _option(key)
+
+    def _ceph_get_module_option(self, module, key, prefix=''):
+        if module != self.module_name:
+            return None  # another module's options are not this module's to read
+        if prefix:
+            v = _host.module_option('%s/%s' % (prefix, key))
+            if v is not None:
+                return v
+        return _host.module_option(key)
+
+    def _ceph_set_module_option(self, module, key, val):
+        if module != self.module_name:
+            raise ValueError('module %s cannot set options of %s' % (self.module_name, module))
+        _host.set_module_option(key, val)
+
+    def _ceph_get_store(self, key):
+        return _host.store_get(key)
+
+    def _ceph_set_store(self, key, val):
+        _host.store_set(key, val)
+
+    def _ceph_get_store_prefix(self, prefix):
+        return _host.store_prefix(prefix)
+
+    # --- acting on the cluster ---
+
+    def _ceph_send_command(self, result, svc_type, svc_id, command, tag, inbuf=None):
+        def run():
+            r, outb, outs = _host.send_command(svc_type, svc_id or '', command, inbuf or '')
+            result.complete(r, outb, outs)
+            if tag:
+                try:
+                    self.notify('command', tag)
+                except Exception:
+                    self.log.exception('notify(command, %s) raised', tag)
+        threading.Thread(target=run, name='send_command', daemon=True).start()
+
+    def _ceph_set_health_checks(self, checks):
+        out = {}
+        for name, c in checks.items():
+            sev = str(c.get('severity', 'warning')).lower()
+            out[name] = {
+                'severity': 'error' if sev in ('error', 'health_err') else 'warning',
+                'summary': str(c.get('summary', '')),
+                'count': int(c.get('count', 0) or 0),
+                'detail': [str(d) for d in c.get('detail', [])],
+            }
+        _host.set_health_checks(out)
+
+    def _ceph_log(self, record):
+        _host.ceph_log(record)
+
+    def _ceph_cluster_log(self, channel, priority, message):
+        _host.cluster_log(channel, priority, message)
+
+    def _ceph_set_uri(self, uri):
+        _host.set_uri(uri)
+
+    def _ceph_set_device_wear_level(self, devid, wear_level):
+        raise NotImplementedError('gomgr keeps no device table')
+
+    def _ceph_register_client(self, addrs):
+        pass
+
+    def _ceph_unregister_client(self, addrs):
+        pass
+
+    # --- progress events: kept for `ceph -s` by the progress module's own
+    # state in pacific; the manager-side list is gomgr's log of them.
+
+    def _ceph_update_progress_event(self, evid, desc, progress, add_to_ceph_s):
+        _host.log('debug', 'progress %s: %s %.2f' % (evid, desc, progress))
+
+    def _ceph_complete_progress_event(self, evid):
+        _host.log('debug', 'progress %s complete' % evid)
+
+    def _ceph_clear_all_progress_events(self):
+        pass
+
+    # --- between modules ---
+
+    def _ceph_dispatch_remote(self, module_name, method_name, args, kwargs):
+        raise ImportError('Module not found: %s (remote calls between gomgr module '
+                          'processes are not supported yet)' % module_name)
+
+    # --- perf queries: served by MMgrReport's osd_perf_metric_reports in Ceph;
+    # gomgr sends OSDs no queries.
+
+    def _ceph_add_osd_perf_query(self, query):
+        return None
+
+    def _ceph_remove_osd_perf_query(self, query_id):
+        pass
+
+    def _ceph_get_osd_perf_counters(self, query_id):
+        return None
+
+    def _ceph_add_mds_perf_query(self, query):
+        return None
+
+    def _ceph_remove_mds_perf_query(self, query_id):
+        pass
+
+    def _ceph_reregister_mds_perf_queries(self):
+        pass
+
+    def _ceph_get_mds_perf_counters(self, query_id):
+        return None
+
+
+class BasePyOSDMap(object):
+    """An OSDMap handle over the osd_map dump gomgr holds."""
+
+    def __init__(self, dump=None):
+        self._d = dump or {}
+
+    def _get_epoch(self):
+        return self._d.get('epoch', 0)
+
+    def _get_crush_version(self):
+        return self._d.get('crush_version', 0)
+
+    def _dump(self):
+        return self._d
+
+    def _get_crush(self):
+        import mgr_module
+        raw = _get('osd_map_crush')
+        return mgr_module.CRUSHMap(json.loads(raw) if raw else {})
+
+    def _get_pools_by_take(self, take):
+        return [p['pool'] for p in self._d.get('pools', [])]
+
+    def _new_incremental(self):
+        import mgr_module
+        return mgr_module.OSDMapIncremental({'epoch': self._get_epoch() + 1})
+
+    def _apply_incremental(self, inc):
+        raise NotImplementedError('OSDMap incrementals are not applied by gomgr')
+
+    def _calc_pg_upmaps(self, inc, max_deviation, max_iterations, pools):
+        return 0
+
+    def _map_pool_pgs_up(self, poolid):
+        raise NotImplementedError('CRUSH mapping is not computed by gomgr')
+
+    def _pg_to_up_acting_osds(self, pool_id, ps):
+        raise NotImplementedError('CRUSH mapping is not computed by gomgr')
+
+    def _pool_raw_used_rate(self, pool_id):
+        for p in self._d.get('pools', []):
+            if p.get('pool') == pool_id:
+                return float(p.get('size', 1))
+        return 1.0
+
+
+class BasePyOSDMapIncremental(object):
+    def __init__(self, dump=None):
+        self._d = dump or {}
+
+    def _get_epoch(self):
+        return self._d.get('epoch', 0)
+
+    def _dump(self):
+        return self._d
+
+    def _set_osd_reweights(self, weightmap):
+        self._d.setdefault('new_weight', {}).update(weightmap)
+
+    def _set_crush_compat_weight_set_weights(self, weightmap):
+        self._d.setdefault('crush_compat_weight_set_weights', {}).update(weightmap)
+
+
+class BasePyCRUSH(object):
+    def __init__(self, dump=None):
+        self._d = dump or {}
+
+    def _dump(self):
+        return self._d
+
+    def _items(self):
+        for b in self._d.get('buckets', []):
+            yield b
+        for dev in self._d.get('devices', []):
+            yield dev
+
+    def _get_item_name(self, item):
+        for it in self._items():
+            if it.get('id') == item:
+                return it.get('name')
+        return None
+
+    def _get_item_weight(self, item):
+        for b in self._d.get('buckets', []):
+            for it in b.get('items', []):
+                if it.get('id') == item:
+                    return it.get('weight', 0) / 65536.0
+        return None
+
+    def _find_roots(self):
+        children = {it['id'] for b in self._d.get('buckets', []) for it in b.get('items', [])}
+        return [b['id'] for b in self._d.get('buckets', []) if b['id'] not in children]
+
+    def _find_takes(self):
+        takes = []
+        for r in self._d.get('rules', []):
+            for s in r.get('steps', []):
+                if s.get('op') == 'take' and s.get('item') not in takes:
+                    takes.append(s.get('item'))
+        return takes
+
+    def _get_take_weight_osd_map(self, root):
+        out = {}
+        buckets = {b['id']: b for b in self._d.get('buckets', [])}
+
+        def walk(bid, scale):
+            b = buckets.get(bid)
+            if b is None:
+                return
+            total = sum(it.get('weight', 0) for it in b.get('items', [])) or 1
+            for it in b.get('items', []):
+                share = scale * it.get('weight', 0) / total
+                if it['id'] >= 0:
+                    out[it['id']] = out.get(it['id'], 0) + share
+                else:
+                    walk(it['id'], share)
+        walk(root, 1.0)
+        return out
+
