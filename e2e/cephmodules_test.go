@@ -3,8 +3,12 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -65,6 +69,88 @@ func moduleOutputs(t *testing.T, c *cephcluster.Cluster, who string, want map[st
 	return out
 }
 
+// selfTest runs Ceph's selftest module's API exercise.
+func selfTest(t *testing.T, c *cephcluster.Cluster, who string) {
+	t.Helper()
+	pollErr(t, 30*time.Second, "mgr self-test run under "+who, func() error {
+		out, errOut, err := c.CephOutput(context.Background(), "mgr", "self-test", "run")
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, errOut)
+		}
+		if !strings.Contains(string(out)+string(errOut), "Self-test succeeded") {
+			return fmt.Errorf("no success: %s %s", out, errOut)
+		}
+		return nil
+	})
+}
+
+// scrape reads Ceph's prometheus module's endpoint once it is published
+// in the mgr map's services, and returns the series worth comparing:
+// metric name and labels to value for the OSD, pool and health series,
+// and each metric's name with "(name)" for the rest.
+func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[string]string {
+	t.Helper()
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	pollErr(t, 60*time.Second, "prometheus in mgr services under "+who, func() error {
+		var svc map[string]string
+		if err := cephJSON(c, &svc, "mgr", "services"); err != nil {
+			return err
+		}
+		if svc["prometheus"] != fmt.Sprintf("http://127.0.0.1:%d/", port) {
+			return fmt.Errorf("services %v", svc)
+		}
+		return nil
+	})
+	out := map[string]string{}
+	pollErr(t, 30*time.Second, "a scrape with ceph_osd_up under "+who, func() error {
+		resp, err := http.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		clear(out)
+		for _, line := range strings.Split(string(body), "\n") {
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			series, value, _ := strings.Cut(line, " ")
+			name, _, _ := strings.Cut(series, "{")
+			if stableSeries.MatchString(name) {
+				out[series] = value
+			} else {
+				out["("+name+")"] = ""
+			}
+		}
+		// The OSDs' perf counters reach a fresh mgr with their next report.
+		for _, want := range []string{`ceph_osd_up{ceph_daemon="osd.0"}`, "(ceph_osd_numpg)"} {
+			if _, ok := out[want]; !ok {
+				return fmt.Errorf("no %s in %d series", want, len(out))
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// stableSeries are the prometheus series whose values do not change by
+// themselves on an idle cluster.
+var stableSeries = regexp.MustCompile(`^ceph_(osd_(up|in|weight|metadata|flag_.*)|pool_(metadata|objects|num_objects_recovered|stored_raw)|health_status|mon_quorum_status|mgr_module_can_run)$`)
+
+// freePort is a loopback TCP port nothing listens on now.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 // osdStatusShape keeps what `osd status` prints that does not change by
 // itself: the header, and each OSD's id, host and state (its usage and
 // rates move with every report).
@@ -94,8 +180,15 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	if err := os.WriteFile(meta, []byte(crashMeta), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	port := freePort(t)
+	c.MustCeph(t, "config", "set", "mgr", "mgr/prometheus/server_addr", "127.0.0.1", "--force")
+	c.MustCeph(t, "config", "set", "mgr", "mgr/prometheus/server_port", fmt.Sprint(port), "--force")
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
+	c.MustCeph(t, "mgr", "module", "enable", "prometheus")
+	c.MustCeph(t, "mgr", "module", "enable", "selftest")
+	selfTest(t, c, "ceph-mgr")
+	wantScrape := scrape(t, c, port, "ceph-mgr")
 	pollErr(t, 30*time.Second, "crash post under ceph-mgr", func() error {
 		_, err := c.Ceph(context.Background(), "crash", "post", "-i", meta)
 		return err
@@ -107,6 +200,18 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephModuleTree)
 	waitActive(t, c, "x", 60*time.Second)
 	got := moduleOutputs(t, c, "gomgr", want)
+	selfTest(t, c, "gomgr")
+	gotScrape := scrape(t, c, port, "gomgr")
+	for name, v := range wantScrape {
+		if gotScrape[name] != v {
+			t.Errorf("prometheus %s: gomgr %q, ceph-mgr %q", name, gotScrape[name], v)
+		}
+	}
+	for name := range gotScrape {
+		if _, ok := wantScrape[name]; !ok {
+			t.Errorf("prometheus %s only under gomgr", name)
+		}
+	}
 	for _, cmd := range cephModuleCommands {
 		k := strings.Join(cmd, " ")
 		if got[k] != want[k] {

@@ -224,7 +224,10 @@ func daemonKey(peerType uint8, open *messages.MgrOpen) (DaemonKey, error) {
 }
 
 // Ceph's MonCommand flags (mon/MonCommand.h).
-const cmdFlagMgr = 1 << 3
+const (
+	cmdFlagMgr  = 1 << 3
+	cmdFlagPoll = 1 << 4 // the CLI polls it (-p period)
+)
 
 // cephMgrCommands are the commands of Ceph's DaemonServer that gomgr serves
 // (from its PGMap, and the service map), with the signatures of pacific's
@@ -286,7 +289,11 @@ func (s *Standby) cephCommandDescs() []messages.CommandDesc {
 		if perm == "" {
 			perm = "r"
 		}
-		out = append(out, messages.CommandDesc{Cmd: d.Cmd, Help: d.Desc, Module: module, Perm: perm})
+		cd := messages.CommandDesc{Cmd: d.Cmd, Help: d.Desc, Module: module, Perm: perm}
+		if d.Poll {
+			cd.Flags = cmdFlagPoll
+		}
+		out = append(out, cd)
 	}
 	return out
 }
@@ -315,8 +322,12 @@ func cephDescriptions(cmds []registry.ModuleCommand) ([]byte, error) {
 		if perm == "" {
 			perm = "r"
 		}
+		flags := 0
+		if c.Poll {
+			flags = cmdFlagPoll
+		}
 		out[fmt.Sprintf("cmd%03d", i)] = map[string]any{"sig": sig, "help": c.Desc, "module": c.Module,
-			"perm": perm, "flags": 0}
+			"perm": perm, "flags": flags}
 	}
 	js, err := json.Marshal(out)
 	if err != nil {

@@ -93,6 +93,12 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status", "pg_dump", "pg_stats", "io_rate",
 		"osd_pool_stats", "osd_ping_times", "pg_progress":
 		return c.pgValue(name)
+	case "pg_ready":
+		return registry.NewValue(c.PG.Version(), map[string]any{"pg_ready": c.PG.Ready()}), nil
+	case "osdmap_crush_map_text":
+		// Ceph returns the encoded CRUSH map as a C string: it begins with
+		// the little-endian magic 0x00010000, so it is always empty.
+		return registry.NewValue(1, ""), nil
 	case "osd_metadata":
 		return c.Daemons.metadataValue("osd"), nil
 	case "mds_metadata":
@@ -336,14 +342,14 @@ func (x *DaemonIndex) servers() []registry.Server {
 			continue
 		}
 		d.mu.Lock()
-		host, ver := d.Hostname, d.Metadata["ceph_version"]
+		host, ver, name := d.Hostname, d.Metadata["ceph_version"], d.Metadata["id"]
 		d.mu.Unlock()
 		s := byHost[host]
 		if s == nil {
 			s = &registry.Server{Hostname: host, CephVer: ver}
 			byHost[host] = s
 		}
-		s.Services = append(s.Services, registry.ServiceRef{Type: k.Type, ID: k.ID})
+		s.Services = append(s.Services, registry.ServiceRef{Type: k.Type, ID: k.ID, CephVersion: ver, Name: name})
 	}
 	out := make([]registry.Server, 0, len(byHost))
 	for _, h := range slices.Sorted(maps.Keys(byHost)) {

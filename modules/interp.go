@@ -260,7 +260,7 @@ func (m *pyModule) readInfo() error {
 			if !ok {
 				return bad("COMMANDS[%d] must be a dict, got %s", i, it.Type().Name)
 			}
-			c := registry.CommandDesc{Cmd: dictStr(d, "cmd"), Desc: dictStr(d, "desc"), Perm: dictStr(d, "perm")}
+			c := registry.CommandDesc{Cmd: dictStr(d, "cmd"), Desc: dictStr(d, "desc"), Perm: dictStr(d, "perm"), Poll: dictBool(d, "poll")}
 			if strings.TrimSpace(c.Cmd) == "" {
 				return bad("COMMANDS[%d] has no 'cmd'", i)
 			}
@@ -358,6 +358,19 @@ func dictStr(d py.StringDict, key string) string {
 		return ""
 	}
 	return pyStr(v)
+}
+
+// dictBool is a COMMANDS entry's flag: True, or a "true" string (Ceph's
+// CLICommand dumps poll as text).
+func dictBool(d py.StringDict, key string) bool {
+	v, ok := d[key]
+	if !ok || v == py.None {
+		return false
+	}
+	if b, isBool := v.(py.Bool); isBool {
+		return bool(b)
+	}
+	return strings.EqualFold(pyStr(v), "true")
 }
 
 var optionTypes = []string{"str", "int", "uint", "float", "bool", "secs", "size", "addr", "uuid"}

@@ -93,6 +93,9 @@ type CommandDesc struct {
 	Cmd  string `json:"cmd"`
 	Desc string `json:"desc"`
 	Perm string `json:"perm"` // "r", "w", "rw"
+	// Poll marks a command the ceph CLI runs again every period (Ceph's
+	// CLICommand(poll=True): `ceph iostat`).
+	Poll bool `json:"poll,omitempty"`
 }
 
 // Command is one command invocation: Args holds "prefix" and the arguments,
@@ -175,6 +178,10 @@ type Server struct {
 type ServiceRef struct {
 	Type string `json:"type"`
 	ID   string `json:"id"`
+	// CephVersion and Name are the daemon's metadata "ceph_version" and
+	// "id", as Ceph's list_servers() gives them.
+	CephVersion string `json:"ceph_version"`
+	Name        string `json:"name,omitempty"`
 }
 
 // Sample is one counter sample: a unix time in seconds and a value.
@@ -288,4 +295,13 @@ type ClusterHost interface {
 	ClusterLog(channel string, priority int, msg string)
 	CephOption(name string) (any, bool)
 	SetURI(uri string)
+}
+
+// ForeignOptionHost is implemented by every Host the registry gives a
+// module: another loaded module's options, typed by that module's
+// declaration (Ceph's get_module_option_ex and set_module_option_ex). An
+// unknown module is ErrUnknownModule; an undeclared key ErrUnknownOption.
+type ForeignOptionHost interface {
+	ForeignModuleOption(ctx context.Context, module, key string) (any, error)
+	SetForeignModuleOption(ctx context.Context, module, key string, value *string) error
 }

@@ -19,9 +19,10 @@ type modHost struct {
 }
 
 var (
-	_ Host        = (*modHost)(nil)
-	_ StandbyHost = (*modHost)(nil)
-	_ ClusterHost = (*modHost)(nil)
+	_ Host              = (*modHost)(nil)
+	_ StandbyHost       = (*modHost)(nil)
+	_ ClusterHost       = (*modHost)(nil)
+	_ ForeignOptionHost = (*modHost)(nil)
 )
 
 // Standby implements StandbyHost.
@@ -63,37 +64,66 @@ func (h *modHost) key(k string) string { return "mgr/" + h.name + "/" + k }
 // Ceph's localized form "<mgr_id>/<name>" (get_localized_module_option),
 // an option set for one mgr only. It returns the declaration and the store
 // keys to look in, the localized one first.
-func (h *modHost) option(key string) (Option, []string, error) {
+func option(module string, opts map[string]Option, key string) (Option, []string, error) {
 	name, who := key, ""
 	if i := strings.IndexByte(key, '/'); i >= 0 {
 		who, name = key[:i], key[i+1:]
 	}
-	o, ok := h.opts[name]
+	o, ok := opts[name]
 	if !ok || strings.Contains(name, "/") || (who == "" && name != key) {
-		return Option{}, nil, fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, h.name, key)
+		return Option{}, nil, fmt.Errorf("%w: module %q has no option %q", ErrUnknownOption, module, key)
 	}
+	prefix := "mgr/" + module + "/"
 	if who == "" {
-		return o, []string{h.key(name)}, nil
+		return o, []string{prefix + name}, nil
 	}
-	return o, []string{h.key(key), h.key(name)}, nil
+	return o, []string{prefix + key, prefix + name}, nil
 }
 
 // ModuleOption is get_module_option: the stored value (a localized key
 // falls back to the option's value for every mgr), else the default.
 func (h *modHost) ModuleOption(ctx context.Context, key string) (any, error) {
-	o, keys, err := h.option(key)
+	return h.reg.moduleOption(ctx, h.name, h.opts, key)
+}
+
+// SetModuleOption is set_module_option (a localized key sets the option
+// for that mgr only); nil resets it.
+func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string) error {
+	return h.reg.setModuleOption(ctx, h.name, h.opts, key, value)
+}
+
+// ForeignModuleOption implements ForeignOptionHost.
+func (h *modHost) ForeignModuleOption(ctx context.Context, module, key string) (any, error) {
+	opts, err := h.reg.optionsOf(module)
+	if err != nil {
+		return nil, err
+	}
+	return h.reg.moduleOption(ctx, module, opts, key)
+}
+
+// SetForeignModuleOption implements ForeignOptionHost.
+func (h *modHost) SetForeignModuleOption(ctx context.Context, module, key string, value *string) error {
+	opts, err := h.reg.optionsOf(module)
+	if err != nil {
+		return err
+	}
+	return h.reg.setModuleOption(ctx, module, opts, key, value)
+}
+
+func (r *Registry) moduleOption(ctx context.Context, module string, opts map[string]Option, key string) (any, error) {
+	o, keys, err := option(module, opts, key)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
-		raw, set, err := h.reg.cfg.Options.Get(ctx, k)
+		raw, set, err := r.cfg.Options.Get(ctx, k)
 		if err != nil {
-			return nil, fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
+			return nil, fmt.Errorf("registry: module %q option %q: %w", module, key, err)
 		}
 		if set {
 			v, err := ParseOption(o, raw)
 			if err != nil {
-				return nil, fmt.Errorf("module %q stored value: %w", h.name, err)
+				return nil, fmt.Errorf("module %q stored value: %w", module, err)
 			}
 			return v, nil
 		}
@@ -103,29 +133,42 @@ func (h *modHost) ModuleOption(ctx context.Context, key string) (any, error) {
 	}
 	v, err := CoerceOption(o, o.Default)
 	if err != nil {
-		return nil, fmt.Errorf("module %q default: %w", h.name, err)
+		return nil, fmt.Errorf("module %q default: %w", module, err)
 	}
 	return v, nil
 }
 
-// SetModuleOption is set_module_option (a localized key sets the option
-// for that mgr only); nil resets it.
-func (h *modHost) SetModuleOption(ctx context.Context, key string, value *string) error {
-	o, keys, err := h.option(key)
+func (r *Registry) setModuleOption(ctx context.Context, module string, opts map[string]Option, key string, value *string) error {
+	o, keys, err := option(module, opts, key)
 	if err != nil {
 		return err
 	}
 	if value != nil {
 		if _, err := ParseOption(o, *value); err != nil {
-			return fmt.Errorf("module %q: %w", h.name, err)
+			return fmt.Errorf("module %q: %w", module, err)
 		}
 		v := strings.TrimSpace(*value)
 		value = &v
 	}
-	if err := h.reg.cfg.Options.Set(ctx, keys[0], value); err != nil {
-		return fmt.Errorf("registry: module %q option %q: %w", h.name, key, err)
+	if err := r.cfg.Options.Set(ctx, keys[0], value); err != nil {
+		return fmt.Errorf("registry: module %q option %q: %w", module, key, err)
 	}
 	return nil
+}
+
+// optionsOf is a loaded module's option declarations, by name.
+func (r *Registry) optionsOf(module string) (map[string]Option, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.entries[module]
+	if !ok || e.openErr != nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownModule, module)
+	}
+	opts := make(map[string]Option, len(e.info.Options))
+	for _, o := range e.info.Options {
+		opts[o.Name] = o
+	}
+	return opts, nil
 }
 
 func (h *modHost) StoreGet(ctx context.Context, key string) (string, bool, error) {

@@ -271,6 +271,12 @@ func (c *Cluster) Ceph(ctx context.Context, args ...string) ([]byte, error) {
 	return stdout, err
 }
 
+// CephOutput is Ceph with the CLI's stderr too, where the command's status
+// line goes (`mgr self-test run` says "Self-test succeeded" there).
+func (c *Cluster) CephOutput(ctx context.Context, args ...string) (stdout, stderr []byte, err error) {
+	return c.ceph(ctx, "", args...)
+}
+
 // ceph runs the CLI with stdin as its input, again (up to fsidRetries
 // times) while the mon refuses a command for its fsid: with auth none, the
 // CLI's MonClient can send a command before the monmap (and with it the

@@ -487,7 +487,24 @@ func (h *childHost) SetURI(uri string) {
 	_ = h.conn.oneway(opSetURI, e.b)
 }
 
+// ForeignModuleOption implements registry.ForeignOptionHost.
+func (h *childHost) ForeignModuleOption(ctx context.Context, module, key string) (any, error) {
+	d, err := h.callCtx(ctx, opForeignOption, func(e *enc) { e.str(module); e.str(key) })
+	if err != nil {
+		return nil, err
+	}
+	v := d.value()
+	return v, d.err
+}
+
+// SetForeignModuleOption implements registry.ForeignOptionHost.
+func (h *childHost) SetForeignModuleOption(ctx context.Context, module, key string, value *string) error {
+	_, err := h.callCtx(ctx, opSetForeignOption, func(e *enc) { e.str(module); e.str(key); e.optStr(value) })
+	return err
+}
+
 var (
-	_ registry.Host        = (*childHost)(nil)
-	_ registry.ClusterHost = (*childHost)(nil)
+	_ registry.Host              = (*childHost)(nil)
+	_ registry.ClusterHost       = (*childHost)(nil)
+	_ registry.ForeignOptionHost = (*childHost)(nil)
 )

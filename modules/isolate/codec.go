@@ -321,6 +321,7 @@ var errBits = []error{
 	ErrKilled,
 	ErrExited,
 	registry.ErrNotSupported,
+	registry.ErrUnknownModule,
 }
 
 // remoteError is an error from the other process: its text, and the
@@ -433,6 +434,7 @@ func (e *enc) info(in registry.Info) error {
 		e.str(c.Cmd)
 		e.str(c.Desc)
 		e.str(c.Perm)
+		e.boolean(c.Poll)
 	}
 	e.boolean(in.CanRun)
 	e.str(in.CanRunError)
@@ -460,7 +462,7 @@ func (d *dec) info() registry.Info {
 	}
 	n = d.count()
 	for i := 0; i < n && d.err == nil; i++ {
-		in.Commands = append(in.Commands, registry.CommandDesc{Cmd: d.str(), Desc: d.str(), Perm: d.str()})
+		in.Commands = append(in.Commands, registry.CommandDesc{Cmd: d.str(), Desc: d.str(), Perm: d.str(), Poll: d.boolean()})
 	}
 	in.CanRun = d.boolean()
 	in.CanRunError = d.str()

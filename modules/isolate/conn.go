@@ -53,6 +53,10 @@ const (
 	opClusterLog // one-way
 	opCephOption
 	opSetURI // one-way
+
+	// registry.ForeignOptionHost: another module's options.
+	opForeignOption
+	opSetForeignOption
 )
 
 const (

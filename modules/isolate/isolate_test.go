@@ -425,8 +425,8 @@ func TestHostCalls(t *testing.T) {
 	}
 	want := strings.Join([]string{
 		"mgrid=x",
-		"servers=[{node1 [{osd 0}] }]",
-		"server={node1 [{osd 0}] } true",
+		"servers=[{node1 [{osd 0  }] }]",
+		"server={node1 [{osd 0  }] } true",
 		"noserver=false",
 		"meta=map[hostname:node1 id:osd.0] true",
 		"counter=[{1.5 10} {2.5 12.25}]",

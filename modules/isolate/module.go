@@ -737,6 +737,32 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 		e.svar(int64(res.Retval))
 		e.str(res.Stdout)
 		e.str(res.Stderr)
+	case opForeignOption, opSetForeignOption:
+		ctx, cancel := ctxCall()
+		defer cancel()
+		module, key := d.str(), d.str()
+		var val *string
+		if op == opSetForeignOption && d.boolean() {
+			s := d.str()
+			val = &s
+		}
+		if d.err != nil {
+			return nil, d.err
+		}
+		fh, ok := h.(registry.ForeignOptionHost)
+		if !ok {
+			return nil, fmt.Errorf("module options of %s: %w", module, registry.ErrNotSupported)
+		}
+		if op == opSetForeignOption {
+			return nil, fh.SetForeignModuleOption(ctx, module, key, val)
+		}
+		v, err := fh.ForeignModuleOption(ctx, module, key)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.value(v); err != nil {
+			return nil, err
+		}
 	case opCephOption:
 		name := d.str()
 		if d.err != nil {

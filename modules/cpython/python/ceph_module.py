@@ -244,7 +244,7 @@ class BaseMgrModule(object):
 
     def _ceph_get_module_option(self, module, key, prefix=''):
         if module != self.module_name:
-            return None  # another module's options are not this module's to read
+            return _host.foreign_option(module, key)
         if prefix:
             v = _host.module_option('%s/%s' % (prefix, key))
             if v is not None:
@@ -253,8 +253,9 @@ class BaseMgrModule(object):
 
     def _ceph_set_module_option(self, module, key, val):
         if module != self.module_name:
-            raise ValueError('module %s cannot set options of %s' % (self.module_name, module))
-        _host.set_module_option(key, val)
+            _host.set_foreign_option(module, key, val)
+        else:
+            _host.set_module_option(key, val)
 
     def _ceph_get_store(self, key):
         return _host.store_get(key)
@@ -372,28 +373,65 @@ class BasePyOSDMap(object):
         return mgr_module.CRUSHMap(json.loads(raw) if raw else {})
 
     def _get_pools_by_take(self, take):
-        return [p['pool'] for p in self._d.get('pools', [])]
+        crush = _get('osd_map_crush')
+        rules = json.loads(crush).get('rules', []) if crush else []
+        ids = {r['rule_id'] for r in rules
+               if any(st.get('op') == 'take' and st.get('item') == take for st in r.get('steps', []))}
+        return {'pools': [p['pool'] for p in self._d.get('pools', []) if p.get('crush_rule') in ids]}
 
     def _new_incremental(self):
         import mgr_module
         return mgr_module.OSDMapIncremental({'epoch': self._get_epoch() + 1})
 
     def _apply_incremental(self, inc):
-        raise NotImplementedError('OSDMap incrementals are not applied by gomgr')
+        # The incremental fields a module can set (OSDMapIncremental's
+        # set_osd_reweights); a new epoch, as OSDMap::apply_incremental.
+        import copy
+        import mgr_module
+        d = copy.deepcopy(self._d)
+        idump = inc._dump()
+        d['epoch'] = idump.get('epoch', d.get('epoch', 0) + 1)
+        weights = idump.get('new_weight', {})
+        for o in d.get('osds', []):
+            w = weights.get(o.get('osd'), weights.get(str(o.get('osd'))))
+            if w is not None:
+                o['weight'] = float(w) / 0x10000 if isinstance(w, int) and w > 1 else float(w)
+        return mgr_module.OSDMap(d)
 
     def _calc_pg_upmaps(self, inc, max_deviation, max_iterations, pools):
         return 0
 
+    # PG placement comes from the OSDs' own reports (the PG map), not from a
+    # CRUSH computation: the same answer once the OSDs have peered.
+
+    def _pg_stats(self):
+        raw = _get('pg_stats')
+        return json.loads(raw).get('pg_stats', []) if raw else []
+
     def _map_pool_pgs_up(self, poolid):
-        raise NotImplementedError('CRUSH mapping is not computed by gomgr')
+        prefix = '%d.' % poolid
+        stats = sorted((p for p in self._pg_stats() if p['pgid'].startswith(prefix)),
+                       key=lambda p: int(p['pgid'].split('.')[1], 16))
+        return [p.get('up', []) for p in stats]
 
     def _pg_to_up_acting_osds(self, pool_id, ps):
-        raise NotImplementedError('CRUSH mapping is not computed by gomgr')
+        pgid = '%d.%x' % (pool_id, ps)
+        for p in self._pg_stats():
+            if p['pgid'] == pgid:
+                return {'up': p.get('up', []), 'acting': p.get('acting', []),
+                        'up_primary': p.get('up_primary', -1),
+                        'acting_primary': p.get('acting_primary', -1)}
+        return {'up': [], 'acting': [], 'up_primary': -1, 'acting_primary': -1}
 
     def _pool_raw_used_rate(self, pool_id):
         for p in self._d.get('pools', []):
-            if p.get('pool') == pool_id:
-                return float(p.get('size', 1))
+            if p.get('pool') != pool_id:
+                continue
+            if p.get('type') == 3:  # erasure: (k+m)/k of its profile
+                prof = self._d.get('erasure_code_profiles', {}).get(p.get('erasure_code_profile'), {})
+                k, m = int(prof.get('k', 1)), int(prof.get('m', 0))
+                return float(k + m) / k
+            return float(p.get('size', 1))
         return 1.0
 
 
@@ -442,7 +480,7 @@ class BasePyCRUSH(object):
 
     def _find_roots(self):
         children = {it['id'] for b in self._d.get('buckets', []) for it in b.get('items', [])}
-        return [b['id'] for b in self._d.get('buckets', []) if b['id'] not in children]
+        return {'roots': [b['id'] for b in self._d.get('buckets', []) if b['id'] not in children]}
 
     def _find_takes(self):
         takes = []
@@ -450,7 +488,7 @@ class BasePyCRUSH(object):
             for s in r.get('steps', []):
                 if s.get('op') == 'take' and s.get('item') not in takes:
                     takes.append(s.get('item'))
-        return takes
+        return {'takes': takes}
 
     def _get_take_weight_osd_map(self, root):
         out = {}
@@ -468,5 +506,5 @@ class BasePyCRUSH(object):
                 else:
                     walk(it['id'], share)
         walk(root, 1.0)
-        return out
+        return {'weights': {str(k): v for k, v in out.items()}}
 

@@ -23,10 +23,11 @@ OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP = 1, 2, 3, 4
  OP_LATEST, OP_PERF_SCHEMA, OP_MODULE_OPTION, OP_SET_MODULE_OPTION,
  OP_STORE_GET, OP_STORE_SET, OP_STORE_PREFIX, OP_OPENED, OP_LOG, OP_HEALTH,
  OP_FAILED, OP_SEND_COMMAND, OP_CLUSTER_LOG, OP_CEPH_OPTION,
- OP_SET_URI) = range(32, 53)
+ OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION) = range(32, 55)
 
 # Error bits, in the order of modules/isolate's errBits.
 ERR_STUCK, ERR_NO_DATA, ERR_UNKNOWN_OPTION, ERR_INVALID_OPTION = 1, 2, 4, 8
+ERR_UNKNOWN_MODULE = 1 << 9
 
 TAG_NIL, TAG_FALSE, TAG_TRUE, TAG_INT, TAG_FLOAT, TAG_STRING, TAG_LIST, \
     TAG_MAP, TAG_NUMBER = range(9)
@@ -441,6 +442,24 @@ class Host:
             e.optstr(val)
         self.call(OP_SET_MODULE_OPTION, build, ctx=True)
 
+    def foreign_option(self, module, key):
+        def build(e):
+            e.str(module)
+            e.str(key)
+        try:
+            return self.call(OP_FOREIGN_OPTION, build, ctx=True).value()
+        except RemoteError as err:
+            if err.mask & (ERR_UNKNOWN_OPTION | ERR_UNKNOWN_MODULE):
+                return None
+            raise
+
+    def set_foreign_option(self, module, key, val):
+        def build(e):
+            e.str(module)
+            e.str(key)
+            e.optstr(val)
+        self.call(OP_SET_FOREIGN_OPTION, build, ctx=True)
+
     def store_get(self, key):
         d = self.call(OP_STORE_GET, lambda e: e.str(key), ctx=True)
         ok = d.boolean()
@@ -569,6 +588,7 @@ def encode_info(e, name, cls, standby_cls, can_run, can_run_error):
         e.str(c['cmd'])
         e.str(c.get('desc', ''))
         e.str(c.get('perm', 'r'))
+        e.boolean(str(c.get('poll', 'false')).lower() == 'true')
     e.boolean(can_run)
     e.str(can_run_error)
     e.boolean(False)  # always_on: the manager's list says which
