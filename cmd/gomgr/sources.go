@@ -44,14 +44,20 @@ func (f *moduleFlags) register(fs *flag.FlagSet) {
 func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.Source) {
 	var out []registry.Source
 	// A directory holding Ceph's mgr_module.py is Ceph's tree: its modules
-	// run on CPython. The others hold gomgr's modules, for gpython.
+	// run on CPython. The others hold gomgr's modules, for gpython, but for
+	// those that ask for CPython (listed first, so the registry takes them
+	// from the CPython source).
 	var gp []string
 	for _, dir := range filepath.SplitList(f.dirs) {
 		if cpython.IsCephTree(dir) {
-			out = append(out, cpython.NewSource(cpython.Config{Dir: dir, Isolate: isolate.Config{Logger: log}}))
+			out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Isolate: isolate.Config{Logger: log}}))
 		} else {
 			gp = append(gp, dir)
 		}
+	}
+	if len(gp) > 0 {
+		out = append(out, cpython.NewSource(cpython.Config{Dirs: gp, Select: cpython.AsksForCPython,
+			Isolate: isolate.Config{Logger: log}}))
 	}
 	if len(gp) > 0 {
 		cfg := modules.Config{Dirs: gp, AllowOS: splitList(f.allowOS), Logger: log}

@@ -2,34 +2,268 @@ package cpython_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"gomgr/modules/cpython"
+	"gomgr/modules/isolate"
+	"gomgr/registry"
 )
 
-const cephTree = "/usr/share/ceph/mgr"
+const testModules = "testdata/modules"
 
-func TestOpenCephModules(t *testing.T) {
-	src := cpython.NewSource(cpython.Config{Dir: cephTree})
+func bg(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// poll waits for cond, failing the test with what after d.
+func poll(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func status(reg *registry.Registry, name string) registry.Status {
+	for _, s := range reg.Modules() {
+		if s.Name == name {
+			return s
+		}
+	}
+	return registry.Status{}
+}
+
+// newRegistry runs testdata/modules's CPython modules (those with the
+// marker) in a registry with short deadlines.
+func newRegistry(t *testing.T, cfg registry.Config) (*registry.Registry, *registry.MemState) {
+	t.Helper()
+	state := registry.NewMemState()
+	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython})
+	cfg.Sources = []registry.Source{src}
+	cfg.State, cfg.Store, cfg.MgrID = state, registry.NewMemStore(), "x"
+	reg, err := registry.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reg.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := reg.Load(bg(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return reg, state
+}
+
+func command(t *testing.T, reg *registry.Registry, args map[string]any) registry.CommandResult {
+	t.Helper()
+	res, err := reg.HandleCommand(bg(t, 20*time.Second), registry.Command{Args: args})
+	if err != nil {
+		t.Fatalf("%v: %v", args["prefix"], err)
+	}
+	return res
+}
+
+// TestCephModulesLoad opens modules of Ceph's own tree, as installed, each
+// in its own python3, and reads their declarations as ceph-mgr does.
+func TestCephModulesLoad(t *testing.T) {
+	src := cpython.NewSource(cpython.Config{Dirs: []string{cpython.DefaultMgrModulePath}})
 	names, err := src.Scan()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("modules: %v", names)
-	for _, name := range []string{"status", "iostat", "crash", "selftest", "prometheus"} {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		start := time.Now()
-		m, err := src.Open(ctx, name)
-		cancel()
+	for _, want := range []string{"status", "iostat", "crash", "selftest", "prometheus"} {
+		if !strings.Contains(" "+strings.Join(names, " ")+" ", " "+want+" ") {
+			t.Fatalf("%s not among %v", want, names)
+		}
+		m, err := src.Open(bg(t, 30*time.Second), want)
 		if err != nil {
-			t.Errorf("%s: %v", name, err)
-			continue
+			t.Fatalf("%s: %v", want, err)
 		}
 		in := m.Info()
-		t.Logf("%s: %v cmds=%d opts=%d canrun=%v %q", name, time.Since(start), len(in.Commands), len(in.Options), in.CanRun, in.CanRunError)
-		if err := m.Stop(context.Background()); err != nil {
-			t.Errorf("%s stop: %v", name, err)
+		if !in.CanRun || len(in.Commands) == 0 || in.Name != want {
+			t.Errorf("%s: %+v", want, in)
 		}
+		if err := m.Stop(bg(t, 10*time.Second)); err != nil {
+			t.Errorf("%s stop: %v", want, err)
+		}
+	}
+}
+
+// TestPyO3SideBySide: two modules importing bcrypt (PyO3) run at once,
+// each in its own interpreter; in ceph-mgr's sub-interpreters the second
+// import fails.
+func TestPyO3SideBySide(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{})
+	for _, name := range []string{"hash_a", "hash_b"} {
+		if err := reg.Enable(bg(t, 30*time.Second), name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"hash_a", "hash_b"} {
+		poll(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
+		res := command(t, reg, map[string]any{"prefix": name + " check", "password": "s3cret"})
+		if res.Retval != 0 || res.Stdout != "True $2b$" {
+			t.Fatalf("%s: %+v", name, res)
+		}
+	}
+}
+
+// TestRuntimeChoice: only the modules with the marker are CPython's.
+func TestRuntimeChoice(t *testing.T) {
+	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython})
+	names, err := src.Scan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names, ","); got != "crasher,hash_a,hash_b,spin,ticker" {
+		t.Fatalf("CPython modules %s", got)
+	}
+	if cpython.AsksForCPython(testModules, "plain") || !cpython.IsCephTree(cpython.DefaultMgrModulePath) || cpython.IsCephTree(testModules) {
+		t.Fatal("runtime markers misread")
+	}
+}
+
+// TestNoPython: without an interpreter the modules list as unable to run,
+// with the reason.
+func TestNoPython(t *testing.T) {
+	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython,
+		Python: "/nonexistent/python3"})
+	m, err := src.Open(context.Background(), "ticker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := m.Info(); in.CanRun || !strings.Contains(in.CanRunError, "python3 not found") {
+		t.Fatalf("info %+v", in)
+	}
+}
+
+// TestStuckNotifyKilled: a notify() that never returns is killed at its
+// deadline and the module is stopped with MGR_MODULE_STUCK.
+func TestStuckNotifyKilled(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{NotifyDeadline: 500 * time.Millisecond})
+	if err := reg.Enable(bg(t, 30*time.Second), "spin"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 30*time.Second, "spin running", func() bool { return status(reg, "spin").State == registry.StateRunning })
+	start := time.Now()
+	reg.NotifyAll("osd_map", "1")
+	poll(t, 20*time.Second, "MGR_MODULE_STUCK", func() bool {
+		_, ok := reg.HealthChecks()[registry.CheckModuleStuck]
+		return ok
+	})
+	t.Logf("stuck notify stopped after %s", time.Since(start).Round(time.Millisecond))
+	if st := status(reg, "spin"); st.State != registry.StateStopped || !strings.Contains(st.Error, "deadline") {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestCrashRestarts: a module process that dies is restarted fresh with
+// backoff, its store intact.
+func TestCrashRestarts(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{Restart: registry.RestartPolicy{BackoffBase: 10 * time.Millisecond}})
+	if err := reg.Enable(bg(t, 30*time.Second), "crasher"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 30*time.Second, "crasher running", func() bool { return status(reg, "crasher").State == registry.StateRunning })
+	if res := command(t, reg, map[string]any{"prefix": "crasher lives"}); res.Stdout != "1" {
+		t.Fatalf("lives %+v", res)
+	}
+	_, err := reg.HandleCommand(bg(t, 20*time.Second), registry.Command{Args: map[string]any{"prefix": "crasher crash"}})
+	if !errors.Is(err, registry.ErrCrashed) && !errors.Is(err, isolate.ErrExited) {
+		t.Fatalf("crash command: %v", err)
+	}
+	poll(t, 30*time.Second, "a second life", func() bool {
+		res, err := reg.HandleCommand(bg(t, 20*time.Second), registry.Command{Args: map[string]any{"prefix": "crasher lives"}})
+		return err == nil && res.Stdout == "2"
+	})
+}
+
+// TestServeStopsOnDisable: serve() runs in its own thread, notify() gets
+// events, and disable calls shutdown() and waits for serve() to return;
+// the process is gone after.
+func TestServeStopsOnDisable(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{})
+	if err := reg.Enable(bg(t, 30*time.Second), "ticker"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
+	reg.NotifyAll("osd_map", "7")
+	var pid int
+	poll(t, 10*time.Second, "notify seen while serve() ticks", func() bool {
+		res := command(t, reg, map[string]any{"prefix": "ticker seen"})
+		_, err := fmt.Sscanf(res.Stderr, "ticking %d", &pid)
+		return res.Stdout == "osd_map/7" && err == nil
+	})
+	if err := reg.Disable(bg(t, 20*time.Second), "ticker"); err != nil {
+		t.Fatal(err)
+	}
+	// Reaped, not a zombie: signal 0 finds no process.
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("module process %d after disable: %v", pid, err)
+	}
+}
+
+// TestCephStandbyModule: on a standby, Ceph's prometheus module runs its
+// MgrStandbyModule: serve() only, answering /metrics with nothing, and
+// stops with the registry.
+func TestCephStandbyModule(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	store := registry.NewMemStore()
+	for k, v := range map[string]string{"server_addr": "127.0.0.1", "server_port": strconv.Itoa(port)} {
+		if err := store.Set(context.Background(), "mgr/prometheus/"+k, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := cpython.NewSource(cpython.Config{Dirs: []string{cpython.DefaultMgrModulePath}})
+	reg, err := registry.New(registry.Config{Sources: []registry.Source{src}, State: registry.NewMemState(),
+		Store: store, MgrID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := reg.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := reg.SetStandby(bg(t, 10*time.Second), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Load(bg(t, 60*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetEnabled(bg(t, 60*time.Second), []string{"prometheus"}); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	poll(t, 30*time.Second, "the standby prometheus answering", func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if st := status(reg, "prometheus"); st.State != registry.StateRunning || !st.StandbyOK {
+		t.Fatalf("status %+v", st)
 	}
 }

@@ -1,6 +1,7 @@
 package cpython
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -27,15 +29,26 @@ var cephModuleSrc string
 const boot = `import sys,json;F=json.load(sys.stdin);sys.stdin.close();` +
 	`exec(compile(F["gomgr_child.py"],"<gomgr>/gomgr_child.py","exec"),{"__name__":"__main__","FILES":F})`
 
-// envPath tells the child which directory holds mgr_module.py and the modules.
+// envPath is the child's module search path: the module directories, then
+// the directory of Ceph's mgr_module.py.
 const envPath = "GOMGR_CPYTHON_PATH"
 
-// DefaultPython is Debian's interpreter, whose dist-packages hold the rados
-// and ceph_argparse bindings that Ceph's mgr_module.py imports.
-const DefaultPython = "/usr/bin/python3"
+// Defaults.
+const (
+	// DefaultPython is Debian's interpreter, whose dist-packages hold the
+	// rados and ceph_argparse bindings that Ceph's mgr_module.py imports.
+	DefaultPython = "/usr/bin/python3"
+	// DefaultMgrModulePath is where Debian's ceph-mgr-modules-core puts
+	// Ceph's mgr_module.py and modules.
+	DefaultMgrModulePath = "/usr/share/ceph/mgr"
+)
 
 // ErrNoPython is why modules cannot run when no interpreter is found.
 var ErrNoPython = errors.New("cpython: python3 not found")
+
+// Marker is the line near the top of a gomgr module's module.py that asks
+// for CPython rather than gpython.
+const Marker = "# gomgr: runtime=cpython"
 
 // IsCephTree reports whether dir is a tree of Ceph's modules: it holds
 // Ceph's mgr_module.py, which its modules import.
@@ -44,10 +57,34 @@ func IsCephTree(dir string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
-// Config sets how the modules' processes start.
+// AsksForCPython reports whether <dir>/<name>/module.py has Marker among
+// its first ten lines.
+func AsksForCPython(dir, name string) bool {
+	f, err := os.Open(filepath.Join(dir, name, "module.py"))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for i := 0; i < 10 && sc.Scan(); i++ {
+		if strings.TrimSpace(sc.Text()) == Marker {
+			return true
+		}
+	}
+	return false
+}
+
+// Config sets where modules are and how their processes start.
 type Config struct {
-	// Dir holds mgr_module.py and one package per module (<dir>/<name>/module.py).
-	Dir string
+	// Dirs hold one package per module (<dir>/<name>/module.py); the first
+	// directory holding a name wins.
+	Dirs []string
+	// MgrModulePath is the directory of Ceph's mgr_module.py: the first of
+	// Dirs that holds it, else DefaultMgrModulePath.
+	MgrModulePath string
+	// Select, if set, keeps only the modules it accepts (gomgr's modules
+	// that ask for CPython: AsksForCPython).
+	Select func(dir, name string) bool
 	// Python is the interpreter. Default DefaultPython, else python3 on PATH.
 	Python string
 	// Isolate bounds the processes (memory, deadlines, logger); its Command
@@ -55,9 +92,9 @@ type Config struct {
 	Isolate isolate.Config
 }
 
-// NewSource returns the registry.Source of the modules in cfg.Dir, each
+// NewSource returns the registry.Source of the modules in cfg.Dirs, each
 // opened in a python3 process of its own. Without an interpreter every
-// module still lists, and fails to open with ErrNoPython as its reason.
+// module still lists, as one that cannot run, with the reason.
 func NewSource(cfg Config) registry.Source {
 	files, err := json.Marshal(map[string]string{
 		"gomgr_child.py": childSrc,
@@ -66,58 +103,112 @@ func NewSource(cfg Config) registry.Source {
 	if err != nil {
 		panic(err) // two strings always marshal
 	}
+	if cfg.MgrModulePath == "" {
+		cfg.MgrModulePath = DefaultMgrModulePath
+		if i := slices.IndexFunc(cfg.Dirs, IsCephTree); i >= 0 {
+			cfg.MgrModulePath = cfg.Dirs[i]
+		}
+	}
+	t := tree{dirs: slices.Clone(cfg.Dirs), sel: cfg.Select}
 	py, pyErr := findPython(cfg.Python)
 	ic := cfg.Isolate
-	ic.Env = append(slices.Clip(ic.Env), envPath+"="+cfg.Dir)
+	path := strings.Join(append(slices.Clone(cfg.Dirs), cfg.MgrModulePath), string(os.PathListSeparator))
+	ic.Env = append(slices.Clip(ic.Env), envPath+"="+path)
 	ic.Command = func(string) *exec.Cmd {
-		if pyErr != nil {
-			// A command that fails at once, with the reason on stderr.
-			return exec.Command("/bin/sh", "-c", `echo "$0" >&2; exit 1`, pyErr.Error())
-		}
 		// -I: no user site, no PYTHON* variables; -B: no .pyc written into Ceph's tree.
 		cmd := exec.Command(py, "-I", "-B", "-c", boot)
 		cmd.Stdin = bytes.NewReader(files)
 		return cmd
 	}
-	return isolate.NewSource(tree{dir: cfg.Dir}, ic)
+	return &source{tree: t, procs: isolate.NewSource(t, ic), pyErr: pyErr}
 }
 
 func findPython(py string) (string, error) {
 	if py != "" {
-		return exec.LookPath(py)
+		p, err := exec.LookPath(py)
+		if err != nil {
+			return "", fmt.Errorf("%w: %w", ErrNoPython, err)
+		}
+		return p, nil
 	}
 	if _, err := os.Stat(DefaultPython); err == nil {
 		return DefaultPython, nil
 	}
 	p, err := exec.LookPath("python3")
 	if err != nil {
-		return "", fmt.Errorf("%w (install Debian's python3, python3-rados and ceph-mgr-modules-core)", ErrNoPython)
+		return "", fmt.Errorf("%w (install Debian's python3 and ceph-mgr-modules-core)", ErrNoPython)
 	}
 	return p, nil
 }
 
-// tree lists the modules of a Ceph tree; opening them is the child's work.
-type tree struct{ dir string }
+// source opens each module in its own process, or, without python3, as a
+// module that cannot run.
+type source struct {
+	tree
+	procs registry.Source
+	pyErr error
+}
+
+func (s *source) Open(ctx context.Context, name string) (registry.Module, error) {
+	if s.pyErr != nil {
+		return cannotRun{name: name, why: s.pyErr.Error()}, nil
+	}
+	return s.procs.Open(ctx, name)
+}
+
+// tree lists the modules of the directories; opening them is the child's work.
+type tree struct {
+	dirs []string
+	sel  func(dir, name string) bool
+}
 
 func (t tree) Kind() string { return "python" }
 
 func (t tree) Scan() ([]string, error) {
-	ents, err := os.ReadDir(t.dir)
-	if err != nil {
-		return nil, fmt.Errorf("cpython: %w", err)
-	}
+	seen := map[string]bool{}
 	var out []string
-	for _, e := range ents {
-		if !e.IsDir() {
-			continue
+	for _, dir := range t.dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("cpython: %w", err)
 		}
-		if st, err := os.Stat(filepath.Join(t.dir, e.Name(), "module.py")); err == nil && st.Mode().IsRegular() {
-			out = append(out, e.Name())
+		for _, e := range ents {
+			name := e.Name()
+			if seen[name] || !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(dir, name, "module.py")); err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			seen[name] = true // the first directory holding a name wins, selected or not
+			if t.sel == nil || t.sel(dir, name) {
+				out = append(out, name)
+			}
 		}
 	}
+	slices.Sort(out)
 	return out, nil
 }
 
-func (t tree) Open(ctx context.Context, name string) (registry.Module, error) {
-	return nil, fmt.Errorf("cpython: %s opens only in its own process", name)
+func (t tree) Open(context.Context, string) (registry.Module, error) {
+	return nil, errors.New("cpython: a module opens only in its own process")
 }
+
+// cannotRun is a module listed without an interpreter to run it.
+type cannotRun struct{ name, why string }
+
+func (m cannotRun) Info() registry.Info {
+	return registry.Info{Name: m.name, Kind: "python", CanRun: false, CanRunError: m.why}
+}
+func (m cannotRun) Start(context.Context, registry.Host) error { return errors.New(m.why) }
+func (m cannotRun) Notify(context.Context, []registry.Event) error {
+	return errors.New(m.why)
+}
+func (m cannotRun) Command(context.Context, registry.Command) (registry.CommandResult, error) {
+	return registry.CommandResult{}, errors.New(m.why)
+}
+func (m cannotRun) Stop(context.Context) error { return nil }
+func (m cannotRun) Failed() error              { return nil }

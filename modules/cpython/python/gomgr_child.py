@@ -536,9 +536,10 @@ def install_sources():
 
 def find_class(pkg, base):
     """The module's subclass of base, as Ceph's load_subclass_of."""
+    top = pkg.__name__.split('.')[0]
     for obj in vars(pkg).values():
         if isinstance(obj, type) and obj is not base and issubclass(obj, base):
-            if obj.__module__.startswith(pkg.__name__):
+            if obj.__module__.split('.')[0] == top:
                 return obj
     return None
 
@@ -609,12 +610,16 @@ class Child:
         self.failed = False
 
     def open(self):
-        sys.path.insert(0, self.path)
+        sys.path[0:0] = [p for p in self.path.split(os.pathsep) if p]
         ceph_module = install_sources()
         ceph_module._host = self.host
         import mgr_module
         pkg = importlib.import_module(self.name)
         self.cls = find_class(pkg, mgr_module.MgrModule)
+        if self.cls is None:
+            # A gomgr module: <dir>/<name>/module.py, no __init__.py.
+            pkg = importlib.import_module(self.name + '.module')
+            self.cls = find_class(pkg, mgr_module.MgrModule)
         if self.cls is None:
             raise ImportError('Class not found in module %r' % self.name)
         self.cls._register_commands(self.name)
