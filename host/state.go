@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,6 +94,8 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status", "pg_dump", "pg_stats", "io_rate",
 		"osd_pool_stats", "osd_ping_times", "pg_progress":
 		return c.pgValue(name)
+	case "devices":
+		return c.Daemons.devicesValue(), nil
 	case "pg_ready":
 		return registry.NewValue(c.PG.Version(), map[string]any{"pg_ready": c.PG.Ready()}), nil
 	case "osdmap_crush_map_text":
@@ -419,4 +422,51 @@ func naturalLess(a, b string) bool {
 		return ai < bi
 	}
 	return a < b
+}
+
+// devicesValue is get("devices"): the devices daemons report in their
+// metadata ("device_ids": "sda=VENDOR_MODEL_SERIAL,..."), with where each
+// is attached and which daemons use it, as Ceph's DeviceState::dump.
+func (x *DaemonIndex) devicesValue() *registry.Value {
+	type dev struct {
+		location []any
+		daemons  []any
+	}
+	devs := map[string]*dev{}
+	x.mu.Lock()
+	gen := x.metaGen
+	x.mu.Unlock()
+	for _, k := range x.Keys() {
+		d := x.get(k)
+		if d == nil {
+			continue
+		}
+		d.mu.Lock()
+		host, ids, paths := d.Hostname, d.Metadata["device_ids"], d.Metadata["device_paths"]
+		d.mu.Unlock()
+		pathOf := map[string]string{}
+		for _, kv := range strings.Split(paths, ",") {
+			if name, p, ok := strings.Cut(kv, "="); ok {
+				pathOf[name] = p
+			}
+		}
+		for _, kv := range strings.Split(ids, ",") {
+			name, id, ok := strings.Cut(kv, "=")
+			if !ok || id == "" {
+				continue
+			}
+			e := devs[id]
+			if e == nil {
+				e = &dev{}
+				devs[id] = e
+			}
+			e.location = append(e.location, map[string]any{"host": host, "dev": name, "path": pathOf[name]})
+			e.daemons = append(e.daemons, k.Type+"."+k.ID)
+		}
+	}
+	list := make([]any, 0, len(devs))
+	for _, id := range slices.Sorted(maps.Keys(devs)) {
+		list = append(list, map[string]any{"devid": id, "location": devs[id].location, "daemons": devs[id].daemons})
+	}
+	return registry.NewValue(gen, map[string]any{"devices": list})
 }

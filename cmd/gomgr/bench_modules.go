@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(command{path: "bench modules", args: "[--json] [--modes isolated,in-process] [--duration 2s] [--osds 1000]",
+	register(command{path: "bench modules", args: "[--json] [--modes isolated,in-process,cpython] [--duration 2s] [--osds 1000]",
 		help: "Python module notify throughput and latency, enable to first notify, get('osd_map'), RSS", run: benchModules})
 }
 
@@ -35,7 +35,7 @@ func IsolateForBench(inner registry.Source, dir string) registry.Source {
 func benchModules(args []string) error {
 	fs := newFlags("bench modules", "[--json]")
 	asJSON := fs.Bool("json", false, "one JSON object a line")
-	modes := fs.String("modes", "isolated,in-process", "modes to measure, in order")
+	modes := fs.String("modes", "isolated,in-process,cpython", "modes to measure, in order (cpython needs Debian's python3 and ceph-mgr-modules-core)")
 	dur := fs.Duration("duration", 2*time.Second, "measured time per throughput case")
 	osds := fs.Int("osds", 1000, "OSDs in the osd_map")
 	if err := parse(fs, args); err != nil {
@@ -70,8 +70,9 @@ func benchModules(args []string) error {
 			d = fmt.Sprintf("%s, %d osds (ceph-mgr 16.2: 16-21 ms)", r.Cache, r.OSDs)
 		case modbench.MetricRSS:
 			v = fmt.Sprintf("%d KiB", r.RSSKB)
+			d = fmt.Sprintf("pss %d KiB", r.PSSKB)
 			if r.Modules > 0 {
-				d = fmt.Sprintf("%.0f KiB per module", r.PerModuleKB)
+				d = fmt.Sprintf("%.0f KiB per module; pss %d KiB, %.0f KiB per module", r.PerModuleKB, r.PSSKB, r.PSSPerModuleKB)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Mode, strings.ReplaceAll(r.Metric, "_", " "), r.Modules, v, d)

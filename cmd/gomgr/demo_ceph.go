@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -33,7 +34,10 @@ func runDemoCeph(mf moduleFlags, log *logrus.Entry, metrics string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	modules := demoModules(mf)
+	// ceph-mon splits mgr_initial_modules at underscores too
+	// ("pg_autoscaler" enables "pg" and "autoscaler"): such modules are
+	// Ceph's always-on ones or optional, and are left out.
+	modules := slices.DeleteFunc(demoModules(mf), func(m string) bool { return strings.Contains(m, "_") })
 	c, err := cephcluster.New(ctx, cephcluster.Options{OSDs: 2, Pools: []string{"demo"},
 		Global: map[string]string{"mgr_initial_modules": strings.Join(modules, " ")}})
 	if err != nil {

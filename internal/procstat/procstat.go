@@ -55,23 +55,74 @@ func ParseStat(b []byte) (cpu time.Duration, ppid int, err error) {
 }
 
 // ParseRSS reads VmRSS from /proc/<pid>/status, in bytes.
-func ParseRSS(b []byte) (int64, error) {
+func ParseRSS(b []byte) (int64, error) { return parseKB(b, "VmRSS:") }
+
+// ParsePSS reads Pss from /proc/<pid>/smaps_rollup, in bytes: the
+// process's resident pages, each shared page divided among its sharers,
+// so that PSS adds up over processes where RSS counts shared pages in
+// each.
+func ParsePSS(b []byte) (int64, error) { return parseKB(b, "Pss:") }
+
+// parseKB reads the "key N kB" line of a /proc file, in bytes.
+func parseKB(b []byte, key string) (int64, error) {
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		rest, ok := bytes.CutPrefix(line, []byte(key))
 		if !ok {
 			continue
 		}
 		f := bytes.Fields(rest)
 		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("%w: VmRSS line %q", ErrProc, line)
+			return 0, fmt.Errorf("%w: %s line %q", ErrProc, key, line)
 		}
 		kb, err := strconv.ParseInt(string(f[0]), 10, 64)
 		if err != nil || kb < 0 || kb > 1<<40 {
-			return 0, fmt.Errorf("%w: VmRSS %q", ErrProc, f[0])
+			return 0, fmt.Errorf("%w: %s %q", ErrProc, key, f[0])
 		}
 		return kb << 10, nil
 	}
-	return 0, fmt.Errorf("%w: no VmRSS", ErrProc)
+	return 0, fmt.Errorf("%w: no %s", ErrProc, key)
+}
+
+// ReadPSS reads one process's PSS (the kernel walks its page tables: far
+// dearer than Read).
+func ReadPSS(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/smaps_rollup")
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrProc, err)
+	}
+	return ParsePSS(b)
+}
+
+// Tree is pid and every process below it: CPU, RSS and PSS summed.
+type Tree struct {
+	Sample
+	PSS   int64 // bytes
+	Procs int
+}
+
+// ReadTree reads pid and its descendants (a mgr and its module
+// processes). Descendants that exit while being read are skipped; pid
+// itself must be readable.
+func ReadTree(pid int) (Tree, error) {
+	var t Tree
+	for i, p := range append([]int{pid}, descendants(pid)...) {
+		s, err := Read(p)
+		if err == nil {
+			var pss int64
+			pss, err = ReadPSS(p)
+			t.PSS += pss
+		}
+		if err != nil {
+			if i == 0 {
+				return Tree{}, err
+			}
+			continue
+		}
+		t.CPU += s.CPU
+		t.RSS += s.RSS
+		t.Procs++
+	}
+	return t, nil
 }
 
 // Read reads one process's CPU time and RSS.
@@ -98,8 +149,20 @@ func Read(pid int) (Sample, error) {
 // Descendants sums CPU and RSS over every process below pid (a mgr's
 // module processes). Processes that exit while being read are skipped.
 func Descendants(pid int) Sample {
+	var sum Sample
+	for _, p := range descendants(pid) {
+		if s, err := Read(p); err == nil {
+			sum.CPU += s.CPU
+			sum.RSS += s.RSS
+		}
+	}
+	return sum
+}
+
+// descendants lists the processes below pid, parents before children.
+func descendants(pid int) []int {
 	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
+	entries, _ := os.ReadDir("/proc") // unreadable /proc: no descendants
 	for _, e := range entries {
 		p, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -113,19 +176,16 @@ func Descendants(pid int) Sample {
 			children[pp] = append(children[pp], p)
 		}
 	}
-	var sum Sample
+	var out []int
 	var walk func(int)
 	walk = func(p int) {
 		for _, c := range children[p] {
-			if s, err := Read(c); err == nil {
-				sum.CPU += s.CPU
-				sum.RSS += s.RSS
-			}
+			out = append(out, c)
 			walk(c)
 		}
 	}
 	walk(pid)
-	return sum
+	return out
 }
 
 // LoadAvg is the machine's 1-minute load average (0 when unreadable): what

@@ -3,6 +3,7 @@ package procstat
 import (
 	"errors"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 )
@@ -92,6 +93,44 @@ func FuzzParseRSS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if n, err := ParseRSS(b); err == nil && n < 0 {
 			t.Fatalf("negative rss %d", n)
+		}
+	})
+}
+
+func TestParsePSS(t *testing.T) {
+	got, err := ParsePSS([]byte("55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:   1024 kB\nPss:    512 kB\nPss_Anon: 100 kB\n"))
+	if err != nil || got != 512<<10 {
+		t.Fatalf("%d %v", got, err)
+	}
+	if _, err := ParsePSS([]byte("Rss: 1 kB\n")); !errors.Is(err, ErrProc) {
+		t.Fatalf("no Pss: %v", err)
+	}
+}
+
+// TestReadTree: this test binary's own tree, with a child process in it.
+func TestReadTree(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	tr, err := ReadTree(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Procs < 2 || tr.PSS <= 0 || tr.RSS < tr.PSS {
+		t.Fatalf("tree %+v", tr)
+	}
+	if _, err := ReadTree(1 << 30); !errors.Is(err, ErrProc) {
+		t.Fatalf("missing pid: %v", err)
+	}
+}
+
+func FuzzParsePSS(f *testing.F) {
+	f.Add([]byte("Pss: 12 kB\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n, err := ParsePSS(b); err == nil && n < 0 {
+			t.Fatalf("negative %d", n)
 		}
 	})
 }

@@ -16,7 +16,9 @@
 //
 // # The stream
 //
-// Parent and child talk over one socketpair passed as fd 3 (the child's
+// The protocol is documented, language-neutral, in docs/module-protocol.md:
+// a CPython child (modules/cpython) speaks it too, against this same parent
+// code. Parent and child talk over one socketpair passed as fd 3 (the child's
 // stdout and stderr stay free for logs, forwarded to logrus with the module's
 // name). Frames are length-prefixed and carry a request id, so calls flow in
 // both directions at once: the parent calls Start, Notify, Command and Stop;

@@ -15,14 +15,20 @@ import (
 	"time"
 
 	"gomgr/internal/jsontree"
+	"gomgr/internal/procstat"
 	"gomgr/modules"
+	"gomgr/modules/cpython"
+	"gomgr/modules/isolate"
 	"gomgr/registry"
+
+	"github.com/sirupsen/logrus"
 )
 
 // Modes.
 const (
-	ModeIsolated  = "isolated"
-	ModeInProcess = "in-process"
+	ModeIsolated  = "isolated"   // gpython, one child process per module
+	ModeInProcess = "in-process" // gpython inside the manager
+	ModeCPython   = "cpython"    // Debian's python3, one process per module, on Ceph's mgr_module.py
 )
 
 // Metrics, in Result.Metric.
@@ -74,8 +80,8 @@ func (o *Options) defaults() error {
 		o.Modes = []string{ModeIsolated, ModeInProcess}
 	}
 	for _, m := range o.Modes {
-		if m != ModeIsolated && m != ModeInProcess {
-			return fmt.Errorf("%w: mode %q (want %s or %s)", ErrOptions, m, ModeIsolated, ModeInProcess)
+		if m != ModeIsolated && m != ModeInProcess && m != ModeCPython {
+			return fmt.Errorf("%w: mode %q (want %s, %s or %s)", ErrOptions, m, ModeIsolated, ModeInProcess, ModeCPython)
 		}
 		if m == ModeIsolated && o.Isolate == nil {
 			return fmt.Errorf("%w: mode %s needs Options.Isolate", ErrOptions, m)
@@ -156,9 +162,13 @@ type Result struct {
 	GetOSDMapUs float64 `json:"get_osd_map_us,omitempty"`
 
 	// rss: the process and its descendants; PerModuleKB is the growth over
-	// the same figure with no module, divided by Modules.
-	RSSKB       int64   `json:"rss_kb,omitempty"`
-	PerModuleKB float64 `json:"rss_per_module_kb,omitempty"`
+	// the same figure with no module, divided by Modules. PSSKB is the
+	// same tree's PSS (shared pages divided among their sharers), and
+	// PSSPerModuleKB its growth per module.
+	RSSKB          int64   `json:"rss_kb,omitempty"`
+	PerModuleKB    float64 `json:"rss_per_module_kb,omitempty"`
+	PSSKB          int64   `json:"pss_kb,omitempty"`
+	PSSPerModuleKB float64 `json:"pss_per_module_kb,omitempty"`
 }
 
 // moduleSrc is every benchmark module: notify reads the osd_map and logs,
@@ -280,6 +290,11 @@ func (b *bench) logf(format string, args ...any) {
 }
 
 func (b *bench) source(dir string) registry.Source {
+	if b.mode == ModeCPython {
+		quiet := logrus.New()
+		quiet.SetOutput(io.Discard)
+		return cpython.NewSource(cpython.Config{Dirs: []string{dir}, Isolate: isolate.Config{Logger: quiet}})
+	}
 	py := modules.NewSource(modules.Config{Dirs: []string{dir}})
 	if b.mode == ModeIsolated {
 		return b.o.Isolate(py, dir)
@@ -356,11 +371,12 @@ func waitRunning(ctx context.Context, reg *registry.Registry, names []string) er
 
 func (b *bench) notifyAndRSS(ctx context.Context, dir string, maxN int) (out []Result, err error) {
 	debug.FreeOSMemory()
-	rss0, err := TreeRSSKB(os.Getpid())
+	mem0, err := procstat.ReadTree(os.Getpid())
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRSS, err)
 	}
-	out = append(out, Result{Bench: "modules", Metric: MetricRSS, Mode: b.mode, Modules: 0, N: 1, RSSKB: rss0})
+	out = append(out, Result{Bench: "modules", Metric: MetricRSS, Mode: b.mode, Modules: 0, N: 1,
+		RSSKB: mem0.RSS >> 10, PSSKB: mem0.PSS >> 10})
 
 	tr := newTracker()
 	reg, _, err := b.newRegistry(ctx, dir, tr)
@@ -390,13 +406,14 @@ func (b *bench) notifyAndRSS(ctx context.Context, dir string, maxN int) (out []R
 		out = append(out, r)
 	}
 	debug.FreeOSMemory()
-	rss, err := TreeRSSKB(os.Getpid())
+	mem, err := procstat.ReadTree(os.Getpid())
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("%w: %w", ErrRSS, err)
 	}
-	b.logf("rss with %d modules: %d KiB (%d KiB without)", maxN, rss, rss0)
-	out = append(out, Result{Bench: "modules", Metric: MetricRSS, Mode: b.mode, Modules: maxN, N: 1, RSSKB: rss,
-		PerModuleKB: float64(rss-rss0) / float64(maxN)})
+	b.logf("with %d modules: rss %d KiB, pss %d KiB (%d, %d KiB without)", maxN, mem.RSS>>10, mem.PSS>>10, mem0.RSS>>10, mem0.PSS>>10)
+	out = append(out, Result{Bench: "modules", Metric: MetricRSS, Mode: b.mode, Modules: maxN, N: 1,
+		RSSKB: mem.RSS >> 10, PerModuleKB: float64(mem.RSS-mem0.RSS) / 1024 / float64(maxN),
+		PSSKB: mem.PSS >> 10, PSSPerModuleKB: float64(mem.PSS-mem0.PSS) / 1024 / float64(maxN)})
 	return out, nil
 }
 
@@ -424,17 +441,23 @@ func (b *bench) notify(ctx context.Context, reg *registry.Registry, tr *tracker,
 	lat := tr.record(false)
 	res.P50us, res.P99us = pct(lat, 0.50), pct(lat, 0.99)
 
+	// A CPython notify that parses the osd_map takes milliseconds: a full
+	// window would make one batch outlast the notify deadline.
+	window := uint64(b.o.Window)
+	if b.mode == ModeCPython {
+		window = min(window, 16)
+	}
 	tr.record(true)
 	start := sent
 	t0 := time.Now()
 	end := t0.Add(b.o.Duration)
 	for time.Now().Before(end) {
 		// Fill the window, then wait for the slowest module to take some.
-		for sent-tr.min(names) < uint64(b.o.Window) {
+		for sent-tr.min(names) < window {
 			reg.NotifyAll("osd_map", "")
 			sent++
 		}
-		if err := tr.waitAll(ctx, names, sent-uint64(b.o.Window)/2, 30*time.Second); err != nil {
+		if err := tr.waitAll(ctx, names, sent-window/2, 30*time.Second); err != nil {
 			return res, err
 		}
 	}

@@ -1,7 +1,8 @@
 // Package modbench measures gomgr's Python modules end to end, through the
-// registry with real module code, in both modes: isolated (one child
-// process per module, modules/isolate) and in-process (gpython inside the
-// manager). It is the engine of `gomgr bench modules` (issue #4).
+// registry with real module code, in three modes: isolated (gpython, one
+// child process per module, modules/isolate), in-process (gpython inside
+// the manager) and cpython (Debian's python3, one process per module, the
+// module on Ceph's own mgr_module.py: modules/cpython). It is the engine of `gomgr bench modules` (issue #4).
 //
 // Run generates benchmark modules into a temporary directory (their
 // notify calls self.get('osd_map') and self.log.debug, as a real module
@@ -21,8 +22,9 @@
 //     with time.monotonic, for a new version (converted, or shipped as
 //     JSON to the child and decoded) and for the cached version;
 //   - rss: resident memory with 10 modules running, the process and its
-//     descendants (the module processes in isolated mode), and the same
-//     figure before any module was loaded.
+//     descendants (the module processes in isolated and cpython modes),
+//     and the same figure before any module was loaded; RSS and PSS (pages
+//     shared between the processes counted once).
 //
 // # Goroutines
 //

@@ -145,17 +145,6 @@ func TestOSDMapShape(t *testing.T) {
 	}
 }
 
-// TestTreeRSSCountsChildren: a child process's memory is in the sum.
-func TestTreeRSSCountsChildren(t *testing.T) {
-	self, err := modbench.TreeRSSKB(os.Getpid())
-	if err != nil || self <= 0 {
-		t.Fatalf("%d %v", self, err)
-	}
-	if _, err := modbench.TreeRSSKB(1 << 30); !errors.Is(err, modbench.ErrRSS) {
-		t.Fatalf("missing pid: %v", err)
-	}
-}
-
 // ExampleRun measures the in-process mode only, briefly.
 func ExampleRun() {
 	res, err := modbench.Run(context.Background(), modbench.Options{

@@ -130,10 +130,7 @@ def _perf_schema(svc_type, svc_id):
 
 
 def _get(what):
-    raw = _host.get_json(what)
-    if raw is None:
-        return None
-    return raw  # bytes: mgr_module's get() decodes them, a fresh object per call
+    return _host.get(what)
 
 
 class BaseMgrStandbyModule(object):
@@ -160,7 +157,7 @@ class BaseMgrStandbyModule(object):
         mgrmap = _get('mgr_map')
         if mgrmap is None:
             return ''
-        services = json.loads(mgrmap).get('services', {})
+        services = mgrmap.get('services', {})
         return services.get(getattr(self, 'module_name', ''), '')
 
     def _ceph_log(self, record):
@@ -204,8 +201,7 @@ class BaseMgrModule(object):
 
     def _ceph_get_osdmap(self):
         import mgr_module
-        raw = _get('osd_map')
-        return mgr_module.OSDMap(json.loads(raw) if raw else {})
+        return mgr_module.OSDMap(_get('osd_map') or {})
 
     def _ceph_get_mgr_id(self):
         return _host.mgr_id()
@@ -369,12 +365,10 @@ class BasePyOSDMap(object):
 
     def _get_crush(self):
         import mgr_module
-        raw = _get('osd_map_crush')
-        return mgr_module.CRUSHMap(json.loads(raw) if raw else {})
+        return mgr_module.CRUSHMap(_get('osd_map_crush') or {})
 
     def _get_pools_by_take(self, take):
-        crush = _get('osd_map_crush')
-        rules = json.loads(crush).get('rules', []) if crush else []
+        rules = (_get('osd_map_crush') or {}).get('rules', [])
         ids = {r['rule_id'] for r in rules
                if any(st.get('op') == 'take' and st.get('item') == take for st in r.get('steps', []))}
         return {'pools': [p['pool'] for p in self._d.get('pools', []) if p.get('crush_rule') in ids]}
@@ -405,8 +399,7 @@ class BasePyOSDMap(object):
     # CRUSH computation: the same answer once the OSDs have peered.
 
     def _pg_stats(self):
-        raw = _get('pg_stats')
-        return json.loads(raw).get('pg_stats', []) if raw else []
+        return (_get('pg_stats') or {}).get('pg_stats', [])
 
     def _map_pool_pgs_up(self, poolid):
         prefix = '%d.' % poolid

