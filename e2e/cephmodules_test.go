@@ -2,13 +2,16 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,10 +31,15 @@ const crashMeta = `{"crash_id": "2026-12-05T10:00:00.000000Z_0b7d3a4e-1111-2222-
  "assert_condition": "false", "assert_func": "f", "assert_file": "x.cc", "assert_line": 1,
  "backtrace": ["a", "b"]}`
 
+// cephModulesEnabled are enabled under ceph-mgr, and so under gomgr after
+// it (the mgr map keeps them), beside Ceph's always-on modules.
+var cephModulesEnabled = []string{"prometheus", "selftest", "iostat", "alerts", "insights", "telegraf", "zabbix", "restful"}
+
 // cephModuleCommands are the module commands compared between the real
 // ceph-mgr and gomgr running Ceph's modules: status, iostat, crash.
 var cephModuleCommands = [][]string{
-	{"osd", "status"}, {"iostat", "-p", "0"},
+	{"osd", "status"}, {"iostat", "-p", "0"}, {"osd", "pool", "autoscale-status"}, {"balancer", "status"},
+	{"mgr", "module", "ls", "-f", "json"},
 	{"crash", "ls"}, {"crash", "stat"}, {"crash", "ls-new"},
 	{"crash", "info", "2026-12-05T10:00:00.000000Z_0b7d3a4e-1111-2222-3333-444455556666"},
 }
@@ -48,11 +56,15 @@ func moduleOutputs(t *testing.T, c *cephcluster.Cluster, who string, want map[st
 		for {
 			b, err := c.Ceph(context.Background(), cmd...)
 			s := string(b)
-			switch cmd[0] {
-			case "osd":
+			switch k {
+			case "osd status":
 				s = osdStatusShape(s)
-			case "iostat":
+			case "iostat -p 0":
 				s = rates.ReplaceAllString(s, "N")
+			case "balancer status":
+				s = jsonKeys(s, "active", "mode", "plans")
+			case "mgr module ls -f json":
+				s = moduleList(s)
 			}
 			if err == nil {
 				out[k] = s
@@ -154,6 +166,45 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// jsonKeys keeps only keys of a JSON object (the rest holds stamps).
+func jsonKeys(s string, keys ...string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return s
+	}
+	out := map[string]any{}
+	for _, k := range keys {
+		out[k] = m[k]
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+// moduleList is what `mgr module ls` says of each module the mgr can
+// load: whether it can run, why not, and its option names (the mon prints
+// what the active mgr declared in its beacon).
+func moduleList(s string) string {
+	var ls struct {
+		AlwaysOn []string `json:"always_on_modules"`
+		Enabled  []string `json:"enabled_modules"`
+		Disabled []struct {
+			Name    string         `json:"name"`
+			CanRun  bool           `json:"can_run"`
+			Error   string         `json:"error_string"`
+			Options map[string]any `json:"module_options"`
+		} `json:"disabled_modules"`
+	}
+	if err := json.Unmarshal([]byte(s), &ls); err != nil {
+		return s
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "always on %v\nenabled %v\n", ls.AlwaysOn, ls.Enabled)
+	for _, m := range ls.Disabled {
+		fmt.Fprintf(&b, "%s can_run=%v %q options %v\n", m.Name, m.CanRun, m.Error, slices.Sorted(maps.Keys(m.Options)))
+	}
+	return b.String()
+}
+
 // rates are iostat's figures: they move with every report.
 var rates = regexp.MustCompile(`[0-9]+(\.[0-9]+)?( ?[KMGTPE]i?)?`)
 
@@ -191,8 +242,9 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	c.MustCeph(t, "config", "set", "mgr", "mgr/prometheus/server_port", fmt.Sprint(port), "--force")
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
-	c.MustCeph(t, "mgr", "module", "enable", "prometheus")
-	c.MustCeph(t, "mgr", "module", "enable", "selftest")
+	for _, m := range cephModulesEnabled {
+		c.MustCeph(t, "mgr", "module", "enable", m)
+	}
 	selfTest(t, c, "ceph-mgr")
 	wantScrape := scrape(t, c, port, "ceph-mgr")
 	pollErr(t, 30*time.Second, "crash post under ceph-mgr", func() error {
@@ -207,6 +259,20 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	waitActive(t, c, "x", 60*time.Second)
 	got := moduleOutputs(t, c, "gomgr", want)
 	selfTest(t, c, "gomgr")
+	// Every module enabled, and Ceph's always-on ones, runs: no module
+	// error in the cluster's health.
+	pollErr(t, 30*time.Second, "no MGR_MODULE_ERROR under gomgr", func() error {
+		var h struct {
+			Checks map[string]any `json:"checks"`
+		}
+		if err := cephJSON(c, &h, "health", "detail"); err != nil {
+			return err
+		}
+		if e, ok := h.Checks["MGR_MODULE_ERROR"]; ok {
+			return fmt.Errorf("%v", e)
+		}
+		return nil
+	})
 	gotScrape := scrape(t, c, port, "gomgr")
 	for name, v := range wantScrape {
 		if gotScrape[name] != v {
