@@ -34,8 +34,10 @@ type mapFetcher struct {
 	want  map[string]uint64
 	crush bool // the CRUSH view is due (gomgr's mon: after each osdmap epoch)
 	kick  chan struct{}
-	// osds is the set of OSD ids whose metadata was last fetched.
+	// osds is the set of OSD ids whose metadata was last fetched; mons
+	// the mon map epoch whose mons' metadata was.
 	osds string
+	mons uint64
 }
 
 func newMapFetcher(s *Standby) *mapFetcher {
@@ -173,8 +175,12 @@ func (f *mapFetcher) dump(ctx context.Context, prefix string) ([]byte, any, bool
 }
 
 // osdMetadata loads every OSD's metadata (`osd metadata`) when the set of
-// OSDs in the map changes, as Ceph's mgr does for get_metadata("osd", id).
+// OSDs in the map changes, and every mon's (`mon metadata`) when the mon
+// map does, as Ceph's mgr does for get_metadata("osd", id).
 func (f *mapFetcher) osdMetadata(ctx context.Context, osdmap map[string]any) {
+	if mons := f.s.state.Epoch("mon_map"); mons != f.mons && f.daemonMetadata(ctx, "mon", "name") {
+		f.mons = mons
+	}
 	var ids []string
 	osds, _ := osdmap["osds"].([]any)
 	for _, o := range osds {
@@ -182,18 +188,23 @@ func (f *mapFetcher) osdMetadata(ctx context.Context, osdmap map[string]any) {
 		ids = append(ids, fmt.Sprint(toInt(om["osd"])))
 	}
 	set := strings.Join(ids, ",")
-	if set == f.osds {
-		return
+	if set != f.osds && f.daemonMetadata(ctx, "osd", "id") {
+		f.osds = set
 	}
-	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": "osd metadata", "format": "json"}, nil)
+}
+
+// daemonMetadata runs `<kind> metadata` and records each daemon's, named
+// by its idKey field; false if the mon did not answer.
+func (f *mapFetcher) daemonMetadata(ctx context.Context, kind, idKey string) bool {
+	res, err := f.s.monc.Command(ctx, map[string]any{"prefix": kind + " metadata", "format": "json"}, nil)
 	if err != nil || res.Retval != 0 {
-		f.s.log.WithError(err).WithField("status", res.Status).Warn("osd metadata not fetched")
-		return
+		f.s.log.WithError(err).WithField("status", res.Status).Warnf("%s metadata not fetched", kind)
+		return false
 	}
 	var all []map[string]any
 	if err := json.Unmarshal(res.Out, &all); err != nil {
-		f.s.log.WithError(err).Warn("osd metadata not decodable")
-		return
+		f.s.log.WithError(err).Warnf("%s metadata not decodable", kind)
+		return false
 	}
 	for _, md := range all {
 		meta := make(map[string]string, len(md))
@@ -204,9 +215,9 @@ func (f *mapFetcher) osdMetadata(ctx context.Context, osdmap map[string]any) {
 				meta[k] = fmt.Sprint(v)
 			}
 		}
-		f.s.state.Daemons.SetMetadata(DaemonKey{"osd", meta["id"]}, meta["hostname"], meta)
+		f.s.state.Daemons.SetMetadata(DaemonKey{kind, meta[idKey]}, meta["hostname"], meta)
 	}
-	f.osds = set
+	return true
 }
 
 // daemonKey is how Ceph's DaemonServer names a session's daemon: the

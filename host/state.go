@@ -94,6 +94,10 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 	case "pg_summary", "osd_stats", "pool_stats", "df", "pg_status", "pg_dump", "pg_stats", "io_rate",
 		"osd_pool_stats", "osd_ping_times", "pg_progress":
 		return c.pgValue(name)
+	case "modified_config_options":
+		// Ceph lists the options daemons report as changed (MMgrReport's
+		// config); gomgr does not decode that block yet.
+		return registry.NewValue(1, map[string]any{"options": []any{}}), nil
 	case "devices":
 		return c.Daemons.devicesValue(), nil
 	case "pg_ready":

@@ -305,3 +305,21 @@ type ForeignOptionHost interface {
 	ForeignModuleOption(ctx context.Context, module, key string) (any, error)
 	SetForeignModuleOption(ctx context.Context, module, key string, value *string) error
 }
+
+// RemoteModule is implemented by a Module whose methods other modules may
+// call (Ceph's MgrModule.remote). Remote may be called from any goroutine,
+// concurrently with the registry's own calls, while the module runs. args
+// and the result are the runtime's own encoding, opaque to the registry
+// (CPython modules exchange pickles); an error is the call's failure to
+// arrive or return, not the method's exception, which the result carries.
+type RemoteModule interface {
+	Remote(ctx context.Context, method string, args []byte) ([]byte, error)
+}
+
+// RemoteHost is implemented by every Host the registry gives a module: a
+// call of another running module's method. A module that is unknown,
+// disabled or not running is ErrNotRunning; one whose runtime takes no
+// remote calls ErrNotSupported.
+type RemoteHost interface {
+	Remote(ctx context.Context, module, method string, args []byte) ([]byte, error)
+}

@@ -23,6 +23,7 @@ var (
 	_ StandbyHost       = (*modHost)(nil)
 	_ ClusterHost       = (*modHost)(nil)
 	_ ForeignOptionHost = (*modHost)(nil)
+	_ RemoteHost        = (*modHost)(nil)
 )
 
 // Standby implements StandbyHost.
@@ -256,4 +257,30 @@ func (h *modHost) SetURI(uri string) {
 		return
 	}
 	h.reg.cfg.Cluster.SetURI(h.name, uri)
+}
+
+// Remote implements RemoteHost: it calls the method on the module's live
+// instance, bounded by ctx and the command deadline.
+func (h *modHost) Remote(ctx context.Context, module, method string, args []byte) ([]byte, error) {
+	r := h.reg
+	r.mu.Lock()
+	var run *runner
+	if e, ok := r.entries[module]; ok && e.enabled && e.state == StateRunning {
+		run = e.run
+	}
+	r.mu.Unlock()
+	var live *liveModule
+	if run != nil {
+		live = run.live.Load()
+	}
+	if live == nil {
+		return nil, fmt.Errorf("%w: module %q (remote call from %q)", ErrNotRunning, module, h.name)
+	}
+	rm, ok := live.mod.(RemoteModule)
+	if !ok {
+		return nil, fmt.Errorf("remote call to %q: %w", module, ErrNotSupported)
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.CommandDeadline)
+	defer cancel()
+	return rm.Remote(ctx, method, args)
 }

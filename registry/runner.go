@@ -55,6 +55,10 @@ type runner struct {
 	// not touch the entry again, only release its module.
 	abandoned atomic.Bool
 
+	// live is the started module, for other modules' remote calls; nil
+	// before Start succeeds and from Stop on.
+	live atomic.Pointer[liveModule]
+
 	stopCalled bool // loop goroutine only
 	failedNow  bool // loop goroutine only: Module.Failed was non-nil at the last poll
 	// loop goroutine only: a crash (Failed wraps ErrCrashed) to restart
@@ -64,6 +68,8 @@ type runner struct {
 	crashes []time.Time
 	held    bool
 }
+
+type liveModule struct{ mod Module }
 
 type cmdReq struct {
 	ctx   context.Context
@@ -230,6 +236,7 @@ func (run *runner) loop(fresh Module, warming <-chan struct{}) {
 		reg.detach(run)
 		return
 	}
+	run.live.Store(&liveModule{mod})
 	reg.update(run, func(e *entry) {
 		if e.state == StateStarting {
 			e.state = StateRunning
@@ -505,6 +512,7 @@ func (run *runner) restart(mod Module) (Module, bool) {
 			continue
 		}
 		run.failedNow = false
+		run.live.Store(&liveModule{mod})
 		log.Info("module restarted")
 		reg.update(run, func(e *entry) { e.state, e.err = StateRunning, "" })
 		return mod, true
@@ -588,6 +596,7 @@ func (run *runner) stopModule(mod Module) error {
 		return nil
 	}
 	run.stopCalled = true
+	run.live.Store(nil)
 	limit := run.reg.cfg.StopDeadline
 	over, err := run.invoke(context.Background(), callStop, limit, mod.Stop)
 	if over {

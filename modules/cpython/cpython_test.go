@@ -130,7 +130,7 @@ func TestRuntimeChoice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(names, ","); got != "crasher,hash_a,hash_b,spin,ticker" {
+	if got := strings.Join(names, ","); got != "caller,crasher,hash_a,hash_b,spin,ticker" {
 		t.Fatalf("CPython modules %s", got)
 	}
 	if cpython.AsksForCPython(testModules, "plain") || !cpython.IsCephTree(cpython.DefaultMgrModulePath) || cpython.IsCephTree(testModules) {
@@ -265,5 +265,30 @@ func TestCephStandbyModule(t *testing.T) {
 	})
 	if st := status(reg, "prometheus"); st.State != registry.StateRunning || !st.StandbyOK {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestRemoteCalls: self.remote() between two module processes, with
+// Ceph's exceptions for a missing method, a raising one and a module that
+// does not run.
+func TestRemoteCalls(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{})
+	for _, name := range []string{"caller", "ticker"} {
+		if err := reg.Enable(bg(t, 30*time.Second), name); err != nil {
+			t.Fatal(err)
+		}
+		poll(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
+	}
+	for _, tc := range []struct{ module, method, out, err string }{
+		{"ticker", "add", "{'sum': 22, 'pid': ", ""},
+		{"ticker", "nope", "NameError", "Method not found: nope"},
+		{"ticker", "boom", "RuntimeError", "Remote method threw exception: Traceback (most recent call last):"},
+		{"spin", "add", "ImportError", "Module not found"},
+		{"absent", "add", "ImportError", "Module not found"},
+	} {
+		res := command(t, reg, map[string]any{"prefix": "caller call", "module": tc.module, "method": tc.method})
+		if !strings.HasPrefix(res.Stdout, tc.out) || res.Stderr != tc.err {
+			t.Errorf("%s.%s: %+v", tc.module, tc.method, res)
+		}
 	}
 }

@@ -167,6 +167,19 @@ func (ch *child) serve(f frame) {
 			e.str(res.Stdout)
 			e.str(res.Stderr)
 		}
+	case opRemote:
+		method, args := d.str(), d.bytes()
+		if err = d.err; err == nil {
+			rm, ok := ch.mod.(registry.RemoteModule)
+			if !ok {
+				err = fmt.Errorf("remote call of %s: %w", method, registry.ErrNotSupported)
+				break
+			}
+			var res []byte
+			if res, err = rm.Remote(ctx, method, args); err == nil {
+				e.bytes(res)
+			}
+		}
 	case opStop:
 		if err = d.err; err == nil {
 			err = ch.mod.Stop(ctx)
@@ -503,7 +516,18 @@ func (h *childHost) SetForeignModuleOption(ctx context.Context, module, key stri
 	return err
 }
 
+// Remote implements registry.RemoteHost.
+func (h *childHost) Remote(ctx context.Context, module, method string, args []byte) ([]byte, error) {
+	d, err := h.callCtx(ctx, opRemoteCall, func(e *enc) { e.str(module); e.str(method); e.bytes(args) })
+	if err != nil {
+		return nil, err
+	}
+	res := d.bytes()
+	return res, d.err
+}
+
 var (
+	_ registry.RemoteHost        = (*childHost)(nil)
 	_ registry.Host              = (*childHost)(nil)
 	_ registry.ClusterHost       = (*childHost)(nil)
 	_ registry.ForeignOptionHost = (*childHost)(nil)

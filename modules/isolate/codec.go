@@ -322,6 +322,7 @@ var errBits = []error{
 	ErrExited,
 	registry.ErrNotSupported,
 	registry.ErrUnknownModule,
+	registry.ErrNotRunning,
 }
 
 // remoteError is an error from the other process: its text, and the

@@ -25,6 +25,7 @@ const (
 	opNotify
 	opCommand
 	opStop
+	opRemote // registry.RemoteModule: another module calls one of this one's methods
 )
 
 // Ops, child to parent: the registry.Host methods, then one-way messages.
@@ -57,6 +58,8 @@ const (
 	// registry.ForeignOptionHost: another module's options.
 	opForeignOption
 	opSetForeignOption
+
+	opRemoteCall // registry.RemoteHost: call another module's method
 )
 
 const (

@@ -182,6 +182,23 @@ func (m *Module) Command(ctx context.Context, cmd registry.Command) (registry.Co
 	return res, d.err
 }
 
+// Remote implements registry.RemoteModule. A call that overruns ctx is
+// abandoned, not a reason to kill the module: the caller's deadline is
+// the caller's.
+func (m *Module) Remote(ctx context.Context, method string, args []byte) ([]byte, error) {
+	var e enc
+	e.deadline(ctx)
+	e.str(method)
+	e.bytes(args)
+	body, err := m.conn.call(ctx, opRemote, e.b)
+	if err != nil {
+		return nil, fmt.Errorf("isolate: %s: remote %s: %w", m.name, method, err)
+	}
+	d := dec{b: body}
+	res := d.bytes()
+	return res, d.err
+}
+
 // Stop calls Stop in the child with ctx's deadline (Config.StopTimeout
 // when it has none), then waits for the process to exit, and kills it if it
 // does not in time. The process is always reaped when Stop returns.
@@ -763,6 +780,22 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 		if err := e.value(v); err != nil {
 			return nil, err
 		}
+	case opRemoteCall:
+		ctx, cancel := ctxCall()
+		defer cancel()
+		module, method, args := d.str(), d.str(), d.bytes()
+		if d.err != nil {
+			return nil, d.err
+		}
+		rh, ok := h.(registry.RemoteHost)
+		if !ok {
+			return nil, fmt.Errorf("remote call to %s: %w", module, registry.ErrNotSupported)
+		}
+		res, err := rh.Remote(ctx, module, method, args)
+		if err != nil {
+			return nil, err
+		}
+		e.bytes(res)
 	case opCephOption:
 		name := d.str()
 		if d.err != nil {
@@ -794,4 +827,7 @@ func jsonBody(v any) ([]byte, error) {
 	return raw, nil
 }
 
-var _ registry.Module = (*Module)(nil)
+var (
+	_ registry.Module       = (*Module)(nil)
+	_ registry.RemoteModule = (*Module)(nil)
+)

@@ -320,8 +320,7 @@ class BaseMgrModule(object):
     # --- between modules ---
 
     def _ceph_dispatch_remote(self, module_name, method_name, args, kwargs):
-        raise ImportError('Module not found: %s (remote calls between gomgr module '
-                          'processes are not supported yet)' % module_name)
+        return _host.remote(module_name, method_name, args, kwargs)
 
     # --- perf queries: served by MMgrReport's osd_perf_metric_reports in Ceph;
     # gomgr sends OSDs no queries.

@@ -18,16 +18,17 @@ import types
 
 # Frame types and ops: see modules/isolate/conn.go, which defines them.
 REQUEST, RESPONSE, ONEWAY = 1, 2, 3
-OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP = 1, 2, 3, 4
+OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP, OP_REMOTE = 1, 2, 3, 4, 5
 (OP_MGR_ID, OP_GET, OP_LIST_SERVERS, OP_GET_SERVER, OP_METADATA, OP_COUNTER,
  OP_LATEST, OP_PERF_SCHEMA, OP_MODULE_OPTION, OP_SET_MODULE_OPTION,
  OP_STORE_GET, OP_STORE_SET, OP_STORE_PREFIX, OP_OPENED, OP_LOG, OP_HEALTH,
  OP_FAILED, OP_SEND_COMMAND, OP_CLUSTER_LOG, OP_CEPH_OPTION,
- OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION) = range(32, 55)
+ OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION,
+ OP_REMOTE_CALL) = range(32, 56)
 
 # Error bits, in the order of modules/isolate's errBits.
 ERR_STUCK, ERR_NO_DATA, ERR_UNKNOWN_OPTION, ERR_INVALID_OPTION = 1, 2, 4, 8
-ERR_UNKNOWN_MODULE = 1 << 9
+ERR_UNKNOWN_MODULE, ERR_NOT_RUNNING = 1 << 9, 1 << 10
 
 TAG_NIL, TAG_FALSE, TAG_TRUE, TAG_INT, TAG_FLOAT, TAG_STRING, TAG_LIST, \
     TAG_MAP, TAG_NUMBER = range(9)
@@ -464,6 +465,29 @@ class Host:
             e.optstr(val)
         self.call(OP_SET_FOREIGN_OPTION, build, ctx=True)
 
+    def remote(self, module, method, args, kwargs):
+        """self.remote(): Ceph's ImportError, NameError and RuntimeError.
+        Arguments and result cross as pickles, between CPython modules."""
+        import pickle
+
+        def build(e):
+            e.str(module)
+            e.str(method)
+            e.bytes(pickle.dumps((tuple(args), dict(kwargs)), protocol=4))
+        try:
+            d = self.call(OP_REMOTE_CALL, build, ctx=True)
+        except RemoteError as err:
+            if err.mask & (ERR_UNKNOWN_MODULE | ERR_NOT_RUNNING):
+                raise ImportError('Module not found') from None
+            raise RuntimeError('remote call to %s failed: %s' % (module, err)) from None
+        res = d.bytes()
+        if res[:1] == b'\x00':
+            return pickle.loads(res[1:])
+        msg = res[1:].decode('utf-8', 'replace')
+        if res[:1] == b'\x01':
+            raise NameError(msg)
+        raise RuntimeError(msg)
+
     def store_get(self, key):
         d = self.call(OP_STORE_GET, lambda e: e.str(key), ctx=True)
         ok = d.boolean()
@@ -669,6 +693,8 @@ class Child:
                 body.svar(r)
                 body.str(out)
                 body.str(errs)
+            elif op == OP_REMOTE:
+                body.bytes(self.remote(d.str(), d.bytes()))
             elif op == OP_STOP:
                 self.stop()
                 self.conn.reply(op, fid, b'', None)
@@ -717,6 +743,19 @@ class Child:
             return -22, '', traceback.format_exc()  # EINVAL, as ActivePyModule::handle_command
         r, out, errs = tuple(res)
         return int(r), out or '', errs or ''
+
+    def remote(self, method, payload):
+        """Another module's self.remote(): the answer is a status byte (0
+        the pickled result, 1 no such method, 2 the method raised), then
+        the result or the message."""
+        import pickle
+        if self.inst is None or not hasattr(self.inst, method):
+            return b'\x01' + ('Method not found: %s' % method).encode()
+        try:
+            args, kwargs = pickle.loads(payload)
+            return b'\x00' + pickle.dumps(getattr(self.inst, method)(*args, **kwargs), protocol=4)
+        except Exception:
+            return b'\x02' + ('Remote method threw exception: %s' % traceback.format_exc()).encode()
 
     def stop(self):
         if self.inst is None:

@@ -25,6 +25,12 @@ class Module(MgrModule):
     def notify(self, notify_type, notify_id):
         self.seen.append('%s/%s' % (notify_type, notify_id))
 
+    def add(self, x, plus=0):
+        return {'sum': x + plus, 'pid': os.getpid()}
+
+    def boom(self, x, plus=0):
+        raise ValueError('boom %d' % x)
+
     @CLIReadCommand('ticker seen')
     def seen_cmd(self):
         return 0, ','.join(self.seen), '%s %d' % ('ticking' if self.ticks > 0 else 'idle', os.getpid())
