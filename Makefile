@@ -21,8 +21,10 @@ run: build plugins
 
 # The same modules with gomgr as the mgr of a real one-node Ceph 16.2
 # cluster (needs ceph-mon, ceph-osd and ceph-common).
+# MODULES=/usr/share/ceph/mgr runs Ceph's own modules beside the examples.
+MODULES ?=
 run-ceph: build plugins
-	$(BIN)/gomgr demo --ceph --plugins $(PLUGINS) --modules examples/modules
+	$(BIN)/gomgr demo --ceph --plugins $(PLUGINS) --modules examples/modules$(if $(MODULES),:$(MODULES))
 
 # The whole suite with the race detector, uncached (the end-to-end tests
 # build binaries the test cache cannot see); interop with a real ceph-mon is

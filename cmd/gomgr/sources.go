@@ -43,28 +43,22 @@ func (f *moduleFlags) register(fs *flag.FlagSet) {
 // re-pin binaries when their module is enabled.
 func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.Source) {
 	var out []registry.Source
-	// A directory holding Ceph's mgr_module.py is Ceph's tree: its modules
-	// run on CPython. The others hold gomgr's modules, for gpython, but for
-	// those that ask for CPython (listed first, so the registry takes them
-	// from the CPython source).
-	var gp []string
+	// Directories in order, so that the first holding a name wins. One
+	// holding Ceph's mgr_module.py is Ceph's tree: its modules run on
+	// CPython. Another holds gomgr's modules, for gpython, but for those
+	// that ask for CPython (listed before, so the registry takes them from
+	// the CPython source).
 	for _, dir := range filepath.SplitList(f.dirs) {
 		if cpython.IsCephTree(dir) {
 			out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Isolate: isolate.Config{Logger: log}}))
-		} else {
-			gp = append(gp, dir)
+			continue
 		}
-	}
-	if len(gp) > 0 {
-		out = append(out, cpython.NewSource(cpython.Config{Dirs: gp, Select: cpython.AsksForCPython,
+		out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Select: cpython.AsksForCPython,
 			Isolate: isolate.Config{Logger: log}}))
-	}
-	if len(gp) > 0 {
-		cfg := modules.Config{Dirs: gp, AllowOS: splitList(f.allowOS), Logger: log}
-		var py registry.Source = modules.NewSource(cfg)
+		var py registry.Source = modules.NewSource(modules.Config{Dirs: []string{dir}, AllowOS: splitList(f.allowOS), Logger: log})
 		if !f.inProcess {
 			py = isolate.NewSource(py, isolate.Config{Logger: log,
-				Env: []string{envModuleDirs + "=" + strings.Join(gp, string(os.PathListSeparator)), envAllowOS + "=" + f.allowOS}})
+				Env: []string{envModuleDirs + "=" + dir, envAllowOS + "=" + f.allowOS}})
 		}
 		out = append(out, py)
 	}
