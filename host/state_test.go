@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -154,4 +155,22 @@ func TestStateConcurrentReaders(t *testing.T) {
 	if c.Epoch("osd_map") != 200 {
 		t.Fatalf("epoch %d", c.Epoch("osd_map"))
 	}
+}
+
+func TestParseConfDump(t *testing.T) {
+	kv := parseConfDump([]byte("name = mgr.x\nmon_osd_min_in_ratio = 0.750000\nadmin_socket_mode = \nnot an option\n = x\n"))
+	if len(kv) != 3 || kv["mon_osd_min_in_ratio"] != "0.750000" || kv["name"] != "mgr.x" || kv["admin_socket_mode"] != "" {
+		t.Fatalf("%v", kv)
+	}
+}
+
+func FuzzParseConfDump(f *testing.F) {
+	f.Add([]byte("name = mgr.x\nfsid = 0b7d\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for k := range parseConfDump(b) {
+			if k == "" || strings.ContainsAny(k, " \t\n") {
+				t.Fatalf("key %q", k)
+			}
+		}
+	})
 }

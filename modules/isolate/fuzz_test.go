@@ -75,7 +75,10 @@ func FuzzDecodePayload(f *testing.F) {
 		}
 		_, _ = decodeResponse(data)
 		_, _ = decodeJSON(data)
-		for op := uint8(opMgrID); op <= opStorePrefix; op++ {
+		for op := uint8(opMgrID); op <= opRemoteCall; op++ {
+			if op >= opOpened && op <= opFailed || op == opClusterLog || op == opSetURI {
+				continue // one-way frames, not host calls
+			}
 			_, _ = m.hostCall(h, op, data)
 		}
 	})

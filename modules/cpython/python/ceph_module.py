@@ -6,7 +6,6 @@
 # gomgr_child.py sets before mgr_module is imported. Each call returns what
 # Ceph's returns, in the same Python types.
 
-import json
 import threading
 
 _host = None  # gomgr_child.Host

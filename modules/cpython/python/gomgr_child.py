@@ -5,14 +5,16 @@
 # mgr_module.py and the module are imported from the module directory.
 
 import importlib
+import json
 import linecache
+import marshal
 import os
+import pickle
 import re
 import socket
 import struct
 import sys
 import threading
-import time
 import traceback
 import types
 
@@ -247,6 +249,7 @@ class Conn:
         self.pending = {}
         self.next_id = 0
         self.closed = threading.Event()
+        self.on_close = None
 
     def send(self, typ, op, fid, payload=b''):
         data = HEADER.pack(HEADER.size - 4 + len(payload), typ, op, fid) + payload
@@ -326,6 +329,8 @@ class Conn:
                 for slot in self.pending.values():
                     slot[0].set()
                 self.pending.clear()
+            if self.on_close:
+                self.on_close()
 
 
 def deadline_enc(e, seconds=0):
@@ -343,7 +348,7 @@ class Host:
     def __init__(self, conn, name):
         self.conn = conn
         self.name = name
-        self.cache = {}  # get(): name -> (version, JSON bytes)
+        self.cache = {}  # get(): name -> (version, the object in marshal's form)
         self.lock = threading.Lock()
         self.standby = False
         self.module = None
@@ -363,8 +368,6 @@ class Host:
         """get(what) as a fresh object, as Ceph's, or None where the manager
         has none. The JSON of a version is decoded once and kept in
         marshal's form, which loads 2-3 times faster than JSON parses."""
-        import json
-        import marshal
         with self.lock:
             cached = self.cache.get(what)
 
@@ -390,7 +393,6 @@ class Host:
         return obj
 
     def json_body(self, d):
-        import json
         raw = d.rest()
         return json.loads(raw) if raw else None
 
@@ -468,7 +470,6 @@ class Host:
     def remote(self, module, method, args, kwargs):
         """self.remote(): Ceph's ImportError, NameError and RuntimeError.
         Arguments and result cross as pickles, between CPython modules."""
-        import pickle
 
         def build(e):
             e.str(module)
@@ -522,7 +523,6 @@ class Host:
         return v if ok else None
 
     def set_health_checks(self, checks):
-        import json
         e = Enc()
         e.bytes(json.dumps(checks).encode())
         self.conn.oneway(OP_HEALTH, e.b)
@@ -635,6 +635,7 @@ class Child:
         self.inst = None
         self.serve_thread = None
         self.stopped = threading.Event()
+        self.on_stop = None
         self.failed = False
 
     def open(self):
@@ -699,6 +700,8 @@ class Child:
                 self.stop()
                 self.conn.reply(op, fid, b'', None)
                 self.stopped.set()
+                if self.on_stop:
+                    self.on_stop()
                 return
             else:
                 err = (0, 'unknown op %d' % op)
@@ -748,7 +751,6 @@ class Child:
         """Another module's self.remote(): the answer is a status byte (0
         the pickled result, 1 no such method, 2 the method raised), then
         the result or the message."""
-        import pickle
         if self.inst is None or not hasattr(self.inst, method):
             return b'\x01' + ('Method not found: %s' % method).encode()
         try:
@@ -786,10 +788,11 @@ def main():
         conn.oneway(OP_OPENED, e.b)
         return 0
     conn.oneway(OP_OPENED, e.b)
-    reader = threading.Thread(target=conn.run, args=(child.handle,), name='gomgr-reader', daemon=True)
-    reader.start()
-    while not child.stopped.is_set() and not conn.closed.is_set():
-        child.stopped.wait(0.5)
+    ended = threading.Event()  # stop answered, or the stream ended
+    conn.on_close = ended.set
+    child.on_stop = ended.set
+    threading.Thread(target=conn.run, args=(child.handle,), name='gomgr-reader', daemon=True).start()
+    ended.wait()
     if child.stopped.is_set():
         return 0
     return 3  # the stream ended without stop: the manager is gone
