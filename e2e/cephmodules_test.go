@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,7 +265,8 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 
-	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephModuleTree)
+	metrics := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephModuleTree, "--metrics", metrics)
 	waitActive(t, c, "x", 60*time.Second)
 	got := moduleOutputs(t, c, "gomgr", want)
 	selfTest(t, c, "gomgr")
@@ -299,5 +301,27 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 			t.Errorf("%s differs\ngomgr:\n%q\nceph-mgr:\n%q", k, got[k], want[k])
 		}
 	}
+	// Each module's process memory, PSS beside RSS, in gomgr's own metrics.
+	pollErr(t, 10*time.Second, "module memory in gomgr's metrics", func() error {
+		resp, err := http.Get("http://" + metrics + "/metrics")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		for _, kind := range []string{"rss", "pss"} {
+			m := regexp.MustCompile(`gomgr_module_memory_bytes\{kind="` + kind + `",module="status"\} ([0-9.e+]+)`).FindSubmatch(body)
+			if m == nil {
+				return fmt.Errorf("no %s of module status", kind)
+			}
+			if v, err := strconv.ParseFloat(string(m[1]), 64); err != nil || v < 1<<20 {
+				return fmt.Errorf("%s of module status: %s", kind, m[1])
+			}
+		}
+		return nil
+	})
 	c.CheckAlive(t)
 }

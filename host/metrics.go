@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"gomgr/internal/procstat"
 	"gomgr/msgr"
 	"gomgr/pgmap"
 	"gomgr/registry"
@@ -112,13 +113,15 @@ var (
 	descPoolUse = prometheus.NewDesc("ceph_pool_bytes_used", "Bytes used by each pool.", []string{"pool_id", "name"}, nil)
 	descPoolObj = prometheus.NewDesc("ceph_pool_objects", "Objects in each pool.", []string{"pool_id", "name"}, nil)
 	descHealth  = prometheus.NewDesc("ceph_health_status", "0 OK, 1 WARN, 2 ERR.", nil, nil)
-	descMonc    = prometheus.NewDesc("gomgr_mon_client_total", "What the mgr has sent its mon: subscribes, commands, hunts.",
+	descModMem  = prometheus.NewDesc("gomgr_module_memory_bytes", "Memory of each module's process: rss, and pss (its shared pages divided among their sharers).",
+		[]string{"module", "kind"}, nil)
+	descMonc = prometheus.NewDesc("gomgr_mon_client_total", "What the mgr has sent its mon: subscribes, commands, hunts.",
 		[]string{"counter"}, nil)
 )
 
 func (collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descMsgr, descConns, descModuleState, descQueue, descDelivered,
-		descOSDUp, descOSDIn, descEpoch, descPGs, descPoolUse, descPoolObj, descHealth, descMonc} {
+		descOSDUp, descOSDIn, descEpoch, descPGs, descPoolUse, descPoolObj, descHealth, descMonc, descModMem} {
 		ch <- d
 	}
 }
@@ -134,6 +137,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		for outcome, n := range map[string]uint64{"delivered": st.Delivered, "dropped": st.Dropped,
 			"coalesced": st.Coalesced, "errors": st.Errors, "overruns": st.Overruns} {
 			ch <- prometheus.MustNewConstMetric(descDelivered, prometheus.CounterValue, float64(n), st.Name, outcome)
+		}
+		if st.PID > 0 {
+			// A process that exited since Modules was read has no figures.
+			if ps, err := procstat.Read(st.PID); err == nil {
+				ch <- prometheus.MustNewConstMetric(descModMem, prometheus.GaugeValue, float64(ps.RSS), st.Name, "rss")
+			}
+			if pss, err := procstat.ReadPSS(st.PID); err == nil {
+				ch <- prometheus.MustNewConstMetric(descModMem, prometheus.GaugeValue, float64(pss), st.Name, "pss")
+			}
 		}
 	}
 	mc := s.monc.Stats()

@@ -323,3 +323,10 @@ type RemoteModule interface {
 type RemoteHost interface {
 	Remote(ctx context.Context, module, method string, args []byte) ([]byte, error)
 }
+
+// ProcessModule is implemented by a Module that runs in a process of its
+// own (modules/isolate, modules/cpython): Status reports its pid, so the
+// application can report each module's memory.
+type ProcessModule interface {
+	Pid() int
+}

@@ -166,6 +166,9 @@ type Status struct {
 	StandbyOK   bool        `json:"standby_ok,omitempty"` // also runs on a standby (SetStandby)
 	NotifyTypes []string    `json:"notify_types,omitempty"`
 	Options     []Option    `json:"module_options,omitempty"`
+	// PID is the process of a running module that has one of its own
+	// (ProcessModule), else 0.
+	PID int `json:"pid,omitempty"`
 	Stats
 }
 
@@ -797,6 +800,13 @@ func (r *Registry) Modules() []Status {
 			NotifyTypes: append([]string(nil), e.info.NotifyTypes...),
 			Options:     append([]Option(nil), e.info.Options...),
 			Stats:       e.stats(),
+		}
+		if e.run != nil {
+			if live := e.run.live.Load(); live != nil {
+				if pm, ok := live.mod.(ProcessModule); ok {
+					s.PID = pm.Pid()
+				}
+			}
 		}
 		switch {
 		case e.openErr != nil:

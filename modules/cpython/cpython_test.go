@@ -209,6 +209,9 @@ func TestServeStopsOnDisable(t *testing.T) {
 		_, err := fmt.Sscanf(res.Stderr, "ticking %d", &pid)
 		return res.Stdout == "osd_map/7" && err == nil
 	})
+	if st := status(reg, "ticker"); st.PID != pid {
+		t.Fatalf("status pid %d, the module says %d", st.PID, pid)
+	}
 	if err := reg.Disable(bg(t, 20*time.Second), "ticker"); err != nil {
 		t.Fatal(err)
 	}

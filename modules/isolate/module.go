@@ -829,5 +829,6 @@ func jsonBody(v any) ([]byte, error) {
 
 var (
 	_ registry.Module       = (*Module)(nil)
-	_ registry.RemoteModule = (*Module)(nil)
+	_ registry.RemoteModule  = (*Module)(nil)
+	_ registry.ProcessModule = (*Module)(nil)
 )
