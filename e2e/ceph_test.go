@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -408,12 +406,10 @@ func TestCephClusterSoak(t *testing.T) {
 	if err := cephJSON(c, &svcs, "mgr", "services"); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(svcs["prometheus"])
+	body, err := httpGet(svcs["prometheus"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	subs := -1
 	for _, l := range strings.Split(string(body), "\n") {
 		if v, ok := strings.CutPrefix(l, `gomgr_mon_client_total{counter="subscribes"} `); ok {

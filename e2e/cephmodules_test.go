@@ -123,12 +123,7 @@ func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[stri
 	})
 	out := map[string]string{}
 	pollErr(t, 30*time.Second, "a scrape with ceph_osd_up under "+who, func() error {
-		resp, err := http.Get(url)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
+		body, err := httpGet(url)
 		if err != nil {
 			return err
 		}
@@ -155,6 +150,20 @@ func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[stri
 		return nil
 	})
 	return out
+}
+
+// httpGet is the body of a GET answered 200.
+func httpGet(url string) ([]byte, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return body, err
 }
 
 // stableSeries are the prometheus series whose values do not change by
@@ -303,12 +312,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	}
 	// Each module's process memory, PSS beside RSS, in gomgr's own metrics.
 	pollErr(t, 10*time.Second, "module memory in gomgr's metrics", func() error {
-		resp, err := http.Get("http://" + metrics + "/metrics")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
+		body, err := httpGet("http://" + metrics + "/metrics")
 		if err != nil {
 			return err
 		}

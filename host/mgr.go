@@ -349,6 +349,10 @@ func (s *Standby) beacon(available bool) {
 		Available: available, Metadata: s.metadata(), MgrFeatures: wire.FeaturesSupported,
 		Modules: clustermap.ModulesToWire(moduleInfos(s.reg.Modules())),
 	}
+	running := map[string]bool{}
+	for _, st := range s.reg.Modules() {
+		running[st.Name] = st.State == registry.StateRunning
+	}
 	s.mu.Lock()
 	if s.act != nil {
 		b.Addrs = s.act.addrs
@@ -356,8 +360,13 @@ func (s *Standby) beacon(available bool) {
 		if s.prom != nil {
 			b.Services["prometheus"] = s.prom.url
 		}
-		// A module's own service (Ceph's prometheus module) takes its name.
-		maps.Copy(b.Services, s.uris)
+		// A running module's own service (Ceph's prometheus module) takes
+		// its name, as ceph-mgr lists the services of its active modules.
+		for m, uri := range s.uris {
+			if running[m] {
+				b.Services[m] = uri
+			}
+		}
 	}
 	s.mu.Unlock()
 	if available {

@@ -341,23 +341,29 @@ func (x *DaemonIndex) counter(k DaemonKey, path string) []registry.Sample {
 	return nil
 }
 
+// each calls fn with every daemon's key and state, in key order, under
+// the daemon's lock.
+func (x *DaemonIndex) each(fn func(DaemonKey, *DaemonState)) {
+	for _, k := range x.Keys() {
+		if d := x.get(k); d != nil {
+			d.mu.Lock()
+			fn(k, d)
+			d.mu.Unlock()
+		}
+	}
+}
+
 func (x *DaemonIndex) servers() []registry.Server {
 	byHost := map[string]*registry.Server{}
-	for _, k := range x.Keys() {
-		d := x.get(k)
-		if d == nil {
-			continue
-		}
-		d.mu.Lock()
+	x.each(func(k DaemonKey, d *DaemonState) {
 		host, ver, name := d.Hostname, d.Metadata["ceph_version"], d.Metadata["id"]
-		d.mu.Unlock()
 		s := byHost[host]
 		if s == nil {
 			s = &registry.Server{Hostname: host, CephVer: ver}
 			byHost[host] = s
 		}
 		s.Services = append(s.Services, registry.ServiceRef{Type: k.Type, ID: k.ID, CephVersion: ver, Name: name})
-	}
+	})
 	out := make([]registry.Server, 0, len(byHost))
 	for _, h := range slices.Sorted(maps.Keys(byHost)) {
 		out = append(out, *byHost[h])
@@ -440,14 +446,8 @@ func (x *DaemonIndex) devicesValue() *registry.Value {
 	x.mu.Lock()
 	gen := x.metaGen
 	x.mu.Unlock()
-	for _, k := range x.Keys() {
-		d := x.get(k)
-		if d == nil {
-			continue
-		}
-		d.mu.Lock()
+	x.each(func(k DaemonKey, d *DaemonState) {
 		host, ids, paths := d.Hostname, d.Metadata["device_ids"], d.Metadata["device_paths"]
-		d.mu.Unlock()
 		pathOf := map[string]string{}
 		for _, kv := range strings.Split(paths, ",") {
 			if name, p, ok := strings.Cut(kv, "="); ok {
@@ -467,7 +467,7 @@ func (x *DaemonIndex) devicesValue() *registry.Value {
 			e.location = append(e.location, map[string]any{"host": host, "dev": name, "path": pathOf[name]})
 			e.daemons = append(e.daemons, k.Type+"."+k.ID)
 		}
-	}
+	})
 	list := make([]any, 0, len(devs))
 	for _, id := range slices.Sorted(maps.Keys(devs)) {
 		list = append(list, map[string]any{"devid": id, "location": devs[id].location, "daemons": devs[id].daemons})
