@@ -128,11 +128,13 @@ func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[stri
 			return err
 		}
 		clear(out)
+		values := map[string]float64{}
 		for _, line := range strings.Split(string(body), "\n") {
 			if line == "" || strings.HasPrefix(line, "#") {
 				continue
 			}
 			series, value, _ := strings.Cut(line, " ")
+			values[series], _ = strconv.ParseFloat(value, 64)
 			name, _, _ := strings.Cut(series, "{")
 			if stableSeries.MatchString(name) {
 				out[series] = value
@@ -146,6 +148,13 @@ func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[stri
 			if _, ok := out[want]; !ok {
 				return fmt.Errorf("no %s in %d series", want, len(out))
 			}
+		}
+		// A long-running average in Ceph's units: the mon's Paxos commits
+		// counted, their summed latency in seconds.
+		const paxos = `ceph_paxos_commit_latency_%s{ceph_daemon="mon.a"}`
+		n, sum := values[fmt.Sprintf(paxos, "count")], values[fmt.Sprintf(paxos, "sum")]
+		if n < 1 || sum <= 0 || sum/n > 1 {
+			return fmt.Errorf("paxos commit latency: %v commits, %v s", n, sum)
 		}
 		return nil
 	})

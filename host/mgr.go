@@ -896,14 +896,14 @@ func (d *daemonServer) report(key DaemonKey, p *messages.MgrReport) error {
 			return err
 		}
 	}
-	order := make([]float64, 0, len(types))
+	order := make([]registry.Sample, 0, len(types))
 	for _, t := range types {
 		v := vals[t.Path]
 		f := float64(v.Value)
 		if t.Type&messages.PerfTime != 0 {
 			f /= 1e9 // time counters travel in nanoseconds
 		}
-		order = append(order, f)
+		order = append(order, registry.Sample{V: f, Count: v.AvgCount})
 	}
 	if err := d.s.state.Daemons.Report(key, time.Now(), order); err != nil {
 		return err

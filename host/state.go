@@ -276,7 +276,7 @@ func (x *DaemonIndex) Declare(key DaemonKey, schema map[string]registry.PerfCoun
 }
 
 // Report appends one sample per declared counter, in declared order.
-func (x *DaemonIndex) Report(key DaemonKey, at time.Time, values []float64) error {
+func (x *DaemonIndex) Report(key DaemonKey, at time.Time, values []registry.Sample) error {
 	x.mu.RLock()
 	d := x.byKey[key]
 	x.mu.RUnlock()
@@ -296,7 +296,7 @@ func (x *DaemonIndex) Report(key DaemonKey, at time.Time, values []float64) erro
 			r = newRing(x.history)
 			d.counters[path] = r
 		}
-		r.add(registry.Sample{T: t, V: values[i]})
+		r.add(registry.Sample{T: t, V: values[i].V, Count: values[i].Count})
 	}
 	return nil
 }

@@ -93,18 +93,23 @@ func TestDaemonReportsKeepLastSamples(t *testing.T) {
 	if err := c.Daemons.Declare(k, schema, []string{"osd.op_w", "osd.op_r"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Daemons.Report(k, time.Now(), []float64{1}); !errors.Is(err, ErrReportMismatch) {
+	if err := c.Daemons.Report(k, time.Now(), []registry.Sample{{V: 1}}); !errors.Is(err, ErrReportMismatch) {
 		t.Fatalf("short report: %v", err)
 	}
 	base := time.Unix(1000, 0)
 	for i := range 5 {
-		if err := c.Daemons.Report(k, base.Add(time.Duration(i)*time.Second), []float64{float64(i), 0}); err != nil {
+		if err := c.Daemons.Report(k, base.Add(time.Duration(i)*time.Second), []registry.Sample{{V: float64(i)}, {V: 0, Count: uint64(i)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got := c.Counter("osd", "7", "osd.op_w")
 	if len(got) != 3 || got[0].V != 2 || got[2].V != 4 || got[2].T != 1004 {
 		t.Fatalf("samples = %v, want the last three", got)
+	}
+	// The second counter's avgcount is kept with its sample.
+	avg := c.Counter("osd", "7", c.Daemons.get(k).Order[1])
+	if len(avg) != 3 || avg[2].Count != 4 {
+		t.Fatalf("avg samples = %v", avg)
 	}
 	if s, ok := c.GetServer("node1"); !ok || len(s.Services) != 1 || s.Services[0].ID != "7" {
 		t.Fatalf("server = %+v %v", s, ok)
@@ -148,7 +153,7 @@ func TestStateConcurrentReaders(t *testing.T) {
 	for e := uint64(1); e <= 200; e++ {
 		c.SetMap("osd_map", e, map[string]any{"epoch": e})
 		c.PG.Tick(time.Now())
-		_ = c.Daemons.Report(DaemonKey{"osd", fmt.Sprint(e % 4)}, time.Now(), []float64{float64(e)})
+		_ = c.Daemons.Report(DaemonKey{"osd", fmt.Sprint(e % 4)}, time.Now(), []registry.Sample{{V: float64(e)}})
 	}
 	close(stop)
 	wg.Wait()

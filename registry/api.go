@@ -188,6 +188,9 @@ type ServiceRef struct {
 type Sample struct {
 	T float64 `json:"t"`
 	V float64 `json:"v"`
+	// Count is, for a long-running average (PerfCounter type bit 4), how
+	// many events the sum V holds (Ceph's avgcount); 0 otherwise.
+	Count uint64 `json:"count,omitempty"`
 }
 
 // PerfCounter describes one counter of a daemon's perf schema.

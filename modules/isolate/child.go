@@ -349,10 +349,11 @@ func (h *childHost) Counter(svcType, svcID, path string) []registry.Sample {
 	if err != nil {
 		return nil
 	}
+	d.uvar() // the counter's type
 	n := d.count()
 	out := make([]registry.Sample, 0, n)
 	for i := 0; i < n && d.err == nil; i++ {
-		out = append(out, registry.Sample{T: d.f64(), V: d.f64()})
+		out = append(out, d.sample())
 	}
 	if d.err != nil {
 		return nil
@@ -369,8 +370,9 @@ func (h *childHost) Latest(svcType, svcID, path string) (registry.Sample, bool) 
 	if err != nil {
 		return registry.Sample{}, false
 	}
+	d.uvar() // the counter's type
 	ok := d.boolean()
-	s := registry.Sample{T: d.f64(), V: d.f64()}
+	s := d.sample()
 	if d.err != nil {
 		return registry.Sample{}, false
 	}

@@ -386,6 +386,16 @@ func withDeadline(ctx context.Context, left int64) (context.Context, context.Can
 	return context.WithTimeout(ctx, time.Duration(left))
 }
 
+func (e *enc) sample(s registry.Sample) {
+	e.f64(s.T)
+	e.f64(s.V)
+	e.uvar(s.Count)
+}
+
+func (d *dec) sample() registry.Sample {
+	return registry.Sample{T: d.f64(), V: d.f64(), Count: d.uvar()}
+}
+
 func (e *enc) events(evs []registry.Event) {
 	e.uvar(uint64(len(evs)))
 	for _, ev := range evs {

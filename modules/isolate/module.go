@@ -654,23 +654,27 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 			e.str(v)
 		}
 	case opCounter:
-		samples := h.Counter(d.str(), d.str(), d.str())
+		typ, id, path := d.str(), d.str(), d.str()
 		if d.err != nil {
 			return nil, d.err
 		}
+		samples := h.Counter(typ, id, path)
+		// The counter's type, so that a runtime can give it in Ceph's
+		// units and shape (raw nanoseconds, avgcount).
+		e.uvar(uint64(h.PerfSchema(typ, id)[path].Type))
 		e.uvar(uint64(len(samples)))
 		for _, s := range samples {
-			e.f64(s.T)
-			e.f64(s.V)
+			e.sample(s)
 		}
 	case opLatest:
-		s, ok := h.Latest(d.str(), d.str(), d.str())
+		typ, id, path := d.str(), d.str(), d.str()
 		if d.err != nil {
 			return nil, d.err
 		}
+		s, ok := h.Latest(typ, id, path)
+		e.uvar(uint64(h.PerfSchema(typ, id)[path].Type))
 		e.boolean(ok)
-		e.f64(s.T)
-		e.f64(s.V)
+		e.sample(s)
 	case opPerfSchema:
 		ps := h.PerfSchema(d.str(), d.str())
 		if d.err != nil {

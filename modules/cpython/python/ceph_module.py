@@ -101,16 +101,31 @@ def _context():
         return _rados_ctx[1]
 
 
+_PERFCOUNTER_TIME = 1
+_PERFCOUNTER_LONGRUNAVG = 4
+
+
+def _datapoint(typ, sample):
+    """A sample in Ceph's shape: [t, v], or [t, sum, count] for a long-running
+    average; values as the daemon reported them (time in nanoseconds)."""
+    t, v, count = sample
+    if typ & _PERFCOUNTER_TIME:
+        v = int(round(v * 1e9))
+    elif float(v).is_integer():
+        v = int(v)
+    if typ & _PERFCOUNTER_LONGRUNAVG:
+        return [t, v, count]
+    return [t, v]
+
+
 def _counters(svc_type, svc_id, path):
-    return {path: _host.counter(svc_type, svc_id, path)}
+    typ, samples = _host.counter(svc_type, svc_id, path)
+    return {path: [_datapoint(typ, s) for s in samples]}
 
 
 def _latest(svc_type, svc_id, path):
-    s = _host.latest(svc_type, svc_id, path)
-    if s is None:
-        return {path: ()}
-    t, v = s
-    return {path: (t, int(v) if float(v).is_integer() else v, 0)}
+    typ, s = _host.latest(svc_type, svc_id, path)
+    return {path: _datapoint(typ, s) if s is not None else []}
 
 
 def _perf_schema(svc_type, svc_id):

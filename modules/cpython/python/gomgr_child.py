@@ -417,7 +417,8 @@ class Host:
             e.str(svc_id)
             e.str(path)
         d = self.call(OP_COUNTER, build)
-        return [(d.f64(), d.f64()) for _ in range(d.uvar())]
+        typ = d.uvar()
+        return typ, [(d.f64(), d.f64(), d.uvar()) for _ in range(d.uvar())]
 
     def latest(self, svc_type, svc_id, path):
         def build(e):
@@ -425,9 +426,10 @@ class Host:
             e.str(svc_id)
             e.str(path)
         d = self.call(OP_LATEST, build)
+        typ = d.uvar()
         ok = d.boolean()
-        s = (d.f64(), d.f64())
-        return s if ok else None
+        s = (d.f64(), d.f64(), d.uvar())
+        return typ, (s if ok else None)
 
     def perf_schema(self, svc_type, svc_id):
         def build(e):
