@@ -104,6 +104,34 @@ func selfTest(t *testing.T, c *cephcluster.Cluster, who string) {
 	})
 }
 
+// clusterLog has the selftest module write a line to the cluster log
+// (MLog to the mon) and finds it in `ceph log last`.
+func clusterLog(t *testing.T, c *cephcluster.Cluster, who string) {
+	t.Helper()
+	msg := "cluster log line from a module under " + who
+	c.MustCeph(t, "mgr", "self-test", "cluster-log", "cluster", "warning", msg)
+	pollErr(t, 20*time.Second, "the module's line in ceph log last under "+who, func() error {
+		var entries []struct {
+			Name    string `json:"name"`
+			Channel string `json:"channel"`
+			Prio    string `json:"priority"`
+			Msg     string `json:"message"`
+		}
+		if err := cephJSON(c, &entries, "log", "last", "100", "debug", "cluster"); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Msg == msg {
+				if e.Channel != "cluster" || e.Prio != "[WRN]" || !strings.HasPrefix(e.Name, "mgr.") {
+					return fmt.Errorf("entry %+v", e)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("not among %d entries", len(entries))
+	})
+}
+
 // scrape reads Ceph's prometheus module's endpoint once it is published
 // in the mgr map's services, and returns the series worth comparing:
 // metric name and labels to value for the OSD, pool and health series,
@@ -274,6 +302,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 		c.MustCeph(t, "mgr", "module", "enable", m)
 	}
 	selfTest(t, c, "ceph-mgr")
+	clusterLog(t, c, "ceph-mgr")
 	wantScrape := scrape(t, c, port, "ceph-mgr")
 	pollErr(t, 30*time.Second, "crash post under ceph-mgr", func() error {
 		_, err := c.Ceph(context.Background(), "crash", "post", "-i", meta)
@@ -288,6 +317,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	waitActive(t, c, "x", 60*time.Second)
 	got := moduleOutputs(t, c, "gomgr", want)
 	selfTest(t, c, "gomgr")
+	clusterLog(t, c, "gomgr")
 	// Every module enabled, and Ceph's always-on ones, runs: no module
 	// error in the cluster's health.
 	pollErr(t, 30*time.Second, "no MGR_MODULE_ERROR under gomgr", func() error {

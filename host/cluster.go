@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/messages"
 	"gomgr/registry"
 )
 
@@ -46,10 +47,20 @@ func (c clusterCalls) SendCommand(ctx context.Context, svcType, svcID, cmd, inbu
 	}
 }
 
-// ClusterLog writes the line to the mgr's log with its channel: gomgr does
-// not send MLog to the mon yet.
+// ClusterLog writes the line to the mgr's log with its channel and, on a
+// real cluster, to the mon's cluster log (`ceph log last`, `ceph -w`).
 func (c clusterCalls) ClusterLog(module, channel string, priority int, msg string) {
-	c.s.log.WithFields(logrus.Fields{"module": module, "channel": channel, "clog_prio": priority}).Info(msg)
+	log := c.s.log.WithFields(logrus.Fields{"module": module, "channel": channel, "clog_prio": priority})
+	log.Info(msg)
+	if !c.s.realCeph() {
+		return
+	}
+	if priority < messages.LogDebug || priority > messages.LogError {
+		priority = messages.LogInfo
+	}
+	if err := c.s.sendClusterLog(channel, priority, msg); err != nil {
+		log.WithError(err).Warn("cluster log line not sent (sent again with the next)")
+	}
 }
 
 // Option is get_ceph_option: the mgr's config from the mon (MConfig), as

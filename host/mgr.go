@@ -101,6 +101,7 @@ type Standby struct {
 	configGen uint64            // version of get("config")
 
 	defaults optionDefaults // Ceph's option defaults for this mgr
+	clog     clusterLog     // modules' cluster log lines to a real mon
 	digest   uint64         // version of health/mon_status values
 
 	enabled  []string // owned by run: the module set last applied
@@ -527,6 +528,8 @@ func (s *Standby) fromMon(p messages.Payload) {
 			}
 			s.setMap(kind, v, tree, raw, time.Time{})
 		}
+	case *messages.LogAck:
+		s.clog.ack(p.Last)
 	case *messages.Log:
 		for _, e := range p.Entries {
 			if !s.IsActive() {

@@ -179,3 +179,20 @@ func FuzzParseConfDump(f *testing.F) {
 		}
 	})
 }
+
+// TestClusterLogPending: lines stay until acknowledged, numbered in order,
+// and at most clogMaxPending are kept.
+func TestClusterLogPending(t *testing.T) {
+	var c clusterLog
+	for i := range clogMaxPending + 5 {
+		got := c.add(messages.LogEntry{Msg: fmt.Sprint(i)})
+		if last := got[len(got)-1]; last.Seq != uint64(i+1) {
+			t.Fatalf("seq %d for line %d", last.Seq, i)
+		}
+	}
+	c.ack(clogMaxPending)
+	got := c.add(messages.LogEntry{Msg: "next"})
+	if len(got) != 6 || got[0].Seq != clogMaxPending+1 || got[5].Msg != "next" {
+		t.Fatalf("pending after ack: %d lines, first seq %d", len(got), got[0].Seq)
+	}
+}
