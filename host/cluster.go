@@ -156,3 +156,21 @@ func (c clusterCalls) SetURI(module, uri string) {
 	c.s.uris[module] = uri
 	c.s.mu.Unlock()
 }
+
+// Progress keeps the modules' progress events for the mon's `ceph -s`
+// (they travel in every MMonMgrReport).
+func (c clusterCalls) Progress(id string, ev *registry.ProgressEvent) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	switch {
+	case ev != nil:
+		if c.s.progress == nil {
+			c.s.progress = map[string]registry.ProgressEvent{}
+		}
+		c.s.progress[id] = *ev
+	case id == "":
+		clear(c.s.progress)
+	default:
+		delete(c.s.progress, id)
+	}
+}

@@ -95,10 +95,12 @@ type Standby struct {
 	health   atomic.Pointer[map[string]registry.HealthCheck]
 	healthCh chan struct{} // a change to report now
 
-	mu        sync.Mutex // guards act
-	act       *active
-	uris      map[string]string // modules' set_uri, published in the beacon
-	configGen uint64            // version of get("config")
+	mu   sync.Mutex // guards act
+	act  *active
+	uris map[string]string // modules' set_uri, published in the beacon
+	// progress: the modules' progress events, reported to the mon.
+	progress  map[string]registry.ProgressEvent
+	configGen uint64 // version of get("config")
 
 	defaults optionDefaults // Ceph's option defaults for this mgr
 	clog     clusterLog     // modules' cluster log lines to a real mon
@@ -721,7 +723,14 @@ func (s *Standby) reportToMon() {
 		}
 		checks[code] = messages.HealthCheck{Severity: sev, Summary: c.Summary, Detail: c.Detail, Count: int64(c.Count)}
 	}
-	report := &messages.MonMgrReport{Paxos: messages.NewPaxos(0), HealthChecks: checks, GID: s.gid}
+	report := &messages.MonMgrReport{Paxos: messages.NewPaxos(0), HealthChecks: checks, GID: s.gid,
+		ProgressEvents: map[string]messages.RawStruct{}}
+	s.mu.Lock()
+	for id, ev := range s.progress {
+		report.ProgressEvents[id] = messages.ProgressEvent{Message: ev.Message, Progress: float32(ev.Progress),
+			AddToCephS: ev.AddToCephS}.Raw()
+	}
+	s.mu.Unlock()
 	if s.realCeph() {
 		// Ceph's own PGMapDigest, or the mon aborts decoding it. An empty
 		// service map leaves the mon's as it is.

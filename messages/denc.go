@@ -102,6 +102,9 @@ func (e *Encoder) S32(v int32) { e.U32(uint32(v)) }
 // S64 appends v little-endian.
 func (e *Encoder) S64(v int64) { e.U64(uint64(v)) }
 
+// F32 appends v as IEEE 754 binary32, little-endian (Ceph's float).
+func (e *Encoder) F32(v float32) { e.U32(math.Float32bits(v)) }
+
 // Bool appends v as one byte.
 func (e *Encoder) Bool(v bool) {
 	if v {
@@ -340,6 +343,9 @@ func (d *Decoder) S64() int64 { return int64(d.U64()) }
 
 // Bool reads one byte; any non-zero value is true, as in Ceph.
 func (d *Decoder) Bool() bool { return d.U8() != 0 }
+
+// F32 reads a Ceph float.
+func (d *Decoder) F32() float32 { return math.Float32frombits(d.U32()) }
 
 // Raw reads n bytes with no length prefix, copied.
 func (d *Decoder) Raw(n int) []byte {

@@ -66,3 +66,17 @@ func FuzzParseMaps(f *testing.F) {
 		_, _ = UnpackCounters([]PerfCounterType{{Path: "a", Type: PerfU64}, {Path: "b", Type: PerfLongRunAvg | PerfTime}}, b)
 	})
 }
+
+func FuzzProgressEvent(f *testing.F) {
+	f.Add(uint8(2), uint8(1), []byte{2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0x3f, 1})
+	f.Fuzz(func(t *testing.T, v, compat uint8, body []byte) {
+		p, err := DecodeProgressEvent(RawStruct{V: v, Compat: compat, Body: body})
+		if err != nil {
+			return
+		}
+		back, err := DecodeProgressEvent(p.Raw())
+		if err != nil || back.Message != p.Message || back.AddToCephS != p.AddToCephS {
+			t.Fatalf("%+v -> %+v %v", p, back, err)
+		}
+	})
+}

@@ -336,3 +336,22 @@ func packedWidth(types []PerfCounterType) int {
 	}
 	return n
 }
+
+// TestProgressEventBytes: Ceph's ProgressEvent v2 encoding, byte for byte:
+// ENCODE_START(2, 1), string, float, bool.
+func TestProgressEventBytes(t *testing.T) {
+	e := NewEncoder(nil)
+	ProgressEvent{Message: "ab", Progress: 0.5, AddToCephS: true}.Raw().Encode(e)
+	want := []byte{2, 1, 11, 0, 0, 0, 2, 0, 0, 0, 'a', 'b', 0, 0, 0, 0x3f, 1}
+	if !bytes.Equal(e.Bytes(), want) {
+		t.Fatalf("% x\nwant % x", e.Bytes(), want)
+	}
+	got, err := DecodeProgressEvent(DecodeRawStruct(NewDecoder(want)))
+	if err != nil || got != (ProgressEvent{Message: "ab", Progress: 0.5, AddToCephS: true}) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	v1, err := DecodeProgressEvent(RawStruct{V: 1, Compat: 1, Body: want[6:16]})
+	if err != nil || !v1.AddToCephS {
+		t.Fatalf("v1: %+v %v", v1, err)
+	}
+}

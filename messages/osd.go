@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"fmt"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 )
@@ -182,6 +183,39 @@ func decodeHealthChecks(d *Decoder) map[string]HealthCheck {
 	checks := DecodeMap(d, 10, (*Decoder).String, decodeHealthCheck)
 	d.FinishStruct(st, "health_check_map_t")
 	return checks
+}
+
+// ProgressEvent is Ceph's ProgressEvent (v2): one line of the progress
+// section of `ceph -s`, which the active mgr's modules keep.
+type ProgressEvent struct {
+	Message    string
+	Progress   float32 // 0..1
+	AddToCephS bool
+}
+
+// Raw is p encoded for MonMgrReport.ProgressEvents.
+func (p ProgressEvent) Raw() RawStruct {
+	e := NewEncoder(nil)
+	e.String(p.Message)
+	e.F32(p.Progress)
+	e.Bool(p.AddToCephS)
+	return RawStruct{V: 2, Compat: 1, Body: e.Bytes()}
+}
+
+// DecodeProgressEvent reads what Raw wrote (v1 has no AddToCephS: a
+// non-empty message is shown).
+func DecodeProgressEvent(s RawStruct) (ProgressEvent, error) {
+	if s.Compat > 2 {
+		return ProgressEvent{}, fmt.Errorf("%w: ProgressEvent compat %d", ErrIncompatible, s.Compat)
+	}
+	d := NewDecoder(s.Body)
+	p := ProgressEvent{Message: d.String(), Progress: d.F32()}
+	if s.V >= 2 {
+		p.AddToCephS = d.Bool()
+	} else {
+		p.AddToCephS = p.Message != ""
+	}
+	return p, d.Err()
 }
 
 // MonMgrReport (MSG_MON_MGR_REPORT, v3 compat 1) has Ceph's MMonMgrReport

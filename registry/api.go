@@ -288,6 +288,16 @@ type Cluster interface {
 	// SetURI publishes the address of the module's service (the mgr map's
 	// "services", which `ceph mgr services` lists).
 	SetURI(module, uri string)
+	// Progress sets the progress event id (the progress section of `ceph
+	// -s`), or with a nil ev completes it; id "" with nil clears them all.
+	Progress(id string, ev *ProgressEvent)
+}
+
+// ProgressEvent is one entry of the progress section of `ceph -s`.
+type ProgressEvent struct {
+	Message    string
+	Progress   float64 // 0..1
+	AddToCephS bool
 }
 
 // ClusterHost is implemented by every Host the registry gives a module:
@@ -298,6 +308,7 @@ type ClusterHost interface {
 	ClusterLog(channel string, priority int, msg string)
 	CephOption(name string) (any, bool)
 	SetURI(uri string)
+	Progress(id string, ev *ProgressEvent)
 }
 
 // ForeignOptionHost is implemented by every Host the registry gives a

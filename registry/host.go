@@ -284,3 +284,12 @@ func (h *modHost) Remote(ctx context.Context, module, method string, args []byte
 	defer cancel()
 	return rm.Remote(ctx, method, args)
 }
+
+// Progress implements ClusterHost.
+func (h *modHost) Progress(id string, ev *ProgressEvent) {
+	if h.reg.cfg.Cluster == nil {
+		h.log.WithField("progress_id", id).Debug("progress event")
+		return
+	}
+	h.reg.cfg.Cluster.Progress(id, ev)
+}

@@ -177,7 +177,8 @@ func (t tree) Scan() ([]string, error) {
 		}
 		for _, e := range ents {
 			name := e.Name()
-			if seen[name] || !e.IsDir() || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			// Not e.IsDir(): a module may be a symlink to its directory.
+			if seen[name] || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
 				continue
 			}
 			if st, err := os.Stat(filepath.Join(dir, name, "module.py")); err != nil || !st.Mode().IsRegular() {

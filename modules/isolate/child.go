@@ -502,6 +502,19 @@ func (h *childHost) SetURI(uri string) {
 	_ = h.conn.oneway(opSetURI, e.b)
 }
 
+// Progress implements registry.ClusterHost (one-way).
+func (h *childHost) Progress(id string, ev *registry.ProgressEvent) {
+	var e enc
+	e.str(id)
+	e.boolean(ev != nil)
+	if ev != nil {
+		e.str(ev.Message)
+		e.f64(ev.Progress)
+		e.boolean(ev.AddToCephS)
+	}
+	_ = h.conn.oneway(opProgress, e.b)
+}
+
 // ForeignModuleOption implements registry.ForeignOptionHost.
 func (h *childHost) ForeignModuleOption(ctx context.Context, module, key string) (any, error) {
 	d, err := h.callCtx(ctx, opForeignOption, func(e *enc) { e.str(module); e.str(key) })

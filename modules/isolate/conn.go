@@ -60,6 +60,7 @@ const (
 	opSetForeignOption
 
 	opRemoteCall // registry.RemoteHost: call another module's method
+	opProgress   // one-way: registry.ClusterHost.Progress
 )
 
 const (

@@ -561,6 +561,18 @@ func (m *Module) handle(f frame) {
 		if ch := m.clusterHost(); ch != nil {
 			ch.SetURI(uri)
 		}
+	case opProgress:
+		id := d.str()
+		var ev *registry.ProgressEvent
+		if d.boolean() {
+			ev = &registry.ProgressEvent{Message: d.str(), Progress: d.f64(), AddToCephS: d.boolean()}
+		}
+		if d.err != nil {
+			return
+		}
+		if ch := m.clusterHost(); ch != nil {
+			ch.Progress(id, ev)
+		}
 	default:
 		m.log.Warnf("isolate: unknown one-way op %d from module process", f.op)
 	}

@@ -319,17 +319,16 @@ class BaseMgrModule(object):
     def _ceph_unregister_client(self, addrs):
         pass
 
-    # --- progress events: kept for `ceph -s` by the progress module's own
-    # state in pacific; the manager-side list is gomgr's log of them.
+    # --- progress events: the progress section of `ceph -s`.
 
     def _ceph_update_progress_event(self, evid, desc, progress, add_to_ceph_s):
-        _host.log('debug', 'progress %s: %s %.2f' % (evid, desc, progress))
+        _host.progress(evid, desc, progress, add_to_ceph_s)
 
     def _ceph_complete_progress_event(self, evid):
-        _host.log('debug', 'progress %s complete' % evid)
+        _host.progress(evid)
 
     def _ceph_clear_all_progress_events(self):
-        pass
+        _host.progress('')
 
     # --- between modules ---
 

@@ -26,7 +26,7 @@ OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP, OP_REMOTE = 1, 2, 3, 4, 5
  OP_STORE_GET, OP_STORE_SET, OP_STORE_PREFIX, OP_OPENED, OP_LOG, OP_HEALTH,
  OP_FAILED, OP_SEND_COMMAND, OP_CLUSTER_LOG, OP_CEPH_OPTION,
  OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION,
- OP_REMOTE_CALL) = range(32, 56)
+ OP_REMOTE_CALL, OP_PROGRESS) = range(32, 57)
 
 # Error bits, in the order of modules/isolate's errBits.
 ERR_STUCK, ERR_NO_DATA, ERR_UNKNOWN_OPTION, ERR_INVALID_OPTION = 1, 2, 4, 8
@@ -545,6 +545,18 @@ class Host:
         e.svar(int(prio))
         e.str(msg)
         self.conn.oneway(OP_CLUSTER_LOG, e.b)
+
+    def progress(self, evid, message=None, progress=0.0, add_to_ceph_s=False):
+        """Sets a progress event, or with no message completes it; evid ''
+        and no message clears them all."""
+        e = Enc()
+        e.str(evid)
+        e.boolean(message is not None)
+        if message is not None:
+            e.str(message)
+            e.f64(float(progress))
+            e.boolean(add_to_ceph_s)
+        self.conn.oneway(OP_PROGRESS, e.b)
 
     def set_uri(self, uri):
         e = Enc()

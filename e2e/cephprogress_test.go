@@ -1,0 +1,123 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"gomgr/internal/cephcluster"
+)
+
+// cephTreeWith is Ceph's module tree, linked entry by entry, with the
+// modules of e2e/testdata/cephtree beside them: a mgr_module_path that
+// ceph-mgr and gomgr both load.
+func cephTreeWith(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	ents, err := os.ReadDir(cephModuleTree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if err := os.Symlink(filepath.Join(cephModuleTree, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own, err := filepath.Abs(filepath.Join("testdata", "cephtree"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err = os.ReadDir(own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if err := os.Symlink(filepath.Join(own, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+type progressEvent struct {
+	Message    string  `json:"message"`
+	Progress   float64 `json:"progress"`
+	AddToCephS bool    `json:"add_to_ceph_s"`
+}
+
+// progressEvents is the progress section of `ceph status`, from the mon.
+func progressEvents(c *cephcluster.Cluster) (map[string]progressEvent, error) {
+	var st struct {
+		Progress map[string]progressEvent `json:"progress_events"`
+	}
+	err := cephJSON(c, &st, "status")
+	return st.Progress, err
+}
+
+// progressRoundTrip sets an event through the progress module and waits
+// for it in `ceph status`, then completes it and waits for it to go.
+func progressRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) progressEvent {
+	t.Helper()
+	id := "ev-" + who
+	pollErr(t, 30*time.Second, "progressprobe set under "+who, func() error {
+		_, err := c.Ceph(context.Background(), "progressprobe", "set", id, "probe event under "+who, "0.25")
+		return err
+	})
+	var got progressEvent
+	pollErr(t, 30*time.Second, "the event in ceph status under "+who, func() error {
+		evs, err := progressEvents(c)
+		if err != nil {
+			return err
+		}
+		ev, ok := evs[id]
+		if !ok {
+			return fmt.Errorf("progress events %v", evs)
+		}
+		got = ev
+		return nil
+	})
+	c.MustCeph(t, "progressprobe", "complete", id)
+	pollErr(t, 30*time.Second, "the event gone from ceph status under "+who, func() error {
+		evs, err := progressEvents(c)
+		if err != nil {
+			return err
+		}
+		if _, ok := evs[id]; ok {
+			return fmt.Errorf("still there: %v", evs)
+		}
+		return nil
+	})
+	return got
+}
+
+// TestCephProgressEvents: a module drives Ceph's progress module with
+// self.remote(), under the real ceph-mgr and then under gomgr, and the
+// event shows in the mon's `ceph status` the same way, then goes.
+func TestCephProgressEvents(t *testing.T) {
+	tree := cephTreeWith(t)
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Global: map[string]string{"mgr_module_path": tree}})
+	real := c.StartCephMgr(t, "y")
+	waitActive(t, c, "y", 60*time.Second)
+	c.MustCeph(t, "mgr", "module", "enable", "progressprobe")
+	want := progressRoundTrip(t, c, "ceph-mgr")
+	real.Kill()
+	c.MustCeph(t, "mgr", "fail", "y")
+
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", tree)
+	waitActive(t, c, "x", 60*time.Second)
+	got := progressRoundTrip(t, c, "gomgr")
+	// The progress module writes the message with the event's age and a
+	// bar: compare it with the age and the mgr's name masked.
+	age := regexp.MustCompile(`\([0-9]+s\)`)
+	want.Message = age.ReplaceAllString(strings.Replace(want.Message, "ceph-mgr", "gomgr", 1), "(Ns)")
+	got.Message = age.ReplaceAllString(got.Message, "(Ns)")
+	if got != want || !strings.HasPrefix(got.Message, "probe event under gomgr (Ns)") {
+		t.Errorf("event under gomgr %+v, under ceph-mgr %+v", got, want)
+	}
+	c.CheckAlive(t)
+}
