@@ -98,5 +98,5 @@ func ExampleMemState() {
 	fmt.Println(st.Counter("worker", "w1", "jobs_done"))
 	// Output:
 	// 1 map[pending:2]
-	// [{1.7e+09 41} {1.700000005e+09 42}]
+	// [{1.7e+09 41 0} {1.700000005e+09 42 0}]
 }
