@@ -42,9 +42,16 @@ func increasing(xs []int) bool {
 
 // TestFailoverSeparateProcesses: 1 mon, 2 mgrs and 10 simulated OSDs, each
 // its own process. kill -9 of the active mgr makes the standby active
-// within 5 s; it holds the maps and the daemons' counters; its module hears
-// of osdmap epochs in order.
-func TestFailoverSeparateProcesses(t *testing.T) {
+// within 5 s (the mon sees the session close: about half a second); it
+// holds the maps and the daemons' counters; its module hears of osdmap
+// epochs in order.
+func TestFailoverSeparateProcesses(t *testing.T) { failover(t, syscall.SIGKILL) }
+
+// TestFailoverStoppedActive: an active that hangs (SIGSTOP) keeps its
+// session open; the beacon grace still replaces it within 5 s.
+func TestFailoverStoppedActive(t *testing.T) { failover(t, syscall.SIGSTOP) }
+
+func failover(t *testing.T, sig syscall.Signal) {
 	_, monAddr := start(t, nil, true, "mon", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warning")
 	env := []string{"GOMGR_MON=" + monAddr}
 	if _, errs, code := cli(t, env, "mgr", "module", "enable", "epochs", "--force"); code != 0 {
@@ -68,16 +75,21 @@ func TestFailoverSeparateProcesses(t *testing.T) {
 	})
 
 	victim := mgrs[first]
-	if err := syscall.Kill(-victim.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(-victim.cmd.Process.Pid, sig); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
-	<-victim.done
+	if sig == syscall.SIGKILL {
+		<-victim.done
+	} else {
+		// Stopped, not dead: the cleanup's SIGKILL ends it.
+		t.Cleanup(func() { _ = syscall.Kill(-victim.cmd.Process.Pid, syscall.SIGCONT) })
+	}
 	took := eventually(t, "the standby to take over", 10*time.Second, func() bool {
 		cliJSON(t, env, &mm, "mgr", "dump")
 		return mm.ActiveName == other && mm.Available
 	})
-	t.Logf("kill -9 of mgr.%s: mgr.%s active and available after %v", first, other, time.Since(killed).Round(time.Millisecond))
+	t.Logf("%v of mgr.%s: mgr.%s active and available after %v", sig, first, other, time.Since(killed).Round(time.Millisecond))
 	if took > 5*time.Second {
 		t.Fatalf("failover took %v, over the 5 s budget (ceph-mgr 16.2: 35 s)", took)
 	}

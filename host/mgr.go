@@ -94,6 +94,8 @@ type Standby struct {
 	mgrmap   atomic.Pointer[clustermap.MgrMap]
 	health   atomic.Pointer[map[string]registry.HealthCheck]
 	healthCh chan struct{} // a change to report now
+	// beaconNow: a new mon session wants a beacon at once (cap 1).
+	beaconNow chan struct{}
 
 	mu   sync.Mutex // guards act
 	act  *active
@@ -149,6 +151,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mgr."+cfg.Name),
 		state: NewClusterState(cfg.History), events: make(chan func(), 64),
 		quit: make(chan struct{}), done: make(chan struct{}), healthCh: make(chan struct{}, 1),
+		beaconNow: make(chan struct{}, 1),
 	}
 	s.fetch = newMapFetcher(s)
 	s.state.PG.SetStatsPeriod(cfg.StatsPeriod)
@@ -160,6 +163,9 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	monc, err := monclient.New(monclient.Config{
 		MonAddrs: cfg.MonAddrs, Name: wire.EntityName{Type: wire.EntityMgr, Num: -1},
 		AuthID: cfg.Name, Handler: s.fromMon, Logger: s.log,
+		// A beacon on every new session: gomgr's mon drops a mgr whose
+		// session closed and that does not beacon again soon.
+		OnSession: s.beaconSoon,
 	})
 	if err != nil {
 		return nil, err
@@ -336,9 +342,20 @@ func (s *Standby) run() {
 			if s.IsActive() {
 				s.reportToMon()
 			}
+		case <-s.beaconNow:
+			s.beacon(s.IsActive())
 		case <-s.quit:
 			return
 		}
+	}
+}
+
+// beaconSoon has the run goroutine beacon now (after a new mon session);
+// it never blocks: a beacon already asked for is enough.
+func (s *Standby) beaconSoon() {
+	select {
+	case s.beaconNow <- struct{}{}:
+	default:
 	}
 }
 

@@ -52,6 +52,7 @@ type Daemon struct {
 	mon      *Mon
 	sessions map[*msgr.Connection]SessionID
 	conns    map[SessionID]*msgr.Connection
+	mgrs     map[*msgr.Connection]uint64 // the mgr gid that beacons on each session
 	nextSess SessionID
 	nextGID  uint64
 	encoded  map[any]msgr.Message          // wire form of recently sent maps
@@ -76,7 +77,7 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 	d := &Daemon{
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mon."+cfg.Mon.Name),
 		in: make(chan func(), 4096), quit: make(chan struct{}), done: make(chan struct{}),
-		sessions: map[*msgr.Connection]SessionID{}, conns: map[SessionID]*msgr.Connection{},
+		sessions: map[*msgr.Connection]SessionID{}, conns: map[SessionID]*msgr.Connection{}, mgrs: map[*msgr.Connection]uint64{},
 		nextGID: 4096, encoded: map[any]msgr.Message{}, incs: map[*clustermap.OSDMap][]byte{},
 	}
 	ms, err := msgr.New(msgr.Config{
@@ -229,6 +230,19 @@ func (d *Daemon) forget(c *msgr.Connection) {
 		delete(d.sessions, c)
 		delete(d.conns, s)
 	}
+	if gid, ok := d.mgrs[c]; ok {
+		// A mgr's session closed: its process is most likely gone. Tick
+		// when its SessionGrace is up, not at the next regular tick.
+		delete(d.mgrs, c)
+		if at, ok := d.mon.MgrSessionLost(time.Now(), gid); ok {
+			time.AfterFunc(time.Until(at), func() {
+				d.post(func() {
+					eff, err := d.mon.Tick(time.Now())
+					d.apply(nil, eff, err)
+				})
+			})
+		}
+	}
 }
 
 func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p messages.Payload) {
@@ -295,6 +309,7 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			return
 		}
 		d.session(c)
+		d.mgrs[c] = p.GID
 		d.apply(c, eff, err)
 	default:
 		d.handleDaemon(c, tid, src, p, now)

@@ -33,7 +33,13 @@
 // later, so a standby takes over well within 5 s of the kill (plus map
 // delivery); two lost beacons do not cause a failover. A gap between ticks
 // longer than BeaconGrace-TickPeriod (2 s) is taken as a mon stall and
-// restarts every beacon clock, as Ceph's tick does.
+// restarts every beacon clock, as Ceph's tick does. A mgr whose session
+// with the mon closes (its process died: the kernel resets the connection)
+// and that does not beacon again within SessionGrace (500 ms) is dropped
+// then: the daemon ticks at that moment, so kill -9 of the active fails
+// over in about half a second; a hung mgr (its session open) still falls
+// to BeaconGrace. A mgr beacons at once on each new session, so a live one
+// that lost its session keeps its place.
 //
 // OSD timing (OSDConfig): an up OSD without a report for DownGrace (6 s) is
 // marked down, and out after OutInterval (30 s) down, unless noout is set.

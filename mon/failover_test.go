@@ -68,3 +68,74 @@ func TestFailoverWithin5s(t *testing.T) {
 		t.Fatalf("worst %v exceeds grace+interval", worst)
 	}
 }
+
+// TestFailoverOnSessionLoss: the active's session closes (its process died)
+// and it does not beacon again: the standby is active SessionGrace later,
+// not a BeaconGrace later. A mgr that beacons on a new session in time
+// stays active; with SessionGrace off only BeaconGrace counts.
+func TestFailoverOnSessionLoss(t *testing.T) {
+	setup := func(grace time.Duration) (*Mon, time.Time) {
+		cfg := DefaultConfig()
+		cfg.FSID = testFSID
+		cfg.Mgr.SessionGrace = grace
+		m, err := Open(scenarioStart, "", cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := scenarioStart
+		for _, b := range []Beacon{{GID: 1, Name: "x"}, {GID: 2, Name: "y"}} {
+			b.FSID = testFSID
+			if _, err := m.Beacon(now, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := m.Tick(now); err != nil {
+			t.Fatal(err)
+		}
+		if a := m.Snapshot().MgrMap.ActiveName; a != "x" {
+			t.Fatalf("active %q", a)
+		}
+		return m, now.Add(100 * time.Millisecond)
+	}
+	active := func(m *Mon, at time.Time) string {
+		t.Helper()
+		if _, err := m.Tick(at); err != nil {
+			t.Fatal(err)
+		}
+		return m.Snapshot().MgrMap.ActiveName
+	}
+	grace := DefaultConfig().Mgr.SessionGrace
+
+	m, lost := setup(0)
+	at, ok := m.MgrSessionLost(lost, 1)
+	if !ok || !at.Equal(lost.Add(grace)) {
+		t.Fatalf("tick due at %v %v", at, ok)
+	}
+	if a := active(m, at.Add(-time.Millisecond)); a != "x" {
+		t.Fatalf("%q active before the session grace", a)
+	}
+	if a := active(m, at); a != "y" {
+		t.Fatalf("%q active at the session grace", a)
+	}
+
+	m, lost = setup(0)
+	m.MgrSessionLost(lost, 1)
+	if _, err := m.Beacon(lost.Add(50*time.Millisecond), Beacon{GID: 1, Name: "x", FSID: testFSID, Available: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a := active(m, lost.Add(2*grace)); a != "x" {
+		t.Fatalf("a mgr that beaconed on a new session was replaced by %q", a)
+	}
+
+	m, lost = setup(-1)
+	if _, ok := m.MgrSessionLost(lost, 1); ok {
+		t.Fatal("a tick is due with SessionGrace off")
+	}
+	if a := active(m, lost.Add(2*grace)); a != "x" {
+		t.Fatalf("%q active with SessionGrace off", a)
+	}
+	m, lost = setup(0)
+	if _, ok := m.MgrSessionLost(lost, 99); ok {
+		t.Fatal("an unknown gid got a tick")
+	}
+}

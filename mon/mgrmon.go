@@ -21,6 +21,12 @@ type MgrConfig struct {
 	// TickInterval is how often the daemon is expected to call Tick
 	// (500 ms); with BeaconGrace it bounds failover at 3.5 s.
 	TickInterval time.Duration
+	// SessionGrace: a mgr whose session with the mon closed (its process
+	// died: the kernel resets the connection at once) and that has not
+	// beaconed again within SessionGrace is dropped then, not a
+	// BeaconGrace later (500 ms; negative: only BeaconGrace counts). A
+	// mgr that lost its session but lives beacons again on its next one.
+	SessionGrace time.Duration
 	// MkfsGrace is mon_mgr_mkfs_grace: MGR_DOWN is not raised before the
 	// cluster is this old (Ceph: 120 s; gomgr: 10 s so the demo shows it).
 	MkfsGrace time.Duration
@@ -41,6 +47,7 @@ func DefaultMgrConfig() MgrConfig {
 		TickPeriod:    1 * time.Second,
 		BeaconGrace:   3 * time.Second,
 		TickInterval:  500 * time.Millisecond,
+		SessionGrace:  500 * time.Millisecond,
 		MkfsGrace:     10 * time.Second,
 		InactiveGrace: 60 * time.Second,
 		Release:       "pacific",
@@ -68,6 +75,7 @@ type MgrMonitor struct {
 	fsid          string
 	cur           *clustermap.MgrMap
 	lastBeacon    map[uint64]time.Time
+	sessionLost   map[uint64]time.Time // gid -> when its session closed, until it beacons
 	lastTick      time.Time
 	metadata      map[string]map[string]string
 	everHadActive bool
@@ -78,7 +86,8 @@ type MgrMonitor struct {
 // NewMgrMonitor starts from initial (a loaded map) or, when nil, a new
 // epoch-1 map with cfg.InitialModules enabled.
 func NewMgrMonitor(cfg MgrConfig, fsid string, initial *clustermap.MgrMap, now time.Time) *MgrMonitor {
-	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, metadata: map[string]map[string]string{}}
+	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, sessionLost: map[uint64]time.Time{},
+		metadata: map[string]map[string]string{}}
 	loaded := initial != nil
 	if !loaded {
 		initial = &clustermap.MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
@@ -190,6 +199,7 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	}
 
 	m.lastBeacon[b.GID] = now
+	delete(m.sessionLost, b.GID)
 
 	switch {
 	case p.ActiveGID == b.GID:
@@ -249,8 +259,31 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	return e, nil
 }
 
-// Tick drops mgrs silent for longer than BeaconGrace and promotes the
-// lowest-gid standby when there is no active (Ceph's MgrMonitor::tick).
+// SessionLost records that mgr gid's session with the mon closed at now:
+// unless it beacons again within SessionGrace, a Tick from then on drops
+// it. It returns when that Tick is due; false for an unknown gid or with
+// SessionGrace off.
+func (m *MgrMonitor) SessionLost(now time.Time, gid uint64) (time.Time, bool) {
+	if m.cfg.SessionGrace < 0 || (gid != m.cur.ActiveGID && standbyIndex(m.cur, gid) < 0) {
+		return time.Time{}, false
+	}
+	m.sessionLost[gid] = now
+	return now.Add(m.cfg.SessionGrace), true
+}
+
+// gone reports whether mgr gid is to be dropped at now: silent past
+// BeaconGrace, or its session closed more than SessionGrace ago.
+func (m *MgrMonitor) gone(now time.Time, gid uint64) bool {
+	if m.lastBeacon[gid].Before(now.Add(-m.cfg.BeaconGrace)) {
+		return true
+	}
+	lost, ok := m.sessionLost[gid]
+	return ok && !now.Before(lost.Add(m.cfg.SessionGrace))
+}
+
+// Tick drops mgrs silent for longer than BeaconGrace, or whose session
+// closed more than SessionGrace ago, and promotes the lowest-gid standby
+// when there is no active (Ceph's MgrMonitor::tick).
 func (m *MgrMonitor) Tick(now time.Time) Effects {
 	var e Effects
 	// A gap between ticks longer than grace-period means the mon itself was
@@ -275,17 +308,16 @@ func (m *MgrMonitor) Tick(now time.Time) Effects {
 
 	p := m.pending()
 	updated := false
-	cutoff := now.Add(-m.cfg.BeaconGrace)
 	// Cull standbys first so that only live ones can be promoted.
 	for i := 0; i < len(p.Standbys); {
-		if m.lastBeacon[p.Standbys[i].GID].Before(cutoff) {
+		if m.gone(now, p.Standbys[i].GID) {
 			m.dropStandby(p, i, true)
 			updated = true
 			continue
 		}
 		i++
 	}
-	if p.ActiveGID != 0 && m.lastBeacon[p.ActiveGID].Before(cutoff) {
+	if p.ActiveGID != 0 && m.gone(now, p.ActiveGID) {
 		old := p.ActiveName
 		m.dropActive(now, p)
 		updated = true
@@ -423,6 +455,7 @@ func allSupport(mm *clustermap.MgrMap, module string) bool {
 
 func (m *MgrMonitor) dropActive(now time.Time, p *clustermap.MgrMap) {
 	delete(m.lastBeacon, p.ActiveGID)
+	delete(m.sessionLost, p.ActiveGID)
 	delete(m.metadata, p.ActiveName)
 	p.ActiveName = ""
 	p.ActiveGID = 0
@@ -439,6 +472,7 @@ func (m *MgrMonitor) dropStandby(p *clustermap.MgrMap, i int, dropMeta bool) {
 		delete(m.metadata, s.Name)
 	}
 	delete(m.lastBeacon, s.GID)
+	delete(m.sessionLost, s.GID)
 	p.Standbys = append(p.Standbys[:i:i], p.Standbys[i+1:]...)
 }
 

@@ -54,6 +54,9 @@ func (c Config) WithDefaults() Config {
 	dur(&c.Mgr.TickPeriod, d.Mgr.TickPeriod)
 	dur(&c.Mgr.BeaconGrace, d.Mgr.BeaconGrace)
 	dur(&c.Mgr.TickInterval, d.Mgr.TickInterval)
+	if c.Mgr.SessionGrace == 0 {
+		c.Mgr.SessionGrace = d.Mgr.SessionGrace
+	}
 	dur(&c.Mgr.MkfsGrace, d.Mgr.MkfsGrace)
 	dur(&c.Mgr.InactiveGrace, d.Mgr.InactiveGrace)
 	dur(&c.OSD.DownGrace, d.OSD.DownGrace)
@@ -417,6 +420,13 @@ func (m *Mon) Beacon(now time.Time, b Beacon) (Effects, error) {
 		return Effects{}, err
 	}
 	return m.finish(now, e)
+}
+
+// MgrSessionLost records that a mgr's session closed (see
+// MgrConfig.SessionGrace) and returns when a Tick acts on it; false when
+// none will (an unknown gid, SessionGrace off).
+func (m *Mon) MgrSessionLost(now time.Time, gid uint64) (time.Time, bool) {
+	return m.mgr.SessionLost(now, gid)
 }
 
 // OSDBoot applies an OSD boot.

@@ -33,7 +33,11 @@ type Config struct {
 	// block for long. The client has read a MonMap before the Handler
 	// sees it.
 	Handler func(p messages.Payload)
-	Logger  *logrus.Entry
+	// OnSession, if set, is called after each new session is authenticated
+	// and its subscriptions renewed (a mgr beacons at once, so that the mon
+	// does not take a lost session for a dead mgr). It must not block.
+	OnSession func()
+	Logger    *logrus.Entry
 	// Timeout bounds connecting and each command (default 10 s).
 	Timeout time.Duration
 }
@@ -228,6 +232,9 @@ func (c *Client) session(ctx context.Context, addr string) error {
 		if err := conn.Send(msg); err != nil {
 			return fmt.Errorf("monclient: resend command: %w", err)
 		}
+	}
+	if c.cfg.OnSession != nil {
+		c.cfg.OnSession()
 	}
 	return nil
 }
