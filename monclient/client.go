@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"sync"
@@ -40,6 +41,10 @@ type Config struct {
 	Logger    *logrus.Entry
 	// Timeout bounds connecting and each command (default 10 s).
 	Timeout time.Duration
+	// FailFast ends Connect as soon as every mon has closed or refused the
+	// connection once (a CLI with no cluster to talk to), instead of
+	// hunting until the Timeout (a daemon waiting for its mon to start).
+	FailFast bool
 }
 
 // CommandResult is what a mon command returns.
@@ -146,6 +151,7 @@ func (c *Client) hunt(ctx context.Context) error {
 	// One mon that does not answer must not use up the whole timeout.
 	per := max(c.cfg.Timeout/time.Duration(2*len(c.cfg.MonAddrs)), 500*time.Millisecond)
 	var last error
+	closed := 0 // mons in a row that closed or refused the connection
 	c.nHunts.Add(1)
 	c.mu.Lock()
 	c.hunting = true
@@ -171,6 +177,14 @@ func (c *Client) hunt(ctx context.Context) error {
 			return err
 		}
 		last = err
+		if errors.Is(err, errSessionClosed) {
+			closed++
+		} else {
+			closed = 0
+		}
+		if c.cfg.FailFast && closed >= len(c.cfg.MonAddrs) {
+			return last
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("monclient: no mon answered (%v): %w", last, ErrUnreachable)
@@ -182,6 +196,16 @@ func (c *Client) hunt(ctx context.Context) error {
 // session opens a session with one mon and waits for its auth reply; then
 // it renews the subscriptions and resends the commands still waiting.
 func (c *Client) session(ctx context.Context, addr string) error {
+	if c.cfg.FailFast {
+		// The messenger retries a refused connect until the deadline; a
+		// CLI wants to hear at once that nothing listens there.
+		var d net.Dialer
+		probe, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("monclient: nothing accepts connections at %s: %w", addr, errSessionClosed)
+		}
+		probe.Close()
+	}
 	conn, err := c.ms.Connect(addr, wire.EntityMon)
 	if err != nil {
 		return fmt.Errorf("monclient: connect %s: %w", addr, err)
@@ -204,7 +228,7 @@ func (c *Client) session(ctx context.Context, addr string) error {
 	select {
 	case <-authed:
 	case <-lost:
-		return fmt.Errorf("monclient: %s closed the session: %w", addr, ErrUnreachable)
+		return fmt.Errorf("monclient: %s closed or refused the session: %w", addr, errSessionClosed)
 	case <-ctx.Done():
 		conn.MarkDown()
 		return fmt.Errorf("monclient: no auth reply from %s: %w", addr, ErrUnreachable)

@@ -1,6 +1,9 @@
 package monclient
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrUnreachable is a mon that does not answer in time.
@@ -12,3 +15,7 @@ var (
 	// ErrClosed is a client used after Close.
 	ErrClosed = errors.New("monclient: closed")
 )
+
+// errSessionClosed: the mon closed or refused the connection before the
+// session was authenticated (it also wraps ErrUnreachable).
+var errSessionClosed = fmt.Errorf("connection refused or closed: %w", ErrUnreachable)

@@ -107,7 +107,7 @@ func runCluster(args []string) error {
 	defer cancel()
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
-	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout,
+	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: logrus.NewEntry(quiet)})
 	if err != nil {
 		return &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
