@@ -361,6 +361,12 @@ class Host:
             build(e)
         return self.conn.call(op, e.b)
 
+    def call_strs(self, op, *args):
+        def build(e):
+            for a in args:
+                e.str(a)
+        return self.call(op, build)
+
     def mgr_id(self):
         return self.call(OP_MGR_ID).str()
 
@@ -403,39 +409,27 @@ class Host:
         return self.json_body(self.call(OP_GET_SERVER, lambda e: e.str(hostname)))
 
     def metadata(self, svc_type, svc_id):
-        def build(e):
-            e.str(svc_type)
-            e.str(svc_id)
-        d = self.call(OP_METADATA, build)
+        d = self.call_strs(OP_METADATA, svc_type, svc_id)
         ok = d.boolean()
         md = d.strmap()
         return md if ok else None
 
     def counter(self, svc_type, svc_id, path):
-        def build(e):
-            e.str(svc_type)
-            e.str(svc_id)
-            e.str(path)
-        d = self.call(OP_COUNTER, build)
+        """The counter's type and its samples (t, v, avgcount)."""
+        d = self.call_strs(OP_COUNTER, svc_type, svc_id, path)
         typ = d.uvar()
         return typ, [(d.f64(), d.f64(), d.uvar()) for _ in range(d.uvar())]
 
     def latest(self, svc_type, svc_id, path):
-        def build(e):
-            e.str(svc_type)
-            e.str(svc_id)
-            e.str(path)
-        d = self.call(OP_LATEST, build)
+        """The counter's type and its last sample, or None."""
+        d = self.call_strs(OP_LATEST, svc_type, svc_id, path)
         typ = d.uvar()
         ok = d.boolean()
         s = (d.f64(), d.f64(), d.uvar())
         return typ, (s if ok else None)
 
     def perf_schema(self, svc_type, svc_id):
-        def build(e):
-            e.str(svc_type)
-            e.str(svc_id)
-        return self.json_body(self.call(OP_PERF_SCHEMA, build)) or {}
+        return self.json_body(self.call_strs(OP_PERF_SCHEMA, svc_type, svc_id)) or {}
 
     def module_option(self, key):
         try:
