@@ -3,6 +3,7 @@ package modules_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gomgr/modules"
@@ -16,7 +17,7 @@ func ExampleNewSource() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println(src.Kind(), names)
+	fmt.Println(src.Kind(), slices.Contains(names, "alerts"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -32,7 +33,7 @@ func ExampleNewSource() {
 	}
 	fmt.Println(info.Commands[0].Cmd)
 	// Output:
-	// python [alerts hello iostat status]
+	// python true
 	// alerts [osd_map] true
 	// osd_down_threshold int default=0 min=0 max=10000 enum=[]
 	// severity str default=warning min=<nil> max=<nil> enum=[warning error]
