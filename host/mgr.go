@@ -554,7 +554,7 @@ func (s *Standby) fromMon(p messages.Payload) {
 			if !s.IsActive() {
 				return
 			}
-			entry, _ := json.Marshal(map[string]any{"name": e.Name.ID, "stamp": e.Stamp.Time().Format(time.RFC3339Nano),
+			entry, _ := json.Marshal(map[string]any{"name": e.Name.String(), "stamp": e.Stamp.Time().Format(time.RFC3339Nano),
 				"seq": e.Seq, "channel": e.Channel, "priority": e.Prio, "message": e.Msg})
 			s.reg.NotifyAll("clog", string(entry))
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"gomgr/msgr/wire"
@@ -57,6 +58,27 @@ func (u Utime) Time() time.Time {
 type AuthName struct {
 	Type uint32
 	ID   string
+}
+
+// authTypes are the entity types by the names Ceph prints them with.
+var authTypes = map[string]uint32{"mon": uint32(wire.EntityMon), "mds": uint32(wire.EntityMDS),
+	"osd": uint32(wire.EntityOSD), "client": uint32(wire.EntityClient), "mgr": uint32(wire.EntityMgr),
+	"auth": uint32(wire.EntityAuth)}
+
+// String is Ceph's "type.id": "mon.a", "client.admin", "mgr.x".
+func (n AuthName) String() string {
+	typ, _, _ := strings.Cut(wire.EntityName{Type: uint8(n.Type)}.String(), ".")
+	return typ + "." + n.ID
+}
+
+// ParseAuthName reads "type.id"; false for an unknown type or no dot.
+func ParseAuthName(s string) (AuthName, bool) {
+	typ, id, ok := strings.Cut(s, ".")
+	t, known := authTypes[typ]
+	if !ok || !known {
+		return AuthName{}, false
+	}
+	return AuthName{Type: t, ID: id}, true
 }
 
 // Address families as Linux numbers them; entity_addr_t carries the raw

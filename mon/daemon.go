@@ -503,8 +503,12 @@ func (d *Daemon) send(c *msgr.Connection, tid uint64, p messages.Payload) {
 func logToWire(entries []clustermap.LogEntry) []messages.LogEntry {
 	out := make([]messages.LogEntry, 0, len(entries))
 	for _, e := range entries {
+		name, ok := messages.ParseAuthName(e.Name)
+		if !ok {
+			name = messages.AuthName{Type: wire.EntityMon, ID: e.Name}
+		}
 		out = append(out, messages.LogEntry{
-			Name: messages.AuthName{Type: wire.EntityMon, ID: e.Name}, Stamp: messages.UtimeOf(e.Stamp.Time),
+			Name: name, Stamp: messages.UtimeOf(e.Stamp.Time),
 			Seq: e.Seq, Prio: prioCode(e.Priority), Msg: e.Message, Channel: e.Channel,
 		})
 	}
@@ -519,7 +523,7 @@ func (d *Daemon) handleDaemon(c *msgr.Connection, tid uint64, src wire.EntityNam
 	case *messages.Log:
 		var last uint64
 		for _, e := range p.Entries {
-			eff, err := d.mon.AddLog(now, clustermap.LogEntry{Name: e.Name.ID, Channel: e.Channel,
+			eff, err := d.mon.AddLog(now, clustermap.LogEntry{Name: e.Name.String(), Channel: e.Channel,
 				Priority: prioName(e.Prio), Message: e.Msg, Stamp: clustermap.Stamp{Time: e.Stamp.Time()}})
 			if err != nil && !isFatal(err) {
 				d.log.WithError(err).WithField("peer", c.String()).Debug("log entry refused")

@@ -50,6 +50,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if args[0] == "-w" || args[0] == "--watch" { // as ceph -w
+		args = append([]string{"watch"}, args[1:]...)
+	}
 	c, rest := lookup(args)
 	var err error
 	if c == nil {
