@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -113,6 +114,23 @@ func TestDemoDrivenByCLI(t *testing.T) {
 		if !contains(ls.Enabled, m) {
 			t.Fatalf("%s not enabled: %+v", m, ls)
 		}
+	}
+
+	// Help lists the modules' commands, as ceph -h does; CMD -h shows the
+	// signatures of the commands that begin so; a wrong command says where
+	// to look.
+	if _, errs, code := cli(t, env, "-h"); code != 0 || !strings.Contains(errs, "alerts status") {
+		t.Fatalf("-h: exit %d:\n%s", code, errs)
+	}
+	_, help, _ := cli(t, env, "help")
+	if !strings.Contains(help, "Module commands (from the active manager):") || !regexp.MustCompile(`(?m)^    alerts status +show down OSDs`).MatchString(help) {
+		t.Fatalf("help lists no module commands:\n%s", help)
+	}
+	if o, errs, code := cli(t, env, "alerts", "-h"); code != 0 || !strings.HasPrefix(o, "alerts status ") || !strings.Contains(o, "(alerts)") {
+		t.Fatalf("alerts -h: exit %d: %q %s", code, o, errs)
+	}
+	if _, errs, code := cli(t, env, "nosuch", "thing"); code != 22 || !strings.Contains(errs, "`gomgr help` lists every command") {
+		t.Fatalf("a wrong command: exit %d: %s", code, errs)
 	}
 
 	// Disable and enable at runtime: the demo's status line follows.

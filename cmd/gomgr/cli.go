@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -47,6 +52,7 @@ type cliFlags struct {
 	format  string
 	timeout time.Duration
 	inbuf   []byte
+	help    bool
 }
 
 func splitCLIFlags(args []string) ([]string, cliFlags, error) {
@@ -83,7 +89,7 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 				f.timeout = d
 			}
 		case "-h", "--help":
-			return nil, f, errUsage
+			f.help = true
 		default:
 			words = append(words, a)
 		}
@@ -93,24 +99,43 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 	default:
 		return nil, f, fmt.Errorf("%w: unknown format %q (plain, json, json-pretty)", errUsage, f.format)
 	}
+	if f.help {
+		return words, f, errHelp
+	}
 	return words, f, nil
 }
 
-// runCluster runs one cluster command: a mon command when a mon signature
-// matches, else a module command on the active mgr.
-func runCluster(args []string) error {
-	words, f, err := splitCLIFlags(args)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), f.timeout+30*time.Second)
-	defer cancel()
+// errHelp: the command line asked for help (-h) on its commands.
+var errHelp = errors.New("help")
+
+// dialCluster opens a mon session for one CLI command.
+func dialCluster(ctx context.Context, f cliFlags) (*monclient.Client, error) {
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
 	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: logrus.NewEntry(quiet)})
 	if err != nil {
-		return &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
+		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
+	}
+	return monc, nil
+}
+
+// runCluster runs one cluster command: a mon command when a mon signature
+// matches, else a module command on the active mgr. With -h it prints the
+// signatures and help of the commands that begin with the words given.
+func runCluster(args []string) error {
+	words, f, err := splitCLIFlags(args)
+	if errors.Is(err, errHelp) {
+		return clusterHelp(words, f)
+	}
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout+30*time.Second)
+	defer cancel()
+	monc, err := dialCluster(ctx, f)
+	if err != nil {
+		return err
 	}
 	defer monc.Close()
 
@@ -131,23 +156,32 @@ func runCluster(args []string) error {
 	return runModuleCommand(ctx, monc, words, f)
 }
 
-// runModuleCommand routes a command to the active mgr's modules.
-func runModuleCommand(ctx context.Context, monc *monclient.Client, words []string, f cliFlags) error {
+// activeMgr is the active mgr's address and its command descriptions.
+func activeMgr(ctx context.Context, monc *monclient.Client, what string) (string, []registry.ModuleCommand, error) {
 	res, err := monc.Command(ctx, map[string]any{"prefix": "mgr dump", "format": "json"}, nil)
 	if err != nil {
-		return &cmdError{code: 1, msg: err.Error()}
+		return "", nil, &cmdError{code: 1, msg: err.Error()}
 	}
 	var mm clustermap.MgrMap
 	if err := json.Unmarshal(res.Out, &mm); err != nil {
-		return &cmdError{code: 1, msg: "bad mgr dump: " + err.Error()}
+		return "", nil, &cmdError{code: 1, msg: "bad mgr dump: " + err.Error()}
 	}
 	if !mm.Available || len(mm.ActiveAddrs.Addrvec) == 0 {
-		return &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to run %q (EAGAIN)", strings.Join(words, " "))}
+		return "", nil, &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to %s (EAGAIN)", what)}
 	}
 	addr := mm.ActiveAddrs.Addrvec[0].Addr
 	descs, err := host.CommandDescriptions(ctx, addr)
 	if err != nil {
-		return &cmdError{code: 1, msg: err.Error()}
+		return "", nil, &cmdError{code: 1, msg: err.Error()}
+	}
+	return addr, descs, nil
+}
+
+// runModuleCommand routes a command to the active mgr's modules.
+func runModuleCommand(ctx context.Context, monc *monclient.Client, words []string, f cliFlags) error {
+	addr, descs, err := activeMgr(ctx, monc, fmt.Sprintf("run %q", strings.Join(words, " ")))
+	if err != nil {
+		return err
 	}
 	sigs := make([]string, 0, len(descs))
 	for _, d := range descs {
@@ -158,7 +192,7 @@ func runModuleCommand(ctx context.Context, monc *monclient.Client, words []strin
 		return &cmdError{code: 22, msg: "Invalid command: " + err.Error()}
 	}
 	if !ok {
-		return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: see `gomgr help` and the modules' commands in `gomgr mgr module ls`", strings.Join(words, " "))}
+		return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: `gomgr help` lists every command, the modules' too", strings.Join(words, " "))}
 	}
 	if f.format != "" {
 		cmd["format"] = f.format
@@ -206,4 +240,77 @@ func errnoName(r int) string {
 		return "EIO"
 	}
 	return fmt.Sprintf("error %d", r)
+}
+
+// clusterHelp prints the commands that begin with words: gomgr's mon's and
+// the active mgr's modules', with their signatures and help.
+func clusterHelp(words []string, f cliFlags) error {
+	prefix := strings.Join(words, " ")
+	matches := func(cmd string) bool {
+		p := registry.CommandPrefix(cmd)
+		return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+" ")
+	}
+	found := 0
+	for _, sig := range mon.Commands {
+		if matches(sig) {
+			fmt.Printf("%s\n", sig)
+			found++
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	monc, err := dialCluster(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer monc.Close()
+	_, descs, err := activeMgr(ctx, monc, "list its commands")
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	for _, d := range descs {
+		if matches(d.Cmd) {
+			fmt.Fprintf(tw, "%s\t%s (%s)\n", d.Cmd, d.Desc, d.Module)
+			found++
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if found == 0 {
+		return &cmdError{code: 22, msg: fmt.Sprintf("no command begins with %q", prefix)}
+	}
+	return nil
+}
+
+// moduleUsage lists the active mgr's module commands, grouped by module, as
+// ceph -h does; a line saying why when there is no cluster to ask.
+func moduleUsage(w io.Writer) {
+	f := cliFlags{timeout: 2 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	var descs []registry.ModuleCommand
+	monc, err := dialCluster(ctx, f)
+	if err == nil {
+		defer monc.Close()
+		_, descs, err = activeMgr(ctx, monc, "list its commands")
+	}
+	if err != nil {
+		fmt.Fprintf(w, "\nModule commands: none listed (%v)\n", err)
+		return
+	}
+	byModule := map[string][]registry.ModuleCommand{}
+	for _, d := range descs {
+		byModule[d.Module] = append(byModule[d.Module], d)
+	}
+	fmt.Fprintln(w, "\nModule commands (from the active manager):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, m := range slices.Sorted(maps.Keys(byModule)) {
+		fmt.Fprintf(tw, "  %s\n", m)
+		for _, d := range byModule[m] {
+			fmt.Fprintf(tw, "    %s\t%s\n", registry.CommandPrefix(d.Cmd), d.Desc)
+		}
+	}
+	_ = tw.Flush() // best effort: help text
 }

@@ -132,7 +132,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.path, c.args, c.help)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\nRun 'gomgr <command> -h' for a command's flags.")
+	moduleUsage(w)
+	fmt.Fprintln(w, "\nRun 'gomgr <command> -h' for a command's flags, or a cluster command's signatures.")
 }
 
 // newFlags makes a FlagSet that reports errors instead of exiting, with the
