@@ -132,6 +132,10 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if _, errs, code := cli(t, env, "nosuch", "thing"); code != 22 || !strings.Contains(errs, "`gomgr help` lists every command") {
 		t.Fatalf("a wrong command: exit %d: %s", code, errs)
 	}
+	if _, errs, code := cli(t, env, "alerts", "status", "extra"); code != 22 ||
+		strings.TrimSpace(errs) != `Error: Invalid command: unexpected argument "extra" for "alerts status"` {
+		t.Fatalf("a wrong argument: exit %d: %s", code, errs)
+	}
 
 	// Disable and enable at runtime: the demo's status line follows.
 	if _, errs, code := cli(t, env, "mgr", "module", "disable", "hello"); code != 0 {

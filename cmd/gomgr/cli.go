@@ -141,7 +141,7 @@ func runCluster(args []string) error {
 
 	cmd, ok, err := registry.ParseArgs(mon.Commands, words)
 	if err != nil {
-		return &cmdError{code: 22, msg: "Invalid command: " + err.Error()}
+		return &cmdError{code: 22, msg: invalidCommand(err)}
 	}
 	if ok {
 		if f.format != "" {
@@ -189,7 +189,7 @@ func runModuleCommand(ctx context.Context, monc *monclient.Client, words []strin
 	}
 	cmd, ok, err := registry.ParseArgs(sigs, words)
 	if err != nil {
-		return &cmdError{code: 22, msg: "Invalid command: " + err.Error()}
+		return &cmdError{code: 22, msg: invalidCommand(err)}
 	}
 	if !ok {
 		return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: `gomgr help` lists every command, the modules' too", strings.Join(words, " "))}
@@ -313,4 +313,10 @@ func moduleUsage(w io.Writer) {
 		}
 	}
 	_ = tw.Flush() // best effort: help text
+}
+
+// invalidCommand speaks of the user's input: the arguments, not the
+// package that parsed them.
+func invalidCommand(err error) string {
+	return "Invalid command: " + strings.TrimPrefix(err.Error(), registry.ErrBadArgs.Error()+": ")
 }
