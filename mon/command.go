@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"gomgr/clustermap"
+	"gomgr/registry"
 )
 
 // CommandResult is a mon command's reply: Ceph's (retval, outbuf, outs).
@@ -434,6 +436,9 @@ func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []
 	if strings.HasPrefix(prefix, "config-key ") {
 		return m.configKey(prefix, format, a, inbuf)
 	}
+	if strings.HasPrefix(prefix, "config ") {
+		return m.config(prefix, format, a)
+	}
 	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
 }
 
@@ -667,4 +672,133 @@ func sevTag(sev string) string {
 		return "ERR"
 	}
 	return "WRN"
+}
+
+// config is Ceph's `config set|get|rm|dump` for what gomgr keeps: module
+// options, `config set mgr mgr/MODULE/OPTION VALUE`, stored as the
+// config-key of that name (where gomgr's mgr reads them) and checked
+// against the option a running mgr declared for the module (type, min,
+// max, enum), as Ceph's mon checks them. --force stores an undeclared one.
+func (m *Mon) config(prefix, format string, a cmdArgs) (CommandResult, Effects, error) {
+	var none Effects
+	who, _, err := a.str("who")
+	if err != nil {
+		return CommandResult{}, none, err
+	}
+	if prefix != "config dump" && who != "mgr" && !strings.HasPrefix(who, "mgr.") {
+		return status(EINVAL, "gomgr's mon keeps module options only: who is mgr, not "+strconv.Quote(who)), none, nil
+	}
+	switch prefix {
+	case "config set":
+		name, _, err := a.str("name")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		value, _, err := a.str("value")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		force, err := a.boolean("force")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if declared, why := m.checkModuleOption(name, value); why != "" && !(force && !declared) {
+			return status(EINVAL, why), none, nil
+		}
+		return quiet(m.configKey("config-key set", format, cmdArgs{"key": name, "val": value}, nil))
+	case "config rm":
+		name, _, err := a.str("name")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		return quiet(m.configKey("config-key rm", format, cmdArgs{"key": name}, nil))
+	case "config get":
+		key, has, err := a.str("key")
+		if err != nil {
+			return CommandResult{}, none, err
+		}
+		if !has {
+			return m.configDump(format, func(string) bool { return true })
+		}
+		v, ok := m.keys[key]
+		if !ok {
+			return status(ENOENT, "unrecognized key '"+key+"'"), none, nil
+		}
+		return CommandResult{Out: append(append([]byte(nil), v...), '\n')}, none, nil
+	case "config dump":
+		return m.configDump(format, func(string) bool { return true })
+	}
+	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
+}
+
+// quiet drops a success's status line: Ceph's config set and rm print
+// nothing.
+func quiet(r CommandResult, e Effects, err error) (CommandResult, Effects, error) {
+	if r.Retval == 0 {
+		r.Status = ""
+	}
+	return r, e, err
+}
+
+// configDump lists the module options set, as Ceph's config dump.
+func (m *Mon) configDump(format string, keep func(string) bool) (CommandResult, Effects, error) {
+	type entry struct {
+		Section string `json:"section"`
+		Name    string `json:"name"`
+		Value   string `json:"value"`
+	}
+	out := []entry{}
+	for _, k := range slices.Sorted(maps.Keys(m.keys)) {
+		if strings.HasPrefix(k, "mgr/") && strings.Count(k, "/") >= 2 && keep(k) {
+			out = append(out, entry{Section: "mgr", Name: k, Value: string(m.keys[k])})
+		}
+	}
+	if format == "" || format == "plain" {
+		var b bytes.Buffer
+		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "WHO\tMASK\tLEVEL\tOPTION\tVALUE\tRO")
+		for _, e := range out {
+			fmt.Fprintf(tw, "%s\t\tadvanced\t%s\t%s\t\n", e.Section, e.Name, e.Value)
+		}
+		_ = tw.Flush() // a bytes.Buffer does not fail
+		return CommandResult{Out: b.Bytes()}, Effects{}, nil
+	}
+	return ok(format, out), Effects{}, nil
+}
+
+// checkModuleOption checks mgr/MODULE/OPTION (or mgr/MODULE/MGR_ID/OPTION)
+// against the declaration a mgr beaconed: why the value is refused, or "";
+// declared is false for an option no module declares (config set --force
+// stores it anyway, as Ceph's does).
+func (m *Mon) checkModuleOption(name, value string) (declared bool, why string) {
+	parts := strings.Split(name, "/")
+	if len(parts) < 3 || parts[0] != "mgr" {
+		return false, "unrecognized config option '" + name + "' (gomgr's mon keeps mgr/MODULE/OPTION only)"
+	}
+	module, opt := parts[1], parts[len(parts)-1]
+	mm := m.mgr.Map()
+	lists := [][]clustermap.ModuleInfo{mm.AvailableModules}
+	for _, s := range mm.Standbys {
+		lists = append(lists, s.AvailableModules)
+	}
+	for _, list := range lists {
+		for _, mi := range list {
+			o, ok := mi.ModuleOptions[opt]
+			if mi.Name != module || !ok {
+				continue
+			}
+			decl := registry.Option{Name: o.Name, Type: o.Type, Enum: o.EnumAllowed}
+			if o.Min != "" {
+				decl.Min = o.Min
+			}
+			if o.Max != "" {
+				decl.Max = o.Max
+			}
+			if _, err := registry.ParseOption(decl, value); err != nil {
+				return true, strings.TrimPrefix(err.Error(), registry.ErrInvalidOption.Error()+": ")
+			}
+			return true, ""
+		}
+	}
+	return false, "unrecognized config option '" + name + "' (no module declares it; --force stores it)"
 }

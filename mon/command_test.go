@@ -291,3 +291,52 @@ func TestMgrReportedHealthAndPGs(t *testing.T) {
 		t.Fatalf("pgmap %+v", st.PGMap)
 	}
 }
+
+// TestConfigModuleOptions: config set|get|rm|dump keep module options as
+// the config-keys gomgr's mgr reads, checked against what the mgr declared.
+func TestConfigModuleOptions(t *testing.T) {
+	m := busyMon(t)
+	run := func(args map[string]any) CommandResult {
+		t.Helper()
+		r, _, err := m.HandleCommand(scenarioStart, args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	set := func(name, value string, force bool) CommandResult {
+		return run(map[string]any{"prefix": "config set", "who": "mgr", "name": name, "value": value, "force": force})
+	}
+	if r := set("mgr/alerts/interval", "30", false); r.Retval != 0 {
+		t.Fatalf("valid: %+v", r)
+	}
+	if string(m.keys["mgr/alerts/interval"]) != "30" {
+		t.Fatalf("config-key %q", m.keys["mgr/alerts/interval"])
+	}
+	if r := set("mgr/alerts/interval", "soon", false); r.Retval != EINVAL || !strings.Contains(r.Status, `option "interval": "soon" is not a valid secs`) {
+		t.Fatalf("invalid: %+v", r)
+	}
+	if r := set("mgr/alerts/nosuch", "1", false); r.Retval != EINVAL || !strings.Contains(r.Status, "unrecognized config option") {
+		t.Fatalf("undeclared: %+v", r)
+	}
+	if r := set("mgr/alerts/nosuch", "1", true); r.Retval != 0 {
+		t.Fatalf("undeclared, --force: %+v", r)
+	}
+	if r := run(map[string]any{"prefix": "config set", "who": "osd", "name": "osd_max_backfills", "value": "2"}); r.Retval != EINVAL {
+		t.Fatalf("not a mgr option: %+v", r)
+	}
+	if r := run(map[string]any{"prefix": "config get", "who": "mgr", "key": "mgr/alerts/interval"}); r.Retval != 0 || string(r.Out) != "30\n" {
+		t.Fatalf("get: %+v", r)
+	}
+	r := run(map[string]any{"prefix": "config dump", "format": "json"})
+	var dump []map[string]string
+	if err := json.Unmarshal(r.Out, &dump); err != nil || len(dump) != 2 || dump[0]["name"] != "mgr/alerts/interval" || dump[0]["section"] != "mgr" {
+		t.Fatalf("dump: %s %v", r.Out, err)
+	}
+	if r := run(map[string]any{"prefix": "config rm", "who": "mgr", "name": "mgr/alerts/interval"}); r.Retval != 0 {
+		t.Fatalf("rm: %+v", r)
+	}
+	if r := run(map[string]any{"prefix": "config get", "who": "mgr", "key": "mgr/alerts/interval"}); r.Retval != ENOENT {
+		t.Fatalf("get after rm: %+v", r)
+	}
+}

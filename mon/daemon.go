@@ -635,13 +635,19 @@ func (d *Daemon) pushMgrConfig(cmd string) {
 	var args struct {
 		Prefix string `json:"prefix"`
 		Key    string `json:"key"`
+		Name   string `json:"name"` // config set|rm
 	}
-	if json.Unmarshal([]byte(cmd), &args) != nil || !strings.HasPrefix(args.Key, "mgr/") {
+	if json.Unmarshal([]byte(cmd), &args) != nil {
 		return
 	}
 	switch args.Prefix {
 	case "config-key set", "config-key put", "config-key rm", "config-key del":
+	case "config set", "config rm":
+		args.Key = args.Name
 	default:
+		return
+	}
+	if !strings.HasPrefix(args.Key, "mgr/") {
 		return
 	}
 	res, _, err := d.mon.HandleCommand(time.Now(), map[string]any{"prefix": "config-key dump", "key": "mgr/", "format": "json"}, nil)

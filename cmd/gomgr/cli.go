@@ -36,6 +36,7 @@ func init() {
 		{"mgr services", "", "URIs of services modules run"},
 		{"mgr stat", "", "the active manager"},
 		{"mgr metadata", "[NAME]", "manager metadata"},
+		{"config", "set mgr mgr/MODULE/OPTION VALUE|get mgr KEY|rm mgr KEY|dump", "module options, checked against the module's declaration"},
 		{"config-key", "get|set|ls|rm|exists|dump ...", "the key-value store modules use"},
 		{"log last", "[N]", "the cluster log"},
 		{"df", "", "space used and available, by class and pool (served by the active mgr)"},
