@@ -17,6 +17,7 @@ import (
 
 	"gomgr/clustermap"
 	"gomgr/host"
+	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
@@ -109,12 +110,13 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 // errHelp: the command line asked for help (-h) on its commands.
 var errHelp = errors.New("help")
 
-// dialCluster opens a mon session for one CLI command.
-func dialCluster(ctx context.Context, f cliFlags) (*monclient.Client, error) {
+// dialCluster opens a mon session for one CLI command; handler, if set,
+// gets what the mon pushes (a subscription's messages).
+func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)) (*monclient.Client, error) {
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
 	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
-		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: logrus.NewEntry(quiet)})
+		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, AuthID: "admin", Logger: logrus.NewEntry(quiet), Handler: handler})
 	if err != nil {
 		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
 	}
@@ -134,7 +136,7 @@ func runCluster(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout+30*time.Second)
 	defer cancel()
-	monc, err := dialCluster(ctx, f)
+	monc, err := dialCluster(ctx, f, nil)
 	if err != nil {
 		return err
 	}
@@ -260,7 +262,7 @@ func clusterHelp(words []string, f cliFlags) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	monc, err := dialCluster(ctx, f)
+	monc, err := dialCluster(ctx, f, nil)
 	if err != nil {
 		return err
 	}
@@ -292,7 +294,7 @@ func moduleUsage(w io.Writer) {
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
 	var descs []registry.ModuleCommand
-	monc, err := dialCluster(ctx, f)
+	monc, err := dialCluster(ctx, f, nil)
 	if err == nil {
 		defer monc.Close()
 		_, descs, err = activeMgr(ctx, monc, "list its commands")

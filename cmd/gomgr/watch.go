@@ -7,11 +7,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/sirupsen/logrus"
-
 	"gomgr/messages"
-	"gomgr/monclient"
-	"gomgr/msgr/wire"
 )
 
 func init() {
@@ -36,21 +32,17 @@ func runWatch(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	entries := make(chan messages.LogEntry, 256)
-	quiet := logrus.New()
-	quiet.SetLevel(logrus.PanicLevel)
 	dctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	monc, err := monclient.Dial(dctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
-		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, AuthID: "admin", Logger: logrus.NewEntry(quiet),
-		Handler: func(p messages.Payload) {
-			if l, ok := p.(*messages.Log); ok {
-				for _, e := range l.Entries {
-					entries <- e // the client's dispatch goroutine waits for the printer
-				}
+	monc, err := dialCluster(dctx, f, func(p messages.Payload) {
+		if l, ok := p.(*messages.Log); ok {
+			for _, e := range l.Entries {
+				entries <- e // the client's dispatch goroutine waits for the printer
 			}
-		}})
+		}
+	})
 	if err != nil {
-		return &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v", monAddress(f.mon), err)}
+		return err
 	}
 	defer monc.Close()
 	if err := monc.Subscribe(map[string]messages.SubscribeItem{"log-info": {}}); err != nil {
