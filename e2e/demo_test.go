@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -132,6 +133,35 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if _, errs, code := cli(t, env, "nosuch", "thing"); code != 22 || !strings.Contains(errs, "`gomgr help` lists every command") {
 		t.Fatalf("a wrong command: exit %d: %s", code, errs)
 	}
+	// A pool created from the CLI gets PGs the (simulated) OSDs report:
+	// pg stat and df show it, its PGs active+clean.
+	if _, errs, code := cli(t, env, "osd", "pool", "create", "newpool", "8"); code != 0 {
+		t.Fatalf("pool create: exit %d: %s", code, errs)
+	}
+	eventually(t, "the new pool's 8 PGs active+clean in pg stat, and the pool in df", 30*time.Second, func() bool {
+		var ps struct {
+			Summary struct {
+				NumPGs  int `json:"num_pgs"`
+				ByState []struct {
+					Name string `json:"name"`
+					Num  int    `json:"num"`
+				} `json:"num_pg_by_state"`
+			} `json:"pg_summary"`
+		}
+		cliJSON(t, env, &ps, "pg", "stat")
+		var df struct {
+			Pools []struct {
+				Name string `json:"name"`
+			} `json:"pools"`
+		}
+		cliJSON(t, env, &df, "df")
+		inDF := slices.ContainsFunc(df.Pools, func(p struct {
+			Name string `json:"name"`
+		}) bool {
+			return p.Name == "newpool"
+		})
+		return inDF && ps.Summary.NumPGs == 64+32+16+8 && len(ps.Summary.ByState) == 1 && ps.Summary.ByState[0].Name == "active+clean"
+	})
 	if _, errs, code := cli(t, env, "alerts", "status", "extra"); code != 22 ||
 		strings.TrimSpace(errs) != `Error: Invalid command: unexpected argument "extra" for "alerts status"` {
 		t.Fatalf("a wrong argument: exit %d: %s", code, errs)

@@ -446,6 +446,14 @@ type osdUp struct {
 	Up  int `json:"up"`
 }
 
+// mapPool is what the simulated OSDs need of a pool in the osdmap.
+type mapPool struct {
+	ID    int    `json:"pool"`
+	Name  string `json:"pool_name"`
+	PGNum int    `json:"pg_num"`
+	Size  int    `json:"size"`
+}
+
 // fromMon follows the MgrMap to the active mgr, and re-boots OSDs the
 // osdmap marks down while they run (as a Ceph OSD does when it sees itself
 // wrongly marked down).
@@ -458,6 +466,7 @@ func (c *Cluster) fromMon(p messages.Payload) {
 		// A full map lists every OSD, an incremental the changed ones:
 		// either way the entries to look at.
 		var down []int
+		var pools []mapPool
 		bufs := slices.Collect(maps.Values(om.Maps))
 		bufs = append(bufs, slices.Collect(maps.Values(om.IncrementalMaps))...)
 		for _, b := range bufs {
@@ -466,8 +475,12 @@ func (c *Cluster) fromMon(p messages.Payload) {
 				continue
 			}
 			var m struct {
-				OSDs    []osdUp `json:"osds"`
-				NewOSDs []osdUp `json:"new_osds"`
+				OSDs    []osdUp   `json:"osds"`
+				NewOSDs []osdUp   `json:"new_osds"`
+				Pools   []mapPool `json:"pools"`
+				Map     struct {
+					Pools []mapPool `json:"pools"`
+				} `json:"map"` // an incremental's new map
 			}
 			if json.Unmarshal(js, &m) != nil {
 				continue
@@ -477,8 +490,10 @@ func (c *Cluster) fromMon(p messages.Payload) {
 					down = append(down, o.OSD)
 				}
 			}
+			pools = append(pools, m.Pools...)
+			pools = append(pools, m.Map.Pools...)
 		}
-		if len(down) == 0 {
+		if len(down) == 0 && len(pools) == 0 {
 			return
 		}
 		select {
@@ -487,6 +502,10 @@ func (c *Cluster) fromMon(p messages.Payload) {
 				if c.model.Up(id) {
 					c.boot(c.hostOf(id), id)
 				}
+			}
+			// Pools created through the mon get PGs the OSDs report.
+			for _, p := range pools {
+				c.model.EnsurePool(p.ID, PoolSpec{Name: p.Name, PGNum: p.PGNum, Size: p.Size})
 			}
 		}:
 		case <-c.quit:

@@ -152,6 +152,18 @@ func (m *Model) AddPool(p PoolSpec) int {
 	return id
 }
 
+// EnsurePool adds the pool the mon created with id (`osd pool create` from
+// the CLI), unless the model has it; it reports whether it was added.
+func (m *Model) EnsurePool(id int, p PoolSpec) bool {
+	for _, have := range m.pools {
+		if have.id == id {
+			return false
+		}
+	}
+	m.addPool(id, p)
+	return true
+}
+
 // NumOSDs is the size of the cluster.
 func (m *Model) NumOSDs() int { return len(m.osds) }
 

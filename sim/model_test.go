@@ -117,3 +117,31 @@ func pgStats(t *testing.T, m *Model, id int) *messages.PGStatsT {
 	}
 	return st
 }
+
+// TestEnsurePool: a pool the mon created (osd pool create from the CLI)
+// gets PGs the OSDs report, active+clean, once; a known id is kept.
+func TestEnsurePool(t *testing.T) {
+	m := New(Config{OSDs: 4, Seed: 3, Pools: []PoolSpec{{"a", 8, 2}}})
+	if !m.EnsurePool(2, PoolSpec{Name: "foo", PGNum: 8, Size: 2}) || m.EnsurePool(2, PoolSpec{Name: "foo", PGNum: 8, Size: 2}) ||
+		m.EnsurePool(1, PoolSpec{Name: "a", PGNum: 8, Size: 2}) {
+		t.Fatal("EnsurePool added the wrong pools")
+	}
+	pgs := 0
+	for id := range 4 {
+		st, err := m.PGStats(id, 5, 1, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range st.PGStat {
+			if e.PG.Pool == 2 {
+				pgs++
+				if s := pgmap.PGStateString(e.Stat.State); s != "active+clean" {
+					t.Fatalf("pg %v state %s", e.PG, s)
+				}
+			}
+		}
+	}
+	if pgs != 8 {
+		t.Fatalf("%d PGs of the new pool reported, want 8", pgs)
+	}
+}
