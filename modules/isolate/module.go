@@ -844,7 +844,7 @@ func jsonBody(v any) ([]byte, error) {
 }
 
 var (
-	_ registry.Module       = (*Module)(nil)
+	_ registry.Module        = (*Module)(nil)
 	_ registry.RemoteModule  = (*Module)(nil)
 	_ registry.ProcessModule = (*Module)(nil)
 )
