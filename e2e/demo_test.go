@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"gomgr/internal/procstat"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -42,38 +43,6 @@ func lastStatusLine(p *proc) string {
 		}
 	}
 	return ""
-}
-
-// descendants lists every process below pid, from /proc.
-func descendants(pid int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) > 1 {
-			pp, _ := strconv.Atoi(f[1])
-			children[pp] = append(children[pp], p)
-		}
-	}
-	var out []int
-	var walk func(int)
-	walk = func(p int) {
-		for _, c := range children[p] {
-			out = append(out, c)
-			walk(c)
-		}
-	}
-	walk(pid)
-	return out
 }
 
 func alive(pid int) bool {
@@ -246,7 +215,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	}
 
 	// Ctrl-C: everything stops and no process is left behind.
-	kids := descendants(demo.cmd.Process.Pid)
+	kids := procstat.DescendantPIDs(demo.cmd.Process.Pid)
 	if len(kids) == 0 {
 		t.Fatal("the demo has no module or plugin processes")
 	}

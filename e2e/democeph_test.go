@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"gomgr/internal/procstat"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,7 +36,7 @@ func realCeph(conf string, args ...string) ([]byte, error) {
 // cephDaemons lists the ceph-mon and ceph-osd processes below pid.
 func cephDaemons(pid int) map[int]string {
 	out := map[int]string{}
-	for _, p := range descendants(pid) {
+	for _, p := range procstat.DescendantPIDs(pid) {
 		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "comm"))
 		if name := strings.TrimSpace(string(b)); err == nil && (name == "ceph-mon" || name == "ceph-osd") {
 			out[p] = name

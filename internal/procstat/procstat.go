@@ -105,7 +105,7 @@ type Tree struct {
 // itself must be readable.
 func ReadTree(pid int) (Tree, error) {
 	var t Tree
-	for i, p := range append([]int{pid}, descendants(pid)...) {
+	for i, p := range append([]int{pid}, DescendantPIDs(pid)...) {
 		s, err := Read(p)
 		if err == nil {
 			var pss int64
@@ -150,7 +150,7 @@ func Read(pid int) (Sample, error) {
 // module processes). Processes that exit while being read are skipped.
 func Descendants(pid int) Sample {
 	var sum Sample
-	for _, p := range descendants(pid) {
+	for _, p := range DescendantPIDs(pid) {
 		if s, err := Read(p); err == nil {
 			sum.CPU += s.CPU
 			sum.RSS += s.RSS
@@ -159,8 +159,9 @@ func Descendants(pid int) Sample {
 	return sum
 }
 
-// descendants lists the processes below pid, parents before children.
-func descendants(pid int) []int {
+// DescendantPIDs lists the processes below pid, parents before children.
+// Processes that exit while it reads /proc are skipped.
+func DescendantPIDs(pid int) []int {
 	children := map[int][]int{}
 	entries, _ := os.ReadDir("/proc") // unreadable /proc: no descendants
 	for _, e := range entries {
