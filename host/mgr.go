@@ -364,13 +364,14 @@ func (s *Standby) beaconSoon() {
 // change (gomgr's mon takes them from any beacon; a real mon only from the
 // first available one, so they list every module that can run).
 func (s *Standby) beacon(available bool) {
+	mods := s.reg.Modules()
 	b := &messages.MgrBeacon{
 		Paxos: messages.NewPaxos(0), GID: s.gid, Name: s.cfg.Name, FSID: s.monc.FSID(),
 		Available: available, Metadata: s.metadata(), MgrFeatures: wire.FeaturesSupported,
-		Modules: clustermap.ModulesToWire(moduleInfos(s.reg.Modules())),
+		Modules: clustermap.ModulesToWire(moduleInfos(mods)),
 	}
 	running := map[string]bool{}
-	for _, st := range s.reg.Modules() {
+	for _, st := range mods {
 		running[st.Name] = st.State == registry.StateRunning
 	}
 	s.mu.Lock()

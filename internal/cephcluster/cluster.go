@@ -106,7 +106,7 @@ func New(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		}
 		c.runDir, c.ownRunDir = short, true
 	}
-	monPort, err := freePort()
+	monPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -668,9 +668,9 @@ func debianPackage(program string) string {
 	return "ceph"
 }
 
-// freePort asks the kernel for a free loopback port: the monmap must name
-// the port before ceph-mon binds it.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port (the monmap must name
+// the port before ceph-mon binds it; tests hand one to a daemon's flag).
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("cephcluster: free port: %w", err)
@@ -680,7 +680,7 @@ func freePort() (int, error) {
 }
 
 // randomPortRange returns the first of portRange ports, at random between
-// 10000 and the start of the kernel's ephemeral range (where freePort's
+// 10000 and the start of the kernel's ephemeral range (where FreePort's
 // ports and outgoing connections live).
 func randomPortRange() int {
 	low := 32768

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/cephcluster"
 	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -225,12 +225,10 @@ func TestServeStopsOnDisable(t *testing.T) {
 // MgrStandbyModule: serve() only, answering /metrics with nothing, and
 // stops with the registry.
 func TestCephStandbyModule(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := cephcluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	store := registry.NewMemStore()
 	for k, v := range map[string]string{"server_addr": "127.0.0.1", "server_port": strconv.Itoa(port)} {
 		if err := store.Set(context.Background(), "mgr/prometheus/"+k, &v); err != nil {
