@@ -143,6 +143,13 @@ def _perf_schema(svc_type, svc_id):
     return out
 
 
+def _module_option(key, prefix=''):
+    """The module's option; with a prefix (a mgr id) that mgr's value, which
+    the manager falls back from to the value for every mgr, then the
+    default."""
+    return _host.module_option('%s/%s' % (prefix, key) if prefix else key)
+
+
 def _get(what):
     return _host.get(what)
 
@@ -155,11 +162,7 @@ class BaseMgrStandbyModule(object):
         return _host.mgr_id()
 
     def _ceph_get_module_option(self, key, prefix=''):
-        if prefix:
-            v = _host.module_option('%s/%s' % (prefix, key))
-            if v is not None:
-                return v
-        return _host.module_option(key)
+        return _module_option(key, prefix)
 
     def _ceph_get_option(self, key):
         return _option(key)
@@ -183,7 +186,7 @@ class BaseMgrStandbyModule(object):
 
 class BaseMgrModule(object):
     def __init__(self, py_modules_ptr, this_ptr):
-        self._gomgr_remote = {}
+        pass
 
     # --- cluster state ---
 
@@ -255,11 +258,7 @@ class BaseMgrModule(object):
     def _ceph_get_module_option(self, module, key, prefix=''):
         if module != self.module_name:
             return _host.foreign_option(module, key)
-        if prefix:
-            v = _host.module_option('%s/%s' % (prefix, key))
-            if v is not None:
-                return v
-        return _host.module_option(key)
+        return _module_option(key, prefix)
 
     def _ceph_set_module_option(self, module, key, val):
         if module != self.module_name:

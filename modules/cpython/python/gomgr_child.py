@@ -345,13 +345,10 @@ LEVELS = {'DEBUG': 'debug', 'INFO': 'info', 'WARNING': 'warning',
 class Host:
     """The calls ceph_module makes, over the stream to the manager."""
 
-    def __init__(self, conn, name):
+    def __init__(self, conn):
         self.conn = conn
-        self.name = name
         self.cache = {}  # get(): name -> (version, the object in marshal's form)
         self.lock = threading.Lock()
-        self.standby = False
-        self.module = None
 
     def call(self, op, build=None, ctx=False):
         e = Enc()
@@ -637,14 +634,13 @@ class Child:
         self.conn = conn
         self.name = name
         self.path = path
-        self.host = Host(conn, name)
+        self.host = Host(conn)
         self.cls = None
         self.standby_cls = None
         self.inst = None
         self.serve_thread = None
         self.stopped = threading.Event()
         self.on_stop = None
-        self.failed = False
 
     def open(self):
         sys.path[0:0] = [p for p in self.path.split(os.pathsep) if p]
@@ -718,14 +714,12 @@ class Child:
         self.conn.reply(op, fid, bytes(body.b), err)
 
     def start(self, standby):
-        self.host.standby = standby
         if standby:
             if self.standby_cls is None:
                 raise RuntimeError('module %s has no standby mode' % self.name)
             self.inst = self.standby_cls(self.name, self.host)
         else:
             self.inst = self.cls(self.name, None, self.host)
-        self.host.module = self.inst
         self.serve_thread = threading.Thread(target=self.serve, name='serve', daemon=True)
         self.serve_thread.start()
 
@@ -733,7 +727,6 @@ class Child:
         try:
             self.inst.serve()
         except Exception:
-            self.failed = True
             e = Enc()
             e.error(0, 'serve() raised:\n' + traceback.format_exc())
             self.conn.oneway(OP_FAILED, e.b)
