@@ -72,18 +72,27 @@ func (c clusterCalls) Option(name string) (any, bool) {
 		return c.s.cfg.CephConf, c.s.cfg.CephConf != ""
 	case "fsid":
 		return c.s.monc.FSID().String(), true
-	case "mgr_stats_period":
-		return int64(c.s.cfg.StatsPeriod.Seconds()), true
-	case "mgr_tick_period":
-		return int64(c.s.cfg.TickPeriod.Seconds()), true
 	}
+	// As get("config"): the mon's MConfig, this daemon's settings, defaults.
 	if c.s.opts != nil {
 		if v, ok := c.s.opts.option(name); ok {
 			return v, true
 		}
 	}
+	if v, ok := c.s.ownSettings()[name]; ok {
+		return v, true
+	}
 	v, ok := c.s.defaults.get(c.s.cfg.CephConf, "mgr."+c.s.cfg.Name, c.s.log)[name]
 	return v, ok
+}
+
+// ownSettings are the options this daemon sets itself.
+func (s *Standby) ownSettings() map[string]any {
+	return map[string]any{
+		"name": "mgr." + s.cfg.Name, "mon_host": strings.Join(s.cfg.MonAddrs, ","),
+		"mgr_tick_period": int64(s.cfg.TickPeriod / time.Second), "mgr_stats_period": int64(s.cfg.StatsPeriod / time.Second),
+		"mgr_initial_modules": "", "mgr_data": "", "release": s.cfg.Release,
+	}
 }
 
 // setConfigValue is get("config"): every option's value as the mgr sees
@@ -95,12 +104,7 @@ func (s *Standby) setConfigValue(conf map[string]string) {
 	for k, v := range defaults {
 		tree[k] = v
 	}
-	// This daemon's own settings.
-	maps.Copy(tree, map[string]any{
-		"name": "mgr." + s.cfg.Name, "mon_host": strings.Join(s.cfg.MonAddrs, ","),
-		"mgr_tick_period": int64(s.cfg.TickPeriod / time.Second), "mgr_stats_period": int64(s.cfg.StatsPeriod / time.Second),
-		"mgr_initial_modules": "", "mgr_data": "", "release": s.cfg.Release,
-	})
+	maps.Copy(tree, s.ownSettings())
 	for k, v := range conf {
 		tree[k] = v
 	}
