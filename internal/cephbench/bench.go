@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/exec"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"gomgr/internal/benchstat"
 	"gomgr/internal/cephcluster"
 	"gomgr/internal/procstat"
 )
@@ -409,7 +409,7 @@ func (b *bench) latencies(ctx context.Context, rs []Result) error {
 			s.LatencyMs = float64(s.notifyNs-t.UnixNano()) / 1e6
 			ms = append(ms, s.LatencyMs)
 		}
-		r.P50Ms, r.P90Ms = percentile(ms, 50), percentile(ms, 90)
+		r.P50Ms, r.P90Ms = benchstat.Percentile(ms, 50), benchstat.Percentile(ms, 90)
 		r.MinMs, r.MaxMs = slices.Min(ms), slices.Max(ms)
 	}
 	return nil
@@ -452,17 +452,6 @@ func lastEpoch(seen []record) int {
 		last = max(last, s.Epoch)
 	}
 	return last
-}
-
-// percentile is the nearest-rank percentile of xs (0 when empty).
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := int(math.Ceil(p/100*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 func ratio(a, b float64) float64 {

@@ -173,18 +173,6 @@ func TestRecordJSON(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	xs := []float64{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
-	for _, tc := range []struct{ p, want float64 }{{50, 5}, {90, 9}, {100, 10}, {0, 1}} {
-		if got := percentile(xs, tc.p); got != tc.want {
-			t.Errorf("p%v = %v, want %v", tc.p, got, tc.want)
-		}
-	}
-	if percentile(nil, 50) != 0 {
-		t.Error("empty")
-	}
-}
-
 func TestOptions(t *testing.T) {
 	for _, o := range []Options{{}, {Exe: "x", Changes: 3}, {Exe: "x", OSD: 2}} {
 		if err := o.defaults(); !errors.Is(err, ErrOptions) {

@@ -18,6 +18,7 @@ import (
 
 	"gomgr/clustermap"
 	"gomgr/host"
+	"gomgr/internal/benchstat"
 	"gomgr/internal/procstat"
 	"gomgr/messages"
 	"gomgr/monclient"
@@ -547,10 +548,10 @@ func (c *cluster) latency(ctx context.Context, res *Result, a, b snap) error {
 		return fmt.Errorf("%w: no epoch with both a commit stamp and a module notify", ErrTimeout)
 	}
 	res.NotifySamples = len(notify)
-	res.NotifyP50Ms, res.NotifyP90Ms = percentile(notify, 50), percentile(notify, 90)
-	res.NotifyP99Ms, res.NotifyMaxMs = percentile(notify, 99), percentile(notify, 100)
-	res.MgrArriveP50, res.MgrArriveP90 = percentile(arrive, 50), percentile(arrive, 90)
-	res.ClientArriveP50, res.ClientArriveP90 = percentile(client, 50), percentile(client, 90)
+	res.NotifyP50Ms, res.NotifyP90Ms = benchstat.Percentile(notify, 50), benchstat.Percentile(notify, 90)
+	res.NotifyP99Ms, res.NotifyMaxMs = benchstat.Percentile(notify, 99), benchstat.Percentile(notify, 100)
+	res.MgrArriveP50, res.MgrArriveP90 = benchstat.Percentile(arrive, 50), benchstat.Percentile(arrive, 90)
+	res.ClientArriveP50, res.ClientArriveP90 = benchstat.Percentile(client, 50), benchstat.Percentile(client, 90)
 	return nil
 }
 
@@ -608,17 +609,6 @@ func parseTimes(b []byte) (map[string]int64, error) {
 		out[k] = ns
 	}
 	return out, nil
-}
-
-// percentile is the nearest-rank percentile of xs (0 when empty).
-func percentile(xs []float64, p float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := int(math.Ceil(p/100*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 // poll calls cond until it holds, fails, or timeout passes.

@@ -215,24 +215,6 @@ func TestParseTimes(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	xs := []float64{5, 1, 4, 2, 3, 6, 7, 8, 9, 10}
-	for _, tc := range []struct {
-		p    float64
-		want float64
-	}{{50, 5}, {90, 9}, {99, 10}, {100, 10}, {0, 1}, {10, 1}} {
-		if got := percentile(xs, tc.p); got != tc.want {
-			t.Errorf("p%v = %v, want %v", tc.p, got, tc.want)
-		}
-	}
-	if got := percentile(nil, 50); got != 0 {
-		t.Errorf("empty: %v", got)
-	}
-	if xs[0] != 5 {
-		t.Error("percentile sorted its input in place")
-	}
-}
-
 func FuzzParseTimes(f *testing.F) {
 	f.Add([]byte(`{"5": 1700000000123456789}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
