@@ -156,6 +156,11 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	}
 	// iostat samples every 0.2 s instead of 5 s, from the mgrs' start.
 	configKey("mgr/iostat/interval", "0.2")
+	// alerts' default threshold is 1 (it escalates past the mon's
+	// OSD_DOWN). 0 makes one down OSD raise it, and makes the change to 1
+	// before the failover below a change of the stored value: the new
+	// active must read the new one, not the old 0.
+	configKey("mgr/alerts/osd_down_threshold", "0")
 
 	dir, err := filepath.Abs("../examples/modules")
 	if err != nil {
@@ -273,14 +278,15 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		t.Fatalf("descriptions: %v, %d built-ins in %+v", err, builtins, descs)
 	}
 
-	// alerts raises ALERTS_OSD_DOWN (threshold 0) when an OSD goes down,
-	// visible in the mon's health detail, and clears it on recovery.
+	// alerts raises ALERTS_OSD_DOWN (threshold 0, set above) when an OSD
+	// goes down, visible in the mon's health detail, and clears it on
+	// recovery.
 	if err := cl.Fail(2); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "ALERTS_OSD_DOWN for osd.2 at the mon", 20*time.Second, func() bool {
 		c := monHealth(t, monc)["ALERTS_OSD_DOWN"]
-		return len(c) == 2 && c[0] == "1 osds down (threshold 0)" && c[1] == "osd.2 is down"
+		return len(c) == 2 && c[0] == "1 osds down, more than the 0 allowed" && c[1] == "osd.2 is down"
 	})
 	if err := cl.Recover(2); err != nil {
 		t.Fatal(err)
@@ -327,7 +333,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	}
 	waitFor(t, "ALERTS_OSD_DOWN for two OSDs at the mon", 20*time.Second, func() bool {
 		c := monHealth(t, monc)["ALERTS_OSD_DOWN"]
-		return len(c) == 3 && c[0] == "2 osds down (threshold 1)" && c[1] == "osd.4 is down" && c[2] == "osd.5 is down"
+		return len(c) == 3 && c[0] == "2 osds down, more than the 1 allowed" && c[1] == "osd.4 is down" && c[2] == "osd.5 is down"
 	})
 	for _, id := range []int{4, 5} {
 		if err := cl.Recover(id); err != nil {

@@ -35,7 +35,7 @@ func ExampleNewSource() {
 	// Output:
 	// python true
 	// alerts [osd_map] true
-	// osd_down_threshold int default=0 min=0 max=10000 enum=[]
-	// severity str default=warning min=<nil> max=<nil> enum=[warning error]
+	// osd_down_threshold int default=1 min=0 max=10000 enum=[]
+	// severity str default=error min=<nil> max=<nil> enum=[warning error]
 	// alerts status
 }

@@ -174,7 +174,7 @@ func TestExampleAlerts(t *testing.T) {
 	}
 	notify(3, 1, 3) // two down: raised
 	want := map[string]registry.HealthCheck{"ALERTS_OSD_DOWN": {
-		Severity: "warning", Summary: "2 osds down (threshold 1)", Count: 2,
+		Severity: "error", Summary: "2 osds down, more than the 1 allowed", Count: 2,
 		Detail: []string{"osd.1 is down", "osd.3 is down"},
 	}}
 	if hc := h.healthChecks(); !reflect.DeepEqual(hc, want) {

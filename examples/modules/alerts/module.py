@@ -1,6 +1,9 @@
 # alerts: raises the health check ALERTS_OSD_DOWN while more OSDs are down
 # than the osd_down_threshold option allows, and clears it when they are
-# back. `alerts status` prints what the module sees.
+# back. The mon's OSD_DOWN already reports every down OSD: this check is the
+# escalation past a policy (by default more than one down, at error
+# severity), so a single down OSD shows once, as OSD_DOWN.
+# `alerts status` prints what the module sees.
 import json
 
 from mgr_module import MgrModule, Option
@@ -9,9 +12,9 @@ from mgr_module import MgrModule, Option
 class Module(MgrModule):
     NOTIFY_TYPES = ["osd_map"]
     MODULE_OPTIONS = [
-        Option(name="osd_down_threshold", type="int", default=0, min=0, max=10000,
+        Option(name="osd_down_threshold", type="int", default=1, min=0, max=10000,
                desc="raise the alert when more OSDs than this are down"),
-        Option(name="severity", type="str", default="warning",
+        Option(name="severity", type="str", default="error",
                enum_allowed=["warning", "error"], desc="severity of the alert"),
     ]
     COMMANDS = [
@@ -34,7 +37,7 @@ class Module(MgrModule):
             self.set_health_checks({
                 "ALERTS_OSD_DOWN": {
                     "severity": self.get_module_option("severity"),
-                    "summary": "{} osds down (threshold {})".format(len(self.down), threshold),
+                    "summary": "{} osds down, more than the {} allowed".format(len(self.down), threshold),
                     "count": len(self.down),
                     "detail": ["osd.{} is down".format(i) for i in self.down],
                 },

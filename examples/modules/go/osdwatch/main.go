@@ -1,7 +1,8 @@
 // Command osdwatch is an example gomgr Go plugin: it watches the OSD map,
 // keeps each OSD's up/down and in/out transitions, raises the health
-// warning OSDWATCH_OSD_DOWN while any OSD is down, and answers
-// `osdwatch status [format=json]`.
+// warning OSDWATCH_OSD_FLAPPING while its history shows an OSD going down
+// flap_count times or more, and answers `osdwatch status [format=json]`.
+// A single down OSD is left to the mon's own OSD_DOWN check.
 //
 // Build it into the manager's plugin directory:
 //
@@ -30,8 +31,12 @@ func (p *osdwatch) Declare() plugins.Declaration {
 		Version:     "0.1.0",
 		NotifyTypes: []string{"osd_map"},
 		Options: []registry.Option{{
-			Name: "history", Type: "int", Default: int64(100), Min: int64(1), Max: int64(10000),
-			Desc: "how many transitions `osdwatch status` keeps",
+			Name: "history", Type: "int", Default: int64(defaultHistory), Min: int64(1), Max: int64(10000),
+			Desc: "how many transitions `osdwatch status` keeps, and flapping is judged over",
+		}, {
+			// Min 2: one down is the mon's OSD_DOWN, not a flap.
+			Name: "flap_count", Type: "int", Default: int64(defaultFlapCount), Min: int64(2), Max: int64(10000),
+			Desc: "raise OSDWATCH_OSD_FLAPPING for an OSD down this many times within the history",
 		}},
 		Commands: []registry.CommandDesc{{
 			Cmd:  "osdwatch status name=format,type=CephChoices,strings=plain|json,req=false",
@@ -41,16 +46,30 @@ func (p *osdwatch) Declare() plugins.Declaration {
 	}
 }
 
+const (
+	defaultHistory   = 100
+	defaultFlapCount = 3
+)
+
+// Init reads the options once: the SDK only delivers the declared
+// NotifyTypes, so a change takes effect when the module restarts.
 func (p *osdwatch) Init(h *plugins.Host) error {
 	p.h = h
-	history := 100
-	if v, err := h.ModuleOption(context.Background(), "history"); err == nil {
-		if f, ok := v.(float64); ok && f >= 1 {
-			history = int(f)
-		}
-	}
-	p.w = newWatcher(history)
+	p.w = newWatcher(intOption(h, "history", defaultHistory, 1), intOption(h, "flap_count", defaultFlapCount, 2))
 	return nil
+}
+
+// intOption reads an int option, or def when it is unset, unreadable or
+// below least. Options arrive as JSON, hence float64.
+func intOption(h *plugins.Host, key string, def, least int) int {
+	v, err := h.ModuleOption(context.Background(), key)
+	if err != nil {
+		return def
+	}
+	if f, ok := v.(float64); ok && int(f) >= least {
+		return int(f)
+	}
+	return def
 }
 
 // Serve reads the current map once: notifications only come on changes.

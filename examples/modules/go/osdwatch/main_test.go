@@ -56,21 +56,19 @@ func decode(t *testing.T, v map[string]any) osdMap {
 
 func TestWatcher(t *testing.T) {
 	dump := loadDump(t)
-	w := newWatcher(3)
+	w := newWatcher(3, 2)
 	w.now = func() time.Time { return time.Unix(1700000000, 0) }
 	steps := []struct {
-		name    string
-		m       map[string]any
-		want    []string // "osd.N what"
-		downs   int
-		summary string
+		name string
+		m    map[string]any
+		want []string // "osd.N what"
 	}{
-		{"first map records", dump, nil, 0, ""},
-		{"repeat ignored", dump, nil, 0, ""},
-		{"osd.1 down", withOSD(dump, 27, 1, 0, 1), []string{"osd.1 down"}, 1, "1 osd(s) down"},
-		{"osd.1 out", withOSD(dump, 28, 1, 0, 0), []string{"osd.1 out"}, 1, "1 osd(s) down"},
-		{"osd.1 up", withOSD(dump, 29, 1, 1, 0), []string{"osd.1 up"}, 0, ""},
-		{"old epoch ignored", withOSD(dump, 5, 0, 0, 0), nil, 0, ""},
+		{"first map records", dump, nil},
+		{"repeat ignored", dump, nil},
+		{"osd.1 down", withOSD(dump, 27, 1, 0, 1), []string{"osd.1 down"}},
+		{"osd.1 out", withOSD(dump, 28, 1, 0, 0), []string{"osd.1 out"}},
+		{"osd.1 up", withOSD(dump, 29, 1, 1, 0), []string{"osd.1 up"}},
+		{"old epoch ignored", withOSD(dump, 5, 0, 0, 0), nil},
 	}
 	for _, s := range steps {
 		var got []string
@@ -80,8 +78,8 @@ func TestWatcher(t *testing.T) {
 		if !reflect.DeepEqual(got, s.want) {
 			t.Fatalf("%s: transitions %v, want %v", s.name, got, s.want)
 		}
-		h := w.health()
-		if c, ok := h["OSDWATCH_OSD_DOWN"]; ok != (s.downs > 0) || c.Count != s.downs || c.Summary != s.summary {
+		// A single down is the mon's OSD_DOWN: osdwatch raises nothing.
+		if h := w.health(); len(h) != 0 {
 			t.Fatalf("%s: health %+v", s.name, h)
 		}
 	}
@@ -104,6 +102,49 @@ func TestWatcher(t *testing.T) {
 	}
 	if _, err := w.status("xml"); err == nil {
 		t.Fatal("format xml accepted")
+	}
+}
+
+// TestWatcherFlapping steps one OSD down and up until it flaps, then lets
+// its downs roll out of the history.
+func TestWatcherFlapping(t *testing.T) {
+	dump := loadDump(t)
+	w := newWatcher(6, 3) // flapping: 3 downs within the last 6 transitions
+	w.update(decode(t, dump))
+	const summary = "1 osd(s) flapping (down at least 3 times in the last 6 transitions)"
+	steps := []struct {
+		name    string
+		epoch   int
+		osd, up int
+		summary string // "" for no check
+		detail  string
+	}{
+		{"osd.1 down once", 27, 1, 0, "", ""},
+		{"osd.1 up", 28, 1, 1, "", ""},
+		{"osd.1 down twice", 29, 1, 0, "", ""},
+		{"osd.1 up again", 30, 1, 1, "", ""},
+		{"osd.1 down three times", 31, 1, 0, summary, "osd.1 went down 3 times between epochs 27 and 31"},
+		{"osd.1 up, still flapping", 32, 1, 1, summary, "osd.1 went down 3 times between epochs 27 and 31"},
+		{"osd.1 down a fourth time", 33, 1, 0, summary, "osd.1 went down 3 times between epochs 29 and 33"},
+		{"osd.1 up", 34, 1, 1, summary, "osd.1 went down 3 times between epochs 29 and 33"},
+		// osd.0's down pushes osd.1's down at e29 out of the history:
+		// two downs left, and osd.0's single down is no flap.
+		{"osd.0 down: cleared", 35, 0, 0, "", ""},
+		{"osd.0 up", 36, 0, 1, "", ""},
+	}
+	for _, s := range steps {
+		w.update(decode(t, withOSD(dump, s.epoch, s.osd, s.up, 1)))
+		h := w.health()
+		c, ok := h["OSDWATCH_OSD_FLAPPING"]
+		if s.summary == "" {
+			if len(h) != 0 {
+				t.Fatalf("%s: health %+v, want none", s.name, h)
+			}
+			continue
+		}
+		if !ok || len(h) != 1 || c.Severity != "warning" || c.Summary != s.summary || c.Count != 1 || !reflect.DeepEqual(c.Detail, []string{s.detail}) {
+			t.Fatalf("%s: health %+v, want %q / %q", s.name, h, s.summary, s.detail)
+		}
 	}
 }
 
@@ -148,23 +189,44 @@ func TestPlugin(t *testing.T) {
 	}
 	waitFor(t, func() bool { return strings.HasPrefix(status(""), "osdmap e26: 2 osds: 2 up, 2 in") })
 
-	h.set("osd_map", registry.NewValue(27, withOSD(dump, 27, 0, 0, 1)))
-	if err := mod.Notify(ctx, []registry.Event{{Kind: "osd_map"}}); err != nil {
-		t.Fatal(err)
+	// The host sets history 4 and flap_count 2 (not the defaults), so
+	// osd.0 flaps on its second down and is cleared two transitions later.
+	step := func(epoch, id, up int) map[string]registry.HealthCheck {
+		t.Helper()
+		h.set("osd_map", registry.NewValue(uint64(epoch), withOSD(dump, epoch, id, up, 1)))
+		if err := mod.Notify(ctx, []registry.Event{{Kind: "osd_map"}}); err != nil {
+			t.Fatal(err)
+		}
+		return h.checks()
 	}
-	if c := h.checks()["OSDWATCH_OSD_DOWN"]; c.Count != 1 || c.Detail[0] != "osd.0 is down since epoch 27" {
-		t.Fatalf("health = %+v", h.checks())
+	if hc := step(27, 0, 0); hc == nil || len(hc) != 0 {
+		t.Fatalf("health for a single down OSD = %+v, want none", hc)
 	}
 	var st statusJSON
 	if err := json.Unmarshal([]byte(status("json")), &st); err != nil || !reflect.DeepEqual(st.Down, []int{0}) {
 		t.Fatalf("status json: %+v %v", st, err)
 	}
-	h.set("osd_map", registry.NewValue(28, withOSD(dump, 28, 0, 1, 1)))
-	if err := mod.Notify(ctx, []registry.Event{{Kind: "osd_map"}}); err != nil {
-		t.Fatal(err)
+	if hc := step(28, 0, 1); len(hc) != 0 {
+		t.Fatalf("health after recovery = %+v", hc)
 	}
-	if len(h.checks()) != 0 {
-		t.Fatalf("health not cleared: %+v", h.checks())
+	want := map[string]registry.HealthCheck{"OSDWATCH_OSD_FLAPPING": {
+		Severity: "warning",
+		Summary:  "1 osd(s) flapping (down at least 2 times in the last 4 transitions)",
+		Count:    1,
+		Detail:   []string{"osd.0 went down 2 times between epochs 27 and 29"},
+	}}
+	if hc := step(29, 0, 0); !reflect.DeepEqual(hc, want) {
+		t.Fatalf("health after the second down = %+v", hc)
+	}
+	if hc := step(30, 0, 1); !reflect.DeepEqual(hc, want) {
+		t.Fatalf("health once up again = %+v, want still flapping", hc)
+	}
+	// osd.1 going down pushes osd.0's down at e27 out of the history.
+	if hc := step(31, 1, 0); len(hc) != 0 {
+		t.Fatalf("health once the history no longer shows the flap = %+v", hc)
+	}
+	if !strings.Contains(status("plain"), "down: osd.1\n") {
+		t.Fatalf("status = %q", status("plain"))
 	}
 }
 
@@ -210,8 +272,11 @@ func (h *host) Latest(string, string, string) (registry.Sample, bool) {
 }
 func (h *host) PerfSchema(string, string) map[string]registry.PerfCounter { return nil }
 func (h *host) ModuleOption(_ context.Context, key string) (any, error) {
-	if key == "history" {
-		return int64(100), nil
+	switch key {
+	case "history":
+		return int64(4), nil
+	case "flap_count":
+		return int64(2), nil
 	}
 	return nil, registry.ErrUnknownOption
 }

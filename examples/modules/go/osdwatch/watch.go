@@ -43,11 +43,12 @@ type watcher struct {
 	osds        map[int]osdState
 	transitions []transition // oldest first, at most history
 	history     int
+	flapCount   int // downs within transitions that make an OSD flapping
 	now         func() time.Time
 }
 
-func newWatcher(history int) *watcher {
-	return &watcher{osds: map[int]osdState{}, history: history, now: time.Now}
+func newWatcher(history, flapCount int) *watcher {
+	return &watcher{osds: map[int]osdState{}, history: history, flapCount: flapCount, now: time.Now}
 }
 
 // update applies a new map and returns the transitions it caused. The
@@ -120,23 +121,65 @@ func (w *watcher) down() []int {
 	return ids
 }
 
-// health is OSDWATCH_OSD_DOWN while any OSD is down, else no check.
+// flapping counts, per OSD still in the map, the "down" transitions in the
+// kept history, and returns the OSDs with at least flapCount of them,
+// sorted, with the epochs of their first and last counted down. A single
+// down OSD is the mon's OSD_DOWN check, not ours: only repeated downs
+// within the history raise anything here, and an OSD drops out once its
+// old downs roll out of the history. w.mu must be held.
+func (w *watcher) flapping() []flap {
+	byOSD := map[int]*flap{}
+	for _, t := range w.transitions {
+		if t.What != "down" {
+			continue
+		}
+		if _, ok := w.osds[t.OSD]; !ok {
+			continue // removed since: nothing left to repair
+		}
+		f := byOSD[t.OSD]
+		if f == nil {
+			f = &flap{OSD: t.OSD, First: t.Epoch}
+			byOSD[t.OSD] = f
+		}
+		f.Downs++
+		f.Last = t.Epoch
+	}
+	var out []flap
+	for _, f := range byOSD {
+		if f.Downs >= w.flapCount {
+			out = append(out, *f)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].OSD < out[j].OSD })
+	return out
+}
+
+// flap is one OSD's down count within the kept history.
+type flap struct {
+	OSD         int
+	Downs       int
+	First, Last int64 // epochs of the first and last counted down
+}
+
+// health is OSDWATCH_OSD_FLAPPING while the history shows an OSD going
+// down at least flapCount times, else no check.
 func (w *watcher) health() map[string]registry.HealthCheck {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	down := w.down()
-	if len(down) == 0 {
+	flaps := w.flapping()
+	if len(flaps) == 0 {
 		return map[string]registry.HealthCheck{}
 	}
-	detail := make([]string, len(down))
-	for i, id := range down {
-		detail[i] = fmt.Sprintf("osd.%d is down since epoch %d", id, w.osds[id].Since)
+	detail := make([]string, len(flaps))
+	for i, f := range flaps {
+		detail[i] = fmt.Sprintf("osd.%d went down %d times between epochs %d and %d", f.OSD, f.Downs, f.First, f.Last)
 	}
-	return map[string]registry.HealthCheck{"OSDWATCH_OSD_DOWN": {
+	return map[string]registry.HealthCheck{"OSDWATCH_OSD_FLAPPING": {
 		Severity: "warning",
-		Summary:  fmt.Sprintf("%d osd(s) down", len(down)),
-		Count:    len(down),
-		Detail:   detail,
+		Summary: fmt.Sprintf("%d osd(s) flapping (down at least %d times in the last %d transitions)",
+			len(flaps), w.flapCount, w.history),
+		Count:  len(flaps),
+		Detail: detail,
 	}}
 }
 
