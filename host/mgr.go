@@ -373,6 +373,9 @@ func (s *Standby) beacon(available bool) {
 	running := map[string]bool{}
 	for _, st := range mods {
 		running[st.Name] = st.State == registry.StateRunning
+		if !s.realCeph() && st.Name != "" {
+			b.Runtime = append(b.Runtime, messages.ModuleRuntime{Name: st.Name, Kind: st.Kind, State: string(st.State)})
+		}
 	}
 	s.mu.Lock()
 	if s.act != nil {
@@ -434,9 +437,10 @@ func moduleInfos(st []registry.Status) []clustermap.ModuleInfo {
 				DefaultValue: optString(o.Default), Min: optString(o.Min), Max: optString(o.Max),
 				EnumAllowed: o.Enum, Desc: o.Desc, Tags: []string{}, SeeAlso: []string{}}
 		}
-		errStr := m.Error
-		if m.CanRun {
-			errStr = ""
+		// As ceph-mgr's beacon: the reason it cannot run, or why it failed.
+		errStr := ""
+		if !m.CanRun || m.State == registry.StateFailed {
+			errStr = m.Error
 		}
 		out = append(out, clustermap.ModuleInfo{Name: m.Name, CanRun: m.CanRun, ErrorString: errStr, ModuleOptions: opts})
 	}

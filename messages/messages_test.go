@@ -112,6 +112,8 @@ func roundTripCases(t *testing.T) []struct {
 			CommandDescs: []CommandDesc{{Cmd: "name=prefix,type=CephString", Help: "show status", Module: "mgr", Perm: "r", Availability: "cli,rest", Flags: 8}},
 			Metadata:     map[string]string{"ceph_release": "pacific"}, Services: map[string]string{"dashboard": "https://x/"},
 			Modules: testModules(), MgrFeatures: 0x3f, Clients: []MgrClient{{Name: "rbd_support", Addrs: mgrAddrs[:1]}}}, 11, 8},
+		{"mgr beacon with the gomgr extension", &MgrBeacon{Paxos: NewPaxos(0), Addrs: mgrAddrs, GID: 4100, Name: "x", FSID: testFSID,
+			Modules: testModules(), Runtime: []ModuleRuntime{{Name: "hello", Kind: "python", State: "running"}, {Name: "osdwatch", Kind: "go plugin", State: "failed"}}}, 11, 8},
 		{"mgr map", &MgrMapMsg{Map: mgrMap}, 1, 1},
 		{"mgr digest", &MgrDigest{MonStatusJSON: []byte(`{"name":"a"}`), HealthJSON: readJSON(t, "health_detail.json")}, 1, 1},
 		{"service map", &ServiceMapMsg{Map: JSONStruct(readJSON(t, "service_dump.json"))}, 1, 1},

@@ -344,6 +344,9 @@ func decodeCommandDesc(d *Decoder) CommandDesc {
 // and its RADOS clients; on activation also the command descriptions.
 // The encoding follows Ceph's MMgrBeacon::encode_payload field for field;
 // the deprecated set of module names is derived from Modules, as Ceph does.
+// After Ceph's fields comes a gomgr extension (struct v1), sent only to a
+// gomgr mon and only when Runtime is set: what each module runs on and
+// its state, for `mgr module ls`. Ceph ignores trailing bytes in a front.
 type MgrBeacon struct {
 	Paxos        Paxos
 	Addrs        []wire.EntityAddr // the mgr's server addresses
@@ -357,6 +360,15 @@ type MgrBeacon struct {
 	Modules      []ModuleInfo
 	MgrFeatures  uint64
 	Clients      []MgrClient
+
+	// gomgr extension.
+	Runtime []ModuleRuntime
+}
+
+// ModuleRuntime is a module as the mgr runs it: its kind ("python",
+// "cpython", "go plugin"...) and its state ("running", "failed"...).
+type ModuleRuntime struct {
+	Name, Kind, State string
 }
 
 // Type implements Payload.
@@ -378,6 +390,15 @@ func (p *MgrBeacon) EncodeTo(m *msgr.Message) {
 	EncodeSlice(e, p.Modules, func(e *Encoder, v ModuleInfo) { v.encode(e) })
 	e.U64(p.MgrFeatures)
 	encodeClients(e, sortClients(p.Clients))
+	if p.Runtime != nil {
+		st := e.StartStruct(1, 1)
+		EncodeSlice(e, p.Runtime, func(e *Encoder, r ModuleRuntime) {
+			e.String(r.Name)
+			e.String(r.Kind)
+			e.String(r.State)
+		})
+		e.FinishStruct(st)
+	}
 	setHeader(m, 11, 8, e)
 	m.Priority = msgr.PrioHigh
 }
@@ -410,6 +431,13 @@ func (p *MgrBeacon) DecodeFrom(m *msgr.Message) error {
 				cn = d.Strings()
 			}
 			p.Clients = zipClients(d, addrs, cn, m.Version >= 11)
+		}
+		if m.Version >= 11 && !d.Done() {
+			st := d.StartStruct(1, "gomgr beacon extension")
+			p.Runtime = DecodeSlice(d, 12, func(d *Decoder) ModuleRuntime {
+				return ModuleRuntime{Name: d.String(), Kind: d.String(), State: d.String()}
+			})
+			d.FinishStruct(st, "gomgr beacon extension")
 		}
 	})
 }

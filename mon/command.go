@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"gomgr/clustermap"
+	"gomgr/pgmap"
 	"gomgr/registry"
 )
 
@@ -534,24 +536,7 @@ func (m *Mon) moduleLs(format string) CommandResult {
 	mm := m.mgr.Map()
 	always := mm.AlwaysOnModules[m.cfg.Mgr.Release]
 	if format == "" || format == "plain" {
-		var b bytes.Buffer
-		tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "MODULE\t")
-		for _, x := range always {
-			fmt.Fprintf(tw, "%s\ton (always on)\n", x)
-		}
-		for _, x := range mm.Modules {
-			if !slices.Contains(always, x) {
-				fmt.Fprintf(tw, "%s\ton\n", x)
-			}
-		}
-		for _, mi := range mm.AvailableModules {
-			if !slices.Contains(mm.Modules, mi.Name) && !slices.Contains(always, mi.Name) {
-				fmt.Fprintf(tw, "%s\t-\n", mi.Name)
-			}
-		}
-		_ = tw.Flush()
-		return CommandResult{Out: b.Bytes()}
+		return CommandResult{Out: moduleLsText(mm, always, m.mgr.Runtime())}
 	}
 	enabled := []string{}
 	for _, x := range mm.Modules {
@@ -574,6 +559,50 @@ func (m *Mon) moduleLs(format string) CommandResult {
 		Disabled []clustermap.ModuleInfo `json:"disabled_modules"`
 	}{always, enabled, disabled})
 }
+
+// moduleLsText is Ceph's table (MODULE, then on / on (always on) / -)
+// with, from a gomgr mgr, each module's kind and state, and from any mgr
+// the last line of its error (a traceback's exception; `health detail`
+// has the whole of it).
+func moduleLsText(mm *clustermap.MgrMap, always []string, rt map[string]ModuleRuntime) []byte {
+	infos := map[string]clustermap.ModuleInfo{}
+	for _, mi := range mm.AvailableModules {
+		infos[mi.Name] = mi
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "MODULE\t\tKIND\tSTATE\tERROR")
+	row := func(name, on string) {
+		r := rt[name]
+		kind, state := r.Kind, r.State
+		if kind == "" {
+			kind, state = "-", "-"
+		}
+		errLine := ""
+		if e := strings.TrimSpace(infos[name].ErrorString); e != "" {
+			errLine = e[strings.LastIndexByte(e, '\n')+1:]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, on, kind, state, errLine)
+	}
+	for _, x := range always {
+		row(x, "on (always on)")
+	}
+	for _, x := range mm.Modules {
+		if !slices.Contains(always, x) {
+			row(x, "on")
+		}
+	}
+	for _, mi := range mm.AvailableModules {
+		if !slices.Contains(mm.Modules, mi.Name) && !slices.Contains(always, mi.Name) {
+			row(mi.Name, "-")
+		}
+	}
+	_ = tw.Flush()
+	return trailingSpace.ReplaceAll(b.Bytes(), []byte("\n"))
+}
+
+// trailingSpace is the padding tabwriter leaves after a last, empty cell.
+var trailingSpace = regexp.MustCompile(` +\n`)
 
 func (m *Mon) mgrMetadata(format, who string) CommandResult {
 	entry := func(name string) map[string]string {
@@ -663,7 +692,19 @@ func (m *Mon) statusText(now time.Time) []byte {
 	}
 	fmt.Fprintf(&b, "\n  services:\n    mon: 1 daemons, quorum %s\n    mgr: %s\n    osd: %d osds: %d up, %d in\n",
 		m.cfg.Name, mgr, s.OSDMap.NumOSDs, s.OSDMap.NumUpOSDs, s.OSDMap.NumInOSDs)
-	fmt.Fprintf(&b, "\n  data:\n    pools:   %d pools, %d pgs\n", s.PGMap.NumPools, s.PGMap.NumPGs)
+	pg := s.PGMap
+	fmt.Fprintf(&b, "\n  data:\n    pools:   %d pools, %d pgs\n", pg.NumPools, pg.NumPGs)
+	// The rest as PGMapDigest::print_summary: objects, usage, and the PG
+	// states, the largest count first.
+	fmt.Fprintf(&b, "    objects: %s objects, %s\n", pgmap.SIU(pg.NumObjects), pgmap.ByteU(pg.DataBytes))
+	fmt.Fprintf(&b, "    usage:   %s used, %s / %s avail\n", pgmap.ByteU(pg.BytesUsed), pgmap.ByteU(pg.BytesAvail), pgmap.ByteU(pg.BytesTotal))
+	states := slices.Clone(pg.PGsByState)
+	slices.SortStableFunc(states, func(a, b clustermap.PGStateCount) int { return b.Count - a.Count })
+	lead := "    pgs:     "
+	for _, st := range states {
+		fmt.Fprintf(&b, "%s%d %s\n", lead, st.Count, st.StateName)
+		lead = "             "
+	}
 	return []byte(b.String())
 }
 

@@ -340,3 +340,25 @@ func TestConfigModuleOptions(t *testing.T) {
 		t.Fatalf("get after rm: %+v", r)
 	}
 }
+
+// TestModuleLsText: the table has each module's kind and state from the
+// active gomgr mgr, and the exception line of its error; from a real
+// ceph-mgr (no runtime) kind and state are "-".
+func TestModuleLsText(t *testing.T) {
+	mm := &clustermap.MgrMap{Modules: []string{"broken", "hello"}, AvailableModules: []clustermap.ModuleInfo{
+		{Name: "broken", CanRun: false, ErrorString: "Traceback (most recent call last):\n  File \"m.py\", line 2\nImportError: no numpy"},
+		{Name: "hello", CanRun: true}, {Name: "idle", CanRun: true}, {Name: "status", CanRun: true}}}
+	rt := map[string]ModuleRuntime{"broken": {Kind: "python", State: "unloadable"}, "hello": {Kind: "cpython", State: "running"},
+		"idle": {Kind: "go", State: "disabled"}, "status": {Kind: "python", State: "running"}}
+	want := "MODULE                  KIND     STATE       ERROR\n" +
+		"status  on (always on)  python   running\n" +
+		"broken  on              python   unloadable  ImportError: no numpy\n" +
+		"hello   on              cpython  running\n" +
+		"idle    -               go       disabled\n"
+	if got := string(moduleLsText(mm, []string{"status"}, rt)); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := string(moduleLsText(mm, nil, nil)); !strings.Contains(got, "\nhello   on  -     -\n") {
+		t.Errorf("without runtime:\n%s", got)
+	}
+}

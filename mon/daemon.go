@@ -303,6 +303,12 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			Available: p.Available, AvailableModules: clustermap.ModulesFromWire(p.Modules),
 			Metadata: p.Metadata, Services: p.Services, MgrFeatures: p.MgrFeatures,
 		}
+		if p.Runtime != nil {
+			b.Runtime = map[string]ModuleRuntime{}
+			for _, r := range p.Runtime {
+				b.Runtime[r.Name] = ModuleRuntime{Kind: r.Kind, State: r.State}
+			}
+		}
 		eff, err := d.mon.Beacon(now, b)
 		if err != nil && !isFatal(err) {
 			d.log.WithError(err).WithField("peer", c.String()).WithField("mgr", p.Name).Warn("beacon rejected")

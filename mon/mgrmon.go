@@ -65,6 +65,15 @@ type Beacon struct {
 	Metadata         map[string]string
 	Services         map[string]string // module URIs ("dashboard": "http://...")
 	MgrFeatures      uint64
+	// Runtime is what a gomgr mgr says of each module it runs (not part
+	// of the MgrMap: a real ceph-mgr has no such field).
+	Runtime map[string]ModuleRuntime
+}
+
+// ModuleRuntime is a module as its mgr runs it, for `mgr module ls`.
+type ModuleRuntime struct {
+	Kind  string // "python", "cpython", "go plugin"...
+	State string // "running", "failed", "restarting"...
 }
 
 // MgrMonitor decides which mgr is active, after Ceph's MgrMonitor. It holds
@@ -78,6 +87,7 @@ type MgrMonitor struct {
 	sessionLost   map[uint64]time.Time // gid -> when its session closed, until it beacons
 	lastTick      time.Time
 	metadata      map[string]map[string]string
+	runtime       map[uint64]map[string]ModuleRuntime // by gid, from the last beacon
 	everHadActive bool
 	inactiveSince time.Time // when the map last became unavailable
 	changedOnLoad bool      // the loaded map was moved to a new epoch
@@ -87,7 +97,7 @@ type MgrMonitor struct {
 // epoch-1 map with cfg.InitialModules enabled.
 func NewMgrMonitor(cfg MgrConfig, fsid string, initial *clustermap.MgrMap, now time.Time) *MgrMonitor {
 	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, sessionLost: map[uint64]time.Time{},
-		metadata: map[string]map[string]string{}}
+		metadata: map[string]map[string]string{}, runtime: map[uint64]map[string]ModuleRuntime{}}
 	loaded := initial != nil
 	if !loaded {
 		initial = &clustermap.MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
@@ -119,6 +129,10 @@ func (m *MgrMonitor) Metadata(name string) (map[string]string, bool) {
 	md, ok := m.metadata[name]
 	return md, ok
 }
+
+// Runtime is what the active mgr last said of its modules (nil from a
+// real ceph-mgr).
+func (m *MgrMonitor) Runtime() map[string]ModuleRuntime { return m.runtime[m.cur.ActiveGID] }
 
 func (m *MgrMonitor) pending() *clustermap.MgrMap {
 	p := m.cur.Clone()
@@ -200,6 +214,9 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 
 	m.lastBeacon[b.GID] = now
 	delete(m.sessionLost, b.GID)
+	if b.Runtime != nil {
+		m.runtime[b.GID] = b.Runtime
+	}
 
 	switch {
 	case p.ActiveGID == b.GID:
@@ -456,6 +473,7 @@ func allSupport(mm *clustermap.MgrMap, module string) bool {
 func (m *MgrMonitor) dropActive(now time.Time, p *clustermap.MgrMap) {
 	delete(m.lastBeacon, p.ActiveGID)
 	delete(m.sessionLost, p.ActiveGID)
+	delete(m.runtime, p.ActiveGID)
 	delete(m.metadata, p.ActiveName)
 	p.ActiveName = ""
 	p.ActiveGID = 0
@@ -473,6 +491,7 @@ func (m *MgrMonitor) dropStandby(p *clustermap.MgrMap, i int, dropMeta bool) {
 	}
 	delete(m.lastBeacon, s.GID)
 	delete(m.sessionLost, s.GID)
+	delete(m.runtime, s.GID)
 	p.Standbys = append(p.Standbys[:i:i], p.Standbys[i+1:]...)
 }
 

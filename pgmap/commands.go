@@ -525,13 +525,13 @@ func (m *PGMap) osdStatsTable() string {
 		t.define(h, alignLeft, alignRight)
 	}
 	m.osdStat.Range(func(osd int32, s *messages.OSDStatT) bool {
-		t.add(osd, byteU(statfsUsed(&s.Statfs)), byteU(s.Statfs.Available), byteU(statfsUsedRaw(&s.Statfs)),
-			byteU(s.Statfs.Total), vecStr(s.HBPeers), m.numPGOnOSD(osd), m.numPrimaryPGOnOSD(osd))
+		t.add(osd, ByteU(statfsUsed(&s.Statfs)), ByteU(s.Statfs.Available), ByteU(statfsUsedRaw(&s.Statfs)),
+			ByteU(s.Statfs.Total), vecStr(s.HBPeers), m.numPGOnOSD(osd), m.numPrimaryPGOnOSD(osd))
 		t.endRow()
 		return true
 	})
 	s := &m.osdSum.Statfs
-	t.add("sum", byteU(statfsUsed(s)), byteU(s.Available), byteU(statfsUsedRaw(s)), byteU(s.Total))
+	t.add("sum", ByteU(statfsUsed(s)), ByteU(s.Available), ByteU(statfsUsedRaw(s)), ByteU(s.Total))
 	t.endRow()
 	return t.String()
 }
@@ -544,7 +544,7 @@ func (m *PGMap) osdSumStatsTable() string {
 		t.define(h, alignLeft, alignRight)
 	}
 	s := &m.osdSum.Statfs
-	t.add("sum", byteU(statfsUsed(s)), byteU(s.Available), byteU(statfsUsedRaw(s)), byteU(s.Total))
+	t.add("sum", ByteU(statfsUsed(s)), ByteU(s.Available), ByteU(statfsUsedRaw(s)), ByteU(s.Total))
 	t.endRow()
 	return t.String()
 }

@@ -73,7 +73,7 @@ func (m *PGMap) dumpClusterStats(ss *strings.Builder, f formatter) {
 		t.define(h, alignRight, alignRight)
 	}
 	row := func(name string, s *messages.StoreStatfs) {
-		t.add(name, byteU(s.Total), byteU(s.Available), byteU(statfsUsed(s)), byteU(statfsUsedRaw(s)),
+		t.add(name, ByteU(s.Total), ByteU(s.Available), ByteU(statfsUsed(s)), ByteU(statfsUsedRaw(s)),
 			percentify(statfsUsedRawRatio(s)*100.0))
 		t.endRow()
 	}
@@ -211,32 +211,32 @@ func (m *PGMap) dumpObjectStatSum(t *textTable, f formatter, ps *messages.PoolSt
 		}
 		return
 	}
-	t.add(byteU(stored))
+	t.add(ByteU(stored))
 	if verbose {
-		t.add(byteU(storedData), byteU(storedOmap))
+		t.add(ByteU(storedData), ByteU(storedOmap))
 	}
-	t.add(siU(uint64(sum.NumObjects)), byteU(usedBytes))
+	t.add(SIU(uint64(sum.NumObjects)), ByteU(usedBytes))
 	if verbose {
-		t.add(byteU(usedData), byteU(usedOmap))
+		t.add(ByteU(usedData), ByteU(usedOmap))
 	}
-	t.add(percentify(used*100), byteU(f32ToU64(availRes)))
+	t.add(percentify(used*100), ByteU(f32ToU64(availRes)))
 	if verbose {
 		if pool.quotaMaxObjects == 0 {
 			t.add("N/A")
 		} else {
-			t.add(siU(pool.quotaMaxObjects))
+			t.add(SIU(pool.quotaMaxObjects))
 		}
 		if pool.quotaMaxBytes == 0 {
 			t.add("N/A")
 		} else {
-			t.add(byteU(pool.quotaMaxBytes))
+			t.add(ByteU(pool.quotaMaxBytes))
 		}
 		if pool.isTier() {
-			t.add(siU(uint64(sum.NumObjectsDirty)))
+			t.add(SIU(uint64(sum.NumObjectsDirty)))
 		} else {
 			t.add("N/A")
 		}
-		t.add(byteU(uint64(statfs.DataCompressedAllocated)), byteU(uint64(statfs.DataCompressedOriginal)))
+		t.add(ByteU(uint64(statfs.DataCompressedAllocated)), ByteU(uint64(statfs.DataCompressedOriginal)))
 	}
 }
 

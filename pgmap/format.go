@@ -459,8 +459,8 @@ func formatU(v, n uint64, index int, mult uint64, unit string) string {
 	return s
 }
 
-// byteU is byte_u_t's output ("285 MiB").
-func byteU(v uint64) string {
+// ByteU is byte_u_t's output ("285 MiB").
+func ByteU(v uint64) string {
 	units := []string{" B", " KiB", " MiB", " GiB", " TiB", " PiB", " EiB"}
 	n, i := v, 0
 	for n >= 1024 && i < 6 {
@@ -470,8 +470,8 @@ func byteU(v uint64) string {
 	return formatU(v, n, i, 1<<(10*i), units[i])
 }
 
-// siU is si_u_t's output ("4.54k").
-func siU(v uint64) string {
+// SIU is si_u_t's output ("4.54k").
+func SIU(v uint64) string {
 	units := []string{"", "k", "M", "G", "T", "P", "E"}
 	n, i, mult := v, 0, uint64(1)
 	for n >= 1000 && i < 6 {

@@ -21,10 +21,10 @@ func TestUnits(t *testing.T) {
 		{1610612736, "1.5 GiB", "1.61G"},
 		{10239, "10 KiB", "10.24k"},
 	} {
-		if got := byteU(c.v); got != c.bytes {
+		if got := ByteU(c.v); got != c.bytes {
 			t.Errorf("byte_u_t(%d) = %q, want %q", c.v, got, c.bytes)
 		}
-		if got := siU(c.v); got != c.si {
+		if got := SIU(c.v); got != c.si {
 			t.Errorf("si_u_t(%d) = %q, want %q", c.v, got, c.si)
 		}
 	}

@@ -285,11 +285,11 @@ func (m *PGMap) cachePoolNearFull(out map[string]HealthCheck) {
 		ratio := p.cacheTargetFullRatio + uint64(float64(1000000-p.cacheTargetFullRatio)*monCacheTargetFullWarnRatio)
 		s := &st.Stats.Sum
 		if p.targetMaxObjects != 0 && float64(uint64(s.NumObjects-s.NumObjectsHitSetArchive)) > float64(p.targetMaxObjects)*(float64(ratio)/1000000.0) {
-			detail = append(detail, fmt.Sprintf("cache pool '%s' with %s objects at/near target max %s objects", p.name, siU(uint64(s.NumObjects)), siU(p.targetMaxObjects)))
+			detail = append(detail, fmt.Sprintf("cache pool '%s' with %s objects at/near target max %s objects", p.name, SIU(uint64(s.NumObjects)), SIU(p.targetMaxObjects)))
 			near = true
 		}
 		if p.targetMaxBytes != 0 && float64(uint64(s.NumBytes-s.NumBytesHitSetArchive)) > float64(p.targetMaxBytes)*(float64(ratio)/1000000.0) {
-			detail = append(detail, fmt.Sprintf("cache pool '%s' with %s at/near target max %s", p.name, byteU(uint64(s.NumBytes)), byteU(p.targetMaxBytes)))
+			detail = append(detail, fmt.Sprintf("cache pool '%s' with %s at/near target max %s", p.name, ByteU(uint64(s.NumBytes)), ByteU(p.targetMaxBytes)))
 			near = true
 		}
 		if near {

@@ -74,9 +74,9 @@ func (c *cmdCtx) osdDF() {
 		d.walk(func(it dumpItem) { d.dumpItem(it, nil, &t) })
 		d.strays(func(it dumpItem) { d.dumpItem(it, nil, &t) })
 		sum := d.dumpedSum()
-		t.add("", "", "", "TOTAL", byteU(sum.Total>>10<<10), byteU(statfsUsedRaw(&sum)>>10<<10),
-			byteU(uint64(sum.Allocated)>>10<<10), byteU(uint64(sum.OmapAllocated)>>10<<10),
-			byteU(uint64(sum.InternalMetadata)>>10<<10), byteU(sum.Available>>10<<10),
+		t.add("", "", "", "TOTAL", ByteU(sum.Total>>10<<10), ByteU(statfsUsedRaw(&sum)>>10<<10),
+			ByteU(uint64(sum.Allocated)>>10<<10), ByteU(uint64(sum.OmapAllocated)>>10<<10),
+			ByteU(uint64(sum.InternalMetadata)>>10<<10), ByteU(sum.Available>>10<<10),
 			lowPrecision(float32(d.averageUtil)))
 		t.endRow()
 		out = t.String() + "MIN/MAX VAR: " + lowPrecision(float32(d.minVar)) + "/" + lowPrecision(float32(d.maxVar)) +
@@ -362,9 +362,9 @@ func (d *utilDumper) dumpItem(it dumpItem, f formatter, t *textTable) {
 		if it.node != nil {
 			class = it.node.deviceClass
 		}
-		t.add(it.id, class, weightf(it.weight), weightf(reweight), byteU(uint64(u.kb)<<10),
-			byteU(uint64(u.kbUsed)<<10), byteU(uint64(u.kbUsedData)<<10), byteU(uint64(u.kbUsedOmap)<<10),
-			byteU(uint64(u.kbUsedMeta)<<10), byteU(uint64(u.kbAvail)<<10), lowPrecision(float32(util)),
+		t.add(it.id, class, weightf(it.weight), weightf(reweight), ByteU(uint64(u.kb)<<10),
+			ByteU(uint64(u.kbUsed)<<10), ByteU(uint64(u.kbUsedData)<<10), ByteU(uint64(u.kbUsedOmap)<<10),
+			ByteU(uint64(u.kbUsedMeta)<<10), ByteU(uint64(u.kbAvail)<<10), lowPrecision(float32(util)),
 			lowPrecision(float32(vr)))
 		if isBucket {
 			t.add("-", "")

@@ -36,7 +36,7 @@ func (m *PGMap) printOnelineSummary(f formatter, out *strings.Builder) {
 	s := &m.osdSum.Statfs
 	if out != nil {
 		fmt.Fprintf(out, "%d pgs: %s; %s data, %s used, %s / %s avail", m.numPG, strings.Join(states, ", "),
-			byteU(uint64(m.pgSum.Stats.Sum.NumBytes)), byteU(statfsUsed(s)), byteU(s.Available), byteU(s.Total))
+			ByteU(uint64(m.pgSum.Stats.Sum.NumBytes)), ByteU(statfsUsed(s)), ByteU(s.Available), ByteU(s.Total))
 	}
 	if f != nil {
 		f.dumpUnsigned("num_pgs", uint64(m.numPG))
@@ -56,7 +56,7 @@ func (m *PGMap) printOnelineSummary(f formatter, out *strings.Builder) {
 		if pos.NumRd != 0 {
 			rd := perSec(pos.NumRdKB<<10, dt)
 			if out != nil {
-				out.WriteString(byteU(uint64(rd)) + "/s rd, ")
+				out.WriteString(ByteU(uint64(rd)) + "/s rd, ")
 			}
 			if f != nil {
 				f.dumpUnsigned("read_bytes_sec", uint64(rd))
@@ -65,7 +65,7 @@ func (m *PGMap) printOnelineSummary(f formatter, out *strings.Builder) {
 		if pos.NumWr != 0 {
 			wr := perSec(pos.NumWrKB<<10, dt)
 			if out != nil {
-				out.WriteString(byteU(uint64(wr)) + "/s wr, ")
+				out.WriteString(ByteU(uint64(wr)) + "/s wr, ")
 			}
 			if f != nil {
 				f.dumpUnsigned("write_bytes_sec", uint64(wr))
@@ -73,7 +73,7 @@ func (m *PGMap) printOnelineSummary(f formatter, out *strings.Builder) {
 		}
 		iops := perSec(pos.NumRd+pos.NumWr, dt)
 		if out != nil {
-			out.WriteString(siU(uint64(iops)) + " op/s")
+			out.WriteString(SIU(uint64(iops)) + " op/s")
 		}
 		if f != nil {
 			f.dumpUnsigned("io_sec", uint64(iops))
@@ -164,11 +164,11 @@ func recoveryRateSummary(f formatter, out *strings.Builder, delta *messages.Pool
 		f.dumpInt("num_keys_recovered", pos.NumKeysRecovered)
 		return
 	}
-	out.WriteString(byteU(uint64(bps)) + "/s")
+	out.WriteString(ByteU(uint64(bps)) + "/s")
 	if pos.NumKeysRecovered != 0 {
-		out.WriteString(", " + siU(uint64(kps)) + " keys/s")
+		out.WriteString(", " + SIU(uint64(kps)) + " keys/s")
 	}
-	out.WriteString(", " + siU(uint64(objps)) + " objects/s")
+	out.WriteString(", " + SIU(uint64(objps)) + " objects/s")
 }
 
 // clientIORateSummary is PGMapDigest::client_io_rate_summary.
@@ -184,7 +184,7 @@ func clientIORateSummary(f formatter, out *strings.Builder, delta *messages.Pool
 		if f != nil {
 			f.dumpInt("read_bytes_sec", rd)
 		} else {
-			out.WriteString(byteU(uint64(rd)) + "/s rd, ")
+			out.WriteString(ByteU(uint64(rd)) + "/s rd, ")
 		}
 	}
 	if pos.NumWr != 0 {
@@ -192,7 +192,7 @@ func clientIORateSummary(f formatter, out *strings.Builder, delta *messages.Pool
 		if f != nil {
 			f.dumpInt("write_bytes_sec", wr)
 		} else {
-			out.WriteString(byteU(uint64(wr)) + "/s wr, ")
+			out.WriteString(ByteU(uint64(wr)) + "/s wr, ")
 		}
 	}
 	rdOps := perSec(pos.NumRd, dt)
@@ -201,7 +201,7 @@ func clientIORateSummary(f formatter, out *strings.Builder, delta *messages.Pool
 		f.dumpInt("read_op_per_sec", rdOps)
 		f.dumpInt("write_op_per_sec", wrOps)
 	} else {
-		out.WriteString(siU(uint64(rdOps)) + " op/s rd, " + siU(uint64(wrOps)) + " op/s wr")
+		out.WriteString(SIU(uint64(rdOps)) + " op/s rd, " + SIU(uint64(wrOps)) + " op/s wr")
 	}
 }
 
@@ -223,7 +223,7 @@ func cacheIORateSummary(f formatter, out *strings.Builder, delta *messages.PoolS
 			f.dumpInt("flush_bytes_sec", v)
 		} else {
 			sep()
-			out.WriteString(byteU(uint64(v)) + "/s flush")
+			out.WriteString(ByteU(uint64(v)) + "/s flush")
 		}
 	}
 	if pos.NumEvict != 0 {
@@ -232,7 +232,7 @@ func cacheIORateSummary(f formatter, out *strings.Builder, delta *messages.PoolS
 			f.dumpInt("evict_bytes_sec", v)
 		} else {
 			sep()
-			out.WriteString(byteU(uint64(v)) + "/s evict")
+			out.WriteString(ByteU(uint64(v)) + "/s evict")
 		}
 	}
 	if pos.NumPromote != 0 {
@@ -241,7 +241,7 @@ func cacheIORateSummary(f formatter, out *strings.Builder, delta *messages.PoolS
 			f.dumpInt("promote_op_per_sec", v)
 		} else {
 			sep()
-			out.WriteString(siU(uint64(v)) + " op/s promote")
+			out.WriteString(SIU(uint64(v)) + " op/s promote")
 		}
 	}
 	for _, x := range []struct {
@@ -260,7 +260,7 @@ func cacheIORateSummary(f formatter, out *strings.Builder, delta *messages.PoolS
 			f.dumpInt(x.key, int64(x.v))
 		} else {
 			sep()
-			out.WriteString(siU(uint64(x.v)) + x.label)
+			out.WriteString(SIU(uint64(x.v)) + x.label)
 		}
 	}
 }

@@ -40,11 +40,11 @@ func (r *Registry) HealthChecks() map[string]HealthCheck {
 		}
 		switch {
 		case e.openErr != nil:
-			failed[n] = firstLine(e.openErr.Error())
+			failed[n] = e.openErr.Error()
 		case !e.info.CanRun:
 			dep[n] = e.info.CanRunError
 		case e.state == StateFailed:
-			failed[n] = firstLine(e.err)
+			failed[n] = e.err
 		}
 		if e.overrun != "" {
 			stuck[n] = e.overrun
@@ -70,18 +70,27 @@ func (r *Registry) HealthChecks() map[string]HealthCheck {
 }
 
 // addModuleCheck adds one registry check in Ceph's shape: the summary names
-// the module when there is one, detail has a line per module.
+// the module when there is one, detail has a line per module. A reason
+// with a Python traceback is summed up by its exception line, and the
+// traceback follows that module's line in detail, so `health detail`
+// shows where the module broke.
 func addModuleCheck(out map[string]HealthCheck, code, sev string, mods map[string]string, one, many string) {
 	if len(mods) == 0 {
 		return
 	}
 	c := HealthCheck{Severity: sev, Count: len(mods), Detail: []string{}}
-	for _, n := range sortedKeys(mods) {
-		c.Detail = append(c.Detail, fmt.Sprintf(one, n, mods[n]))
+	for i, n := range sortedKeys(mods) {
+		c.Detail = append(c.Detail, fmt.Sprintf(one, n, firstLine(mods[n])))
+		if i == 0 {
+			c.Summary = c.Detail[0]
+		}
+		if tb := strings.TrimSpace(mods[n]); strings.Contains(tb, tracebackHead) {
+			for _, l := range strings.Split(tb[strings.Index(tb, tracebackHead):], "\n") {
+				c.Detail = append(c.Detail, "  "+l)
+			}
+		}
 	}
-	if len(mods) == 1 {
-		c.Summary = c.Detail[0]
-	} else {
+	if len(mods) > 1 {
 		c.Summary = fmt.Sprintf(many, len(mods))
 	}
 	out[code] = c

@@ -851,7 +851,9 @@ func (e *entry) stats() Stats {
 }
 
 // Close stops every module (as Disable, concurrently) and the registry's
-// goroutines. Later calls return ErrClosed; NotifyAll does nothing.
+// goroutines, then closes each Source that has a Close method (what a
+// Source keeps for its modules, such as socket directories, outlives
+// them). Later calls return ErrClosed; NotifyAll does nothing.
 func (r *Registry) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if r.closed {
@@ -875,6 +877,11 @@ func (r *Registry) Close(ctx context.Context) error {
 	r.releaseFresh()
 	close(r.quit)
 	r.superWG.Wait()
+	for _, src := range r.cfg.Sources {
+		if c, ok := src.(interface{ Close() error }); ok {
+			err = errors.Join(err, c.Close())
+		}
+	}
 	return err
 }
 
@@ -1022,6 +1029,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
+// tracebackHead opens a Python traceback.
+const tracebackHead = "Traceback (most recent call last):"
+
 // firstLine is the line of a (possibly multi-line) error that says what
 // happened: a Python traceback's last line names the exception.
 func firstLine(s string) string {
@@ -1030,7 +1040,7 @@ func firstLine(s string) string {
 		return s
 	}
 	lines := strings.Split(s, "\n")
-	if strings.Contains(s, "Traceback (most recent call last)") {
+	if strings.Contains(s, tracebackHead) {
 		for i := len(lines) - 1; i >= 0; i-- {
 			if l := strings.TrimSpace(lines[i]); l != "" {
 				return l

@@ -73,6 +73,10 @@ func TestDiscovery(t *testing.T) {
 	hc = reg.HealthChecks()
 	wantErr := registry.HealthCheck{Severity: "error", Summary: "2 mgr modules have failed", Count: 2, Detail: []string{
 		"Module 'broken' has failed: ModuleNotFoundError: No module named 'numpy'",
+		"  Traceback (most recent call last):",
+		"    File \"broken/module.py\", line 3, in <module>",
+		"      import numpy",
+		"  ModuleNotFoundError: No module named 'numpy'",
 		"Module 'missing' has failed: Not found or unloadable",
 	}}
 	if !reflect.DeepEqual(hc[registry.CheckModuleError], wantErr) {

@@ -50,6 +50,9 @@ var ErrNoPython = errors.New("cpython: python3 not found")
 // for CPython rather than gpython.
 const Marker = "# gomgr: runtime=cpython"
 
+// Kind is the registry kind of the modules this package runs.
+const Kind = "cpython"
+
 // IsCephTree reports whether dir is a tree of Ceph's modules: it holds
 // Ceph's mgr_module.py, which its modules import.
 func IsCephTree(dir string) bool {
@@ -162,7 +165,8 @@ type tree struct {
 	sel  func(dir, name string) bool
 }
 
-func (t tree) Kind() string { return "python" }
+// Kind tells CPython modules from gpython ones ("python") in listings.
+func (t tree) Kind() string { return Kind }
 
 func (t tree) Scan() ([]string, error) {
 	seen := map[string]bool{}
@@ -202,7 +206,7 @@ func (t tree) Open(context.Context, string) (registry.Module, error) {
 type cannotRun struct{ name, why string }
 
 func (m cannotRun) Info() registry.Info {
-	return registry.Info{Name: m.name, Kind: "python", CanRun: false, CanRunError: m.why}
+	return registry.Info{Name: m.name, Kind: Kind, CanRun: false, CanRunError: m.why}
 }
 func (m cannotRun) Start(context.Context, registry.Host) error { return errors.New(m.why) }
 func (m cannotRun) Notify(context.Context, []registry.Event) error {
