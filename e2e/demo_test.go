@@ -1,9 +1,12 @@
 package e2e_test
 
 import (
+	"bufio"
 	"gomgr/internal/procstat"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -61,7 +64,8 @@ func alive(pid int) bool {
 // parsed with the Prometheus text parser, and Ctrl-C leaving nothing behind.
 func TestDemoDrivenByCLI(t *testing.T) {
 	// The demo writes its mon address under TMPDIR: the CLI finds it with no flags.
-	env := []string{"TMPDIR=" + t.TempDir()}
+	tmp := t.TempDir()
+	env := []string{"TMPDIR=" + tmp}
 	demo, banner := start(t, env, true, "demo", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
 		"--plugins", pluginDir, "--osds", "6", "--fail-every", "0", "--status-every", "300ms")
 	if !strings.Contains(banner, "gomgr demo") {
@@ -85,6 +89,12 @@ func TestDemoDrivenByCLI(t *testing.T) {
 			t.Fatalf("%s not enabled: %+v", m, ls)
 		}
 	}
+	// The table says what each module runs on and its state.
+	eventually(t, "module ls with kinds and states", 10*time.Second, func() bool {
+		o, _, _ := cli(t, env, "mgr", "module", "ls")
+		return regexp.MustCompile(`(?m)^hello +on +python +running$`).MatchString(o) &&
+			regexp.MustCompile(`(?m)^osdwatch +on +go +running$`).MatchString(o)
+	})
 
 	// Help lists the modules' commands, as ceph -h does; CMD -h shows the
 	// signatures of the commands that begin so; a wrong command says where
@@ -130,6 +140,35 @@ func TestDemoDrivenByCLI(t *testing.T) {
 			return p.Name == "newpool"
 		})
 		return inDF && ps.Summary.NumPGs == 64+32+16+8 && len(ps.Summary.ByState) == 1 && ps.Summary.ByState[0].Name == "active+clean"
+	})
+	// status agrees with df: the new pool, its PGs, and the same object
+	// count (the simulated clients keep writing, so both are read until
+	// two readings in a row agree).
+	eventually(t, "status and df agree on pools, PGs and objects", 30*time.Second, func() bool {
+		var st struct {
+			PGMap struct {
+				NumPools   int    `json:"num_pools"`
+				NumPGs     int    `json:"num_pgs"`
+				NumObjects uint64 `json:"num_objects"`
+			} `json:"pgmap"`
+		}
+		cliJSON(t, env, &st, "status")
+		var df struct {
+			Pools []struct {
+				Stats struct {
+					Objects uint64 `json:"objects"`
+				} `json:"stats"`
+			} `json:"pools"`
+		}
+		cliJSON(t, env, &df, "df")
+		var objects uint64
+		for _, p := range df.Pools {
+			objects += p.Stats.Objects
+		}
+		text, _, _ := cli(t, env, "status")
+		return st.PGMap.NumPools == 4 && st.PGMap.NumPGs == 120 && objects > 0 && st.PGMap.NumObjects == objects &&
+			strings.Contains(text, "pools:   4 pools, 120 pgs") && strings.Contains(text, "120 active+clean") &&
+			regexp.MustCompile(`objects: \S+ objects, \S+ \S+\n    usage: `).MatchString(text)
 	})
 	if _, errs, code := cli(t, env, "alerts", "status", "extra"); code != 22 ||
 		strings.TrimSpace(errs) != `Error: Invalid command: unexpected argument "extra" for "alerts status"` {
@@ -238,4 +277,103 @@ func TestDemoDrivenByCLI(t *testing.T) {
 		}
 		return true
 	})
+	emptyDir(t, tmp)
+}
+
+// emptyDir fails unless dir is empty: a stopped demo leaves no temp dir,
+// socket or address file behind.
+func emptyDir(t *testing.T, dir string) {
+	t.Helper()
+	var left []string
+	_ = filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			t.Errorf("walk %s: %v", p, err)
+		}
+		if p != dir {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("left behind in TMPDIR: %v", left)
+	}
+}
+
+// TestDemoBusyPortsAndBrokenPipe starts the demo on a mon port and a
+// metrics port that are taken (as by a first demo), with its output piped
+// to a reader that goes away, and stops it as a terminal's Ctrl-C does
+// (SIGINT to the whole process group). It starts on free ports, logs at
+// the level -h states (a module's info line shows), and leaves nothing
+// behind.
+func TestDemoBusyPortsAndBrokenPipe(t *testing.T) {
+	busy := make([]string, 2)
+	for i := range busy {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		busy[i] = l.Addr().String()
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(bin, "demo", "--addr", busy[0], "--metrics", busy[1], "--plugins", pluginDir, "--osds", "3", "--fail-every", "0")
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	cmd.Dir = repoRoot(t)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		if t.Failed() {
+			t.Logf("demo stderr:\n%s", tail(stderr.String(), 3000))
+		}
+	}()
+	banner, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`mon at (\S+),`).FindStringSubmatch(banner)
+	if m == nil || m[1] == busy[0] {
+		t.Fatalf("banner: %q (busy: %s)", banner, busy[0])
+	}
+	env := []string{"GOMGR_MON=" + m[1]}
+	var services map[string]string
+	eventually(t, "the active's metrics on a free port", 30*time.Second, func() bool {
+		cliJSON(t, env, &services, "mgr", "services")
+		return services["prometheus"] != "" && !strings.Contains(services["prometheus"], busy[1])
+	})
+	resp, err := http.Get(services["prometheus"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	eventually(t, "hello's info line in the log (the default level)", 30*time.Second, func() bool {
+		return strings.Contains(stderr.String(), "osd_map epoch")
+	})
+	// The reader of stdout goes away (tee at Ctrl-C), then Ctrl-C.
+	if err := stdout.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("demo did not stop within 30 s of Ctrl-C")
+	}
+	if c := cmd.ProcessState.ExitCode(); c != 0 {
+		t.Fatalf("demo exit code %d", c)
+	}
+	emptyDir(t, tmp)
 }

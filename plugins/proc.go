@@ -59,16 +59,15 @@ func (m *module) launch(ctx context.Context) (*proc, registry.Info, error) {
 	if err != nil {
 		return nil, registry.Info{}, err
 	}
-	if err := os.MkdirAll(m.src.sockDir, 0o700); err != nil {
-		return nil, registry.Info{}, fmt.Errorf("plugins: socket dir: %w", err)
-	}
-	sockDir, err := os.MkdirTemp(m.src.sockDir, "p")
+	sockDir, err := m.src.processSocketDir()
 	if err != nil {
-		return nil, registry.Info{}, fmt.Errorf("plugins: socket dir: %w", err)
+		return nil, registry.Info{}, err
 	}
 	cmd := exec.Command(m.path)
-	// The kernel kills the plugin if the manager dies, even by SIGKILL.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The kernel kills the plugin if the manager dies, even by SIGKILL. A
+	// process group of its own keeps a terminal's Ctrl-C from reaching it:
+	// the manager stops its plugins in order.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	cmd.Env = []string{goplugin.EnvUnixSocketDir + "=" + sockDir, envPrivateSocketDir + "=1"}
 	p := &proc{
 		m:       m,

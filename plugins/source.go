@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -152,8 +153,11 @@ var _ PinStore = (*MemPins)(nil)
 // binary whose hash differs from the pin with ErrChecksum until Repin.
 type Source struct {
 	cfg     Config
-	sockDir string
+	sockDir string // <SocketDir>/<pid>/<n>: this Source's, under this process's
 }
+
+// sources numbers the Sources of this process (a demo runs two managers).
+var sources atomic.Int64
 
 var _ registry.Source = (*Source)(nil)
 
@@ -161,7 +165,7 @@ var _ registry.Source = (*Source)(nil)
 // directories that managers killed without cleaning up left behind.
 func NewSource(cfg Config) *Source {
 	cfg.defaults()
-	s := &Source{cfg: cfg, sockDir: filepath.Join(cfg.SocketDir, strconv.Itoa(os.Getpid()))}
+	s := &Source{cfg: cfg, sockDir: filepath.Join(cfg.SocketDir, strconv.Itoa(os.Getpid()), strconv.FormatInt(sources.Add(1), 10))}
 	sweepSocketDirs(cfg.SocketDir, cfg.Logger)
 	return s
 }
@@ -300,11 +304,36 @@ func (s *Source) Open(ctx context.Context, name string) (registry.Module, error)
 	return m, nil
 }
 
-// Close removes this process's socket directory if it is empty. Call it
-// after every module has been stopped.
+// processSocketDir makes the socket directory of one plugin process. The
+// shared parents may vanish under it (another Source's Close removes them
+// once empty), hence a second try.
+func (s *Source) processSocketDir() (string, error) {
+	var err error
+	for range 2 {
+		if err = os.MkdirAll(s.sockDir, 0o700); err != nil {
+			continue
+		}
+		var dir string
+		if dir, err = os.MkdirTemp(s.sockDir, "p"); err == nil {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("plugins: socket dir: %w", err)
+}
+
+// Close removes this Source's socket directory, and this process's once
+// no other Source uses it. The registry calls it after every module has
+// been stopped.
 func (s *Source) Close() error {
-	if err := os.Remove(s.sockDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.RemoveAll(s.sockDir); err != nil {
 		return fmt.Errorf("plugins: %w", err)
+	}
+	// This process's directory, then the shared one, once empty: another
+	// Source or manager may still hold them.
+	for _, dir := range []string{filepath.Dir(s.sockDir), s.cfg.SocketDir} {
+		if err := os.Remove(dir); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTEMPTY) {
+			return fmt.Errorf("plugins: %w", err)
+		}
 	}
 	return nil
 }

@@ -60,6 +60,9 @@ func (l *logFlags) logger(component string) (*logrus.Entry, error) {
 // $GOMGR_LOG_LEVEL if set; the daemons have no other configuration to
 // reload: everything else is flags and the mon's maps.
 func untilSignal(log *logrus.Entry, lf *logFlags, done <-chan struct{}) {
+	// A closed stdout (`make run | tee`, tee gone at Ctrl-C) must not kill
+	// the process before it has cleaned up: writes fail with EPIPE instead.
+	signal.Ignore(syscall.SIGPIPE)
 	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,13 +28,12 @@ func runDemo(args []string) error {
 	addr := fs.String("addr", defaultMon, "mon address (a busy port falls back to a free one)")
 	data := fs.String("data", "", "mon data directory (default: a temporary one, removed on exit)")
 	failEvery := fs.Duration("fail-every", 40*time.Second, "fail a random OSD this often (0: never)")
-	metrics := fs.String("metrics", "127.0.0.1:9283", "Prometheus endpoint of the first manager (the second takes the next port)")
+	metrics := fs.String("metrics", "127.0.0.1:9283", "Prometheus endpoint of the first manager (the second takes the next port; a busy port falls back to a free one)")
 	statusEvery := fs.Duration("status-every", 2*time.Second, "how often the status line is printed")
 	var mf moduleFlags
 	mf.register(fs)
 	var lf logFlags
 	lf.register(fs)
-	lf.level = "warning"
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,11 +55,7 @@ func runDemo(args []string) error {
 		defer os.RemoveAll(dir)
 		*data = dir
 	}
-	if l, err := net.Listen("tcp", *addr); err != nil {
-		*addr = "127.0.0.1:0"
-	} else {
-		l.Close()
-	}
+	*addr = freeOr(*addr)
 
 	cfg := mon.DefaultConfig()
 	cfg.Mgr.InitialModules = demoModules(mf)
@@ -71,6 +67,7 @@ func runDemo(args []string) error {
 	if err := writeDemoAddr(md.Addr()); err != nil {
 		log.WithError(err).Warn("the CLI will need --mon")
 	}
+	defer os.Remove(filepath.Dir(demoAddrFile())) // once empty: another demo may still run
 	defer os.Remove(demoAddrFile())
 
 	ctx := context.Background()
@@ -78,15 +75,18 @@ func runDemo(args []string) error {
 	defer func() {
 		sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
-		for _, m := range mgrs {
-			_ = m.Close(sctx)
+		// The standby first, so that stopping the active promotes no one.
+		for _, m := range slices.Backward(mgrs) {
+			if err := m.Close(sctx); err != nil {
+				log.WithError(err).WithField("mgr", m.Name()).Warn("manager stop")
+			}
 		}
 	}()
 	for i, name := range []string{"x", "y"} {
 		srcs, ps := mf.sources(log.WithField("mgr", name))
 		mc := host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: srcs, Logger: log, OnEnable: repinner(ps)}
 		if *metrics != "" {
-			mc.MetricsAddr = nextPort(*metrics, i)
+			mc.MetricsAddr = freeOr(nextPort(*metrics, i))
 		}
 		s, err := host.Start(ctx, mc)
 		if err != nil {
@@ -161,6 +161,21 @@ func writeDemoAddr(addr string) error {
 		return err
 	}
 	return os.WriteFile(demoAddrFile(), []byte(addr+"\n"), 0o644)
+}
+
+// freeOr is addr if it can be listened on now, else a free port on its
+// host: a second demo beside the first still starts.
+func freeOr(addr string) string {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		h, _, serr := net.SplitHostPort(addr)
+		if serr != nil || h == "" {
+			h = "127.0.0.1"
+		}
+		return net.JoinHostPort(h, "0")
+	}
+	l.Close()
+	return addr
 }
 
 // nextPort returns hostport with its port moved up by i.

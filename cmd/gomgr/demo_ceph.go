@@ -55,7 +55,7 @@ func runDemoCeph(mf moduleFlags, log *logrus.Entry, metrics string) error {
 
 	srcs, ps := mf.sources(log)
 	mgr, err := host.Start(ctx, host.Config{Name: demoCephMgr, MonAddrs: []string{c.MonAddr}, Addr: "127.0.0.1:0", CephConf: c.Conf,
-		Sources: srcs, Logger: log, OnEnable: repinner(ps), MetricsAddr: metrics})
+		Sources: srcs, Logger: log, OnEnable: repinner(ps), MetricsAddr: freeOr(metrics)})
 	if err != nil {
 		return err
 	}
