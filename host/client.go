@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"gomgr/messages"
@@ -13,29 +14,43 @@ import (
 	"gomgr/registry"
 )
 
-// replyWaiter receives the one reply of a Command session.
-type replyWaiter chan *messages.MgrCommandReply
+// replyWaiter receives the one reply of a Command session, or hears that
+// the session is gone (the mgr is dead or refused it): the command will
+// get no reply, and the caller need not wait for its deadline.
+type replyWaiter struct {
+	reply chan *messages.MgrCommandReply
+	lost  chan struct{}
+	once  sync.Once
+}
 
-func (w replyWaiter) Dispatch(_ *msgr.Connection, m *msgr.Message) {
+func (w *replyWaiter) Dispatch(_ *msgr.Connection, m *msgr.Message) {
 	if p, err := messages.Decode(m); err == nil {
 		if r, ok := p.(*messages.MgrCommandReply); ok {
 			select {
-			case w <- r:
+			case w.reply <- r:
 			default:
 			}
 		}
 	}
 }
 
+func (w *replyWaiter) gone()                              { w.once.Do(func() { close(w.lost) }) }
+func (w *replyWaiter) HandleConnect(*msgr.Connection)     {}
+func (w *replyWaiter) HandleAccept(*msgr.Connection)      {}
+func (w *replyWaiter) HandleReset(*msgr.Connection)       { w.gone() }
+func (w *replyWaiter) HandleRemoteReset(*msgr.Connection) { w.gone() }
+func (w *replyWaiter) HandleRefused(*msgr.Connection)     { w.gone() }
+
 // Command sends one command to the mgr at addr (a module's COMMANDS, or
 // get_command_descriptions) and waits for the reply, as `ceph` does for mgr
-// commands. Safe from any goroutine.
+// commands. A mgr that refuses the connection or drops it before it
+// replies gives ErrMgrUnreachable at once. Safe from any goroutine.
 func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
 	js, err := json.Marshal(args)
 	if err != nil {
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
-	w := make(replyWaiter, 1)
+	w := &replyWaiter{reply: make(chan *messages.MgrCommandReply, 1), lost: make(chan struct{})}
 	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Workers: 1,
 		Dispatcher: w, DefaultPolicy: msgr.LossyClient()})
 	if err != nil {
@@ -60,8 +75,10 @@ func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte
 		defer cancel()
 	}
 	select {
-	case r := <-w:
+	case r := <-w.reply:
 		return monclient.CommandResult{Retval: int(r.R), Status: r.RS, Out: r.Outbl}, nil
+	case <-w.lost:
+		return monclient.CommandResult{}, fmt.Errorf("%w: %s", ErrMgrUnreachable, addr)
 	case <-ctx.Done():
 		return monclient.CommandResult{}, fmt.Errorf("host: no reply from mgr %s: %w", addr, ctx.Err())
 	}

@@ -14,6 +14,9 @@ var (
 	ErrBadDaemonName = errors.New("host: bad daemon name")
 	// ErrMonCommand is a mon command that failed.
 	ErrMonCommand = errors.New("host: mon command failed")
+	// ErrMgrUnreachable is a mgr command whose session closed before a
+	// reply came: the mgr is gone (a failover is under way) or refused it.
+	ErrMgrUnreachable = errors.New("host: the mgr closed or refused the connection")
 )
 
 // Unexported: the mgr recovers from these itself by asking the mon for a

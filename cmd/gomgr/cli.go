@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -136,7 +137,8 @@ func runCluster(args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout+30*time.Second)
 	defer cancel()
-	monc, err := dialCluster(ctx, f, nil)
+	watch := newMgrWatch()
+	monc, err := dialCluster(ctx, f, watch.handle)
 	if err != nil {
 		return err
 	}
@@ -156,7 +158,48 @@ func runCluster(args []string) error {
 		}
 		return printResult(res)
 	}
-	return runModuleCommand(ctx, monc, words, f)
+	if err := monc.Subscribe(map[string]messages.SubscribeItem{"mgrmap": {}}); err != nil {
+		return &cmdError{code: 1, msg: err.Error()}
+	}
+	return runModuleCommand(ctx, monc, watch, words, f)
+}
+
+// mgrWatch follows the MgrMap the mon pushes, so that a command waiting on
+// an active mgr that the mon has replaced (dead or hung) goes again to the
+// new one, as Ceph's MgrClient resends its commands.
+type mgrWatch struct {
+	mu      sync.Mutex
+	seen    bool // a first map: what the command was resolved against
+	gid     uint64
+	changed chan struct{} // closed when the active gid changes
+}
+
+func newMgrWatch() *mgrWatch { return &mgrWatch{changed: make(chan struct{})} }
+
+// handle is the monclient Handler: it runs on the dispatch goroutine.
+func (w *mgrWatch) handle(p messages.Payload) {
+	m, ok := p.(*messages.MgrMapMsg)
+	if !ok {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.seen {
+		w.seen, w.gid = true, m.Map.ActiveGID
+		return
+	}
+	if m.Map.ActiveGID != w.gid {
+		w.gid = m.Map.ActiveGID
+		close(w.changed)
+		w.changed = make(chan struct{})
+	}
+}
+
+// next is closed at the next change of the active.
+func (w *mgrWatch) next() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.changed
 }
 
 // activeMgr is the active mgr's address and its command descriptions.
@@ -170,41 +213,90 @@ func activeMgr(ctx context.Context, monc *monclient.Client, what string) (string
 		return "", nil, &cmdError{code: 1, msg: "bad mgr dump: " + err.Error()}
 	}
 	if !mm.Available || len(mm.ActiveAddrs.Addrvec) == 0 {
-		return "", nil, &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to %s (EAGAIN)", what)}
+		return "", nil, &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to %s (EAGAIN)", what), retry: true}
 	}
 	addr := mm.ActiveAddrs.Addrvec[0].Addr
 	descs, err := host.CommandDescriptions(ctx, addr)
 	if err != nil {
-		return "", nil, &cmdError{code: 1, msg: err.Error()}
+		return "", nil, mgrError(err)
 	}
 	return addr, descs, nil
 }
 
+// mgrError is a failed mgr command as the CLI reports it; a mgr that went
+// away may be failing over, so that is worth another try.
+func mgrError(err error) *cmdError {
+	return &cmdError{code: 1, msg: err.Error(), retry: errors.Is(err, host.ErrMgrUnreachable)}
+}
+
+// onActiveMgr runs f on the active mgr. While there is none, or the one it
+// reached went away or was replaced in the MgrMap (a failover under way),
+// it asks the mon again, until wait has passed.
+func onActiveMgr(ctx context.Context, monc *monclient.Client, watch *mgrWatch, what string, wait time.Duration,
+	f func(ctx context.Context, addr string, descs []registry.ModuleCommand) error) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := func() error {
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			replaced := watch.next()
+			go func() {
+				select {
+				case <-replaced:
+					cancel()
+				case <-cctx.Done():
+				}
+			}()
+			addr, descs, err := activeMgr(cctx, monc, what)
+			if err == nil {
+				err = f(cctx, addr, descs)
+			}
+			if err == nil {
+				return nil
+			}
+			select {
+			case <-replaced:
+				return &cmdError{code: 1, msg: fmt.Sprintf("the active mgr changed while waiting to %s", what), retry: true}
+			default:
+				return err
+			}
+		}()
+		var ce *cmdError
+		if !errors.As(err, &ce) || !ce.retry || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // runModuleCommand routes a command to the active mgr's modules.
-func runModuleCommand(ctx context.Context, monc *monclient.Client, words []string, f cliFlags) error {
-	addr, descs, err := activeMgr(ctx, monc, fmt.Sprintf("run %q", strings.Join(words, " ")))
-	if err != nil {
-		return err
-	}
-	sigs := make([]string, 0, len(descs))
-	for _, d := range descs {
-		sigs = append(sigs, d.Cmd)
-	}
-	cmd, ok, err := registry.ParseArgs(sigs, words)
-	if err != nil {
-		return &cmdError{code: 22, msg: invalidCommand(err)}
-	}
-	if !ok {
-		return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: `gomgr help` lists every command, the modules' too", strings.Join(words, " "))}
-	}
-	if f.format != "" {
-		cmd["format"] = f.format
-	}
-	r, err := host.Command(ctx, addr, cmd, f.inbuf)
-	if err != nil {
-		return &cmdError{code: 1, msg: err.Error()}
-	}
-	return printResult(r)
+func runModuleCommand(ctx context.Context, monc *monclient.Client, watch *mgrWatch, words []string, f cliFlags) error {
+	return onActiveMgr(ctx, monc, watch, fmt.Sprintf("run %q", strings.Join(words, " ")), f.timeout,
+		func(ctx context.Context, addr string, descs []registry.ModuleCommand) error {
+			sigs := make([]string, 0, len(descs))
+			for _, d := range descs {
+				sigs = append(sigs, d.Cmd)
+			}
+			cmd, ok, err := registry.ParseArgs(sigs, words)
+			if err != nil {
+				return &cmdError{code: 22, msg: invalidCommand(err)}
+			}
+			if !ok {
+				return &cmdError{code: 22, msg: fmt.Sprintf("no valid command found for %q: `gomgr help` lists every command, the modules' too", strings.Join(words, " "))}
+			}
+			if f.format != "" {
+				cmd["format"] = f.format
+			}
+			r, err := host.Command(ctx, addr, cmd, f.inbuf)
+			if err != nil {
+				return mgrError(err)
+			}
+			return printResult(r)
+		})
 }
 
 func printResult(res monclient.CommandResult) error {

@@ -86,8 +86,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // cmdError carries a Ceph-like return code out of a cluster command.
 type cmdError struct {
-	code int
-	msg  string
+	code  int
+	msg   string
+	retry bool // the cluster may answer a moment later (see onActiveMgr)
 }
 
 func (e *cmdError) Error() string { return e.msg }
