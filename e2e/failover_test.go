@@ -7,6 +7,7 @@ import (
 	"gomgr/messages"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -150,6 +151,13 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 		t.Fatalf("osd_map notifications out of order: %v", st.Seen)
 	}
 	tl.check(t, rounds)
+	if sig == syscall.SIGSTOP {
+		// A slow module command: the CLI says what it waits for.
+		out, errs, code := cli(t, env, "epochs", "slow")
+		if code != 0 || strings.TrimSpace(out) != "done" || !strings.Contains(errs, `still waiting for the active mgr at`) {
+			t.Fatalf("epochs slow: exit %d %q %q", code, out, errs)
+		}
+	}
 }
 
 // mgrTimeline is every MgrMap the mon sent a subscriber, in order.

@@ -291,7 +291,14 @@ func runModuleCommand(ctx context.Context, monc *monclient.Client, watch *mgrWat
 			if f.format != "" {
 				cmd["format"] = f.format
 			}
+			// A module may take up to its command deadline (30 s): say
+			// what the wait is for rather than hang without a word.
+			note := time.AfterFunc(5*time.Second, func() {
+				fmt.Fprintf(os.Stderr, "still waiting for the active mgr at %s to answer %q (a module command may take up to 30 s)...\n",
+					addr, strings.Join(words, " "))
+			})
 			r, err := host.Command(ctx, addr, cmd, f.inbuf)
+			note.Stop()
 			if err != nil {
 				return mgrError(err)
 			}
