@@ -2,6 +2,7 @@ package mon
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -68,6 +69,9 @@ type Beacon struct {
 	// Runtime is what a gomgr mgr says of each module it runs (not part
 	// of the MgrMap: a real ceph-mgr has no such field).
 	Runtime map[string]ModuleRuntime
+	// From is the sender's address as the mon's session sees it, for
+	// messages only.
+	From string
 }
 
 // ModuleRuntime is a module as its mgr runs it, for `mgr module ls`.
@@ -89,15 +93,36 @@ type MgrMonitor struct {
 	metadata      map[string]map[string]string
 	runtime       map[uint64]map[string]ModuleRuntime // by gid, from the last beacon
 	everHadActive bool
-	inactiveSince time.Time // when the map last became unavailable
-	changedOnLoad bool      // the loaded map was moved to a new epoch
+	inactiveSince time.Time       // when the map last became unavailable
+	changedOnLoad bool            // the loaded map was moved to a new epoch
+	dupes         map[uint64]dupe // gids refused for the name of a live mgr
+}
+
+// dupe is a mgr whose beacons are refused: its name belongs to a live one.
+type dupe struct {
+	gid, owner uint64 // owner: the live gid with the name
+	name       string
+	from, pid  string    // where it runs (Beacon.From, its metadata's pid)
+	last       time.Time // its last refused beacon
+}
+
+// who says which daemon it is: "gid 4100, addr v1:127.0.0.1:0/12, pid 77".
+func (d dupe) who() string {
+	s := "gid " + strconv.FormatUint(d.gid, 10)
+	if d.from != "" && d.from != "-" {
+		s += ", addr " + d.from
+	}
+	if d.pid != "" {
+		s += ", pid " + d.pid
+	}
+	return s
 }
 
 // NewMgrMonitor starts from initial (a loaded map) or, when nil, a new
 // epoch-1 map with cfg.InitialModules enabled.
 func NewMgrMonitor(cfg MgrConfig, fsid string, initial *clustermap.MgrMap, now time.Time) *MgrMonitor {
 	m := &MgrMonitor{cfg: cfg, fsid: fsid, lastBeacon: map[uint64]time.Time{}, sessionLost: map[uint64]time.Time{},
-		metadata: map[string]map[string]string{}, runtime: map[uint64]map[string]ModuleRuntime{}}
+		metadata: map[string]map[string]string{}, runtime: map[uint64]map[string]ModuleRuntime{}, dupes: map[uint64]dupe{}}
 	loaded := initial != nil
 	if !loaded {
 		initial = &clustermap.MgrMap{Epoch: 1, Modules: sortedUnique(cfg.InitialModules)}
@@ -173,7 +198,8 @@ func normalizeModules(in []clustermap.ModuleInfo) []clustermap.ModuleInfo {
 }
 
 // Beacon applies one beacon (Ceph's prepare_beacon). A beacon with the
-// wrong fsid, no gid or no name is rejected with no state change.
+// wrong fsid, no gid or no name is rejected with no state change; one with
+// the name of another, live gid is refused without an error (see refuse).
 func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	var e Effects
 	if b.FSID != m.fsid {
@@ -187,6 +213,13 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 			return e, fmt.Errorf("%w: beacon from mgr.%s lists a module with no name", ErrInvalid, b.Name)
 		}
 	}
+	// Another gid has this name. If it is alive, this is a second daemon
+	// beside it: refused, or each would evict the other at every beacon.
+	// If it is gone, this is its restart, which replaces it at once.
+	if owner, ok := m.liveHolder(now, b); ok {
+		return m.refuse(now, b, owner), nil
+	}
+	delete(m.dupes, b.GID)
 	mods := normalizeModules(b.AvailableModules)
 	services := b.Services
 	if services == nil {
@@ -197,7 +230,8 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	p := m.pending()
 	updated := false
 
-	// Same name, new gid: the active restarted; drop the old instance.
+	// Same name, new gid, the old one gone: the active restarted; drop
+	// the old instance.
 	if b.Name == p.ActiveName && b.GID != p.ActiveGID {
 		e.log(clustermap.PrioInfo, "Active manager daemon "+b.Name+" restarted")
 		m.dropActive(now, p)
@@ -276,11 +310,53 @@ func (m *MgrMonitor) Beacon(now time.Time, b Beacon) (Effects, error) {
 	return e, nil
 }
 
+// liveHolder returns the gid, other than b's, that holds b's name (as the
+// active or a standby) and is alive.
+func (m *MgrMonitor) liveHolder(now time.Time, b Beacon) (uint64, bool) {
+	if m.cur.ActiveGID != 0 && m.cur.ActiveGID != b.GID && m.cur.ActiveName == b.Name && m.live(now, m.cur.ActiveGID) {
+		return m.cur.ActiveGID, true
+	}
+	for _, s := range m.cur.Standbys {
+		if s.GID != b.GID && s.Name == b.Name && m.live(now, s.GID) {
+			return s.GID, true
+		}
+	}
+	return 0, false
+}
+
+// live reports whether mgr gid keeps its name against a newcomer: its
+// session is open and it beaconed within BeaconGrace. A gid known only from
+// a loaded map counts as alive until Tick has given it its grace.
+func (m *MgrMonitor) live(now time.Time, gid uint64) bool {
+	if _, lost := m.sessionLost[gid]; lost {
+		return false
+	}
+	last, ok := m.lastBeacon[gid]
+	return !ok || !last.Before(now.Add(-m.cfg.BeaconGrace))
+}
+
+// refuse turns away a beacon that uses the name of live gid owner. Nothing
+// changes but the record of the duplicate (MGR_DUPLICATE_NAME, until it
+// stops beaconing); the cluster log says so once per duplicate, and the
+// map goes back to it, naming the owner: a gomgr mgr stops on seeing it
+// (a real ceph-mgr just stays out of the map).
+func (m *MgrMonitor) refuse(now time.Time, b Beacon, owner uint64) Effects {
+	var e Effects
+	d := dupe{gid: b.GID, owner: owner, name: b.Name, from: b.From, pid: b.Metadata["pid"], last: now}
+	if _, seen := m.dupes[b.GID]; !seen {
+		e.log(clustermap.PrioWarn, fmt.Sprintf("Manager daemon %s (%s) refused: the name belongs to live gid %d", b.Name, d.who(), owner))
+	}
+	m.dupes[b.GID] = d
+	e.Reply = m.cur
+	return e
+}
+
 // SessionLost records that mgr gid's session with the mon closed at now:
 // unless it beacons again within SessionGrace, a Tick from then on drops
 // it. It returns when that Tick is due; false for an unknown gid or with
 // SessionGrace off.
 func (m *MgrMonitor) SessionLost(now time.Time, gid uint64) (time.Time, bool) {
+	delete(m.dupes, gid) // a refused duplicate went away
 	if m.cfg.SessionGrace < 0 || (gid != m.cur.ActiveGID && standbyIndex(m.cur, gid) < 0) {
 		return time.Time{}, false
 	}
@@ -311,6 +387,11 @@ func (m *MgrMonitor) Tick(now time.Time) Effects {
 		}
 	}
 	m.lastTick = now
+	for gid, d := range m.dupes {
+		if d.last.Before(now.Add(-m.cfg.BeaconGrace)) {
+			delete(m.dupes, gid) // it stopped trying
+		}
+	}
 	// Daemons known only from the loaded map get a full grace from now.
 	if m.cur.ActiveGID != 0 {
 		if _, ok := m.lastBeacon[m.cur.ActiveGID]; !ok {
@@ -516,8 +597,11 @@ func (m *MgrMonitor) promote(now time.Time, p *clustermap.MgrMap, e *Effects) bo
 
 // healthChecks returns MGR_DOWN as Ceph raises it: no active mgr, in a
 // cluster that has OSDs (or once had an active mgr) and is past MkfsGrace;
-// HEALTH_ERR once no mgr has been available for InactiveGrace.
+// HEALTH_ERR once no mgr has been available for InactiveGrace. And
+// MGR_DUPLICATE_NAME (gomgr's): a daemon refused for the name of a live
+// one, while it beacons and the owner holds the name.
 func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time, out map[string]clustermap.HealthCheck) {
+	m.duplicateCheck(now, out)
 	if m.cur.ActiveGID != 0 {
 		return
 	}
@@ -532,6 +616,38 @@ func (m *MgrMonitor) healthChecks(now time.Time, numOSDs int, created time.Time,
 		sev = clustermap.HealthErr
 	}
 	out["MGR_DOWN"] = clustermap.NewCheck(sev, "no active mgr", 0)
+}
+
+// duplicateCheck adds MGR_DUPLICATE_NAME, one detail line per duplicate.
+func (m *MgrMonitor) duplicateCheck(now time.Time, out map[string]clustermap.HealthCheck) {
+	if len(m.dupes) == 0 {
+		return
+	}
+	var detail []string
+	for _, gid := range slices.Sorted(maps.Keys(m.dupes)) {
+		d := m.dupes[gid]
+		if !m.holds(d.owner, d.name) || d.last.Before(now.Add(-m.cfg.BeaconGrace)) {
+			continue
+		}
+		detail = append(detail, fmt.Sprintf("mgr.%s: a second daemon (%s) uses the name of a live one (gid %d)", d.name, d.who(), d.owner))
+	}
+	if len(detail) == 0 {
+		return
+	}
+	summary := detail[0]
+	if len(detail) > 1 {
+		summary = fmt.Sprintf("%d mgr daemons use the name of a live one", len(detail))
+	}
+	out["MGR_DUPLICATE_NAME"] = clustermap.NewCheck(clustermap.HealthWarn, summary, len(detail), detail...)
+}
+
+// holds reports whether the committed map gives gid the name name.
+func (m *MgrMonitor) holds(gid uint64, name string) bool {
+	if gid == m.cur.ActiveGID {
+		return m.cur.ActiveName == name
+	}
+	i := standbyIndex(m.cur, gid)
+	return i >= 0 && m.cur.Standbys[i].Name == name
 }
 
 func standbyIndex(p *clustermap.MgrMap, gid uint64) int {

@@ -21,6 +21,8 @@ import (
 //	beacon gid=1 name=x [available=true] [fsid=F] [modules=a,b,c!err] [addr=H:P/N] [services=k:v]
 //	tick +3s         one Tick after moving the clock 3 s (a mon stall)
 //	advance 5s       move the clock in `interval` steps, ticking at each
+//	clock +3s        move the clock, no Tick
+//	lost gid=N       mgr N's session closed (MgrSessionLost)
 //	fail [who]       mgr fail
 //	module enable|disable NAME [--force]
 //	osd boot ID [uuid=U] [addr=H:P/N] | osd report ID
@@ -125,7 +127,7 @@ func parseAddr(v string) clustermap.AddrVec {
 func (s *scenario) step(line string) error {
 	fields := strings.Fields(line)
 	verb, rest := fields[0], fields[1:]
-	need := map[string]int{"tick": 1, "advance": 1, "osd": 2, "module": 2}
+	need := map[string]int{"tick": 1, "advance": 1, "clock": 1, "lost": 1, "osd": 2, "module": 2}
 	if len(rest) < need[verb] {
 		return fmt.Errorf("%s needs %d arguments", verb, need[verb])
 	}
@@ -209,6 +211,18 @@ func (s *scenario) step(line string) error {
 		}
 		s.now = s.now.Add(d)
 		s.apply(m.Tick(s.now))
+	case "clock":
+		d, err := parseDur(rest[0])
+		if err != nil {
+			return err
+		}
+		s.now = s.now.Add(d)
+	case "lost":
+		gid, err := strconv.ParseUint(kv(rest)["gid"], 10, 64)
+		if err != nil {
+			return err
+		}
+		m.MgrSessionLost(s.now, gid)
 	case "advance":
 		d, err := parseDur(rest[0])
 		if err != nil {

@@ -32,10 +32,19 @@ const (
 	tmpPrefix = ".tmp-"
 )
 
-// OpenStore opens (creating if needed) the data directory dir.
+// OpenStore opens the data directory dir, creating it if needed. A
+// directory that is neither new nor a whole store (see dirState) is
+// refused with ErrStoreCorrupt, naming what is missing, and left as it is.
 func OpenStore(dir string) (*Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("%w: empty data directory", ErrInvalid)
+	}
+	l, err := inspect(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.check(dir); err != nil {
+		return nil, err
 	}
 	for _, d := range []string{dir, filepath.Join(dir, keyDir)} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
@@ -49,6 +58,19 @@ func OpenStore(dir string) (*Store, error) {
 			if strings.HasPrefix(e.Name(), tmpPrefix) {
 				_ = os.Remove(filepath.Join(d, e.Name())) // an interrupted write
 			}
+		}
+	}
+	switch {
+	case l.state == dirNew && !l.marker:
+		// Before the first map: a crash from here on leaves an mkfs
+		// that Mkfs knows it may start over.
+		if err := markMkfs(dir); err != nil {
+			return nil, err
+		}
+	case l.state == dirInitialised && l.marker:
+		// The crash came between the fsid and the marker's removal.
+		if err := unmarkMkfs(dir); err != nil {
+			return nil, err
 		}
 	}
 	return &Store{dir: dir}, nil
@@ -81,7 +103,13 @@ func (s *Store) Put(name string, data []byte) error {
 	if !validName(name) {
 		return fmt.Errorf("%w: store object %q", ErrInvalid, name)
 	}
-	return writeAtomic(s.dir, name, data)
+	if err := writeAtomic(s.dir, name, data); err != nil {
+		return err
+	}
+	if name == objFSID {
+		return unmarkMkfs(s.dir) // the fsid, written last, completes an mkfs
+	}
+	return nil
 }
 
 // GetJSON decodes the object name into v.
