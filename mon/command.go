@@ -2,6 +2,8 @@ package mon
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -481,13 +483,19 @@ func (m *Mon) configKey(prefix, format string, a cmdArgs, inbuf []byte) (Command
 		if len(data) > MaxConfigKeySize {
 			return status(EFBIG, fmt.Sprintf("value too large: %d > %d bytes", len(data), MaxConfigKeySize)), none, nil
 		}
+		if why := m.checkConfigKey(key, data); why != "" {
+			return status(EINVAL, why), none, nil
+		}
 		if m.store != nil {
 			if err := m.store.PutKey(key, data); err != nil {
 				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
 			}
 		}
+		old, had := m.keys[key]
 		m.keys[key] = data
-		return status(EOK, "set "+key), none, nil
+		var e Effects
+		logPinChange(&e, key, old, had, data, true)
+		return status(EOK, "set "+key), e, nil
 	case "config-key rm", "config-key del":
 		if err := needKey(); err != nil {
 			return CommandResult{}, none, err
@@ -497,8 +505,11 @@ func (m *Mon) configKey(prefix, format string, a cmdArgs, inbuf []byte) (Command
 				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
 			}
 		}
+		old, had := m.keys[key]
 		delete(m.keys, key)
-		return status(EOK, "key deleted"), none, nil
+		var e Effects
+		logPinChange(&e, key, old, had, nil, false)
+		return status(EOK, "key deleted"), e, nil
 	case "config-key exists":
 		if err := needKey(); err != nil {
 			return CommandResult{}, none, err
@@ -744,6 +755,9 @@ func (m *Mon) config(prefix, format string, a cmdArgs) (CommandResult, Effects, 
 			return CommandResult{}, none, err
 		}
 		if declared, why := m.checkModuleOption(name, value); why != "" && !(force && !declared) {
+			if declared {
+				why = "error parsing value: " + why // Ceph's ConfigMonitor words it so
+			}
 			return status(EINVAL, why), none, nil
 		}
 		return quiet(m.configKey("config-key set", format, cmdArgs{"key": name, "val": value}, nil))
@@ -842,4 +856,82 @@ func (m *Mon) checkModuleOption(name, value string) (declared bool, why string) 
 		}
 	}
 	return false, "unrecognized config option '" + name + "' (no module declares it; --force stores it)"
+}
+
+// checkConfigKey says why `config-key set key` must refuse data, or "".
+// Keys that name a declared module option (mgr/MODULE/OPTION, or
+// mgr/MODULE/MGR/OPTION for a mgr in the map) are checked as `config set`
+// checks them, since the mgr reads them as the option; a Go plugin's pin
+// must be a SHA-256. Every other key, a module's set_store data among
+// them (Ceph's set_store writes mgr/MODULE/KEY too), stays free-form.
+func (m *Mon) checkConfigKey(key string, data []byte) string {
+	if name, ok := pinKeyPlugin(key); ok {
+		if b, err := hex.DecodeString(string(data)); err != nil || len(b) != sha256.Size {
+			return fmt.Sprintf("error parsing value: %s is the pinned SHA-256 of Go plugin %q: 64 hex digits, not %q", key, name, data)
+		}
+		return ""
+	}
+	parts := strings.Split(key, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "mgr":
+	case len(parts) == 4 && parts[0] == "mgr" && m.isMgrName(parts[2]):
+	default:
+		return ""
+	}
+	if declared, why := m.checkModuleOption(key, string(data)); declared && why != "" {
+		return "error parsing value: " + why
+	}
+	return ""
+}
+
+// isMgrName reports whether a mgr of that name is in the MgrMap (a
+// localized option's key names it).
+func (m *Mon) isMgrName(name string) bool {
+	mm := m.mgr.Map()
+	if name == mm.ActiveName && name != "" {
+		return true
+	}
+	for _, s := range mm.Standbys {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// pinKeyPrefix and pinKeySuffix frame the config-key where every mgr keeps
+// a Go plugin's pinned SHA-256 (plugins.PinKey: mgr/plugins/NAME/sha256).
+const (
+	pinKeyPrefix = "mgr/plugins/"
+	pinKeySuffix = "/sha256"
+)
+
+// pinKeyPlugin returns the plugin whose pin key is key.
+func pinKeyPlugin(key string) (string, bool) {
+	name, ok := strings.CutPrefix(key, pinKeyPrefix)
+	if !ok {
+		return "", false
+	}
+	name, ok = strings.CutSuffix(name, pinKeySuffix)
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
+}
+
+// logPinChange writes a change of a Go plugin's pin to the cluster log:
+// a new pin (a mgr's first start of the plugin), and above all an
+// operator's removal or replacement, which makes every mgr trust another
+// binary.
+func logPinChange(e *Effects, key string, old []byte, had bool, cur []byte, set bool) {
+	name, ok := pinKeyPlugin(key)
+	switch {
+	case !ok:
+	case set && !had:
+		e.log(clustermap.PrioInfo, fmt.Sprintf("Go plugin %s pinned to sha256 %s", name, cur))
+	case set && !bytes.Equal(old, cur):
+		e.log(clustermap.PrioWarn, fmt.Sprintf("Go plugin %s re-pinned: sha256 %s replaces %s", name, cur, old))
+	case !set && had:
+		e.log(clustermap.PrioWarn, fmt.Sprintf("Go plugin %s unpinned (was sha256 %s): each mgr trusts and pins the binary it finds at the plugin's next start", name, old))
+	}
 }

@@ -95,7 +95,7 @@ func (m *module) launch(ctx context.Context) (*proc, registry.Info, error) {
 		GRPCDialOptions:     []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMsg))},
 	})
 	var cp goplugin.ClientProtocol
-	spawn.OnThread(func() { cp, err = p.client.Client() })
+	err = spawn.OnConfinedThread(func() (err error) { cp, err = p.client.Client(); return err }) // no_new_privs, inherited
 	if err != nil {
 		p.kill()
 		return nil, registry.Info{}, m.startError(err, sum)

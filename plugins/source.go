@@ -1,11 +1,11 @@
 package plugins
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -58,7 +58,9 @@ type Config struct {
 	// OpenIdle is how long the process started by Open waits for Start
 	// before it is stopped (Start then starts a new one) (default 30s).
 	OpenIdle time.Duration
-	// Pins stores the pinned SHA-256 of each plugin (default: in memory).
+	// Pins stores the pinned SHA-256 of each plugin. Default: in memory,
+	// until a manager hands the Source its store (UseStore: gomgr's mgr
+	// keeps pins in the mon, see StorePins).
 	Pins PinStore
 	// SocketDir is where plugin processes put their unix sockets, in a
 	// subdirectory per manager process; subdirectories of dead managers
@@ -147,13 +149,20 @@ var _ PinStore = (*MemPins)(nil)
 // Source finds Go plugins in a directory and opens them.
 //
 // Trust: a plugin's SHA-256 is pinned the first time it is opened (when
-// it has no pin yet) and by Repin, which the manager calls when an
-// operator enables the module. Every process start (Open, Start, each
-// restart) hashes the file afresh (go-plugin's SecureConfig) and refuses a
-// binary whose hash differs from the pin with ErrChecksum until Repin.
+// it has no pin yet: trust on first use) and by Repin. Every process
+// start (Open, Start, each restart) checks the file's hash against the pin
+// and refuses a binary whose hash differs with ErrChecksum, naming both
+// hashes, until the pin changes (Repin; with StorePins, an operator's
+// config-key rm); go-plugin's SecureConfig hashes the file again as it
+// starts the process.
 type Source struct {
 	cfg     Config
 	sockDir string // <SocketDir>/<pid>/<n>: this Source's, under this process's
+	sums    fileSums
+
+	pinsMu  sync.Mutex
+	pins    PinStore
+	ownPins bool // Config.Pins was given: UseStore keeps it
 }
 
 // sources numbers the Sources of this process (a demo runs two managers).
@@ -164,8 +173,10 @@ var _ registry.Source = (*Source)(nil)
 // NewSource returns a Source for cfg.Dir. It removes the socket
 // directories that managers killed without cleaning up left behind.
 func NewSource(cfg Config) *Source {
+	own := cfg.Pins != nil
 	cfg.defaults()
-	s := &Source{cfg: cfg, sockDir: filepath.Join(cfg.SocketDir, strconv.Itoa(os.Getpid()), strconv.FormatInt(sources.Add(1), 10))}
+	s := &Source{cfg: cfg, sockDir: filepath.Join(cfg.SocketDir, strconv.Itoa(os.Getpid()), strconv.FormatInt(sources.Add(1), 10)),
+		pins: cfg.Pins, ownPins: own}
 	sweepSocketDirs(cfg.SocketDir, cfg.Logger)
 	return s
 }
@@ -237,16 +248,30 @@ func hashFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return nil, err
-	}
-	return h.Sum(nil), nil
+	return hashReader(f)
 }
 
-// Repin hashes the plugin's binary now and pins that hash: the manager
-// calls it when an operator enables the module, so a changed binary is
-// trusted again. It returns the new pin.
+// UseStore keeps the pins in st, the manager's store (gomgr's mgr: its
+// config-keys in the mon, shared by every mgr), instead of in memory, so
+// that the binary pinned first is the one every mgr trusts, across
+// failover. A Config.Pins given to NewSource is kept. Call it before the
+// first Open.
+func (s *Source) UseStore(st registry.Store) {
+	s.pinsMu.Lock()
+	defer s.pinsMu.Unlock()
+	if !s.ownPins {
+		s.pins = NewStorePins(st)
+	}
+}
+
+func (s *Source) pinStore() PinStore {
+	s.pinsMu.Lock()
+	defer s.pinsMu.Unlock()
+	return s.pins
+}
+
+// Repin hashes the plugin's binary now and pins that hash, so a changed
+// binary is trusted again. It returns the new pin.
 func (s *Source) Repin(name string) ([]byte, error) {
 	p, err := s.path(name)
 	if err != nil {
@@ -256,31 +281,63 @@ func (s *Source) Repin(name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugins: hash %s: %w", p, err)
 	}
-	if err := s.cfg.Pins.StorePin(name, sum); err != nil {
+	if err := s.pinStore().StorePin(name, sum); err != nil {
 		return nil, fmt.Errorf("plugins: pin %s: %w", name, err)
 	}
+	s.cfg.Logger.WithField("module", name).WithField("sha256", hex.EncodeToString(sum)).Info("plugins: binary pinned")
 	return sum, nil
 }
 
 // Unpin forgets the plugin's pin: the next Open pins whatever binary is
 // there then.
 func (s *Source) Unpin(name string) error {
-	if err := s.cfg.Pins.StorePin(name, nil); err != nil {
+	if err := s.pinStore().StorePin(name, nil); err != nil {
 		return fmt.Errorf("plugins: unpin %s: %w", name, err)
 	}
 	return nil
 }
 
-// pin returns the plugin's pin, pinning the current binary if none.
+// pin returns the plugin's pin, pinning the binary on disk if there is
+// none, and refuses with ErrChecksum a binary whose hash is not the pin.
+// It runs before every process start.
 func (s *Source) pin(name string) ([]byte, error) {
-	sum, ok, err := s.cfg.Pins.LoadPin(name)
+	path, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	ps := s.pinStore()
+	sum, ok, err := ps.LoadPin(name)
 	if err != nil {
 		return nil, fmt.Errorf("plugins: load pin of %s: %w", name, err)
 	}
-	if ok {
+	if !ok {
+		if sum, err = s.Repin(name); err != nil {
+			return nil, err
+		}
+		// Another mgr may have pinned another binary at the same moment:
+		// the pin that stayed in the store is the one that counts.
+		if got, ok, err := ps.LoadPin(name); err == nil && ok && !bytes.Equal(got, sum) {
+			return nil, s.checksumError(ps, name, path, sum, got)
+		}
 		return sum, nil
 	}
-	return s.Repin(name)
+	now, err := s.sums.hash(path)
+	if err != nil {
+		return nil, fmt.Errorf("plugins: hash %s: %w", path, err)
+	}
+	if !bytes.Equal(now, sum) {
+		return nil, s.checksumError(ps, name, path, now, sum)
+	}
+	return sum, nil
+}
+
+// checksumError names both hashes and how to trust the binary on disk.
+func (s *Source) checksumError(ps PinStore, name, path string, now, pinned []byte) error {
+	hint := "re-pin it to trust the new binary (Source.Repin)"
+	if h, ok := ps.(repinHinter); ok {
+		hint = h.RepinHint(name)
+	}
+	return fmt.Errorf("%w: %s has sha256 %x, but %x is pinned; %s", ErrChecksum, path, now, pinned, hint)
 }
 
 // Open starts the plugin's process, performs the handshake and reads its
@@ -288,9 +345,6 @@ func (s *Source) pin(name string) ([]byte, error) {
 func (s *Source) Open(ctx context.Context, name string) (registry.Module, error) {
 	path, err := s.path(name)
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.pin(name); err != nil {
 		return nil, err
 	}
 	m := &module{src: s, name: name, path: path, log: s.cfg.Logger.WithField("module", name)}

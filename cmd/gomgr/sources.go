@@ -29,6 +29,7 @@ type moduleFlags struct {
 	allowOS   string
 	inProcess bool
 	noMTLS    bool
+	user      string
 }
 
 func (f *moduleFlags) register(fs *flag.FlagSet) {
@@ -37,12 +38,17 @@ func (f *moduleFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.allowOS, "allow-os", "", "comma-separated Python modules allowed os, open and subprocess access")
 	fs.BoolVar(&f.inProcess, "python-in-process", false, "run Python modules inside the manager (faster, but runaway code is not contained)")
 	fs.BoolVar(&f.noMTLS, "plugins-no-mtls", false, "turn off mutual TLS between the manager and Go plugins")
+	fs.StringVar(&f.user, "module-user", "", "run Python module processes as this unprivileged user (when the manager runs as root)")
 }
 
-// sources builds the module sources; the plugin source is also returned to
-// re-pin binaries when their module is enabled.
-func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.Source) {
+// sources builds the module sources. A Go plugin's pin is kept in the mon
+// (the mgr hands the plugin source its store); an operator re-trusts a
+// changed binary with `gomgr config-key rm mgr/plugins/NAME/sha256`.
+func (f *moduleFlags) sources(log *logrus.Entry) []registry.Source {
 	var out []registry.Source
+	// Module processes: confined (no_new_privs, resource limits), and run
+	// as --module-user when the manager is root.
+	ic := isolate.Config{Logger: log, User: f.user}
 	// Directories in order, so that the first holding a name wins. One
 	// holding Ceph's mgr_module.py is Ceph's tree: its modules run on
 	// CPython. Another holds gomgr's modules, for gpython, but for those
@@ -50,24 +56,23 @@ func (f *moduleFlags) sources(log *logrus.Entry) ([]registry.Source, *plugins.So
 	// the CPython source).
 	for _, dir := range filepath.SplitList(f.dirs) {
 		if cpython.IsCephTree(dir) {
-			out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Isolate: isolate.Config{Logger: log}}))
+			out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Isolate: ic}))
 			continue
 		}
-		out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Select: cpython.AsksForCPython,
-			Isolate: isolate.Config{Logger: log}}))
+		out = append(out, cpython.NewSource(cpython.Config{Dirs: []string{dir}, Select: cpython.AsksForCPython, Isolate: ic}))
 		var py registry.Source = modules.NewSource(modules.Config{Dirs: []string{dir}, AllowOS: splitList(f.allowOS), Logger: log})
 		if !f.inProcess {
-			py = isolate.NewSource(py, isolate.Config{Logger: log,
-				Env: []string{envModuleDirs + "=" + dir, envAllowOS + "=" + f.allowOS}})
+			gc := ic
+			gc.Env = []string{envModuleDirs + "=" + dir, envAllowOS + "=" + f.allowOS}
+			py = isolate.NewSource(py, gc)
 		}
 		out = append(out, py)
 	}
-	var ps *plugins.Source
 	if f.plugins != "" {
-		ps = plugins.NewSource(plugins.Config{Dir: f.plugins, DisableAutoMTLS: f.noMTLS, Logger: log})
-		out = append(out, ps)
+		// The mgr hands it its store (UseStore): the pins live in the mon.
+		out = append(out, plugins.NewSource(plugins.Config{Dir: f.plugins, DisableAutoMTLS: f.noMTLS, Logger: log}))
 	}
-	return out, ps
+	return out
 }
 
 func splitList(s string) []string {

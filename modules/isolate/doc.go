@@ -66,8 +66,13 @@
 //
 // The child dies with the parent (Pdeathsig; children are forked from
 // threads that never exit, since the signal follows the forking thread) and
-// also exits when its stream ends; it runs in its own process group, so a terminal's Ctrl-C reaches
-// only the manager, which stops its modules. Stop always reaps the process:
+// also exits when its stream ends; it runs in its own process group, so a
+// terminal's Ctrl-C reaches only the manager, which stops its modules.
+//
+// Confinement: children inherit no_new_privs (they are forked from
+// spawner threads that set it), get RLIMIT_NOFILE and RLIMIT_CORE (and
+// RLIMIT_NPROC when they run as Config.User) before module code runs, and
+// run as Config.User when the manager is root. Stop always reaps the process:
 // no zombie, no descriptor left behind.
 //
 // # Goroutines

@@ -2,10 +2,13 @@ package isolate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +38,11 @@ const (
 	DefaultOpenTimeout = 30 * time.Second
 	DefaultStopTimeout = 10 * time.Second
 	DefaultMemoryPoll  = 50 * time.Millisecond
+	// DefaultMaxOpenFiles is a module process's RLIMIT_NOFILE.
+	DefaultMaxOpenFiles = 4096
+	// DefaultMaxProcs is RLIMIT_NPROC of module processes run as
+	// Config.User: enough for every module's threads, not for a fork bomb.
+	DefaultMaxProcs = 1024
 )
 
 // Config sets how module processes are started and bounded.
@@ -64,6 +72,26 @@ type Config struct {
 	// Logger receives the children's stdout (info) and stderr (warning)
 	// lines, with field module=<name>. Default: logrus's standard logger.
 	Logger logrus.FieldLogger
+	// User, if set (a user name or a numeric uid), is the unprivileged
+	// user module processes run as, with its primary group and no
+	// supplementary groups, when the manager runs as root; a manager that
+	// is not root cannot switch users, and says so once in the log. The
+	// module files must be readable by that user, and the executable that
+	// serves modules (Command's, by default this one) runnable by it.
+	User string
+	// MaxOpenFiles is a module process's RLIMIT_NOFILE, soft and hard
+	// (never above the manager's hard limit). Default DefaultMaxOpenFiles;
+	// negative: the manager's own.
+	MaxOpenFiles int
+	// MaxProcs is RLIMIT_NPROC for module processes run as User (it counts
+	// every process and thread of a user, the manager's own too when
+	// modules run as the manager's user, so it is set only with User).
+	// Default DefaultMaxProcs; negative: none.
+	MaxProcs int
+	// CoreDumps keeps the manager's RLIMIT_CORE for module processes;
+	// by default it is 0: a module's core would put what it holds (keys,
+	// the cluster's maps) on disk.
+	CoreDumps bool
 }
 
 func (c Config) withDefaults() Config {
@@ -85,6 +113,12 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = logrus.StandardLogger()
 	}
+	if c.MaxOpenFiles == 0 {
+		c.MaxOpenFiles = DefaultMaxOpenFiles
+	}
+	if c.MaxProcs == 0 {
+		c.MaxProcs = DefaultMaxProcs
+	}
 	return c
 }
 
@@ -100,6 +134,11 @@ type Source struct {
 	stats struct {
 		gets, unchanged, jsonSent, jsonEncoded atomic.Uint64
 	}
+
+	credOnce  sync.Once
+	cred      *syscall.Credential // Config.User's, nil: the manager's user
+	credErr   error
+	limitWarn sync.Once
 }
 
 type jsonEntry struct {
@@ -289,11 +328,57 @@ func (s *Source) start(name string) (*Module, error) {
 	// Its own process group: a terminal's Ctrl-C reaches the manager, which
 	// stops its modules in order, not every module at once.
 	cmd.SysProcAttr.Setpgid = true
+	// Config.User's uid and gid, set between fork and exec.
+	cred, err := s.credential()
+	if err != nil {
+		nc.Close()
+		outR.Close()
+		errR.Close()
+		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, err)
+	}
+	if cred != nil {
+		cmd.SysProcAttr.Credential = cred
+	}
+	// The resource limits are set right after the exec (prlimit: Go cannot
+	// set them between fork and exec). A Python child reads its program
+	// on stdin first, so stdin waits for them: no module code runs before.
+	var gate chan struct{}
+	if _, isFile := cmd.Stdin.(*os.File); cmd.Stdin != nil && !isFile {
+		gate = make(chan struct{})
+		cmd.Stdin = &gatedReader{r: cmd.Stdin, open: gate}
+	}
 
 	startTime := time.Now()
-	var err2 error
-	spawn.OnThread(func() { err2 = cmd.Start() })
-	if err := err2; err != nil {
+	var limitErr error
+	// A confined spawner thread: the child inherits no_new_privs from it.
+	err = spawn.OnConfinedThread(func() error {
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		limitErr = s.limit(cmd.Process.Pid, cred != nil)
+		if cred != nil && errors.Is(limitErr, unix.EPERM) {
+			// Setting another user's limits takes CAP_SYS_RESOURCE, which
+			// a containerized root often lacks: the user switch and
+			// no_new_privs still hold.
+			s.limitWarn.Do(func() {
+				s.cfg.Logger.WithError(limitErr).WithField("user", s.cfg.User).
+					Warn("isolate: module processes run without resource limits (the manager lacks CAP_SYS_RESOURCE)")
+			})
+			limitErr = nil
+		}
+		if limitErr != nil {
+			_ = cmd.Process.Kill()
+		}
+		return nil
+	})
+	if gate != nil {
+		close(gate)
+	}
+	if err == nil && limitErr != nil {
+		_ = cmd.Wait()
+		err = limitErr
+	}
+	if err != nil {
 		nc.Close()
 		outR.Close()
 		errR.Close()
@@ -317,3 +402,77 @@ func (s *Source) start(name string) (*Module, error) {
 }
 
 var _ registry.Source = (*Source)(nil)
+
+// credential resolves Config.User once: nil when unset, or when the
+// manager is not root (logged once).
+func (s *Source) credential() (*syscall.Credential, error) {
+	s.credOnce.Do(func() {
+		if s.cfg.User == "" {
+			return
+		}
+		if os.Geteuid() != 0 {
+			s.cfg.Logger.WithField("user", s.cfg.User).Warn("isolate: the manager is not root: module processes run as its own user")
+			return
+		}
+		u, err := user.Lookup(s.cfg.User)
+		if _, numeric := strconv.Atoi(s.cfg.User); err != nil && numeric == nil {
+			u, err = user.LookupId(s.cfg.User)
+		}
+		if err != nil {
+			s.credErr = fmt.Errorf("module user: %w", err)
+			return
+		}
+		uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+		if err1 != nil || err2 != nil {
+			s.credErr = fmt.Errorf("module user %q: uid %q, gid %q", s.cfg.User, u.Uid, u.Gid)
+			return
+		}
+		// Groups empty, not nil: setgroups(0) drops root's groups.
+		s.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}
+	})
+	return s.cred, s.credErr
+}
+
+// limit sets a started module process's resource limits. NPROC only for a
+// process of Config.User (asUser): see Config.MaxProcs.
+func (s *Source) limit(pid int, asUser bool) error {
+	set := func(res int, n uint64) error {
+		var old unix.Rlimit
+		if err := unix.Prlimit(pid, res, nil, &old); err != nil {
+			return os.NewSyscallError("prlimit", err)
+		}
+		lim := unix.Rlimit{Cur: min(n, old.Max), Max: min(n, old.Max)}
+		if err := unix.Prlimit(pid, res, &lim, nil); err != nil {
+			return os.NewSyscallError("prlimit", err)
+		}
+		return nil
+	}
+	if n := s.cfg.MaxOpenFiles; n > 0 {
+		if err := set(unix.RLIMIT_NOFILE, uint64(n)); err != nil {
+			return fmt.Errorf("RLIMIT_NOFILE: %w", err)
+		}
+	}
+	if !s.cfg.CoreDumps {
+		if err := set(unix.RLIMIT_CORE, 0); err != nil {
+			return fmt.Errorf("RLIMIT_CORE: %w", err)
+		}
+	}
+	if n := s.cfg.MaxProcs; n > 0 && asUser {
+		if err := set(unix.RLIMIT_NPROC, uint64(n)); err != nil {
+			return fmt.Errorf("RLIMIT_NPROC: %w", err)
+		}
+	}
+	return nil
+}
+
+// gatedReader holds reads until open is closed.
+type gatedReader struct {
+	r    io.Reader
+	open <-chan struct{}
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	<-g.open
+	return g.r.Read(p)
+}

@@ -1,0 +1,116 @@
+package cpython_test
+
+import (
+	"context"
+	"os"
+	"os/user"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gomgr/modules/cpython"
+	"gomgr/modules/isolate"
+	"gomgr/registry"
+)
+
+// statusField reads one field of /proc/<pid>/status.
+func statusField(t *testing.T, pid int, field string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == field {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// limit reads one line of /proc/<pid>/limits as "soft hard".
+func limit(t *testing.T, pid int, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, name) && len(l) > 26 {
+			if f := strings.Fields(l[26:]); len(f) >= 2 {
+				return f[0] + " " + f[1]
+			}
+		}
+	}
+	return ""
+}
+
+// runTicker starts the CPython module ticker with ic and returns its pid.
+func runTicker(t *testing.T, ic isolate.Config) (*registry.Registry, int) {
+	t.Helper()
+	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython, Isolate: ic})
+	reg, err := registry.New(registry.Config{Sources: []registry.Source{src}, State: registry.NewMemState(),
+		Store: registry.NewMemStore(), MgrID: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reg.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := reg.Load(bg(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Enable(bg(t, 30*time.Second), "ticker"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
+	pid := status(reg, "ticker").PID
+	if pid == 0 {
+		t.Fatal("no pid for a running CPython module")
+	}
+	return reg, pid
+}
+
+// TestPythonChildConfined: a python3 module process has no_new_privs (from
+// the confined spawner thread: python3 itself is not changed), at most
+// 4096 open files and no core dumps.
+func TestPythonChildConfined(t *testing.T) {
+	reg, pid := runTicker(t, isolate.Config{})
+	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+		t.Errorf("NoNewPrivs = %q", got)
+	}
+	if got := limit(t, pid, "Max open files"); got != "4096 4096" {
+		t.Errorf("Max open files = %q", got)
+	}
+	if got := limit(t, pid, "Max core file size"); got != "0 0" {
+		t.Errorf("Max core file size = %q", got)
+	}
+	if res := command(t, reg, map[string]any{"prefix": "ticker seen"}); res.Retval != 0 {
+		t.Fatalf("ticker seen: %+v", res)
+	}
+}
+
+// TestPythonChildAsUser: with a module user, a root manager runs python3
+// as that user.
+func TestPythonChildAsUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("switching users needs root")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	reg, pid := runTicker(t, isolate.Config{User: "nobody"})
+	if got, want := statusField(t, pid, "Uid"), strings.Repeat(nobody.Uid+"\t", 3)+nobody.Uid; got != want {
+		t.Errorf("Uid = %q, want %q", got, want)
+	}
+	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+		t.Errorf("NoNewPrivs = %q", got)
+	}
+	if res := command(t, reg, map[string]any{"prefix": "ticker seen"}); res.Retval != 0 {
+		t.Fatalf("ticker seen: %+v", res)
+	}
+}
