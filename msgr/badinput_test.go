@@ -264,3 +264,63 @@ func TestThrottleStopsReadingAndResumes(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfSentMessagesReleased: peers that stop inside a message, held or
+// being read, then go away leave nothing behind: no reservation, no
+// connection; and a good client is served throughout.
+func TestHalfSentMessagesReleased(t *testing.T) {
+	d := &authDispatcher{}
+	srv, cli := newPair(t, d, newRecorder(), func(s, _ *Config) {
+		s.DefaultPolicy = StatelessServer()
+		s.HandshakeTimeout = time.Second // how long a held stranger may wait
+	})
+	good, err := cli.Connect(srvAddr(srv), wire.EntityOSD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := 0
+	roundTrip := func() {
+		t.Helper()
+		sent++
+		if err := good.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("ping")}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the good client's message", func() bool { return d.count() >= sent })
+	}
+	roundTrip()
+	auth := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: msgAuth, Priority: PrioDefault}, []byte("auth"), nil, nil)
+	small := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 5, Priority: PrioDefault}, []byte("front"), nil, nil)
+	cases := []struct {
+		name    string
+		in      []byte
+		reserve int64 // what the server reserves for it
+	}{
+		{"half a header", claimHead(1, 1, 1<<20)[:20], 0},
+		{"header over pre-auth", claimHead(1, 1, 1<<20), 0},
+		{"over pre-auth with bytes", append(claimHead(1, 1, 1<<20), make([]byte, 30000)...), 0},
+		{"within pre-auth, half sent", append(claimHead(1, 1, 60000), make([]byte, 100)...), 60000},
+		{"authenticated, half sent", append(append(auth, claimHead(2, 1, 1<<20)...), make([]byte, 500<<10)...), 1 << 20},
+		{"no footer", small[:len(small)-wire.FooterLen], 5},
+	}
+	var ncs []net.Conn
+	var want int64
+	for i, tc := range cases {
+		nc := rawOpen(t, srvAddr(srv), uint32(1000+i))
+		writeAll(t, nc, tc.in)
+		ncs = append(ncs, nc)
+		want += tc.reserve
+	}
+	waitFor(t, 5*time.Second, "claims reserved or held", func() bool {
+		// Two strangers held, and the authenticated one, maybe, until
+		// its auth message was dispatched.
+		return srv.Stats().PartialBytes.Load() == want && srv.Stats().AuthWaits.Load() >= 2
+	})
+	roundTrip()
+	for _, nc := range ncs {
+		nc.Close()
+	}
+	waitFor(t, 10*time.Second, "everything released", func() bool {
+		return srv.Stats().PartialBytes.Load() == 0 && srv.Stats().Connections.Load() == 1
+	})
+	roundTrip()
+}

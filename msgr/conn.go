@@ -36,6 +36,16 @@ func (s State) String() string {
 	return fmt.Sprintf("state(%d)", int32(s))
 }
 
+// holdKind is why a connection stopped reading right after a message
+// header (admitHeader).
+type holdKind uint8
+
+const (
+	holdNone   holdKind = iota
+	holdAuth            // over MaxPreAuthBytes: waits for SetAuthenticated, HandshakeTimeout at most
+	holdBudget          // no room in MaxPartialBytes: waits for a release
+)
+
 // sentMsg is a message put on the wire of a lossless session and not yet
 // acked: a resend after a fault re-encodes it with the same seq.
 type sentMsg struct {
@@ -74,6 +84,8 @@ type Connection struct {
 	peerNum  atomic.Int64
 	features atomic.Uint64
 	kaAck    atomic.Int64 // unix nanos of the last KEEPALIVE2_ACK stamp
+	authed   atomic.Bool  // SetAuthenticated, dialled, or Config.TrustPeers
+	authInfo atomic.Pointer[any]
 
 	// Out queue: any goroutine, under outMu.
 	outMu       sync.Mutex
@@ -110,10 +122,20 @@ type Connection struct {
 	kaWanted      bool
 	kaAcks        []wire.Timespec
 	throttled     bool
+	hold          holdKind  // reading stopped at a message header (admitHeader)
+	holdClaim     int64     // that message's size
+	holdUntil     time.Time // holdAuth: when to give up on the peer
+	stash         []byte    // what was read past that header, fed first on resuming
+	reserved      int64     // MaxPartialBytes budget taken by the message being read
 	waitMode      bool
 	sockPeer      netip.AddrPort
 	pendConnect   wire.Connect // server: connect being processed (survives a loop migration)
-	migrateTo     *loop        // set by serverGotConnect, acted on by feed once parsing stopped
+	pendAuth      []byte       // server: its authorizer
+	authState     any          // server: Auth's state for this handshake (the challenge)
+	authReply     []byte       // server: the accepted authorizer's reply, in each connect_reply
+	authz         ClientAuthorizer
+	signer        Signer // signs and checks messages once the session is authenticated
+	migrateTo     *loop  // set by serverGotConnect, acted on by feed once parsing stopped
 }
 
 // Send queues m for the peer and wakes the connection's loop. Safe from any
@@ -159,6 +181,23 @@ func (c *Connection) Send(m *Message) error {
 	}
 	return nil
 }
+
+// SetAuthenticated tells the messenger that the peer proved who it is (the
+// application accepted its MAuth, its MMgrOpen, ...): its messages may now
+// be as large as Config.MaxConnPartialBytes, not just MaxPreAuthBytes, and
+// a connection held at a larger one reads on. Dialled connections, and all
+// of them with Config.TrustPeers, start authenticated. It lasts as long as
+// the Connection: a lossless session resumed on a new socket keeps it, as
+// it keeps its sequence numbers. Safe from any goroutine.
+func (c *Connection) SetAuthenticated() {
+	if !c.authed.Swap(true) {
+		c.post(task{c: c, kind: taskRetry})
+	}
+}
+
+// Authenticated reports whether the peer counts as authenticated (see
+// SetAuthenticated). Safe from any goroutine.
+func (c *Connection) Authenticated() bool { return c.authed.Load() }
 
 // SendKeepalive sends a KEEPALIVE2 now (if open). Safe from any goroutine.
 func (c *Connection) SendKeepalive() { c.post(task{c: c, kind: taskKeepalive}) }
@@ -262,9 +301,15 @@ func (c *Connection) runTask(l *loop, t task) {
 		if c.throttled {
 			c.throttled = false
 			if c.fd >= 0 {
+				c.lastRead = c.loop.now // the time we did not read is not the peer's silence
 				c.updateInterest()
+				if c.reserved > 0 {
+					c.armTimer() // the stall deadline counts again
+				}
 			}
 		}
+	case taskRetry:
+		c.retryHold()
 	case taskKeepalive:
 		if c.State() == StateOpen {
 			c.kaWanted = true
@@ -320,7 +365,7 @@ func (c *Connection) detach() int {
 
 func (c *Connection) wantInterest() uint32 {
 	var w uint32
-	if !c.throttled {
+	if !c.throttled && c.hold == holdNone {
 		w |= netpoll.In
 	}
 	if len(c.wiov) > 0 || !c.tcpUp {
@@ -343,7 +388,7 @@ func (c *Connection) updateInterest() {
 }
 
 func (c *Connection) handleEvent(ev netpoll.Event) {
-	if c.throttled && ev.Hangup() { // cannot be masked: would spin while throttled
+	if (c.throttled || c.hold != holdNone) && ev.Hangup() { // cannot be masked: would spin while not reading
 		c.fault(ErrPeerClosed)
 		return
 	}
@@ -382,6 +427,9 @@ func (c *Connection) handleRead() {
 	dq := c.m.dq
 	buf := c.loop.rbuf
 	for i := 0; i < maxReadsPerWake; i++ {
+		if c.hold != holdNone {
+			break // held at a message header (the rest waits in the stash)
+		}
 		if c.State() == StateOpen && dq.overLimit() && dq.wait(c) {
 			c.throttled = true
 			c.m.stats.Throttled.Add(1)
@@ -448,6 +496,21 @@ func (c *Connection) feed(b []byte) bool {
 		return false
 	case errors.Is(err, errReplaced), errors.Is(err, errGone):
 		return false
+	case errors.Is(err, errHeld):
+		// Keep what came after the header (one read at most) and stop
+		// reading until retryHold admits the message. The socket stays.
+		if rest := b[n:]; len(rest) > 0 {
+			c.stash = append([]byte(nil), rest...)
+		}
+		c.updateInterest()
+		return c.fd >= 0
+	}
+	if errors.Is(err, ErrRefused) && c.policy.Lossy {
+		// As ProtocolV1: a lossy session the peer refused (bad
+		// authorizer, features) is reset, not retried; its owner hears
+		// of it and may come back with fresh credentials.
+		c.closeForGood(err, true)
+		return false
 	}
 	var pe *wire.ParseError
 	if errors.As(err, &pe) {
@@ -484,8 +547,12 @@ func (c *Connection) onFrame(f *wire.Frame) error {
 
 func (c *Connection) onFrame1(f *wire.Frame) error {
 	switch f.Kind {
+	case wire.KindMsgHeader:
+		return c.admitHeader(&f.Header)
 	case wire.KindMsg:
-		return c.handleMsg(f)
+		err := c.handleMsg(f)
+		c.releasePartial() // after: its bytes count against the dispatch throttle now
+		return err
 	case wire.KindAck:
 		c.trimSent(f.Seq)
 	case wire.KindKeepalive:
@@ -502,6 +569,7 @@ func (c *Connection) onFrame1(f *wire.Frame) error {
 		return c.serverGotAddr(f)
 	case wire.KindConnect:
 		c.pendConnect = f.Connect
+		c.pendAuth = append(c.pendAuth[:0], f.Authorizer...)
 		return c.serverGotConnect()
 	case wire.KindConnectReply:
 		return c.clientGotReply(f)
@@ -524,6 +592,9 @@ func (c *Connection) handleMsg(f *wire.Frame) error {
 	if h.Seq <= c.inSeq {
 		c.m.stats.Duplicates.Add(1)
 		return nil
+	}
+	if err := c.checkSignature(h, &f.Footer); err != nil {
+		return err
 	}
 	c.inSeq = h.Seq
 	c.ackPending = true
@@ -705,6 +776,10 @@ func (c *Connection) encode(m *Message, seq uint64) {
 		FrontLen: uint32(len(m.Front)), MiddleLen: uint32(len(m.Middle)), DataLen: uint32(len(m.Data)),
 		DataOff: m.DataOff, Src: src, CompatVersion: m.CompatVersion}
 	f := wire.FooterFor(m.Front, m.Middle, m.Data)
+	if err := c.sign(&h, &f); err != nil {
+		// The peer would refuse it unsigned; the session's key is broken.
+		c.logger().WithError(err).Error("message not signed: sent unsigned")
+	}
 	c.arena = wire.AppendMessageHead(c.arena, &h)
 	if m.Len() <= coalesceMax {
 		c.arena = append(c.arena, m.Front...)
@@ -744,7 +819,9 @@ func (c *Connection) closeSocket() {
 	}
 	c.wiov = c.wiov[:0]
 	c.arena, c.region = c.arena[:0], 0
-	c.parser.Reset()
+	c.parser.Reset() // drops a message being received with its buffer
+	c.releasePartial()
+	c.hold, c.holdClaim, c.stash = holdNone, 0, nil
 	c.ackPending, c.kaWanted = false, false
 	c.kaAcks = c.kaAcks[:0]
 	if c.policy.Lossy {
@@ -866,6 +943,9 @@ func (c *Connection) armTimer() {
 				at = k
 			}
 		}
+		if d := c.stallDeadline(); !d.IsZero() && (at.IsZero() || d.Before(at)) {
+			at = d
+		}
 	case StateStandby:
 		at = c.reconnectAt
 	}
@@ -886,6 +966,20 @@ func (c *Connection) onTimer() {
 			return
 		}
 	case StateOpen:
+		if c.hold == holdAuth && !now.Before(c.holdUntil) {
+			c.m.stats.Oversized.Add(1)
+			c.logger().WithField("claim", c.holdClaim).WithField("cap", cfg.MaxPreAuthBytes).
+				Warn("unauthenticated peer sent a message over the pre-auth cap and did not authenticate; closing")
+			c.closeForGood(nil, true)
+			return
+		}
+		if d := c.stallDeadline(); c.reserved > 0 && !d.IsZero() && !now.Before(d) {
+			c.m.stats.Stalls.Add(1)
+			err := fmt.Errorf("%w: nothing read for %v inside a message of %d bytes", ErrTimeout, now.Sub(c.lastRead), c.reserved)
+			c.logger().WithError(err).Warn("peer stalled mid-message; dropping it")
+			c.fault(err)
+			return
+		}
 		if cfg.IdleTimeout > 0 && now.Sub(c.lastRead) >= cfg.IdleTimeout {
 			c.fault(fmt.Errorf("%w: idle for %v", ErrTimeout, now.Sub(c.lastRead)))
 			return
@@ -906,4 +1000,101 @@ func (c *Connection) onTimer() {
 		}
 	}
 	c.armTimer()
+}
+
+// ---- messages being received: caps and holds ----
+
+// admitHeader decides, once a message's header has arrived, whether its
+// segments are read now. A claim over the connection's cap could never be
+// read: the connection faults (is closed, if lossy) with a warning, as for
+// one over MaxMessageSize. Otherwise admit reserves or holds. Loop only.
+func (c *Connection) admitHeader(h *wire.Header) error {
+	claim := int64(h.FrontLen) + int64(h.MiddleLen) + int64(h.DataLen)
+	if lim := c.m.cfg.MaxConnPartialBytes; claim > int64(lim) {
+		c.m.stats.Oversized.Add(1)
+		c.logger().WithField("claim", claim).WithField("cap", lim).Warn("message over the per-connection cap; closing")
+		return fmt.Errorf("%w: message of %d bytes, per-connection cap %d", ErrTooLarge, claim, lim)
+	}
+	return c.admit(claim)
+}
+
+// admit reserves claim bytes of the messenger's budget for the message
+// about to be read, or holds the connection (errHeld: no more reading)
+// until the peer is authenticated or the budget has room; retryHold comes
+// back here. Nothing is allocated for a held message. Loop only.
+func (c *Connection) admit(claim int64) error {
+	cfg := &c.m.cfg
+	if claim > int64(cfg.MaxPreAuthBytes) && !c.authed.Load() {
+		if c.hold != holdAuth {
+			c.m.stats.AuthWaits.Add(1)
+			c.holdUntil = c.loop.now.Add(cfg.HandshakeTimeout)
+		}
+		c.hold, c.holdClaim = holdAuth, claim
+		c.armTimer()
+		return errHeld
+	}
+	if claim > 0 && !c.m.reservePartial(c, claim) {
+		if c.hold != holdBudget {
+			c.m.stats.PartialWaits.Add(1)
+		}
+		c.hold, c.holdClaim = holdBudget, claim
+		return errHeld
+	}
+	c.hold, c.holdClaim, c.reserved = holdNone, 0, claim
+	// Arm the stall deadline only if the timer is not due sooner anyway: a
+	// heap operation per message would cost more than the check.
+	if st := cfg.StallTimeout; st > 0 && claim > 0 {
+		if at := c.loop.now.Add(st); c.tmr.index < 0 || c.tmr.when.After(at) {
+			c.loop.addTimer(&c.tmr, at)
+		}
+	}
+	return nil
+}
+
+// retryHold admits the message c is held at, if it now may be read, and
+// reads on: first the stash, then the socket. Loop only.
+func (c *Connection) retryHold() {
+	if c.hold == holdNone || c.fd < 0 || c.State() != StateOpen {
+		return // a stale wake-up: closed, or admitted already
+	}
+	if c.hold == holdAuth && !c.authed.Load() {
+		return
+	}
+	if err := c.admit(c.holdClaim); err != nil {
+		return // held again (errHeld is admit's only error)
+	}
+	c.lastRead = c.loop.now // the hold was ours, not the peer's silence
+	if s := c.stash; len(s) > 0 {
+		c.stash = nil
+		if !c.feed(s) {
+			return
+		}
+	}
+	c.updateInterest()
+	if c.ackPending || len(c.kaAcks) > 0 {
+		c.flush()
+	}
+}
+
+// releasePartial gives back the budget of the message c was reading (it
+// is complete, or dropped with the socket). Loop only.
+func (c *Connection) releasePartial() {
+	if c.reserved > 0 {
+		c.m.releasePartial(c.reserved)
+		c.reserved = 0
+	}
+}
+
+// stallDeadline is when a connection stuck inside a message is given up:
+// one held for authentication has HandshakeTimeout to get it; one reading
+// a message gets StallTimeout between bytes, not counting the time the
+// dispatch throttle kept us from reading.
+func (c *Connection) stallDeadline() time.Time {
+	switch {
+	case c.hold == holdAuth:
+		return c.holdUntil
+	case c.reserved > 0 && !c.throttled && c.m.cfg.StallTimeout > 0:
+		return c.lastRead.Add(c.m.cfg.StallTimeout)
+	}
+	return time.Time{}
 }

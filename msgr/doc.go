@@ -28,7 +28,7 @@
 // goroutine without locks.
 //
 // Lock order: Messenger.mu, then loop.tmu; Connection.outMu is a leaf;
-// dispatchQueue.wmu and shard.mu are leaves.
+// dispatchQueue.wmu, shard.mu and Messenger.pmu are leaves.
 //
 // # Flow control
 //
@@ -46,6 +46,47 @@
 // connection (read interest removed) until the dispatchers drain below the
 // limit: at most one read chunk plus one message per connection can
 // overshoot it.
+//
+// # Memory of messages being received
+//
+// A peer's claim costs nothing until its bytes come: the parser grows a
+// message's buffer as they arrive (doubling, never past the claim), and
+// before it reads any segment the loop decides about the header
+// (admitHeader):
+//
+//   - A claim over Config.MaxConnPartialBytes (default, and at most,
+//     MaxMessageSize) can never be read: the connection is closed with a
+//     warning, as for one over MaxMessageSize.
+//   - A connection that is not authenticated gets MaxPreAuthBytes (64 KiB,
+//     room for MAuth or MMgrOpen). The application vouches for a peer with
+//     Connection.SetAuthenticated; dialled connections, and all of them with
+//     Config.TrustPeers, start authenticated. Over the cap, the connection
+//     stops reading right after the header and waits, nothing allocated,
+//     until it is authenticated, or is closed with a warning after
+//     HandshakeTimeout. It waits rather than being closed at once because
+//     a peer may send its next message right behind the one that
+//     authenticates it, while a dispatch goroutine is still deciding.
+//   - Otherwise the claim is reserved from Config.MaxPartialBytes (128 MiB,
+//     messenger-wide; Stats.PartialBytes). With no room, the connection
+//     stops reading (read interest off, as for the dispatch throttle) and
+//     retries when a reservation is released: a message completed (its
+//     bytes then count against DispatchThrottleBytes) or a connection
+//     closed. A message always fits when nothing else is reserved.
+//   - A connection that sends nothing for StallTimeout (30 s) inside a
+//     reserved message is faulted. A close or fault drops the partial
+//     message with its buffer and releases its reservation, as does
+//     IdleTimeout.
+//
+// This is how Ceph's policy throttlers behave (mon_client_bytes,
+// osd_client_message_size_cap), as Ceph operators know them: the claimed
+// size is reserved before the payload is read, and a busy daemon slows its peers down instead of
+// cutting them off; only a claim that can never fit, or a stranger that
+// never authenticates, is closed. Reserving whole claims keeps them
+// all-or-nothing: every admitted message can complete, so connections
+// never deadlock each holding half the budget. Unlike Ceph, memory follows
+// the bytes, not the reservation. Bounds: messages being received hold at
+// most MaxPartialBytes, plus, per held connection, the rest of the one
+// read (64 KiB) that brought its header.
 //
 // # Sessions
 //

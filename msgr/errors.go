@@ -17,7 +17,9 @@ var (
 	ErrInjected     = errors.New("msgr: injected socket failure")
 	ErrPeerClosed   = errors.New("msgr: peer closed the connection")
 	ErrRefused      = errors.New("msgr: peer refused the session")
-	errMigrated     = errors.New("msgr: connection moved to another loop")   // internal control flow
-	errGone         = errors.New("msgr: connection lost its socket")         // internal control flow
-	errReplaced     = errors.New("msgr: socket adopted by existing session") // internal control flow
+	ErrAuth         = errors.New("msgr: authentication failed")
+	errMigrated     = errors.New("msgr: connection moved to another loop")    // internal control flow
+	errGone         = errors.New("msgr: connection lost its socket")          // internal control flow
+	errReplaced     = errors.New("msgr: socket adopted by existing session")  // internal control flow
+	errHeld         = errors.New("msgr: connection held at a message header") // internal control flow
 )

@@ -31,7 +31,14 @@ func FuzzServerInput(f *testing.F) {
 	if err := srv.Start(); err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { srv.Shutdown(); srv.Wait() })
+	f.Cleanup(func() {
+		srv.Shutdown()
+		srv.Wait()
+		// Every partly received message went with its connection.
+		if p := srv.Stats().PartialBytes.Load(); p != 0 {
+			f.Errorf("%d bytes still reserved after shutdown", p)
+		}
+	})
 	addr := srvAddr(srv)
 
 	msg := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 3, Priority: PrioDefault}, []byte("front"), nil, []byte("data"))
@@ -40,6 +47,12 @@ func FuzzServerInput(f *testing.F) {
 	f.Add(append([]byte{0}, wire.AppendBanner(nil)...))
 	f.Add([]byte{1, 0xEE})
 	f.Add(append([]byte{1}, msg[:30]...))
+	// Half-sent messages: over the pre-auth cap (held), within it (read),
+	// at the size limit, and a header cut short.
+	f.Add(append(append([]byte{1}, claimHead(1, 1, 1<<20)...), make([]byte, 3000)...))
+	f.Add(append(append([]byte{1}, claimHead(1, 1, 60000)...), make([]byte, 100)...))
+	f.Add(append(append([]byte{1}, msg...), claimHead(2, 1, 100<<10)...))
+	f.Add(append([]byte{1}, claimHead(1, 1, 1<<20)[:40]...))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {

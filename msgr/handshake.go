@@ -49,6 +49,7 @@ func (c *Connection) startConnect() {
 		return
 	}
 	c.tcpUp = false
+	c.authz, c.signer = nil, nil // a fresh authorizer for each connect
 	c.resetParser()
 	_ = c.expect(wire.KindBanner, wire.KindAddrPair)
 	c.wiov = append(c.wiov[:0], bannerBytes)
@@ -70,7 +71,20 @@ func (c *Connection) sendConnect() error {
 	if c.policy.Lossy {
 		cm.Flags = wire.ConnectLossy
 	}
-	c.wiov = append(c.wiov, wire.AppendConnect(make([]byte, 0, wire.ConnectLen), &cm))
+	if c.authz == nil && c.m.cfg.Auth != nil {
+		a, err := c.m.cfg.Auth.ClientAuthorizer(c.PeerType())
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrAuth, err)
+		}
+		c.authz = a
+	}
+	var auth []byte
+	if c.authz != nil {
+		auth = c.authz.Bytes()
+		cm.AuthorizerProtocol, cm.AuthorizerLen = c.authz.Protocol(), uint32(len(auth))
+	}
+	b := wire.AppendConnect(make([]byte, 0, wire.ConnectLen+len(auth)), &cm)
+	c.wiov = append(c.wiov, append(b, auth...))
 	if err := c.expect(wire.KindConnectReply); err != nil {
 		return err
 	}
@@ -107,11 +121,26 @@ func (c *Connection) clientGotReply(f *wire.Frame) error {
 	case wire.TagRetrySession:
 		c.connectSeq = r.ConnectSeq
 		return c.sendConnect()
+	case wire.TagChallengeAuthorizer:
+		if c.authz == nil {
+			return fmt.Errorf("%w: challenged without an authorizer", ErrProtocol)
+		}
+		if err := c.authz.AddChallenge(f.Authorizer); err != nil {
+			return fmt.Errorf("%w: %v", ErrAuth, err)
+		}
+		return c.sendConnect()
 	case wire.TagWait:
 		// Connection race lost: the peer's connection to us will win.
 		c.waitMode = true
 		return fmt.Errorf("%w: peer said WAIT", ErrHandshake)
 	case wire.TagReady, wire.TagSeq:
+		if c.authz != nil {
+			s, err := c.authz.VerifyReply(f.Authorizer)
+			if err != nil {
+				return fmt.Errorf("%w: the server's authorizer reply: %v", ErrAuth, err)
+			}
+			c.signer = s
+		}
 		c.features.Store(c.m.cfg.Features & r.Features)
 		c.peerGlobalSeq = r.GlobalSeq
 		c.policy.Lossy = r.Flags&wire.ConnectLossy != 0 || c.policy.Lossy
@@ -204,11 +233,12 @@ func (c *Connection) serverGotAddr(f *wire.Frame) error {
 
 func (c *Connection) reply(tag uint8, gseq, cseq uint32) {
 	r := wire.ConnectReply{Tag: tag, Features: c.m.cfg.Features, GlobalSeq: gseq,
-		ConnectSeq: cseq, ProtocolVersion: wire.ProtocolVersion}
+		ConnectSeq: cseq, ProtocolVersion: wire.ProtocolVersion, AuthorizerLen: uint32(len(c.authReply))}
 	if c.policy.Lossy {
 		r.Flags = wire.ConnectLossy
 	}
-	c.wiov = append(c.wiov, wire.AppendConnectReply(make([]byte, 0, wire.ConnectReplyLen), &r))
+	b := wire.AppendConnectReply(make([]byte, 0, wire.ConnectReplyLen+len(c.authReply)), &r)
+	c.wiov = append(c.wiov, append(b, c.authReply...))
 }
 
 func (c *Connection) replyRetry(tag uint8, gseq, cseq uint32) error {
@@ -234,6 +264,25 @@ func (c *Connection) serverGotConnect() error {
 	if miss := c.policy.FeaturesRequired &^ cm.Features; miss != 0 {
 		c.logger().WithField("missing", fmt.Sprintf("%#x", miss)).Warn("peer lacks required features")
 		return c.replyRetry(wire.TagFeatures, 0, 0)
+	}
+	if a := c.m.cfg.Auth; a != nil {
+		res, err := a.VerifyAuthorizer(uint8(cm.HostType), cm.AuthorizerProtocol, c.pendAuth,
+			cm.Features&wire.FeatureCephxV2 != 0, &c.authState)
+		if err != nil {
+			c.logger().WithError(err).Warn("peer's authorizer refused")
+			c.authReply = nil
+			return c.replyRetry(wire.TagBadAuthorizer, 0, 0)
+		}
+		c.authReply = res.Reply
+		if res.Challenge {
+			return c.replyRetry(wire.TagChallengeAuthorizer, 0, 0)
+		}
+		c.signer = res.Signer
+		if res.Peer != nil {
+			// The peer proved who it is in the handshake (cephx).
+			c.authInfo.Store(&res.Peer)
+			c.authed.Store(true)
+		}
 	}
 	pa := c.PeerAddr()
 	if pa.Port != 0 {
@@ -378,6 +427,11 @@ func (c *Connection) replace(e *Connection, resetFromPeer bool) error {
 	e.connectSeq = cm.ConnectSeq + 1
 	e.peerGlobalSeq = cm.GlobalSeq
 	e.features.Store(c.m.cfg.Features & cm.Features)
+	e.signer, e.authReply = c.signer, c.authReply
+	if p := c.authInfo.Load(); p != nil {
+		e.authInfo.Store(p)
+		e.authed.Store(true)
+	}
 	e.waitMode = false
 	e.reconnectAt = time.Time{}
 	// c is gone without a trace: no events, its fd now belongs to e.

@@ -18,6 +18,7 @@ const (
 	taskMarkDown                   // close the connection for good
 	taskUnthrottle                 // dispatch throttle drained: read again
 	taskKeepalive                  // send a KEEPALIVE2 now
+	taskRetry                      // authenticated, or partial-message budget freed: retry a held message
 	taskFunc                       // run fn
 )
 

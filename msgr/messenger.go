@@ -29,6 +29,7 @@ type Config struct {
 	Policies      map[uint8]Policy // by peer entity type
 
 	Features          uint64        // advertised; default wire.FeaturesSupported
+	Auth              Auth          // authorizers and signatures (cephx); nil: auth none
 	MaxMessageSize    int           // front+middle+data; default 64 MiB
 	HandshakeTimeout  time.Duration // default 15 s
 	KeepaliveInterval time.Duration // KEEPALIVE2 period on open sessions; 0: off
@@ -38,6 +39,14 @@ type Config struct {
 
 	DispatchThrottleBytes int64 // stop reading when this much is queued for dispatch; default 100 MiB
 	SocketBufferSize      int   // SO_SNDBUF/SO_RCVBUF; 0: kernel default
+
+	// Messages still being received (doc.go, "Memory"). Their buffers grow
+	// as bytes arrive; these caps bound what claims may reserve.
+	MaxPartialBytes     int64         // all connections' messages being received; over it a connection waits; default 128 MiB; <0: none
+	MaxConnPartialBytes int           // one connection's message; over it the connection is closed; default and at most MaxMessageSize
+	MaxPreAuthBytes     int           // the same before SetAuthenticated: over it the connection waits for it; default 64 KiB
+	TrustPeers          bool          // accepted connections are authenticated from the start (dialled ones always are)
+	StallTimeout        time.Duration // fault a connection that sends nothing this long inside a message; default 30 s; <0: off
 
 	InjectSocketFailures int           // fault ~1 in N socket reads/writes; 0: off
 	InjectDelay          time.Duration // random delivery delay up to this; 0: off
@@ -76,6 +85,19 @@ func (cfg *Config) setDefaults() {
 	if cfg.DispatchThrottleBytes == 0 {
 		cfg.DispatchThrottleBytes = 100 << 20
 	}
+	if cfg.MaxPartialBytes == 0 {
+		cfg.MaxPartialBytes = 128 << 20
+	}
+	if cfg.MaxConnPartialBytes <= 0 || cfg.MaxConnPartialBytes > cfg.MaxMessageSize {
+		cfg.MaxConnPartialBytes = cfg.MaxMessageSize
+	}
+	if cfg.MaxPreAuthBytes <= 0 {
+		cfg.MaxPreAuthBytes = 64 << 10
+	}
+	cfg.MaxPreAuthBytes = min(cfg.MaxPreAuthBytes, cfg.MaxConnPartialBytes)
+	if cfg.StallTimeout == 0 {
+		cfg.StallTimeout = 30 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = logrus.NewEntry(logrus.StandardLogger())
 	}
@@ -107,6 +129,12 @@ type Messenger struct {
 	stopping  atomic.Bool // Shutdown began: accept no session, reply to no connect
 	stopOnce  sync.Once
 	waitOnce  sync.Once
+
+	// Connections waiting for room in the MaxPartialBytes budget (whose
+	// count is stats.PartialBytes). pmu is a leaf.
+	pmu      sync.Mutex
+	pwaiters []*Connection
+	pwaiting atomic.Bool
 }
 
 // New creates a messenger; Bind (optional) and Start it next.
@@ -365,9 +393,63 @@ func (m *Messenger) newConn(l *loop, outgoing bool) *Connection {
 	c.tmr.c, c.tmr.index = c, -1
 	c.peerNum.Store(-1)
 	c.onFrameFn = c.onFrame
+	c.parser.EmitHeaders = true // admitHeader decides about each message before it is read
+	if outgoing || m.cfg.TrustPeers {
+		c.authed.Store(true) // we chose whom to dial
+	}
 	l.nconns.Add(1)
 	m.stats.Connections.Add(1)
 	return c
+}
+
+// reservePartial reserves n bytes of the MaxPartialBytes budget for the
+// message c is about to read, or, when there is no room, queues c for a
+// retry once bytes are released and reports false. A message always fits
+// when nothing else is reserved, so a cap below the largest message slows
+// it down but never wedges it. c's loop only.
+func (m *Messenger) reservePartial(c *Connection, n int64) bool {
+	if m.tryReservePartial(n) {
+		return true
+	}
+	m.pmu.Lock()
+	m.pwaiters = append(m.pwaiters, c)
+	m.pwaiting.Store(true)
+	m.pmu.Unlock()
+	// Recheck after publishing pwaiting: a release that ran before it did
+	// not see us, so we see its bytes. If this succeeds c stays queued; the
+	// retry it gets then finds nothing held and does nothing.
+	return m.tryReservePartial(n)
+}
+
+func (m *Messenger) tryReservePartial(n int64) bool {
+	lim := m.cfg.MaxPartialBytes
+	for {
+		cur := m.stats.PartialBytes.Load()
+		if lim > 0 && cur > 0 && cur+n > lim {
+			return false
+		}
+		if m.stats.PartialBytes.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
+}
+
+// releasePartial gives back n reserved bytes and, if that leaves room,
+// has every waiting connection retry (each takes what fits, the others
+// queue again). Any loop.
+func (m *Messenger) releasePartial(n int64) {
+	cur := m.stats.PartialBytes.Add(-n)
+	if lim := m.cfg.MaxPartialBytes; !m.pwaiting.Load() || lim > 0 && cur >= lim {
+		return // nobody waits, or nobody would fit: they wait for the next release
+	}
+	m.pmu.Lock()
+	ws := m.pwaiters
+	m.pwaiters = nil
+	m.pwaiting.Store(false)
+	m.pmu.Unlock()
+	for _, c := range ws {
+		c.post(task{c: c, kind: taskRetry})
+	}
 }
 
 func (m *Messenger) lookup(key string) *Connection {

@@ -15,13 +15,20 @@ const (
 	fuzzModes
 )
 
+// errPause is fuzzRun's callback stopping the parser after a message
+// header, as a connection that has no room for the message yet does.
+var errPause = errors.New("pause")
+
 // fuzzRun parses in with the Parser driven as a connection would, feeding
 // it in chunks from split (nil: whole), and returns the frames re-encoded,
-// the bytes consumed and the error.
+// the bytes consumed and the error. With mode's high bit set the parser
+// emits message headers, and a split run stops feeding after some of them
+// and goes on with the rest of its chunk, as a held connection does.
 func fuzzRun(in []byte, mode uint8, split *rand.Rand) (out []byte, frames int, consumed int, err error) {
 	var p Parser
 	p.MaxMessageLen = 1 << 20 // keep the fuzzer's memory small
 	p.MaxAuthorizerLen = 1 << 12
+	p.EmitHeaders = mode&0x80 != 0
 	switch mode % fuzzModes {
 	case fuzzOpen:
 		err = p.Expect(KindOpen)
@@ -34,6 +41,12 @@ func fuzzRun(in []byte, mode uint8, split *rand.Rand) (out []byte, frames int, c
 		return nil, 0, 0, err
 	}
 	fn := func(f *Frame) error {
+		if f.Kind == KindMsgHeader {
+			if split != nil && split.IntN(2) == 0 {
+				return errPause
+			}
+			return nil
+		}
 		frames++
 		out = AppendFrame(out, f)
 		switch f.Kind {
@@ -66,6 +79,10 @@ func fuzzRun(in []byte, mode uint8, split *rand.Rand) (out []byte, frames int, c
 		}
 		m, ferr := p.Feed(b[:n], fn)
 		consumed += m
+		if errors.Is(ferr, errPause) {
+			b = b[m:]
+			continue
+		}
 		if ferr != nil {
 			return out, frames, consumed, ferr
 		}
@@ -106,6 +123,7 @@ func FuzzParser(f *testing.F) {
 	addCaptureSeeds(f)
 	f.Add([]byte{TagMsg}, uint64(1), uint8(fuzzOpen))
 	f.Add(AppendMessageHead(nil, &Header{FrontLen: 1 << 31}), uint64(2), uint8(fuzzOpen))
+	f.Add(AppendMessage(nil, Header{Seq: 1}, []byte("front"), nil, make([]byte, 9000)), uint64(3), uint8(0x80|fuzzOpen))
 	f.Fuzz(func(t *testing.T, in []byte, seed uint64, mode uint8) {
 		out1, n1, c1, err1 := fuzzRun(in, mode, nil)
 		out2, n2, c2, err2 := fuzzRun(in, mode, rand.New(rand.NewPCG(seed, 1)))

@@ -22,11 +22,12 @@ const (
 	KindKeepalive2         // TagKeepalive2: Stamp
 	KindKeepalive2Ack      // TagKeepalive2Ack: Stamp
 	KindClose              // TagClose
+	KindMsgHeader          // a MSG header that passed its checks, its segments still to come (Parser.EmitHeaders): Header
 )
 
 var kindNames = [...]string{"none", "banner", "addr", "addr pair", "connect",
 	"connect_reply", "seq", "open", "msg", "ack", "keepalive", "keepalive2",
-	"keepalive2_ack", "close"}
+	"keepalive2_ack", "close", "msg header"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -48,8 +49,9 @@ type Frame struct {
 	Seq        uint64        // KindSeq, KindAck
 	Stamp      Timespec      // KindKeepalive2, KindKeepalive2Ack
 
-	// KindMsg. Front, Middle and Data are sub-slices (with capped capacity)
-	// of one buffer allocated for this message; nil when empty. If
+	// KindMsg (Header also for KindMsgHeader). Front, Middle and Data are
+	// sub-slices (with capped capacity) of one buffer holding exactly this
+	// message's segments; nil when empty. If
 	// Footer.Flags lacks FooterComplete the sender aborted the message: its
 	// crcs were not checked and Ceph drops it.
 	Header Header
@@ -97,8 +99,12 @@ const maxQueue = 8
 // whatever the socket returned, in any chunking: a frame split at any byte
 // decodes exactly as if it had arrived whole. It never retains the input;
 // bytes of a partial fixed-size item wait in a small scratch array, and
-// message segments are copied once, straight into the buffer allocated for
-// that message after its header passed the crc and length checks.
+// message segments (and authorizers) are copied into a buffer that grows as
+// their bytes arrive, never past the size the header claimed: a peer that
+// announces 60 MiB and sends 1 KiB costs about 4 KiB, not 60 MiB.
+// Growth quadruples, so a large message costs a third of a copy of itself
+// (and as much garbage); Direct lets a caller read the bulk straight into
+// the buffer.
 //
 // The zero Parser expects nothing: tell it what comes next with Expect. A
 // Parser is used by one goroutine at a time.
@@ -108,6 +114,11 @@ type Parser struct {
 	// connect claiming more is rejected before anything is allocated.
 	MaxMessageLen    int
 	MaxAuthorizerLen int
+	// EmitHeaders makes Next return each message header that passed its
+	// checks as a KindMsgHeader frame, before any of its segments is read:
+	// a caller that cannot take the message yet stops feeding there and
+	// feeds the rest later (nothing is allocated for it meanwhile).
+	EmitHeaders bool
 
 	st       pstate
 	queue    [maxQueue]Kind
@@ -120,18 +131,24 @@ type Parser struct {
 	have    int               // bytes of the current fixed item in scratch
 	scratch [AddrPairLen]byte // largest fixed item
 
-	buf     []byte // message segments or authorizer being filled
-	bufHave int
-	authFor Kind // KindConnect or KindConnectReply while in stAuth
+	buf     []byte // message segments or authorizer received so far; grows up to want
+	want    int    // size of the item buf is filling
+	authFor Kind   // KindConnect or KindConnectReply while in stAuth
 
 	f Frame
 }
 
 // Reset returns p to its zero state (nothing expected, offset 0), keeping the
-// limits.
+// limits and EmitHeaders. A partly received item is dropped.
 func (p *Parser) Reset() {
-	*p = Parser{MaxMessageLen: p.MaxMessageLen, MaxAuthorizerLen: p.MaxAuthorizerLen}
+	*p = Parser{MaxMessageLen: p.MaxMessageLen, MaxAuthorizerLen: p.MaxAuthorizerLen, EmitHeaders: p.EmitHeaders}
 }
+
+// Held is the bytes allocated for the message (or authorizer) being
+// received: a small multiple of what has arrived of it (at most 20
+// times, plus 4 KiB or what Direct asked for), never more than its
+// claimed size.
+func (p *Parser) Held() int { return cap(p.buf) }
 
 // Offset is the stream offset of the next byte the parser will consume.
 func (p *Parser) Offset() int64 { return p.off }
@@ -302,23 +319,23 @@ func (p *Parser) Next(b []byte) (*Frame, int, error) {
 				return nil, n, p.fail(fmt.Errorf("%w: message of %d bytes (front %d, middle %d, data %d), max %d",
 					ErrTooLarge, total, hd.FrontLen, hd.MiddleLen, hd.DataLen, p.maxMsg()))
 			}
-			if total == 0 {
-				p.buf = nil
-				p.st = stFooter
-				break
-			}
-			p.buf = make([]byte, total)
-			p.bufHave = 0
+			// Nothing is allocated yet: the claim costs only when bytes come.
+			p.buf, p.want = nil, int(total)
 			p.st = stSegments
+			if total == 0 {
+				p.st = stFooter
+			}
+			if p.EmitHeaders {
+				p.off += int64(n)
+				p.f.Kind = KindMsgHeader
+				return &p.f, n, nil
+			}
 
 		case stSegments:
-			c := copy(p.buf[p.bufHave:], b[n:])
-			n += c
-			p.bufHave += c
-			if p.bufHave < len(p.buf) {
+			n += p.fill(b[n:])
+			if len(p.buf) < p.want {
 				return p.more(n)
 			}
-			p.bufHave = 0
 			p.st = stFooter
 
 		case stFooter:
@@ -433,42 +450,78 @@ func (p *Parser) Next(b []byte) (*Frame, int, error) {
 				return p.emit(kind, n)
 			}
 			p.authFor = kind
-			p.buf = make([]byte, alen)
-			p.bufHave = 0
+			p.buf, p.want = nil, int(alen)
 			p.st = stAuth
 
 		case stAuth:
-			c := copy(p.buf[p.bufHave:], b[n:])
-			n += c
-			p.bufHave += c
-			if p.bufHave < len(p.buf) {
+			n += p.fill(b[n:])
+			if len(p.buf) < p.want {
 				return p.more(n)
 			}
 			p.f.Authorizer = p.buf
-			p.buf, p.bufHave = nil, 0
+			p.buf = nil
 			return p.emit(p.authFor, n)
 		}
 	}
 }
 
-// Direct returns the unfilled part of the message being read when at
+// minGrow is the smallest allocation for a segment or authorizer buffer
+// that is not its whole size: small enough that a bare claim costs little,
+// large enough that trickled bytes do not reallocate at every read.
+const minGrow = 4 << 10
+
+// grow makes room for k more bytes of the item being received. The buffer
+// grows fourfold (doubling would copy the whole message once more and
+// leave as much garbage), and straight to the claimed size once that is
+// within one more step (and a bit: reads leave odd sizes), rather than
+// after a step just short of it: a 4 MiB message takes 64 KiB, 256 KiB,
+// then 4 MiB. A complete item's buffer is exactly its size.
+func (p *Parser) grow(k int) {
+	have := len(p.buf)
+	if cap(p.buf)-have >= k {
+		return
+	}
+	n := max(have+k, 4*cap(p.buf), minGrow)
+	if 5*n >= p.want {
+		n = p.want
+	}
+	nb := make([]byte, have, n)
+	copy(nb, p.buf)
+	p.buf = nb
+}
+
+// fill appends what b holds of the item being received and returns the
+// count taken.
+func (p *Parser) fill(b []byte) int {
+	k := min(len(b), p.want-len(p.buf))
+	if k == 0 {
+		return 0
+	}
+	p.grow(k)
+	p.buf = append(p.buf, b[:k]...)
+	return k
+}
+
+// Direct returns room in the buffer of the message being read when at
 // least min bytes of it remain, else nil: a caller reads into it straight
 // from the socket, saving a copy of large messages, then reports the count
-// with Filled before any other call.
+// with Filled before any other call. The room (min bytes or more, never
+// past the message's segments) is allocated by this call, as the
+// buffer's growth: ask only when min bytes are likely to come.
 func (p *Parser) Direct(min int) []byte {
-	if p.st != stSegments || len(p.buf)-p.bufHave < min {
+	if p.st != stSegments || p.want-len(p.buf) < min {
 		return nil
 	}
-	return p.buf[p.bufHave:]
+	p.grow(min)
+	return p.buf[len(p.buf):cap(p.buf)]
 }
 
 // Filled records n bytes read into Direct's slice (n no more than its
 // length).
 func (p *Parser) Filled(n int) {
-	p.bufHave += n
+	p.buf = p.buf[:len(p.buf)+n]
 	p.off += int64(n)
-	if p.bufHave >= len(p.buf) {
-		p.bufHave = 0
+	if len(p.buf) >= p.want {
 		p.st = stFooter
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"testing"
 )
 
@@ -451,5 +452,121 @@ func TestParserAllocs(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: %v allocations per frame set, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestParserClaimCostsNothing: a header claiming the largest message and a
+// few bytes of it must cost a few KiB, not the claim; the buffer then
+// grows with what arrives, never past the claim, and the message decodes.
+func TestParserClaimCostsNothing(t *testing.T) {
+	data := make([]byte, DefaultMaxMessageLen)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	in := testMsg(nil, nil, data)
+	head := HeaderLen + 1 + 100 // tag, header, 100 bytes of data
+
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	const n = 100
+	ps := make([]Parser, n)
+	for i := range ps {
+		_ = ps[i].Expect(KindOpen)
+		if _, err := feedAll(&ps[i], in[:head], 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	if got := (ms1.TotalAlloc - ms0.TotalAlloc) / n; got > 8<<10 {
+		t.Fatalf("%d bytes allocated per 64 MiB claim with 100 bytes sent", got)
+	}
+	if h := ps[0].Held(); h > minGrow {
+		t.Fatalf("held %d bytes for 100 received", h)
+	}
+
+	// The rest, in reads of 64 KiB, half of them straight into the buffer.
+	p := &ps[0]
+	var got *Frame
+	fn := func(f *Frame) error {
+		if f.Kind == KindMsg {
+			cp := *f
+			got = &cp
+		}
+		return nil
+	}
+	received := 100
+	for b, i := in[head:], 0; len(b) > 0; i++ {
+		if d := p.Direct(64 << 10); d != nil && i%2 == 0 {
+			k := copy(d[:min(len(d), 64<<10)], b)
+			p.Filled(k)
+			b = b[k:]
+			received += k
+		} else {
+			k := min(len(b), 64<<10)
+			if _, err := p.Feed(b[:k], fn); err != nil {
+				t.Fatal(err)
+			}
+			b = b[k:]
+			received += k
+		}
+		if h := p.Held(); got == nil && (h > 20*received+64<<10 || h > len(data)) {
+			t.Fatalf("held %d bytes with %d received", h, received)
+		}
+	}
+	if got == nil || !bytes.Equal(got.Data, data) || cap(got.Data) != len(data) {
+		t.Fatal("message not decoded whole")
+	}
+	if p.Held() != 0 {
+		t.Fatalf("still holding %d bytes", p.Held())
+	}
+	// A big authorizer grows the same way.
+	var q Parser
+	q.MaxAuthorizerLen = 1 << 20
+	_ = q.Expect(KindConnect)
+	c := Connect{AuthorizerLen: 1 << 20}
+	if _, err := feedAll(&q, append(AppendConnect(nil, &c), 1, 2, 3), 0); err != nil {
+		t.Fatal(err)
+	}
+	if h := q.Held(); h > minGrow {
+		t.Fatalf("authorizer: held %d bytes for 3 received", h)
+	}
+}
+
+// TestParserEmitHeaders: with EmitHeaders a message's header comes first,
+// and a caller may stop right after it and feed the rest later.
+func TestParserEmitHeaders(t *testing.T) {
+	msg := testMsg([]byte("front"), nil, []byte("data"))
+	in := append(append(AppendAck(nil, 3), msg...), testMsg(nil, nil, nil)...)
+	var p Parser
+	p.EmitHeaders = true
+	_ = p.Expect(KindOpen)
+	stop := errors.New("stop")
+	var kinds []Kind
+	var claim uint32
+	fn := func(f *Frame) error {
+		kinds = append(kinds, f.Kind)
+		if f.Kind == KindMsgHeader {
+			claim = f.Header.FrontLen + f.Header.DataLen
+			return stop
+		}
+		return nil
+	}
+	for b := in; len(b) > 0; {
+		n, err := p.Feed(b, fn)
+		if err != nil && !errors.Is(err, stop) {
+			t.Fatal(err)
+		}
+		if errors.Is(err, stop) && p.Held() != 0 {
+			t.Fatalf("held %d bytes at a header", p.Held())
+		}
+		b = b[n:]
+	}
+	want := []Kind{KindAck, KindMsgHeader, KindMsg, KindMsgHeader, KindMsg}
+	if !slices.Equal(kinds, want) || claim != 0 {
+		t.Fatalf("kinds %v (claim %d), want %v", kinds, claim, want)
+	}
+	if p.Offset() != int64(len(in)) || p.Partial() {
+		t.Fatalf("offset %d of %d, partial %v", p.Offset(), len(in), p.Partial())
 	}
 }

@@ -32,6 +32,9 @@ const (
 	TagSeq           = 13
 	TagKeepalive2    = 14
 	TagKeepalive2Ack = 15
+	// TagChallengeAuthorizer: the server challenges the authorizer (its
+	// bytes follow); the client sends its connect again, answering it.
+	TagChallengeAuthorizer = 16
 )
 
 // Entity types (CEPH_ENTITY_TYPE_*).
