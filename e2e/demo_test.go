@@ -346,7 +346,7 @@ func TestDemoBusyPortsAndBrokenPipe(t *testing.T) {
 	if m == nil || m[1] == busy[0] {
 		t.Fatalf("banner: %q (busy: %s)", banner, busy[0])
 	}
-	env := []string{"GOMGR_MON=" + m[1]}
+	env := []string{"GOMGR_MON=" + m[1], "TMPDIR=" + tmp} // the demo's keyring is under its TMPDIR
 	var services map[string]string
 	eventually(t, "the active's metrics on a free port", 30*time.Second, func() bool {
 		cliJSON(t, env, &services, "mgr", "services")

@@ -3,10 +3,12 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"gomgr/cephx"
 	"gomgr/internal/benchstat"
 	"gomgr/messages"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -63,9 +65,10 @@ func TestFailoverSeparateProcesses(t *testing.T) { failover(t, syscall.SIGKILL, 
 func TestFailoverStoppedActive(t *testing.T) { failover(t, syscall.SIGSTOP, 1) }
 
 func failover(t *testing.T, sig syscall.Signal, rounds int) {
-	_, monAddr := start(t, nil, true, "mon", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warning")
-	env := []string{"GOMGR_MON=" + monAddr}
-	tl := watchMgrMap(t, monAddr)
+	monData := t.TempDir()
+	_, monAddr := start(t, nil, true, "mon", "--addr", "127.0.0.1:0", "--data", monData, "--log-level", "warning")
+	env := monEnv(monAddr, monData)
+	tl := watchMgrMap(t, monAddr, monData)
 	if _, errs, code := cli(t, env, "mgr", "module", "enable", "epochs", "--force"); code != 0 {
 		t.Fatalf("enable: exit %d: %s", code, errs)
 	}
@@ -166,11 +169,16 @@ type mgrTimeline struct {
 	maps []messages.MgrMap
 }
 
-// watchMgrMap subscribes to the mgrmap as a client.
-func watchMgrMap(t *testing.T, monAddr string) *mgrTimeline {
+// watchMgrMap subscribes to the mgrmap as client.admin.
+func watchMgrMap(t *testing.T, monAddr, monData string) *mgrTimeline {
 	t.Helper()
 	tl := &mgrTimeline{}
-	c, err := monclient.Dial(context.Background(), monclient.Config{MonAddrs: []string{monAddr},
+	kr, err := cephx.LoadKeyring(filepath.Join(monData, "keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := cephx.NewClient(messages.AuthName{Type: uint32(wire.EntityClient), ID: "admin"}, kr["client.admin"].Key, cephx.ServiceMon)
+	c, err := monclient.Dial(context.Background(), monclient.Config{MonAddrs: []string{monAddr}, Cephx: admin,
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Handler: func(p messages.Payload) {
 			if m, ok := p.(*messages.MgrMapMsg); ok {
 				tl.mu.Lock()

@@ -169,3 +169,10 @@ func eventually(t *testing.T, what string, d time.Duration, cond func() bool) ti
 }
 
 var errNotYet = errors.New("not yet")
+
+// monEnv is what the CLI, mgrs and sims need to reach a `gomgr mon` with
+// data dir data: its address and client.admin's keyring (a new mon makes
+// its keys there).
+func monEnv(addr, data string) []string {
+	return []string{"GOMGR_MON=" + addr, "GOMGR_KEYRING=" + filepath.Join(data, "keyring")}
+}

@@ -30,8 +30,9 @@ func TestOutOfTree(t *testing.T) {
 
 	// TMPDIR: the plugin's socket directory goes with the test.
 	env := []string{"TMPDIR=" + t.TempDir()}
-	mon, monAddr := start(t, env, true, "mon", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warning")
-	env = append(env, "GOMGR_MON="+monAddr)
+	monData := t.TempDir()
+	mon, monAddr := start(t, env, true, "mon", "--addr", "127.0.0.1:0", "--data", monData, "--log-level", "warning")
+	env = append(env, monEnv(monAddr, monData)...)
 	mgr, _ := start(t, env, false, "mgr", "--name", "x", "--plugins", plugins, "--log-level", "warning")
 	sim, _ := start(t, env, false, "sim", "--osds", "3", "--log-level", "warning")
 	// All OSDs up first: the osd down below needs osd.0 to exist.

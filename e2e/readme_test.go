@@ -105,7 +105,7 @@ func readmeTour(t *testing.T, readme string) (tour [][]string, module string, la
 			continue
 		}
 		line, _, _ = strings.Cut(line, "#")
-		if args := strings.Fields(line); len(args) > 0 && args[0] != "-w" {
+		if args := shellWords(line); len(args) > 0 && args[0] != "-w" {
 			tour = append(tour, args)
 		}
 	}
@@ -161,4 +161,36 @@ func copyTree(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatalf("copy the repository: %v", err)
 	}
+}
+
+// shellWords splits a command line as a shell does its words, with
+// single and double quotes (no escapes, no expansions: the README needs
+// none).
+func shellWords(line string) []string {
+	var words []string
+	var w strings.Builder
+	in, quote := false, rune(0)
+	for _, r := range line {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			w.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, in = r, true
+		case r == ' ' || r == '\t':
+			if in {
+				words = append(words, w.String())
+				w.Reset()
+				in = false
+			}
+		default:
+			w.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		words = append(words, w.String())
+	}
+	return words
 }

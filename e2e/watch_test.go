@@ -9,8 +9,9 @@ import (
 // TestWatchClusterLog: `gomgr -w` prints the cluster log as it grows, as
 // ceph -w does: who logged, the priority, the message.
 func TestWatchClusterLog(t *testing.T) {
-	_, monAddr := start(t, nil, true, "mon", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--log-level", "warning")
-	env := []string{"GOMGR_MON=" + monAddr}
+	monData := t.TempDir()
+	_, monAddr := start(t, nil, true, "mon", "--addr", "127.0.0.1:0", "--data", monData, "--log-level", "warning")
+	env := monEnv(monAddr, monData)
 	w, _ := start(t, env, false, "-w")
 	line := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000 client\.admin \[INF\] a watched line$`)
 	// The watcher subscribes a moment after it starts: log until it shows.

@@ -124,7 +124,7 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	// Malformed and unknown commands get EINVAL and a reason.
 	ctx := context.Background()
 	for _, args := range []map[string]any{{"prefix": "no such command"}, {"noprefix": true}} {
-		res, err := host.Command(ctx, s.Addr(), args, nil)
+		res, err := host.Command(ctx, nil, s.Addr(), args, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

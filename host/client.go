@@ -45,14 +45,14 @@ func (w *replyWaiter) HandleRefused(*msgr.Connection)     { w.gone() }
 // get_command_descriptions) and waits for the reply, as `ceph` does for mgr
 // commands. A mgr that refuses the connection or drops it before it
 // replies gives ErrMgrUnreachable at once. Safe from any goroutine.
-func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
+func Command(ctx context.Context, auth msgr.Auth, addr string, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
 	js, err := json.Marshal(args)
 	if err != nil {
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	w := &replyWaiter{reply: make(chan *messages.MgrCommandReply, 1), lost: make(chan struct{})}
 	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Workers: 1,
-		Dispatcher: w, DefaultPolicy: msgr.LossyClient()})
+		Dispatcher: w, DefaultPolicy: msgr.LossyClient(), Auth: auth})
 	if err != nil {
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
@@ -85,8 +85,8 @@ func Command(ctx context.Context, addr string, args map[string]any, inbuf []byte
 }
 
 // CommandDescriptions asks the mgr at addr for its modules' COMMANDS.
-func CommandDescriptions(ctx context.Context, addr string) ([]registry.ModuleCommand, error) {
-	res, err := Command(ctx, addr, map[string]any{"prefix": "get_command_descriptions"}, nil)
+func CommandDescriptions(ctx context.Context, auth msgr.Auth, addr string) ([]registry.ModuleCommand, error) {
+	res, err := Command(ctx, auth, addr, map[string]any{"prefix": "get_command_descriptions"}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -32,4 +32,11 @@
 // fetches (the dispatch goroutine must stay free to deliver the command
 // replies it waits for); the daemon messenger's dispatch goroutines apply
 // reports. Exported methods are safe from any goroutine.
+//
+// A Standby refused its name by gomgr's mon (another live mgr has it) for
+// a few beacons in a row stops on its own: Done is closed and Err is
+// ErrNameInUse. With cephx (Config.Cephx) the mgr authenticates with the
+// mon as mgr.NAME, keeps the mgr service's rotating secrets, verifies the
+// authorizers of its daemons and clients, and checks each command against
+// the peer's mgr caps.
 package host

@@ -12,6 +12,9 @@ var (
 var (
 	// ErrBadDaemonName is an MMgrOpen without a daemon name or type.
 	ErrBadDaemonName = errors.New("host: bad daemon name")
+	// ErrNameInUse: another live mgr has this daemon's name (gomgr's
+	// mon refuses the second one's beacons; it stops).
+	ErrNameInUse = errors.New("host: mgr name in use")
 	// ErrMonCommand is a mon command that failed.
 	ErrMonCommand = errors.New("host: mon command failed")
 	// ErrMgrUnreachable is a mgr command whose session closed before a
@@ -30,6 +33,7 @@ var (
 const (
 	codeENOENT     = -2
 	codeEIO        = -5
+	codeEACCES     = -13
 	codeEINVAL     = -22
 	codeEOPNOTSUPP = -95
 )

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/cephx"
 	"gomgr/clustermap"
 	"gomgr/internal/jsontree"
 	"gomgr/internal/logging"
@@ -59,9 +60,12 @@ type Config struct {
 	// MetricsAddr, if set, serves Prometheus metrics there ("127.0.0.1:9283");
 	// the active advertises the URL in the MgrMap's services.
 	MetricsAddr string
-	// OnEnable, if set, is called for a module an operator enables while
-	// this mgr is active, before it starts (Go plugins re-pin their binary).
-	OnEnable func(module string)
+	// Cephx, if set, authenticates this mgr with cephx (its key from the
+	// cluster's keyring): with the mon, and as the mgr service its daemons
+	// and clients connect to. AuthOptional also lets in peers that
+	// present no authorizer (auth none allowed beside cephx).
+	Cephx        *cephx.Client
+	AuthOptional bool
 }
 
 // Standby is Ceph's MgrStandby: a mgr daemon that beacons to the mon every
@@ -89,6 +93,7 @@ type Standby struct {
 	quit   chan struct{}
 	done   chan struct{}
 	stop   sync.Once
+	runErr atomic.Pointer[error] // why run ended on its own (ErrNameInUse)
 
 	isActive atomic.Bool
 	mgrmap   atomic.Pointer[clustermap.MgrMap]
@@ -108,8 +113,7 @@ type Standby struct {
 	clog     clusterLog     // modules' cluster log lines to a real mon
 	digest   uint64         // version of health/mon_status values
 
-	enabled  []string // owned by run: the module set last applied
-	sentCmds string   // owned by run: the command descriptions last beaconed
+	sentCmds string // owned by run: the command descriptions last beaconed
 
 	monCmdsOnce sync.Once
 	monCmds     map[string]bool // a real mon's own command prefixes
@@ -166,6 +170,9 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		// A beacon on every new session: gomgr's mon drops a mgr whose
 		// session closed and that does not beacon again soon.
 		OnSession: s.beaconSoon,
+		// The mgr is a service: it verifies its peers' tickets with the
+		// rotating secrets of the mgr service.
+		Cephx: cfg.Cephx, RotatingSecrets: cfg.Cephx != nil,
 	})
 	if err != nil {
 		return nil, err
@@ -190,6 +197,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 	s.gid = monc.GlobalID()
 	go s.fetch.run(s.quit)
 	s.store = NewConfigStore(monc)
+	s.store.lendTo(cfg.Sources) // Go plugins' pins: in the mon, for every mgr
 	rc := cfg.Registry
 	rc.Sources, rc.State, rc.Store, rc.MgrID = cfg.Sources, s.state, s.store, cfg.Name
 	if s.realCeph() {
@@ -291,9 +299,24 @@ func (s *Standby) MetricsURL() string {
 	return s.prom.url
 }
 
+// Done is closed when the daemon stops running: after Close, or on its
+// own when it cannot go on (Err says why; Close must still be called).
+// Safe from any goroutine.
+func (s *Standby) Done() <-chan struct{} { return s.done }
+
+// Err is why the daemon stopped on its own, or nil. Safe from any
+// goroutine.
+func (s *Standby) Err() error {
+	if p := s.runErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Close shuts down gracefully: modules stop, the last beacon says
 // unavailable, an active mgr hands over (`mgr fail` of itself, so a standby
 // takes over now rather than after the beacon grace), the sessions close.
+// It returns Err, if any, with what failed on the way.
 func (s *Standby) Close(ctx context.Context) error {
 	s.stop.Do(func() { close(s.quit) })
 	<-s.done
@@ -315,7 +338,52 @@ func (s *Standby) Close(ctx context.Context) error {
 	if s.prom != nil {
 		s.prom.close()
 	}
+	if rerr := s.Err(); rerr != nil {
+		return errors.Join(rerr, err)
+	}
 	return err
+}
+
+// nameTakenBeacons is how many beacons in a row may find this daemon's
+// name held by another gid before it stops. A holder that died gives way
+// at once in gomgr's mon when its session closed, else after the beacon
+// grace (3 s: three or four beacons); past that, every beacon of this
+// daemon has been refused beside a live one.
+const nameTakenBeacons = 5
+
+// nameCheck counts the beacons in a row that found this daemon's name held
+// by another gid, and is ErrNameInUse past nameTakenBeacons. Only with
+// gomgr's mon, which refuses a second daemon with the name of a live one
+// (this one would wait for ever); a real ceph-mon lets the newest evict
+// the other, so its map says nothing of who is alive. On the run
+// goroutine.
+func (s *Standby) nameCheck(taken *int) error {
+	h := s.nameHolder(s.mgrmap.Load())
+	if h == 0 || s.realCeph() {
+		*taken = 0
+		return nil
+	}
+	if *taken++; *taken < nameTakenBeacons {
+		return nil
+	}
+	return fmt.Errorf("%w: mgr.%s is already running (gid %d) — stop it or pick another name", ErrNameInUse, s.cfg.Name, h)
+}
+
+// nameHolder is the gid other than this daemon's that mm gives its name,
+// or 0.
+func (s *Standby) nameHolder(mm *clustermap.MgrMap) uint64 {
+	if mm == nil {
+		return 0
+	}
+	if mm.ActiveGID != 0 && mm.ActiveGID != s.gid && mm.ActiveName == s.cfg.Name {
+		return mm.ActiveGID
+	}
+	for _, sb := range mm.Standbys {
+		if sb.GID != s.gid && sb.Name == s.cfg.Name {
+			return sb.GID
+		}
+	}
+	return 0
 }
 
 func (s *Standby) run() {
@@ -323,6 +391,7 @@ func (s *Standby) run() {
 	tick := time.NewTicker(s.cfg.TickPeriod)
 	defer tick.Stop()
 	var pgVersion uint64
+	taken := 0 // beacons in a row that found the name held by another gid
 	s.beacon(false)
 	for {
 		select {
@@ -330,6 +399,13 @@ func (s *Standby) run() {
 			f()
 		case <-tick.C:
 			s.beacon(s.IsActive())
+			if err := s.nameCheck(&taken); err != nil {
+				s.log.WithError(err).Error("mgr stopping")
+				s.runErr.Store(&err)
+				s.stop.Do(func() { close(s.quit) }) // fromMon waits for this loop no more
+				return
+			}
+			s.monc.RenewAuth()
 			if s.IsActive() {
 				s.state.PG.Tick(time.Now())
 				if v := s.state.PG.Version(); v != pgVersion {
@@ -529,7 +605,9 @@ func (s *Standby) fromMon(p messages.Payload) {
 			changed = s.opts.replace(p.Config)
 			s.setConfigValue(p.Config)
 		} else {
+			repinned := s.store.pinChanges(p.Config)
 			changed = s.store.Replace(p.Config)
+			s.retryRepinned(repinned)
 		}
 		if changed && s.IsActive() {
 			s.reg.NotifyAll(registry.KindConfigNotify, "")
@@ -637,16 +715,6 @@ func (s *Standby) handleMgrMap(mm *clustermap.MgrMap) {
 	// standby those that run on standbys (the registry's standby role).
 	enabled := slices.Clone(mm.Modules)
 	enabled = append(enabled, mm.AlwaysOnModules[s.cfg.Release]...)
-	if s.IsActive() {
-		if s.cfg.OnEnable != nil && s.enabled != nil {
-			for _, name := range enabled {
-				if !slices.Contains(s.enabled, name) {
-					s.cfg.OnEnable(name)
-				}
-			}
-		}
-		s.enabled = enabled
-	}
 	s.discover(ctx, enabled)
 	if err := s.reg.SetEnabled(ctx, enabled); err != nil {
 		s.log.WithError(err).Warn("module set not fully applied")
@@ -673,11 +741,20 @@ func (s *Standby) discover(ctx context.Context, enabled []string) {
 
 func (s *Standby) activate(ctx context.Context) error {
 	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}, sessions: map[*msgr.Connection]map[string]DaemonKey{}}
+	var auth msgr.Auth
+	if cx := s.cfg.Cephx; cx != nil {
+		auth = &cephx.MsgrAuth{Client: cx, Service: cephx.ServiceMgr, Optional: s.cfg.AuthOptional,
+			Secrets: func(_ uint32, id uint64) (cephx.Key, bool) { return cx.ServiceSecret(id) }}
+	}
 	ms, err := msgr.New(msgr.Config{
 		Name:          wire.EntityName{Type: wire.EntityMgr, Num: int64(s.gid)},
 		Dispatcher:    &daemonServer{s: s, a: a},
 		DefaultPolicy: msgr.StatelessServer(),
 		Logger:        s.log,
+		Auth:          auth,
+		// Without cephx a daemon counts as known once its MMgrOpen is
+		// accepted, and a real OSD's carries its config (about 70 KB).
+		MaxPreAuthBytes: 1 << 20,
 	})
 	if err != nil {
 		return fmt.Errorf("host: daemon messenger: %w", err)
@@ -718,7 +795,6 @@ func (s *Standby) deactivate(ctx context.Context) {
 		return
 	}
 	s.isActive.Store(false)
-	s.enabled = nil
 	// Back to the standby role: the modules stop, those that run on
 	// standbys start again as such.
 	if err := s.reg.SetStandby(ctx, true); err != nil {
@@ -816,6 +892,7 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 			d.s.log.WithError(err).WithField("peer", c.String()).Warn("open refused")
 			return
 		}
+		c.SetAuthenticated() // its reports may exceed msgr's MaxPreAuthBytes
 		d.s.state.Daemons.Open(key, p.DaemonMetadata["hostname"], p.DaemonMetadata)
 		d.a.mu.Lock()
 		if d.a.sessions[c] == nil {
@@ -842,9 +919,11 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 			d.s.log.WithError(err).WithField("peer", c.String()).Warn("pg stats rejected")
 		}
 	case *messages.MgrCommand:
-		d.reply(c, m.Tid, d.command(p))
+		c.SetAuthenticated() // a CLI sends no MMgrOpen: a command that decodes stands for it
+		d.reply(c, m.Tid, d.command(c, p))
 	case *messages.TellCommand: // `ceph tell mgr ...`
-		d.reply(c, m.Tid, &messages.TellCommandReply{MgrCommandReply: *d.command(&p.MgrCommand)})
+		c.SetAuthenticated()
+		d.reply(c, m.Tid, &messages.TellCommandReply{MgrCommandReply: *d.command(c, &p.MgrCommand)})
 	default:
 		d.s.log.WithField("type", fmt.Sprintf("%T", p)).Debug("message not for the mgr, dropped")
 	}
@@ -945,7 +1024,7 @@ func (d *daemonServer) report(key DaemonKey, p *messages.MgrReport) error {
 	return nil
 }
 
-func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply {
+func (d *daemonServer) command(c *msgr.Connection, p *messages.MgrCommand) *messages.MgrCommandReply {
 	reply := &messages.MgrCommandReply{}
 	args := map[string]any{}
 	switch {
@@ -960,10 +1039,44 @@ func (d *daemonServer) command(p *messages.MgrCommand) *messages.MgrCommandReply
 		}
 		reply.Outbl = js
 	default:
+		if why := d.s.denied(c, args); why != "" {
+			reply.R, reply.RS = codeEACCES, why
+			return reply
+		}
 		ret, status, out := d.s.mgrCommand(context.Background(), args, string(p.Inbl))
 		reply.R, reply.RS, reply.Outbl = int32(ret), status, out
 	}
 	return reply
+}
+
+// denied says why a peer authenticated with cephx may not run a command:
+// its mgr caps (from its ticket) do not grant the command's perm, as
+// DaemonServer::_allowed_command checks MgrCap. Peers without a ticket
+// (auth none) are not checked.
+func (s *Standby) denied(c *msgr.Connection, args map[string]any) string {
+	v, ok := c.AuthInfo().(cephx.Verified)
+	if !ok {
+		return ""
+	}
+	prefix, _ := args["prefix"].(string)
+	perm := "rw" // a command no one declared: the strictest of the usual perms
+	for _, d := range s.commandDescriptions() {
+		if registry.CommandPrefix(d.Cmd) == prefix {
+			perm = d.Perm
+			break
+		}
+	}
+	if v.Ticket.AllowAll {
+		return ""
+	}
+	caps, err := cephx.ParseCaps(v.Ticket.Caps)
+	if err != nil {
+		return fmt.Sprintf("access denied: %s's mgr caps do not parse: %v", v.Ticket.Name, err)
+	}
+	if !caps.Allows(prefix, perm) {
+		return fmt.Sprintf("access denied: %s's mgr caps %q do not allow %q (perm %s)", v.Ticket.Name, v.Ticket.Caps, prefix, perm)
+	}
+	return ""
 }
 
 // mgrCommand runs one of the mgr's commands (PG commands, builtins, the

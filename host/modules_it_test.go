@@ -102,7 +102,7 @@ func mgrCommand(t *testing.T, s *host.Standby, args map[string]any) (string, err
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := host.Command(ctx, s.Addr(), args, nil)
+	res, err := host.Command(ctx, nil, s.Addr(), args, nil)
 	if err != nil {
 		return "", err
 	}
@@ -265,7 +265,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		return err == nil && json.Unmarshal([]byte(out), &dfj) == nil && dfj.Stats.NumOSDs == osds && len(dfj.Pools) > 0
 	})
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-	descs, err := host.CommandDescriptions(dctx, act.Addr())
+	descs, err := host.CommandDescriptions(dctx, nil, act.Addr())
 	dcancel()
 	builtins := 0
 	for _, d := range descs {

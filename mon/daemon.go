@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/cephx"
 	"gomgr/clustermap"
 	"gomgr/messages"
 	"gomgr/msgr"
@@ -30,6 +32,10 @@ type DaemonConfig struct {
 	// gets health and mon_status (default 2 s).
 	DigestInterval time.Duration
 	Logger         *logrus.Entry
+	// Cephx requires cephx of every session, with the keys of
+	// DataDir/keyring (made, with client.admin's, when the data dir is
+	// new); mon commands are checked against each entity's mon caps.
+	Cephx bool
 }
 
 // Daemon is the mon on the network: a messenger whose dispatch posts every
@@ -57,6 +63,7 @@ type Daemon struct {
 	nextGID  uint64
 	encoded  map[any]msgr.Message          // wire form of recently sent maps
 	incs     map[*clustermap.OSDMap][]byte // each recent osdmap epoch as an incremental
+	cephx    *monAuth                      // nil: auth none
 }
 
 // StartDaemon opens the store, binds and serves until Close.
@@ -96,10 +103,20 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 	a := ms.Addr()
 	d.addr = net.JoinHostPort(ipString(a.IP), strconv.Itoa(int(a.Port)))
 	cfg.Mon.Addrs = clustermap.V1Addr(d.addr, 0)
+	fresh := emptyDir(cfg.DataDir)
 	m, err := Open(time.Now(), cfg.DataDir, cfg.Mon)
 	if err != nil {
 		ms.Shutdown()
 		return nil, err
+	}
+	if cfg.Cephx {
+		kr, err := LoadKeyring(cfg.DataDir, fresh)
+		if err != nil {
+			ms.Shutdown()
+			return nil, err
+		}
+		d.cephx = &monAuth{ks: cephx.NewKeyServer(kr), path: filepath.Join(cfg.DataDir, KeyringFile),
+			sessions: map[*msgr.Connection]*cephx.Session{}}
 	}
 	d.mon = m
 	d.publish()
@@ -225,6 +242,9 @@ func (d *Daemon) session(c *msgr.Connection) SessionID {
 }
 
 func (d *Daemon) forget(c *msgr.Connection) {
+	if d.cephx != nil {
+		delete(d.cephx.sessions, c)
+	}
 	if s, ok := d.sessions[c]; ok {
 		d.mon.Unsubscribe(s)
 		delete(d.sessions, c)
@@ -247,11 +267,17 @@ func (d *Daemon) forget(c *msgr.Connection) {
 
 func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p messages.Payload) {
 	now := time.Now()
+	if !d.authorized(c, p) {
+		return
+	}
 	switch p := p.(type) {
 	case *messages.Auth:
-		// auth none: every client is welcome and gets a fresh global id.
-		d.nextGID++
-		d.send(c, 0, &messages.AuthReply{Protocol: messages.AuthNone, GlobalID: d.nextGID})
+		d.auth(c, p)
+		// Accepted (auth none, or cephx done): messages over msgr's
+		// MaxPreAuthBytes may come now (one that beats this waits for it).
+		if d.cephx == nil || d.cephx.sessions[c] != nil && d.cephx.sessions[c].Authenticated() {
+			c.SetAuthenticated()
+		}
 	case *messages.MonSubscribe:
 		s := d.session(c)
 		for what, item := range p.What {
@@ -284,8 +310,15 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 		d.send(c, 0, &messages.MonGetVersionReply{Handle: p.Handle, Version: v, OldestVersion: min(v, 1)})
 	case *messages.MonCommand:
 		ack := &messages.MonCommandAck{Cmd: p.Cmd}
+		var args map[string]any
 		if len(p.Cmd) == 0 {
 			ack.R, ack.RS = EINVAL, "no command"
+		} else if json.Unmarshal([]byte(p.Cmd[0]), &args) != nil || args == nil {
+			ack.R, ack.RS = EINVAL, "invalid command json: expected one JSON object"
+		} else if prefix, _ := args["prefix"].(string); d.denied(c, prefix) != "" {
+			ack.R, ack.RS = EACCESS, d.denied(c, prefix)
+		} else if res, ok := d.authCommand(cmdArgs(args), formatOf(args)); ok {
+			ack.R, ack.RS, ack.Outbuf = int32(res.Retval), res.Status, res.Out
 		} else {
 			res, eff, err := d.mon.HandleCommandJSON(now, []byte(p.Cmd[0]), p.Inbuf)
 			if d.apply(c, eff, err) {
@@ -301,7 +334,7 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 		b := Beacon{
 			GID: p.GID, Name: p.Name, FSID: p.FSID.String(), Addrs: clustermap.AddrsFromWire(p.Addrs),
 			Available: p.Available, AvailableModules: clustermap.ModulesFromWire(p.Modules),
-			Metadata: p.Metadata, Services: p.Services, MgrFeatures: p.MgrFeatures,
+			Metadata: p.Metadata, Services: p.Services, MgrFeatures: p.MgrFeatures, From: c.PeerAddr().String(),
 		}
 		if p.Runtime != nil {
 			b.Runtime = map[string]ModuleRuntime{}

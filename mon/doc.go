@@ -59,10 +59,27 @@
 // cluster log, appended and fsynced per batch, compacted to the newest
 // LogSize entries), and config-key/<one file per key>; every other write is
 // temp file + fsync + rename + fsync of the directory. The fsid is written
-// last at mkfs: a directory with an fsid must hold every map file and the
-// config-key directory, and one without an fsid must be empty, or Open
-// refuses it (ErrStoreCorrupt, naming what is missing) and changes nothing;
-// a new cluster is made only in an empty directory. Enabled modules live
+// last at mkfs (a hidden .mkfs marker before it tells a crashed mkfs from
+// a lost fsid): a directory with an fsid must hold every map file, the
+// config-key directory and unbroken osdmap incrementals, and one without
+// an fsid must be empty, or Open refuses it (ErrStoreCorrupt, naming what
+// is missing and what to do) and changes nothing; a new cluster is made
+// only in an empty directory or by Mkfs (`gomgr mon --mkfs`).
+//
+// cephx (DaemonConfig.Cephx; `gomgr mon` defaults to it): the keys live in
+// the data dir's keyring (KeyringFile, 0600), made with a mon key and
+// client.admin's when the dir is new; a dir that lost it is refused
+// (ErrNoKeyring). Each session runs the cephx exchange (cephx.KeyServer)
+// before anything else it sends is acted on; a hello without cephx is
+// refused. Each command is checked against the entity's mon caps (reads
+// "r", changes "rw", showing keys "rx", making them "rwx"); `auth
+// get-or-create|get|ls` manage the keys, and the mgr service's rotating
+// secrets come from the same key server.
+//
+// One mgr per name: a beacon that uses the name of a live mgr (its session
+// open, its beacons within the grace) is refused with no new epoch, a
+// cluster-log warning and the health check MGR_DUPLICATE_NAME; a name whose
+// holder is gone is taken over at once, as a restarted mgr's. Enabled modules live
 // in mgrmap.json. Not persisted: mgr and OSD metadata, and mgr module
 // health checks (the active mgr re-sends them with its next report).
 //

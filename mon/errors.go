@@ -30,4 +30,5 @@ const (
 	EBUSY   = -16
 	EPERM   = -1
 	EACCESS = -13
+	EIO     = -5
 )

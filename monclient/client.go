@@ -15,6 +15,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/cephx"
 	"gomgr/internal/logging"
 	"gomgr/messages"
 	"gomgr/msgr"
@@ -45,6 +46,14 @@ type Config struct {
 	// connection once (a CLI with no cluster to talk to), instead of
 	// hunting until the Timeout (a daemon waiting for its mon to start).
 	FailFast bool
+	// Cephx, if set, authenticates with cephx as this principal (its name,
+	// key and the services it wants tickets for) instead of auth none;
+	// AuthID is then the principal's.
+	Cephx *cephx.Client
+	// RotatingSecrets asks the mon for the principal's rotating service
+	// secrets after each authentication and when they near expiry: a
+	// daemon that is a service (a mgr) verifies its clients with them.
+	RotatingSecrets bool
 }
 
 // CommandResult is what a mon command returns.
@@ -74,10 +83,13 @@ type Client struct {
 	mapped   chan struct{} // closed once a MonMap has arrived
 	monmap   *messages.MonMap
 	globalID uint64
-	subs     map[string]messages.SubscribeItem
-	tid      uint64
-	waiting  map[uint64]*pending
-	closed   bool
+	// rotatingAsked: the rotating secrets were asked for in this
+	// authentication; its answer completes it.
+	rotatingAsked bool
+	subs          map[string]messages.SubscribeItem
+	tid           uint64
+	waiting       map[uint64]*pending
+	closed        bool
 }
 
 // pending is a command waiting for its ack; it is sent again on a new
@@ -218,9 +230,17 @@ func (c *Client) session(ctx context.Context, addr string) error {
 	if old != nil && old != conn {
 		old.MarkDown()
 	}
+	protocol := messages.AuthNone
+	name := messages.AuthName{Type: uint32(c.cfg.Name.Type), ID: c.cfg.AuthID}
+	if c.cfg.Cephx != nil {
+		protocol = messages.AuthCephX
+		name = c.cfg.Cephx.Name()
+		c.cfg.Cephx.Reset()
+	}
 	hello := &messages.Auth{AuthPayload: messages.EncodeAuthHello(messages.AuthHello{
-		Protocols: []uint32{messages.AuthNone},
-		Name:      messages.AuthName{Type: uint32(c.cfg.Name.Type), ID: c.cfg.AuthID},
+		Protocols: []uint32{uint32(protocol)},
+		Name:      name,
+		GlobalID:  c.GlobalID(),
 	})}
 	if err := conn.Send(messages.Encode(hello)); err != nil {
 		return fmt.Errorf("monclient: auth: %w", err)
@@ -346,13 +366,21 @@ func (c *Client) sendSub(what map[string]messages.SubscribeItem) error {
 
 // Send sends a message to the mon on the current session.
 func (c *Client) Send(p messages.Payload) error {
+	return c.SendFrom(wire.EntityName{}, p)
+}
+
+// SendFrom sends p on behalf of src (a host's OSDs share one session, as
+// the simulator's do); a zero src is this client.
+func (c *Client) SendFrom(src wire.EntityName, p messages.Payload) error {
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
 	if conn == nil {
 		return ErrUnreachable
 	}
-	if err := conn.Send(messages.Encode(p)); err != nil {
+	m := messages.Encode(p)
+	m.Src = src
+	if err := conn.Send(m); err != nil {
 		return fmt.Errorf("monclient: send: %w", err)
 	}
 	return nil
@@ -414,20 +442,7 @@ func (c *Client) Dispatch(conn *msgr.Connection, m *msgr.Message) {
 	}
 	switch p := p.(type) {
 	case *messages.AuthReply:
-		c.mu.Lock()
-		if conn == c.conn {
-			if p.Result == 0 {
-				c.globalID = p.GlobalID
-			} else {
-				c.authErr = fmt.Errorf("%w by %s: %d %s", ErrAuth, conn.PeerAddr(), p.Result, p.ResultMsg)
-			}
-			select {
-			case <-c.authed:
-			default:
-				close(c.authed)
-			}
-		}
-		c.mu.Unlock()
+		c.authReply(conn, p)
 		return
 	case *messages.MonCommandAck:
 		c.mu.Lock()
@@ -458,6 +473,104 @@ func (c *Client) Dispatch(conn *msgr.Connection, m *msgr.Message) {
 	}
 	if c.cfg.Handler != nil {
 		c.cfg.Handler(p)
+	}
+}
+
+// authReply advances the session's authentication: auth none is done at
+// the first reply; cephx goes on (challenge, session key, service tickets)
+// until the principal has its tickets, then fetches rotating secrets for
+// a service. Later replies renew tickets and secrets.
+func (c *Client) authReply(conn *msgr.Connection, p *messages.AuthReply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if conn != c.conn {
+		return
+	}
+	fail := func(err error) {
+		c.authErr = fmt.Errorf("%w by %s: %w", ErrAuth, conn.PeerAddr(), err)
+		c.signalAuthed()
+	}
+	if p.Result != 0 {
+		fail(fmt.Errorf("%d %s", p.Result, p.ResultMsg))
+		return
+	}
+	c.globalID = p.GlobalID
+	if c.cfg.Cephx == nil {
+		c.signalAuthed()
+		return
+	}
+	if p.Protocol != messages.AuthCephX {
+		fail(fmt.Errorf("the mon offers auth protocol %d, this client is set up for cephx", p.Protocol))
+		return
+	}
+	next, done, err := c.cfg.Cephx.HandleReply(p.Result, p.GlobalID, p.ResultBL)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if next != nil {
+		c.sendAuth(conn, next)
+		return
+	}
+	// Fresh rotating secrets with every new session: a restarted mon may
+	// have made new ones.
+	if done && c.cfg.RotatingSecrets && !c.rotatingAsked {
+		c.rotatingAsked = true
+		c.sendAuth(conn, cephx.RotatingRequest())
+		return
+	}
+	c.rotatingAsked = false
+	c.signalAuthed()
+}
+
+// rotatingMargin: rotating secrets are fetched again this long before
+// the newest expires (Ceph's are valid for an hour).
+const rotatingMargin = 10 * time.Minute
+
+// sendAuth sends one cephx MAuth on conn (c.mu held; Send does not block).
+func (c *Client) sendAuth(conn *msgr.Connection, payload []byte) {
+	if err := conn.Send(messages.Encode(&messages.Auth{Protocol: messages.AuthCephX, AuthPayload: payload})); err != nil {
+		c.log.WithError(err).Warn("cephx request not sent")
+	}
+}
+
+// signalAuthed ends the wait of session (c.mu held).
+func (c *Client) signalAuthed() {
+	select {
+	case <-c.authed:
+	default:
+		close(c.authed)
+	}
+}
+
+// RenewAuth asks the mon for the tickets due for renewal and, for a
+// service, fresh rotating secrets when the newest nears expiry. A daemon
+// calls it from its tick; it does nothing without cephx.
+func (c *Client) RenewAuth() {
+	if c.cfg.Cephx == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn == nil || c.authErr != nil {
+		return
+	}
+	select {
+	case <-c.authed:
+	default:
+		return // the session is still authenticating
+	}
+	if c.cfg.Cephx.NeedRenewal() {
+		next, err := c.cfg.Cephx.Request()
+		if err != nil {
+			c.log.WithError(err).Warn("cephx renewal not built")
+			return
+		}
+		c.sendAuth(c.conn, next)
+		return
+	}
+	if c.cfg.RotatingSecrets && c.cfg.Cephx.RotatingDue(rotatingMargin) {
+		c.sendAuth(c.conn, cephx.RotatingRequest())
 	}
 }
 

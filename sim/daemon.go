@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/cephx"
 	"gomgr/clustermap"
 	"gomgr/messages"
 	"gomgr/monclient"
@@ -38,6 +39,9 @@ type ClusterConfig struct {
 	FailEvery    time.Duration
 	RecoverAfter time.Duration
 	Logger       *logrus.Entry
+	// Cephx, if set, authenticates the simulator with cephx: its mon
+	// session, and its hosts' sessions with the mgr (authorizers).
+	Cephx *cephx.Client
 }
 
 // Cluster runs simulated OSDs against a mon and the active mgr. One
@@ -100,7 +104,8 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		period: cfg.ReportPeriod,
 	}
 	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{cfg.MonAddr},
-		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Handler: c.fromMon, Logger: c.log})
+		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Handler: c.fromMon, Logger: c.log,
+		Cephx: cfg.Cephx})
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +146,14 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		for id := first; id < min(first+cfg.OSDsPerHost, cfg.OSDs); id++ {
 			h.osds = append(h.osds, id)
 		}
+		var auth msgr.Auth
+		if cfg.Cephx != nil {
+			auth = &cephx.MsgrAuth{Client: cfg.Cephx}
+		}
 		h.ms, err = msgr.New(msgr.Config{
 			Name: wire.EntityName{Type: wire.EntityOSD, Num: int64(first)}, Workers: 1,
 			Dispatcher: hostDispatcher{c, h}, DefaultPolicy: msgr.LossyClient(), Logger: c.log.WithField("host", h.name),
-			BackoffMax: time.Second,
+			BackoffMax: time.Second, Auth: auth,
 		})
 		if err == nil {
 			err = h.ms.Start()
@@ -299,20 +308,19 @@ func send(conn *msgr.Connection, id int, p messages.Payload) {
 	_ = conn.Send(m)
 }
 
-func (c *Cluster) monConn(h *simHost) *msgr.Connection {
-	conn, err := h.ms.Connect(c.cfg.MonAddr, wire.EntityMon)
-	if err != nil {
+// toMon sends an OSD's message to the mon on the simulator's one mon
+// session (authenticated, with cephx), stamped with the OSD.
+func (c *Cluster) toMon(id int, p messages.Payload) {
+	if err := c.monc.SendFrom(wire.EntityName{Type: wire.EntityOSD, Num: int64(id)}, p); err != nil {
 		c.log.WithError(err).Debug("mon unreachable")
-		return nil
 	}
-	return conn
 }
 
 func (c *Cluster) boot(h *simHost, id int) {
 	addr := h.ms.Addr()
 	sb, _ := json.Marshal(map[string]any{"whoami": id, "cluster_fsid": c.fsid,
 		"osd_fsid": fmt.Sprintf("%08x-0000-4000-8000-%012x", id, c.cfg.Seed)})
-	send(c.monConn(h), id, &messages.OSDBoot{
+	c.toMon(id, &messages.OSDBoot{
 		Paxos: messages.NewPaxos(0), Superblock: messages.JSONStruct(sb),
 		HBBackAddrs: []wire.EntityAddr{addr}, HBFrontAddrs: []wire.EntityAddr{addr}, ClusterAddrs: []wire.EntityAddr{addr},
 		Metadata: osdMetadata(h.name, id), OSDFeatures: wire.FeaturesSupported,
@@ -329,10 +337,9 @@ func osdMetadata(host string, id int) map[string]string {
 
 func (c *Cluster) beaconAll() {
 	for _, h := range c.hosts {
-		conn := c.monConn(h)
 		for _, id := range h.osds {
 			if c.model.Up(id) {
-				send(conn, id, &messages.OSDBeacon{Paxos: messages.NewPaxos(0), BeaconInterval: int32(c.cfg.BeaconPeriod / time.Second)})
+				c.toMon(id, &messages.OSDBeacon{Paxos: messages.NewPaxos(0), BeaconInterval: int32(c.cfg.BeaconPeriod / time.Second)})
 			}
 		}
 	}

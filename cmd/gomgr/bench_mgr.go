@@ -96,6 +96,6 @@ func benchMgrRole(args []string) error {
 	}
 	lg := logrus.New()
 	lg.SetLevel(logrus.WarnLevel)
-	srcs, _ := mf.sources(logrus.NewEntry(lg).WithField("component", "mgr"))
+	srcs := mf.sources(logrus.NewEntry(lg).WithField("component", "mgr"))
 	return simbench.RunRole(context.Background(), *cfg, srcs, os.Stdin, os.Stdout)
 }

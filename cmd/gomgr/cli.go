@@ -16,11 +16,13 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/cephx"
 	"gomgr/clustermap"
 	"gomgr/host"
 	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
+	"gomgr/msgr"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
 )
@@ -40,6 +42,7 @@ func init() {
 		{"mgr metadata", "[NAME]", "manager metadata"},
 		{"config", "set mgr mgr/MODULE/OPTION VALUE|get mgr KEY|rm mgr KEY|dump", "module options, checked against the module's declaration"},
 		{"config-key", "get|set|ls|rm|exists|dump ...", "the key-value store modules use"},
+		{"auth", "get-or-create ENTITY [SERVICE CAPS]...|get ENTITY|ls", "cephx keys and caps (--keyring FILE or GOMGR_KEYRING: client.admin's)"},
 		{"log last", "[N]", "the cluster log"},
 		{"df", "", "space used and available, by class and pool (served by the active mgr)"},
 		{"pg stat", "", "placement groups by state (served by the active mgr)"},
@@ -52,6 +55,7 @@ func init() {
 // cliFlags are taken from anywhere on a cluster command line, as ceph does.
 type cliFlags struct {
 	mon     string
+	keyring string
 	format  string
 	timeout time.Duration
 	inbuf   []byte
@@ -65,7 +69,7 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 		a := args[i]
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
-		case "--mon", "-m", "-f", "--format", "--connect-timeout", "-i":
+		case "--mon", "-m", "-f", "--format", "--connect-timeout", "-i", "--keyring", "-k":
 			if !hasVal {
 				if i+1 >= len(args) {
 					return nil, f, fmt.Errorf("%w: %s needs a value", errUsage, name)
@@ -76,6 +80,8 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 			switch name {
 			case "--mon", "-m":
 				f.mon = val
+			case "--keyring", "-k":
+				f.keyring = val
 			case "-f", "--format":
 				f.format = val
 			case "-i":
@@ -111,17 +117,63 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 // errHelp: the command line asked for help (-h) on its commands.
 var errHelp = errors.New("help")
 
-// dialCluster opens a mon session for one CLI command; handler, if set,
+// dialCluster opens a mon session for one CLI command, as client.admin
+// with cephx when a keyring is found (see clientCephx); handler, if set,
 // gets what the mon pushes (a subscription's messages).
-func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)) (*monclient.Client, error) {
+func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)) (*cluster, error) {
+	cx, err := clientCephx(f.keyring)
+	if err != nil {
+		return nil, &cmdError{code: 1, msg: err.Error()}
+	}
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
 	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
-		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, AuthID: "admin", Logger: logrus.NewEntry(quiet), Handler: handler})
+		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, AuthID: "admin", Logger: logrus.NewEntry(quiet), Handler: handler,
+		Cephx: cx})
 	if err != nil {
-		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (is `make run` running? set --mon or GOMGR_MON)", monAddress(f.mon), err)}
+		hint := "is `make run` running? set --mon or GOMGR_MON"
+		if errors.Is(err, monclient.ErrAuth) {
+			hint = "the mon wants client.admin's key: --keyring FILE or GOMGR_KEYRING (a demo's is found on its own)"
+		}
+		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (%s)", monAddress(f.mon), err, hint)}
 	}
-	return monc, nil
+	cl := &cluster{Client: monc}
+	if cx != nil {
+		cl.mgrAuth = &cephx.MsgrAuth{Client: cx}
+	}
+	return cl, nil
+}
+
+// cluster is the CLI's mon session, and what it presents to a mgr (its
+// cephx ticket, if any).
+type cluster struct {
+	*monclient.Client
+	mgrAuth msgr.Auth
+}
+
+// clientCephx is client.admin's cephx principal from the keyring: the
+// --keyring flag, else $GOMGR_KEYRING, else a running demo's; none found
+// is auth none.
+func clientCephx(path string) (*cephx.Client, error) {
+	if path == "" {
+		path = os.Getenv("GOMGR_KEYRING")
+	}
+	if path == "" {
+		if _, err := os.Stat(demoKeyringFile()); err != nil {
+			return nil, nil
+		}
+		path = demoKeyringFile()
+	}
+	kr, err := cephx.LoadKeyring(path)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := kr["client.admin"]
+	if !ok {
+		return nil, fmt.Errorf("%s has no key for client.admin", path)
+	}
+	return cephx.NewClient(messages.AuthName{Type: uint32(wire.EntityClient), ID: "admin"}, e.Key,
+		cephx.ServiceMon|cephx.ServiceMgr|cephx.ServiceOSD), nil
 }
 
 // runCluster runs one cluster command: a mon command when a mon signature
@@ -203,7 +255,7 @@ func (w *mgrWatch) next() <-chan struct{} {
 }
 
 // activeMgr is the active mgr's address and its command descriptions.
-func activeMgr(ctx context.Context, monc *monclient.Client, what string) (string, []registry.ModuleCommand, error) {
+func activeMgr(ctx context.Context, monc *cluster, what string) (string, []registry.ModuleCommand, error) {
 	res, err := monc.Command(ctx, map[string]any{"prefix": "mgr dump", "format": "json"}, nil)
 	if err != nil {
 		return "", nil, &cmdError{code: 1, msg: err.Error()}
@@ -216,7 +268,7 @@ func activeMgr(ctx context.Context, monc *monclient.Client, what string) (string
 		return "", nil, &cmdError{code: 11, msg: fmt.Sprintf("no active mgr to %s (EAGAIN)", what), retry: true}
 	}
 	addr := mm.ActiveAddrs.Addrvec[0].Addr
-	descs, err := host.CommandDescriptions(ctx, addr)
+	descs, err := host.CommandDescriptions(ctx, monc.mgrAuth, addr)
 	if err != nil {
 		return "", nil, mgrError(err)
 	}
@@ -232,7 +284,7 @@ func mgrError(err error) *cmdError {
 // onActiveMgr runs f on the active mgr. While there is none, or the one it
 // reached went away or was replaced in the MgrMap (a failover under way),
 // it asks the mon again, until wait has passed.
-func onActiveMgr(ctx context.Context, monc *monclient.Client, watch *mgrWatch, what string, wait time.Duration,
+func onActiveMgr(ctx context.Context, monc *cluster, watch *mgrWatch, what string, wait time.Duration,
 	f func(ctx context.Context, addr string, descs []registry.ModuleCommand) error) error {
 	deadline := time.Now().Add(wait)
 	for {
@@ -274,7 +326,7 @@ func onActiveMgr(ctx context.Context, monc *monclient.Client, watch *mgrWatch, w
 }
 
 // runModuleCommand routes a command to the active mgr's modules.
-func runModuleCommand(ctx context.Context, monc *monclient.Client, watch *mgrWatch, words []string, f cliFlags) error {
+func runModuleCommand(ctx context.Context, monc *cluster, watch *mgrWatch, words []string, f cliFlags) error {
 	return onActiveMgr(ctx, monc, watch, fmt.Sprintf("run %q", strings.Join(words, " ")), f.timeout,
 		func(ctx context.Context, addr string, descs []registry.ModuleCommand) error {
 			sigs := make([]string, 0, len(descs))
@@ -297,7 +349,7 @@ func runModuleCommand(ctx context.Context, monc *monclient.Client, watch *mgrWat
 				fmt.Fprintf(os.Stderr, "still waiting for the active mgr at %s to answer %q (a module command may take up to 30 s)...\n",
 					addr, strings.Join(words, " "))
 			})
-			r, err := host.Command(ctx, addr, cmd, f.inbuf)
+			r, err := host.Command(ctx, monc.mgrAuth, addr, cmd, f.inbuf)
 			note.Stop()
 			if err != nil {
 				return mgrError(err)

@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register(command{path: "mon", args: "[--addr HOST:PORT] --data DIR", help: "run the map authority", run: runMon})
+	register(command{path: "mon", args: "[--addr HOST:PORT] [--mkfs] --data DIR", help: "run the map authority (--mkfs: make a new cluster and exit)", run: runMon})
 	register(command{path: "mgr", args: "(--mon HOST:PORT --name NAME | -c CEPH.CONF -i NAME) [--modules DIRS] [--plugins DIR]", help: "run a manager daemon (of gomgr's mon, or of a real Ceph cluster with -c)", run: runMgr})
 	register(command{path: "sim", args: "--mon HOST:PORT [--osds N] [--seed N]", help: "run simulated OSDs", run: runSim})
 }
@@ -90,10 +90,12 @@ func untilSignal(log *logrus.Entry, lf *logFlags, done <-chan struct{}) {
 }
 
 func runMon(args []string) error {
-	fs := newFlags("mon", "[--addr HOST:PORT] --data DIR")
+	fs := newFlags("mon", "[--addr HOST:PORT] [--mkfs] --data DIR")
 	addr := fs.String("addr", "127.0.0.1:6789", "listen address")
-	data := fs.String("data", "", "data directory (created if missing)")
+	data := fs.String("data", "", "data directory (created if missing; a new cluster is made only in an empty one)")
 	fsid := fs.String("fsid", "", "cluster fsid for a new data directory")
+	mkfs := fs.Bool("mkfs", false, "make a new cluster in --data (missing, empty, or an mkfs that did not finish), print its fsid and exit, as ceph-mon --mkfs")
+	auth := fs.String("auth", "cephx", "cephx (keys in DATA/keyring, made with client.admin's for a new cluster) or none")
 	var lf logFlags
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -106,9 +108,26 @@ func runMon(args []string) error {
 	if err != nil {
 		return err
 	}
+	if *auth != "cephx" && *auth != "none" {
+		return fmt.Errorf("%w: --auth is cephx or none", errUsage)
+	}
 	cfg := mon.DefaultConfig()
 	cfg.FSID = *fsid
-	d, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log})
+	if *mkfs {
+		id, err := mon.Mkfs(time.Now(), *data, cfg)
+		if err != nil {
+			return err
+		}
+		if *auth == "cephx" {
+			if _, err := mon.LoadKeyring(*data, true); err != nil {
+				return err
+			}
+		}
+		log.WithField("fsid", id).WithField("data", *data).Info("mon: new cluster made")
+		fmt.Println(id)
+		return nil
+	}
+	d, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log, Cephx: *auth == "cephx"})
 	if err != nil {
 		return err
 	}
@@ -126,6 +145,7 @@ func runMgr(args []string) error {
 	fs.StringVar(name, "i", "", "this manager's name (as ceph-mgr -i)")
 	addr := fs.String("addr", "", "address for daemon sessions when active (default: the conf's public_addr, or loopback)")
 	metricsAddr := fs.String("metrics", "", "serve Prometheus metrics at this address (HOST:PORT; :0 picks a port)")
+	keyring := fs.String("keyring", "", "with gomgr's mon: a keyring with mgr.NAME's key, or client.admin's to make it (default: $GOMGR_KEYRING)")
 	var mf moduleFlags
 	mf.register(fs)
 	var lf logFlags
@@ -140,27 +160,29 @@ func runMgr(args []string) error {
 	if err != nil {
 		return err
 	}
-	mons, bind := []string{monAddress(*monAddr)}, "127.0.0.1:0"
+	cc := cephClusterConf{mons: []string{monAddress(*monAddr)}, bind: "127.0.0.1:0"}
 	if *conf != "" {
 		// Absolute: module processes open it too (their rados handles).
 		if *conf, err = filepath.Abs(*conf); err != nil {
 			return err
 		}
-		if mons, bind, err = cephCluster(*conf, *name); err != nil {
+		if cc, err = cephCluster(*conf, *name); err != nil {
 			return err
 		}
+	} else if cc.cephx, err = mgrCephx(cc.mons, *keyring, *name); err != nil {
+		return err
 	}
 	if *addr != "" {
-		bind = *addr
+		cc.bind = *addr
 	}
-	srcs, ps := mf.sources(log)
+	srcs := mf.sources(log)
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: mons, Addr: bind, MetricsAddr: *metricsAddr,
-		CephConf: *conf, Sources: srcs, Logger: log, OnEnable: repinner(ps)})
+	s, err := host.Start(ctx, host.Config{Name: *name, MonAddrs: cc.mons, Addr: cc.bind, MetricsAddr: *metricsAddr,
+		CephConf: *conf, Sources: srcs, Logger: log, Cephx: cc.cephx, AuthOptional: cc.authOptional})
 	if err != nil {
 		return err
 	}
-	untilSignal(log, &lf, nil)
+	untilSignal(log, &lf, s.Done()) // or until it stops on its own (Close says why)
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	return s.Close(sctx)
@@ -172,6 +194,7 @@ func runSim(args []string) error {
 	osds := fs.Int("osds", 10, "number of simulated OSDs (3 to 10,000)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed gives the same cluster")
 	failEvery := fs.Duration("fail-every", 0, "fail a random OSD this often (0: never)")
+	keyring := fs.String("keyring", "", "client.admin's keyring, for a cephx mon (default: $GOMGR_KEYRING)")
 	var lf logFlags
 	lf.register(fs)
 	if err := parse(fs, args); err != nil {
@@ -184,8 +207,12 @@ func runSim(args []string) error {
 	if err != nil {
 		return err
 	}
+	cx, err := clientCephx(*keyring)
+	if err != nil {
+		return err
+	}
 	c, err := sim.StartCluster(context.Background(), sim.ClusterConfig{MonAddr: monAddress(*monAddr), OSDs: *osds,
-		Seed: *seed, FailEvery: *failEvery, Logger: log})
+		Seed: *seed, FailEvery: *failEvery, Logger: log, Cephx: cx})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gomgr/cephx"
 	"gomgr/host"
 	"gomgr/mon"
 	"gomgr/sim"
@@ -59,15 +60,20 @@ func runDemo(args []string) error {
 
 	cfg := mon.DefaultConfig()
 	cfg.Mgr.InitialModules = demoModules(mf)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log})
+	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: *addr, DataDir: *data, Mon: cfg, Logger: log, Cephx: true})
 	if err != nil {
 		return err
 	}
 	defer md.Close()
-	if err := writeDemoAddr(md.Addr()); err != nil {
-		log.WithError(err).Warn("the CLI will need --mon")
+	// cephx, as a real cluster: the CLI finds the mon and client.admin's
+	// keyring beside it; the managers and the simulator get their keys
+	// with it.
+	keyring := filepath.Join(*data, mon.KeyringFile)
+	if err := writeDemoFiles(md.Addr(), keyring); err != nil {
+		log.WithError(err).Warn("the CLI will need --mon and --keyring")
 	}
 	defer os.Remove(filepath.Dir(demoAddrFile())) // once empty: another demo may still run
+	defer os.Remove(demoKeyringFile())
 	defer os.Remove(demoAddrFile())
 
 	ctx := context.Background()
@@ -83,8 +89,11 @@ func runDemo(args []string) error {
 		}
 	}()
 	for i, name := range []string{"x", "y"} {
-		srcs, ps := mf.sources(log.WithField("mgr", name))
-		mc := host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: srcs, Logger: log, OnEnable: repinner(ps)}
+		cx, err := mgrCephx([]string{md.Addr()}, keyring, name)
+		if err != nil {
+			return err
+		}
+		mc := host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: mf.sources(log.WithField("mgr", name)), Logger: log, Cephx: cx}
 		if *metrics != "" {
 			mc.MetricsAddr = freeOr(nextPort(*metrics, i))
 		}
@@ -94,8 +103,12 @@ func runDemo(args []string) error {
 		}
 		mgrs = append(mgrs, s)
 	}
+	simCx, err := clientCephx(keyring)
+	if err != nil {
+		return err
+	}
 	cl, err := sim.StartCluster(ctx, sim.ClusterConfig{MonAddr: md.Addr(), OSDs: *osds, Seed: 1,
-		FailEvery: *failEvery, Logger: log})
+		FailEvery: *failEvery, Logger: log, Cephx: simCx})
 	if err != nil {
 		return err
 	}
@@ -156,11 +169,21 @@ func demoModules(mf moduleFlags) []string {
 	return out
 }
 
-func writeDemoAddr(addr string) error {
+// writeDemoFiles leaves the mon's address and client.admin's keyring
+// where the CLI looks for them.
+func writeDemoFiles(addr, keyring string) error {
 	if err := os.MkdirAll(filepath.Dir(demoAddrFile()), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(demoAddrFile(), []byte(addr+"\n"), 0o644)
+	if err := os.WriteFile(demoAddrFile(), []byte(addr+"\n"), 0o644); err != nil {
+		return err
+	}
+	kr, err := cephx.LoadKeyring(keyring)
+	if err != nil {
+		return err
+	}
+	admin := cephx.Keyring{"client.admin": kr["client.admin"]} // not the mon's key
+	return os.WriteFile(demoKeyringFile(), admin.Marshal(), 0o600)
 }
 
 // freeOr is addr if it can be listened on now, else a free port on its

@@ -38,7 +38,7 @@ func runDemoCeph(mf moduleFlags, log *logrus.Entry, metrics string) error {
 	// ("pg_autoscaler" enables "pg" and "autoscaler"): such modules are
 	// Ceph's always-on ones or optional, and are left out.
 	modules := slices.DeleteFunc(demoModules(mf), func(m string) bool { return strings.Contains(m, "_") })
-	c, err := cephcluster.New(ctx, cephcluster.Options{OSDs: 2, Pools: []string{"demo"},
+	c, err := cephcluster.New(ctx, cephcluster.Options{OSDs: 2, Pools: []string{"demo"}, Cephx: true,
 		Global: map[string]string{"mgr_initial_modules": strings.Join(modules, " ")}})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -53,9 +53,18 @@ func runDemoCeph(mf moduleFlags, log *logrus.Entry, metrics string) error {
 		}
 	}()
 
-	srcs, ps := mf.sources(log)
-	mgr, err := host.Start(ctx, host.Config{Name: demoCephMgr, MonAddrs: []string{c.MonAddr}, Addr: "127.0.0.1:0", CephConf: c.Conf,
-		Sources: srcs, Logger: log, OnEnable: repinner(ps), MetricsAddr: freeOr(metrics)})
+	// cephx, as Ceph's default: gomgr's mgr key, then its conf as a
+	// ceph-mgr reads it.
+	if _, err := c.MgrKeyring(ctx, demoCephMgr); err != nil {
+		return err
+	}
+	cc, err := cephCluster(c.Conf, demoCephMgr)
+	if err != nil {
+		return err
+	}
+	srcs := mf.sources(log)
+	mgr, err := host.Start(ctx, host.Config{Name: demoCephMgr, MonAddrs: cc.mons, Addr: cc.bind, CephConf: c.Conf,
+		Sources: srcs, Logger: log, MetricsAddr: freeOr(metrics), Cephx: cc.cephx, AuthOptional: cc.authOptional})
 	if err != nil {
 		return err
 	}
@@ -73,7 +82,7 @@ func runDemoCeph(mf moduleFlags, log *logrus.Entry, metrics string) error {
 		return err
 	}
 
-	fmt.Printf("gomgr demo --ceph: a real Ceph cluster (ceph-mon at %s, 2 memstore ceph-osds, pool demo)\n"+
+	fmt.Printf("gomgr demo --ceph: a real Ceph cluster (ceph-mon at %s, 2 memstore ceph-osds, pool demo, cephx)\n"+
 		"in %s, with gomgr as its active mgr %s running %s.\n\nTry, in another terminal, the real ceph CLI:\n",
 		c.MonAddr, c.Dir, demoCephMgr, strings.Join(modules, " "))
 	for _, try := range [][2]string{

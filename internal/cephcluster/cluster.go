@@ -45,6 +45,10 @@ type Options struct {
 	// Global holds settings added at the end of [global], so that they
 	// override the defaults: {"debug_mon": "10"}.
 	Global map[string]string
+	// Cephx requires cephx everywhere (Ceph's default) instead of auth
+	// none: a mon key, Dir/ceph.client.admin.keyring (found by the conf's
+	// keyring line) and a key per OSD; mgrs get theirs from MgrKeyring.
+	Cephx bool
 }
 
 // Cluster is a running one-node cluster. Its exported fields do not change
@@ -56,6 +60,7 @@ type Cluster struct {
 	FSID    string
 	Host    string // short host name, the CRUSH host of the OSDs
 
+	auth      string // "none" or "cephx"
 	runDir    string // admin sockets; Dir/run unless that path is too long
 	ownRunDir bool   // runDir is outside Dir: Close removes it too
 
@@ -120,6 +125,10 @@ func New(ctx context.Context, opts Options) (_ *Cluster, err error) {
 			return nil, fmt.Errorf("cephcluster: %w", err)
 		}
 	}
+	c.auth = "none"
+	if opts.Cephx {
+		c.auth = "cephx"
+	}
 	if err := os.WriteFile(c.Conf, []byte(c.confText(portMin, opts.Global)), 0o644); err != nil {
 		return nil, fmt.Errorf("cephcluster: %w", err)
 	}
@@ -127,12 +136,35 @@ func New(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	// 1. The mon.
+	// 1. The mon (with cephx: its key and client.admin's, as up.sh does).
 	monmap := filepath.Join(dir, "monmap")
 	if err := c.tool(ctx, "monmaptool", "--create", "--fsid", c.FSID, "--addv", "a", "[v1:"+c.MonAddr+"]", monmap); err != nil {
 		return nil, err
 	}
-	if err := c.tool(ctx, "ceph-mon", "-c", c.Conf, "--mkfs", "-i", "a", "--monmap", monmap); err != nil {
+	mkfs := []string{"-c", c.Conf, "--mkfs", "-i", "a", "--monmap", monmap}
+	if opts.Cephx {
+		monKeyring := filepath.Join(dir, "mon.keyring")
+		admin := filepath.Join(dir, "ceph.client.admin.keyring")
+		for _, args := range [][]string{
+			{"--create-keyring", monKeyring, "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"},
+			{"--create-keyring", admin, "--gen-key", "-n", "client.admin", "--cap", "mon", "allow *", "--cap", "osd", "allow *", "--cap", "mgr", "allow *", "--cap", "mds", "allow *"},
+			{monKeyring, "--import-keyring", admin},
+		} {
+			if err := c.tool(ctx, "ceph-authtool", args...); err != nil {
+				return nil, err
+			}
+		}
+		mkfs = append(mkfs, "--keyring", monKeyring)
+		// The running mon finds its own key through the conf's keyring line.
+		b, err := os.ReadFile(monKeyring)
+		if err != nil {
+			return nil, fmt.Errorf("cephcluster: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "ceph.mon.a.keyring"), b, 0o600); err != nil {
+			return nil, fmt.Errorf("cephcluster: %w", err)
+		}
+	}
+	if err := c.tool(ctx, "ceph-mon", mkfs...); err != nil {
 		return nil, err
 	}
 	if c.mon, err = c.StartDaemon("mon.a", "ceph-mon", "-c", c.Conf, "-i", "a", "-f"); err != nil {
@@ -160,14 +192,25 @@ func New(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	errs := make([]error, opts.OSDs+1)
 	wg.Go(func() { _, errs[0] = c.CephBatch(ctx, script) })
 	for id := range opts.OSDs {
-		wg.Go(func() { errs[id+1] = c.mkfsOSD(ctx, id) })
+		wg.Go(func() { errs[id+1] = c.mkfsOSD(ctx, id, opts.Cephx) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, c.withTails(err, c.mon)
 	}
 
-	// 3. Every OSD at once, then wait until the mon has them all up.
+	// 3. Every OSD at once (with cephx, each with its key, as up.sh makes
+	// them), then wait until the mon has them all up.
+	for id := range opts.OSDs {
+		if !opts.Cephx {
+			continue
+		}
+		_, err := c.Ceph(ctx, "auth", "get-or-create", fmt.Sprintf("osd.%d", id), "mon", "allow profile osd",
+			"mgr", "allow profile osd", "osd", "allow *", "-o", filepath.Join(dir, fmt.Sprintf("ceph.osd.%d.keyring", id)))
+		if err != nil {
+			return nil, c.withTails(err, c.mon)
+		}
+	}
 	for id := range opts.OSDs {
 		if _, err := c.startOSD(id); err != nil {
 			return nil, err
@@ -225,9 +268,9 @@ func (c *Cluster) confText(portMin int, global map[string]string) string {
 	p("[global]")
 	p("fsid = %s", c.FSID)
 	p("mon_host = v1:%s", c.MonAddr)
-	p("auth_cluster_required = none")
-	p("auth_service_required = none")
-	p("auth_client_required = none")
+	p("auth_cluster_required = %s", c.auth)
+	p("auth_service_required = %s", c.auth)
+	p("auth_client_required = %s", c.auth)
 	p("keyring = %s/$cluster.$name.keyring", c.Dir)
 	p("auth_allow_insecure_global_id_reclaim = true")
 	p("mon_allow_pool_size_one = true")
@@ -361,6 +404,18 @@ func (c *Cluster) CephBatch(ctx context.Context, commands []string, args ...stri
 	return stdout, nil
 }
 
+// MgrKeyring makes mgr.name's key with the caps a mgr needs (as the
+// README of up.sh says) and returns the path of its keyring,
+// Dir/ceph.mgr.name.keyring, where the conf's keyring line finds it.
+func (c *Cluster) MgrKeyring(ctx context.Context, name string) (string, error) {
+	path := filepath.Join(c.Dir, "ceph.mgr."+name+".keyring")
+	_, err := c.Ceph(ctx, "auth", "get-or-create", "mgr."+name, "mon", "allow profile mgr", "osd", "allow *", "mds", "allow *", "-o", path)
+	if err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
 // StartMgr starts a real ceph-mgr named name (mgr.name), with its data
 // directory; Close stops it. It does not wait for it: see WaitMgr. Its
 // modules come from Ceph's default path (/usr/share/ceph/mgr) unless
@@ -446,11 +501,17 @@ func (c *Cluster) startOSD(id int) (*Proc, error) {
 	return p, nil
 }
 
-func (c *Cluster) mkfsOSD(ctx context.Context, id int) error {
+// mkfsOSD makes an OSD's store. With cephx it runs without the mon's
+// config (the OSD has no key yet: it gets one before it starts).
+func (c *Cluster) mkfsOSD(ctx context.Context, id int, cephx bool) error {
 	if err := os.MkdirAll(filepath.Join(c.Dir, "osd", fmt.Sprintf("ceph-%d", id)), 0o755); err != nil {
 		return fmt.Errorf("cephcluster: %w", err)
 	}
-	return c.tool(ctx, "ceph-osd", "-c", c.Conf, "-i", strconv.Itoa(id), "--mkfs", "--osd-uuid", c.uuids[id])
+	args := []string{"-c", c.Conf, "-i", strconv.Itoa(id), "--mkfs", "--osd-uuid", c.uuids[id]}
+	if cephx {
+		args = append(args, "--no-mon-config")
+	}
+	return c.tool(ctx, "ceph-osd", args...)
 }
 
 // numUpOSDs is num_up_osds from `ceph osd stat`.

@@ -581,7 +581,7 @@ func (c *cluster) moduleTimes(ctx context.Context) (map[string]int64, error) {
 	if !mm.Available || len(mm.ActiveAddrs.Addrvec) == 0 {
 		return nil, fmt.Errorf("%w: no active mgr", ErrChild)
 	}
-	r, err = host.Command(ctx, mm.ActiveAddrs.Addrvec[0].Addr, map[string]any{"prefix": moduleCommand}, nil)
+	r, err = host.Command(ctx, nil, mm.ActiveAddrs.Addrvec[0].Addr, map[string]any{"prefix": moduleCommand}, nil)
 	if err != nil {
 		return nil, err
 	}
