@@ -31,6 +31,12 @@ func TestMonMkfs(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil || st.FSID != fsid {
 		t.Fatalf("status: exit %d, fsid %q (want %s): %s", code, st.FSID, fsid, errs)
 	}
+	// gomgr's mon requires cephx: the CLI without client.admin's keyring
+	// is refused, and says what it needs.
+	noKey := []string{"GOMGR_MON=" + monAddr, "GOMGR_KEYRING=", "TMPDIR=" + t.TempDir()}
+	if _, errs, code := cli(t, noKey, "status"); code != 1 || !strings.Contains(errs, "requires cephx") || !strings.Contains(errs, "--keyring") {
+		t.Fatalf("status without a keyring: exit %d: %s", code, errs)
+	}
 	if err := mon.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

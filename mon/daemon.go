@@ -119,6 +119,13 @@ func StartDaemon(cfg DaemonConfig) (*Daemon, error) {
 			sessions: map[*msgr.Connection]*cephx.Session{}}
 	}
 	d.mon = m
+	// Global ids go on after those of the mgrs the map knows: a mgr still
+	// running across this mon's restart keeps a gid no newcomer gets.
+	mm := m.Snapshot().MgrMap
+	d.nextGID = max(d.nextGID, mm.ActiveGID)
+	for _, sb := range mm.Standbys {
+		d.nextGID = max(d.nextGID, sb.GID)
+	}
 	d.publish()
 	if err := ms.Start(); err != nil {
 		return nil, fmt.Errorf("mon: start messenger: %w", err)

@@ -213,3 +213,34 @@ func TestDaemonOSDMapCatchUp(t *testing.T) {
 		t.Fatalf("incrementals rebuilt\n%s\nbut osd dump printed\n%s", a, b)
 	}
 }
+
+// TestGlobalIDsAfterRestart: a restarted mon hands out global ids above
+// the gids its MgrMap holds, so a newcomer never gets the gid of a mgr
+// that kept running.
+func TestGlobalIDsAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, dir)
+	c := dial(t, d.Addr(), nil)
+	fsid := c.FSID()
+	beacon := &messages.MgrBeacon{Paxos: messages.NewPaxos(0), GID: 9000, Name: "x", FSID: fsid}
+	if err := c.Send(beacon); err != nil {
+		t.Fatal(err)
+	}
+	known := func() bool {
+		mm := d.Snapshot().MgrMap
+		return mm.ActiveGID == 9000 || len(mm.Standbys) == 1 && mm.Standbys[0].GID == 9000
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !known() {
+		if time.Now().After(deadline) {
+			t.Fatalf("mgr gid 9000 never in the MgrMap: %+v", d.Snapshot().MgrMap)
+		}
+		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+	c.Close()
+	d.Close()
+	d = startDaemon(t, dir)
+	if gid := dial(t, d.Addr(), nil).GlobalID(); gid <= 9000 {
+		t.Fatalf("global id %d after a restart, at or below the mgr's 9000", gid)
+	}
+}
