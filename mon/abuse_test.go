@@ -2,7 +2,6 @@ package mon_test
 
 import (
 	"errors"
-	"io"
 	"net"
 	"os"
 	"runtime"
@@ -13,41 +12,10 @@ import (
 	"time"
 
 	"gomgr/internal/procstat"
+	"gomgr/internal/testutil"
 	"gomgr/messages"
 	"gomgr/msgr/wire"
 )
-
-// strangerHandshake is the client half of the v1 handshake on a raw socket,
-// as a peer that never authenticates would run it.
-func strangerHandshake(t *testing.T, addr string, nonce uint32) net.Conn {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	hello := make([]byte, wire.BannerLen+2*wire.AddrLen)
-	if _, err := io.ReadFull(nc, hello); err != nil {
-		t.Fatalf("server hello: %v", err)
-	}
-	me := wire.EntityAddr{Type: 1, Nonce: nonce}
-	b := wire.AppendAddr(wire.AppendBanner(nil), &me)
-	cm := wire.Connect{Features: wire.FeaturesSupported, HostType: wire.EntityClient, GlobalSeq: 1,
-		ProtocolVersion: wire.ProtocolVersion}
-	if _, err := nc.Write(wire.AppendConnect(b, &cm)); err != nil {
-		t.Fatal(err)
-	}
-	rb := make([]byte, wire.ConnectReplyLen)
-	if _, err := io.ReadFull(nc, rb); err != nil {
-		t.Fatalf("connect reply: %v", err)
-	}
-	if r, err := wire.DecodeConnectReply(rb); err != nil || r.Tag != wire.TagReady {
-		t.Fatalf("connect reply %+v %v", r, err)
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return nc
-}
 
 // heapInUse is the live heap after a collection, in bytes.
 func heapInUse() int64 {
@@ -105,7 +73,7 @@ func abuse(t *testing.T, authenticate bool, heapBound, rssBound int64) {
 	var sent atomic.Int64
 	var wg sync.WaitGroup
 	for i := range conns {
-		nc := strangerHandshake(t, d.Addr(), uint32(5000+i))
+		nc := testutil.RawV1Session(t, d.Addr(), uint32(5000+i))
 		h := wire.Header{Seq: 2, Type: messages.TypeMonCommand, Priority: 127, FrontLen: claim}
 		b := wire.AppendMessageHead(nil, &h)
 		if authenticate {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -305,7 +306,7 @@ func TestHalfSentMessagesReleased(t *testing.T) {
 	var ncs []net.Conn
 	var want int64
 	for i, tc := range cases {
-		nc := rawOpen(t, srvAddr(srv), uint32(1000+i))
+		nc := testutil.RawV1Session(t, srvAddr(srv), uint32(1000+i))
 		writeAll(t, nc, tc.in)
 		ncs = append(ncs, nc)
 		want += tc.reserve

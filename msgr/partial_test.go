@@ -2,7 +2,6 @@ package msgr
 
 import (
 	"bytes"
-	"io"
 	"net"
 	"runtime"
 	"runtime/metrics"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -57,36 +57,6 @@ func (d *authDispatcher) msg(i int) *Message { d.mu.Lock(); defer d.mu.Unlock();
 
 var _ ConnEventHandler = (*authDispatcher)(nil)
 
-// rawOpen runs the client half of the v1 handshake on a raw socket, with
-// its own nonce so that several are distinct peers.
-func rawOpen(t testing.TB, addr string, nonce uint32) net.Conn {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { nc.Close() })
-	_ = nc.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(nc, make([]byte, wire.BannerLen+2*wire.AddrLen)); err != nil {
-		t.Fatalf("server hello: %v", err)
-	}
-	me := wire.EntityAddr{Type: 1, Nonce: nonce}
-	cm := wire.Connect{Features: wire.FeaturesSupported, HostType: wire.EntityClient, GlobalSeq: 1,
-		ProtocolVersion: wire.ProtocolVersion}
-	if _, err := nc.Write(wire.AppendConnect(wire.AppendAddr(wire.AppendBanner(nil), &me), &cm)); err != nil {
-		t.Fatal(err)
-	}
-	rb := make([]byte, wire.ConnectReplyLen)
-	if _, err := io.ReadFull(nc, rb); err != nil {
-		t.Fatalf("connect reply: %v", err)
-	}
-	if r, err := wire.DecodeConnectReply(rb); err != nil || r.Tag != wire.TagReady {
-		t.Fatalf("connect reply %+v %v", r, err)
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return nc
-}
-
 // claimHead is a MSG tag and header announcing size bytes of data.
 func claimHead(seq uint64, typ uint16, size uint32) []byte {
 	h := wire.Header{Seq: seq, Type: typ, Priority: PrioDefault, DataLen: size}
@@ -123,7 +93,7 @@ func TestClaimCostsNothingUntilSent(t *testing.T) {
 	heap0 := liveHeap()
 	ncs := make([]net.Conn, conns)
 	for i := range ncs {
-		ncs[i] = rawOpen(t, addr, uint32(100+i))
+		ncs[i] = testutil.RawV1Session(t, addr, uint32(100+i))
 		writeAll(t, ncs[i], append(claimHead(1, 1, claim), make([]byte, sent)...))
 	}
 	waitFor(t, 10*time.Second, "all claims reserved and their bytes read", func() bool {
@@ -155,7 +125,7 @@ func TestPreAuthHeldUntilAuthenticated(t *testing.T) {
 	small := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 98, Priority: PrioDefault}, []byte("hi"), nil, nil)
 
 	// Authenticated by the application, from outside the dispatcher.
-	nc := rawOpen(t, srvAddr(srv), 1)
+	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, append(small, bigMsg(2)...))
 	waitFor(t, 5*time.Second, "the small message", func() bool { return d.count() == 1 })
 	waitFor(t, 5*time.Second, "the big one held", func() bool { return srv.Stats().AuthWaits.Load() == 1 })
@@ -176,7 +146,7 @@ func TestPreAuthHeldUntilAuthenticated(t *testing.T) {
 	}
 
 	// Authenticated by its first message, the big one right behind it.
-	nc2 := rawOpen(t, srvAddr(srv), 2)
+	nc2 := testutil.RawV1Session(t, srvAddr(srv), 2)
 	auth := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: msgAuth, Priority: PrioDefault}, []byte("auth"), nil, nil)
 	writeAll(t, nc2, append(auth, bigMsg(2)...))
 	waitFor(t, 5*time.Second, "auth and the big message", func() bool { return d.count() == 4 })
@@ -195,7 +165,7 @@ func TestPreAuthNotAuthenticatedCloses(t *testing.T) {
 		s.DefaultPolicy = StatelessServer()
 		s.HandshakeTimeout = 300 * time.Millisecond
 	})
-	nc := rawOpen(t, srvAddr(srv), 1)
+	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, append(claimHead(1, 1, 60<<20), make([]byte, 10000)...))
 	expectClosed(t, nc)
 	st := srv.Stats().Snapshot()
@@ -217,10 +187,10 @@ func TestPartialBudgetWaitsAndResumes(t *testing.T) {
 	})
 	msgA := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 1, Priority: PrioDefault}, nil, nil, payload(1, 1, size))
 	msgB := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 2, Priority: PrioDefault}, nil, nil, payload(2, 1, size))
-	a := rawOpen(t, srvAddr(srv), 1)
+	a := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, a, msgA[:len(msgA)/2])
 	waitFor(t, 5*time.Second, "A's claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == size })
-	b := rawOpen(t, srvAddr(srv), 2)
+	b := testutil.RawV1Session(t, srvAddr(srv), 2)
 	writeAll(t, b, msgB)
 	waitFor(t, 5*time.Second, "B waiting", func() bool { return srv.Stats().PartialWaits.Load() >= 1 })
 	time.Sleep(50 * time.Millisecond)
@@ -250,7 +220,7 @@ func TestStalledMessageReleased(t *testing.T) {
 		s.TrustPeers = true
 		s.StallTimeout = 200 * time.Millisecond
 	})
-	nc := rawOpen(t, srvAddr(srv), 1)
+	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, append(claimHead(1, 1, 1<<20), make([]byte, 1000)...))
 	waitFor(t, 5*time.Second, "claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == 1<<20 })
 	expectClosed(t, nc)
@@ -267,7 +237,7 @@ func TestConnCapCloses(t *testing.T) {
 		s.TrustPeers = true
 		s.MaxConnPartialBytes = 4096
 	})
-	nc := rawOpen(t, srvAddr(srv), 1)
+	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, claimHead(1, 1, 8192))
 	expectClosed(t, nc)
 	if st := srv.Stats().Snapshot(); st.Oversized != 1 || st.PartialBytes != 0 {

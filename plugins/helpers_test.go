@@ -18,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 
 	pb "gomgr/plugins/proto"
@@ -383,26 +384,8 @@ func linkPlugin(t testing.TB, dir, name string) string {
 // copyPlugin puts a copy of the test binary into dir under name.
 func copyPlugin(t testing.TB, dir, name string) string {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(exe)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	p := filepath.Join(dir, name)
-	out, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
+	testutil.CopyTestBinary(t, p)
 	return p
 }
 

@@ -3,7 +3,7 @@ package isolate
 import (
 	"context"
 	"errors"
-	"io"
+	"gomgr/internal/testutil"
 	"os"
 	"os/exec"
 	"os/user"
@@ -145,7 +145,7 @@ func TestChildAsUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	exe := filepath.Join(dir, "module-child")
-	copyFile(t, exe)
+	testutil.CopyTestBinary(t, exe)
 	s := testSourceCfg(Config{User: "nobody", Command: func(string) *exec.Cmd { return exec.Command(exe) }})
 	m := open(t, s, "ok", newFakeHost())
 	st := procStatus(t, "/proc/"+strconv.Itoa(m.Pid())+"/status")
@@ -183,29 +183,6 @@ func TestChildAsUser(t *testing.T) {
 	defer cancel()
 	if _, err := bad.Open(ctx, "ok"); !errors.Is(err, ErrStart) || !strings.Contains(err.Error(), "module user") {
 		t.Fatalf("Open as an unknown user = %v", err)
-	}
-}
-
-func copyFile(t *testing.T, dst string) {
-	t.Helper()
-	src, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
 	}
 }
 
