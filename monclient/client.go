@@ -512,9 +512,15 @@ func (c *Client) authReply(conn *msgr.Connection, p *messages.AuthReply) {
 		c.sendAuth(conn, next)
 		return
 	}
-	// Fresh rotating secrets with every new session: a restarted mon may
-	// have made new ones.
-	if done && c.cfg.RotatingSecrets && !c.rotatingAsked {
+	// Fresh rotating secrets with every new session (a restarted mon may
+	// have made new ones); later, RenewAuth asks when they near expiry.
+	establishing := true
+	select {
+	case <-c.authed:
+		establishing = false
+	default:
+	}
+	if done && establishing && c.cfg.RotatingSecrets && !c.rotatingAsked {
 		c.rotatingAsked = true
 		c.sendAuth(conn, cephx.RotatingRequest())
 		return
