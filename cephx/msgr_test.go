@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 )
@@ -46,17 +47,6 @@ func startMsgr(t *testing.T, name wire.EntityName, d msgr.Dispatcher, auth msgr.
 	return m
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 10s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
-	}
-}
-
 // TestMsgrSessions runs cephx over real loopback sessions of the
 // messenger: a client with a mgr ticket connects to a mgr service (with
 // the challenge round trip, CEPHX_V2 being in both feature sets), its
@@ -85,7 +75,7 @@ func TestMsgrSessions(t *testing.T) {
 
 	good := principal(t, ServiceMgr, "allow *", secret)
 	send(&MsgrAuth{Client: good})
-	waitUntil(t, "the signed message", func() bool { return in.n() == 1 })
+	testutil.Eventually(t, 10*time.Second, "the signed message", func() bool { return in.n() == 1 })
 	in.mu.Lock()
 	v, ok := in.conns[0].AuthInfo().(Verified)
 	in.mu.Unlock()
@@ -96,14 +86,14 @@ func TestMsgrSessions(t *testing.T) {
 	// Unsigned messages on a session the service signs: cut off.
 	unsigned := principal(t, ServiceMgr, "allow *", secret)
 	c := send(&MsgrAuth{Client: unsigned, NoSign: true})
-	waitUntil(t, "the unsigned session cut off", func() bool { return c.State() != msgr.StateOpen && c.State() != msgr.StateConnecting })
+	testutil.Eventually(t, 10*time.Second, "the unsigned session cut off", func() bool { return c.State() != msgr.StateOpen && c.State() != msgr.StateConnecting })
 
 	// A ticket sealed with another secret, and no authorizer at all.
 	other, _ := NewKey()
 	forged := principal(t, ServiceMgr, "allow *", other)
 	for _, auth := range []msgr.Auth{&MsgrAuth{Client: forged}, nil} {
 		c := send(auth)
-		waitUntil(t, "the refused session closed", func() bool { return c.State() == msgr.StateClosed })
+		testutil.Eventually(t, 10*time.Second, "the refused session closed", func() bool { return c.State() == msgr.StateClosed })
 	}
 	if in.n() != 1 {
 		t.Fatalf("%d messages got through, want only the signed one", in.n())

@@ -14,24 +14,8 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 )
-
-// pollErr polls f until it returns nil, failing with its last error after
-// d, and returns how long that took.
-func pollErr(t *testing.T, d time.Duration, what string, f func() error) time.Duration {
-	t.Helper()
-	begin := time.Now()
-	for {
-		err := f()
-		if err == nil {
-			return time.Since(begin)
-		}
-		if time.Since(begin) > d {
-			t.Fatalf("%s: not within %s: %v", what, d, err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
-	}
-}
 
 // cephJSON runs the real ceph CLI with -f json and decodes its output.
 func cephJSON(c *cephcluster.Cluster, v any, args ...string) error {
@@ -80,7 +64,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 			CanRun bool   `json:"can_run"`
 		} `json:"available_modules"`
 	}
-	pollErr(t, 30*time.Second, "gomgr active and available in ceph mgr dump", func() error {
+	testutil.Poll(t, 30*time.Second, "gomgr active and available in ceph mgr dump", func() error {
 		if err := cephJSON(c, &dump, "mgr", "dump"); err != nil {
 			return err
 		}
@@ -119,7 +103,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 			Name string `json:"pool_name"`
 		} `json:"pools"`
 	}
-	pollErr(t, 20*time.Second, "the module's osd_map matches ceph osd dump", func() error {
+	testutil.Poll(t, 20*time.Second, "the module's osd_map matches ceph osd dump", func() error {
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
 		}
@@ -141,7 +125,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 	// EACCES itself when it has no MgrMap yet ("no MgrMap, assuming
 	// EACCES" in MgrClient), which a loaded machine shows: poll.
 	var told probeOSDMap
-	pollErr(t, 20*time.Second, "ceph tell mgr cephprobe osdmap", func() error {
+	testutil.Poll(t, 20*time.Second, "ceph tell mgr cephprobe osdmap", func() error {
 		if err := cephJSON(c, &told, "tell", "mgr", "cephprobe", "osdmap"); err != nil {
 			return err
 		}
@@ -155,7 +139,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 	before := time.Now()
 	c.MustCeph(t, "osd", "out", "0")
 	var outEpoch int
-	pollErr(t, 10*time.Second, "osd.0 out in the module's osd_map", func() error {
+	testutil.Poll(t, 10*time.Second, "osd.0 out in the module's osd_map", func() error {
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
 		}
@@ -180,7 +164,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 	c.MustCeph(t, "osd", "in", "0")
 
 	// A real OSD's counter read through the module matches its admin socket.
-	pollErr(t, 30*time.Second, "osd.0's osd.numpg through get_latest and perf dump agree", func() error {
+	testutil.Poll(t, 30*time.Second, "osd.0's osd.numpg through get_latest and perf dump agree", func() error {
 		var latest float64
 		if err := cephJSON(c, &latest, "cephprobe", "counter", "0", "osd.numpg"); err != nil {
 			return err
@@ -198,7 +182,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 
 	// A module option set with ceph config set, read by the module.
 	c.MustCeph(t, "config", "set", "mgr", "mgr/cephprobe/level", "7")
-	pollErr(t, 10*time.Second, "ceph config set reaches get_module_option", func() error {
+	testutil.Poll(t, 10*time.Second, "ceph config set reaches get_module_option", func() error {
 		var level int
 		if err := cephJSON(c, &level, "cephprobe", "option"); err != nil {
 			return err
@@ -211,7 +195,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 
 	// A module's health check in ceph health detail, and cleared.
 	c.MustCeph(t, "cephprobe", "warn", "yes")
-	pollErr(t, 15*time.Second, "CEPHPROBE_TEST in ceph health detail", func() error {
+	testutil.Poll(t, 15*time.Second, "CEPHPROBE_TEST in ceph health detail", func() error {
 		out, err := c.Ceph(context.Background(), "health", "detail")
 		if err != nil {
 			return err
@@ -222,7 +206,7 @@ func TestCephClusterActiveMgr(t *testing.T) {
 		return nil
 	})
 	c.MustCeph(t, "cephprobe", "warn", "no")
-	pollErr(t, 15*time.Second, "CEPHPROBE_TEST cleared", func() error {
+	testutil.Poll(t, 15*time.Second, "CEPHPROBE_TEST cleared", func() error {
 		out, err := c.Ceph(context.Background(), "health", "detail")
 		if err != nil {
 			return err
@@ -257,7 +241,7 @@ type cephMgrDump struct {
 func waitActive(t *testing.T, c *cephcluster.Cluster, name string, d time.Duration) time.Duration {
 	t.Helper()
 	begin := time.Now()
-	pollErr(t, d, "mgr."+name+" active and available", func() error {
+	testutil.Poll(t, d, "mgr."+name+" active and available", func() error {
 		var md cephMgrDump
 		if err := cephJSON(c, &md, "mgr", "dump"); err != nil {
 			return err
@@ -273,7 +257,7 @@ func waitActive(t *testing.T, c *cephcluster.Cluster, name string, d time.Durati
 // waitStandby polls ceph mgr dump until name is a standby.
 func waitStandby(t *testing.T, c *cephcluster.Cluster, name string) {
 	t.Helper()
-	pollErr(t, 60*time.Second, "mgr."+name+" a standby", func() error {
+	testutil.Poll(t, 60*time.Second, "mgr."+name+" a standby", func() error {
 		var md cephMgrDump
 		if err := cephJSON(c, &md, "mgr", "dump"); err != nil {
 			return err
@@ -315,7 +299,7 @@ func TestCephClusterMixedFailover(t *testing.T) {
 
 	// The new active serves module commands.
 	c.MustCeph(t, "mgr", "module", "enable", "cephprobe", "--force")
-	pollErr(t, 20*time.Second, "cephprobe answers on gomgr z", func() error {
+	testutil.Poll(t, 20*time.Second, "cephprobe answers on gomgr z", func() error {
 		var view probeOSDMap
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
@@ -338,7 +322,7 @@ func TestCephClusterRepeatedStarts(t *testing.T) {
 	var last *proc
 	for i := range 20 {
 		p, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules")
-		pollErr(t, 20*time.Second, fmt.Sprintf("start %d joined", i), func() error {
+		testutil.Poll(t, 20*time.Second, fmt.Sprintf("start %d joined", i), func() error {
 			select {
 			case <-p.done:
 				return fmt.Errorf("exited: %s", tail(p.out.String(), 2000))
@@ -400,7 +384,7 @@ func TestCephClusterSoak(t *testing.T) {
 	if err := cephJSON(c, &dump, "osd", "dump"); err != nil {
 		t.Fatal(err)
 	}
-	pollErr(t, 10*time.Second, "the module at the last epoch", func() error {
+	testutil.Poll(t, 10*time.Second, "the module at the last epoch", func() error {
 		var view probeOSDMap
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
@@ -450,7 +434,7 @@ func TestCephClusterMapsAsCeph(t *testing.T) {
 	for _, m := range []struct{ what, cmd, cliOnly string }{
 		{"mon_map", "mon dump", "quorum"}, {"mgr_map", "mgr dump", ""}, {"fs_map", "fs dump", ""}, {"osd_map", "osd dump", ""},
 	} {
-		pollErr(t, 20*time.Second, m.what+" as "+m.cmd, func() error {
+		testutil.Poll(t, 20*time.Second, m.what+" as "+m.cmd, func() error {
 			var got, want map[string]any
 			if err := cephJSON(c, &got, "cephprobe", "get", m.what); err != nil {
 				return err
@@ -469,7 +453,7 @@ func TestCephClusterMapsAsCeph(t *testing.T) {
 			return nil
 		})
 	}
-	pollErr(t, 20*time.Second, "health as ceph health", func() error {
+	testutil.Poll(t, 20*time.Second, "health as ceph health", func() error {
 		// As Ceph's: get("health") is {"json": text}.
 		var wrapped struct {
 			JSON string `json:"json"`

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 )
 
 // cephModuleTree is where Debian's ceph-mgr-modules-core installs Ceph's modules.
@@ -91,7 +92,7 @@ func moduleOutputs(t *testing.T, c *cephcluster.Cluster, who string, want map[st
 // selfTest runs Ceph's selftest module's API exercise.
 func selfTest(t *testing.T, c *cephcluster.Cluster, who string) {
 	t.Helper()
-	pollErr(t, 30*time.Second, "mgr self-test run under "+who, func() error {
+	testutil.Poll(t, 30*time.Second, "mgr self-test run under "+who, func() error {
 		out, errOut, err := c.CephOutput(context.Background(), "mgr", "self-test", "run")
 		if err != nil {
 			return fmt.Errorf("%w: %s", err, errOut)
@@ -109,7 +110,7 @@ func clusterLog(t *testing.T, c *cephcluster.Cluster, who string) {
 	t.Helper()
 	msg := "cluster log line from a module under " + who
 	c.MustCeph(t, "mgr", "self-test", "cluster-log", "cluster", "warning", msg)
-	pollErr(t, 20*time.Second, "the module's line in ceph log last under "+who, func() error {
+	testutil.Poll(t, 20*time.Second, "the module's line in ceph log last under "+who, func() error {
 		var entries []struct {
 			Name    string `json:"name"`
 			Channel string `json:"channel"`
@@ -138,7 +139,7 @@ func clusterLog(t *testing.T, c *cephcluster.Cluster, who string) {
 func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[string]string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	pollErr(t, 60*time.Second, "prometheus in mgr services under "+who, func() error {
+	testutil.Poll(t, 60*time.Second, "prometheus in mgr services under "+who, func() error {
 		var svc map[string]string
 		if err := cephJSON(c, &svc, "mgr", "services"); err != nil {
 			return err
@@ -149,7 +150,7 @@ func scrape(t *testing.T, c *cephcluster.Cluster, port int, who string) map[stri
 		return nil
 	})
 	out := map[string]string{}
-	pollErr(t, 30*time.Second, "a scrape with ceph_osd_up under "+who, func() error {
+	testutil.Poll(t, 30*time.Second, "a scrape with ceph_osd_up under "+who, func() error {
 		body, err := httpGet(url)
 		if err != nil {
 			return err
@@ -302,7 +303,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	selfTest(t, c, "ceph-mgr")
 	clusterLog(t, c, "ceph-mgr")
 	wantScrape := scrape(t, c, port, "ceph-mgr")
-	pollErr(t, 30*time.Second, "crash post under ceph-mgr", func() error {
+	testutil.Poll(t, 30*time.Second, "crash post under ceph-mgr", func() error {
 		_, err := c.Ceph(context.Background(), "crash", "post", "-i", meta)
 		return err
 	})
@@ -318,7 +319,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 	clusterLog(t, c, "gomgr")
 	// Every module enabled, and Ceph's always-on ones, runs: no module
 	// error in the cluster's health.
-	pollErr(t, 30*time.Second, "no MGR_MODULE_ERROR under gomgr", func() error {
+	testutil.Poll(t, 30*time.Second, "no MGR_MODULE_ERROR under gomgr", func() error {
 		var h struct {
 			Checks map[string]any `json:"checks"`
 		}
@@ -348,7 +349,7 @@ func TestCephModulesAsCephMgr(t *testing.T) {
 		}
 	}
 	// Each module's process memory, PSS beside RSS, in gomgr's own metrics.
-	pollErr(t, 10*time.Second, "module memory in gomgr's metrics", func() error {
+	testutil.Poll(t, 10*time.Second, "module memory in gomgr's metrics", func() error {
 		body, err := httpGet("http://" + metrics + "/metrics")
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 )
 
 // cephTreeWith is Ceph's module tree, linked entry by entry, with the
@@ -65,12 +66,12 @@ func progressEvents(c *cephcluster.Cluster) (map[string]progressEvent, error) {
 func progressRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) progressEvent {
 	t.Helper()
 	id := "ev-" + who
-	pollErr(t, 30*time.Second, "progressprobe set under "+who, func() error {
+	testutil.Poll(t, 30*time.Second, "progressprobe set under "+who, func() error {
 		_, err := c.Ceph(context.Background(), "progressprobe", "set", id, "probe event under "+who, "0.25")
 		return err
 	})
 	var got progressEvent
-	pollErr(t, 30*time.Second, "the event in ceph status under "+who, func() error {
+	testutil.Poll(t, 30*time.Second, "the event in ceph status under "+who, func() error {
 		evs, err := progressEvents(c)
 		if err != nil {
 			return err
@@ -84,7 +85,7 @@ func progressRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) progres
 		return nil
 	})
 	c.MustCeph(t, "progressprobe", "complete", id)
-	pollErr(t, 30*time.Second, "the event gone from ceph status under "+who, func() error {
+	testutil.Poll(t, 30*time.Second, "the event gone from ceph status under "+who, func() error {
 		evs, err := progressEvents(c)
 		if err != nil {
 			return err

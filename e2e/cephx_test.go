@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 )
 
 // TestCephxCluster runs gomgr as the mgr of a real Ceph 16.2 cluster with
@@ -29,7 +30,7 @@ func TestCephxCluster(t *testing.T) {
 	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules", "--log-level", "info")
 
 	var dump mgrDump
-	pollErr(t, 30*time.Second, "gomgr active and available", func() error {
+	testutil.Poll(t, 30*time.Second, "gomgr active and available", func() error {
 		if err := cephJSON(c, &dump, "mgr", "dump"); err != nil {
 			return err
 		}
@@ -39,7 +40,7 @@ func TestCephxCluster(t *testing.T) {
 		return nil
 	})
 	// The OSD's session with gomgr: its PG stats (MPGStats) make pg stat.
-	pollErr(t, 60*time.Second, "the OSD's PG stats at gomgr (ceph pg stat)", func() error {
+	testutil.Poll(t, 60*time.Second, "the OSD's PG stats at gomgr (ceph pg stat)", func() error {
 		var raw struct {
 			Summary struct {
 				NumPGs  int `json:"num_pgs"`
@@ -60,7 +61,7 @@ func TestCephxCluster(t *testing.T) {
 	// A module's command, through the mon (MMgrCommand) and ceph tell.
 	c.MustCeph(t, "mgr", "module", "enable", "cephprobe")
 	var view probeOSDMap
-	pollErr(t, 20*time.Second, "cephprobe osdmap from the ceph CLI", func() error {
+	testutil.Poll(t, 20*time.Second, "cephprobe osdmap from the ceph CLI", func() error {
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
 		}
@@ -70,7 +71,7 @@ func TestCephxCluster(t *testing.T) {
 		return nil
 	})
 	// (Polled: the CLI answers EACCES itself while it has no MgrMap.)
-	pollErr(t, 20*time.Second, "ceph tell mgr cephprobe osdmap", func() error {
+	testutil.Poll(t, 20*time.Second, "ceph tell mgr cephprobe osdmap", func() error {
 		out, err := c.Ceph(ctx, "tell", "mgr", "cephprobe", "osdmap")
 		if err == nil && !strings.Contains(string(out), `"epoch"`) {
 			err = fmt.Errorf("no epoch in %s", out)
@@ -81,11 +82,11 @@ func TestCephxCluster(t *testing.T) {
 	// A client whose mgr caps allow reads only: pg stat yes, a write no.
 	ro := filepath.Join(c.Dir, "ceph.client.ro.keyring")
 	c.MustCeph(t, "auth", "get-or-create", "client.ro", "mon", "allow r", "mgr", "allow r", "-o", ro)
-	pollErr(t, 20*time.Second, "client.ro pg stat", func() error {
+	testutil.Poll(t, 20*time.Second, "client.ro pg stat", func() error {
 		_, err := c.Ceph(ctx, "-n", "client.ro", "pg", "stat")
 		return err
 	})
-	pollErr(t, 20*time.Second, "client.ro refused a write command by gomgr", func() error {
+	testutil.Poll(t, 20*time.Second, "client.ro refused a write command by gomgr", func() error {
 		_, errs, err := c.CephOutput(ctx, "-n", "client.ro", "cephprobe", "warn", "yes")
 		if err == nil {
 			t.Fatal("client.ro ran a write command")

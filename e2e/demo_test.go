@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bufio"
 	"gomgr/internal/procstat"
+	"gomgr/internal/testutil"
 	"net"
 	"net/http"
 	"os"
@@ -73,13 +74,13 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	}
 
 	var out string
-	eventually(t, "status with an active mgr and 6 OSDs up", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "status with an active mgr and 6 OSDs up", func() bool {
 		o, _, code := cli(t, env, "status")
 		out = o
 		return code == 0 && strings.Contains(o, "(active)") && strings.Contains(o, "6 up")
 	})
 	var ls moduleLs
-	eventually(t, "the example modules enabled and running", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "the example modules enabled and running", func() bool {
 		cliJSON(t, env, &ls, "mgr", "module", "ls")
 		line := lastStatusLine(demo)
 		return strings.Contains(line, "hello:running") && strings.Contains(line, "osdwatch:running")
@@ -90,7 +91,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 		}
 	}
 	// The table says what each module runs on and its state.
-	eventually(t, "module ls with kinds and states", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "module ls with kinds and states", func() bool {
 		o, _, _ := cli(t, env, "mgr", "module", "ls")
 		return regexp.MustCompile(`(?m)^hello +on +python +running$`).MatchString(o) &&
 			regexp.MustCompile(`(?m)^osdwatch +on +go +running$`).MatchString(o)
@@ -117,7 +118,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if _, errs, code := cli(t, env, "osd", "pool", "create", "newpool", "8"); code != 0 {
 		t.Fatalf("pool create: exit %d: %s", code, errs)
 	}
-	eventually(t, "the new pool's 8 PGs active+clean in pg stat, and the pool in df", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "the new pool's 8 PGs active+clean in pg stat, and the pool in df", func() bool {
 		var ps struct {
 			Summary struct {
 				NumPGs  int `json:"num_pgs"`
@@ -144,7 +145,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	// status agrees with df: the new pool, its PGs, and the same object
 	// count (the simulated clients keep writing, so both are read until
 	// two readings in a row agree).
-	eventually(t, "status and df agree on pools, PGs and objects", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "status and df agree on pools, PGs and objects", func() bool {
 		var st struct {
 			PGMap struct {
 				NumPools   int    `json:"num_pools"`
@@ -179,7 +180,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if _, errs, code := cli(t, env, "mgr", "module", "disable", "hello"); code != 0 {
 		t.Fatalf("disable: exit %d: %s", code, errs)
 	}
-	eventually(t, "hello gone from the status line", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "hello gone from the status line", func() bool {
 		return !strings.Contains(lastStatusLine(demo), "hello:")
 	})
 	cliJSON(t, env, &ls, "mgr", "module", "ls")
@@ -189,7 +190,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if _, errs, code := cli(t, env, "mgr", "module", "enable", "hello"); code != 0 {
 		t.Fatalf("enable: exit %d: %s", code, errs)
 	}
-	eventually(t, "hello running again", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "hello running again", func() bool {
 		return strings.Contains(lastStatusLine(demo), "hello:running")
 	})
 
@@ -223,13 +224,13 @@ func TestDemoDrivenByCLI(t *testing.T) {
 
 	// Metrics: the active's URL is in the MgrMap's services.
 	var services map[string]string
-	eventually(t, "the prometheus service in the MgrMap", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the prometheus service in the MgrMap", func() bool {
 		cliJSON(t, env, &services, "mgr", "services")
 		return services["prometheus"] != ""
 	})
 	var families map[string]*dto.MetricFamily
 	var missing []string
-	eventually(t, "every metric family, PG stats included", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "every metric family, PG stats included", func() bool {
 		resp, err := http.Get(services["prometheus"])
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +270,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 	if c := demo.cmd.ProcessState.ExitCode(); c != 0 {
 		t.Fatalf("demo exit code %d", c)
 	}
-	eventually(t, "every child process gone", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "every child process gone", func() bool {
 		for _, k := range kids {
 			if alive(k) {
 				return false
@@ -348,7 +349,7 @@ func TestDemoBusyPortsAndBrokenPipe(t *testing.T) {
 	}
 	env := []string{"GOMGR_MON=" + m[1], "TMPDIR=" + tmp} // the demo's keyring is under its TMPDIR
 	var services map[string]string
-	eventually(t, "the active's metrics on a free port", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "the active's metrics on a free port", func() bool {
 		cliJSON(t, env, &services, "mgr", "services")
 		return services["prometheus"] != "" && !strings.Contains(services["prometheus"], busy[1])
 	})
@@ -357,7 +358,7 @@ func TestDemoBusyPortsAndBrokenPipe(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	eventually(t, "hello's info line in the log (the default level)", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "hello's info line in the log (the default level)", func() bool {
 		return strings.Contains(stderr.String(), "osd_map epoch")
 	})
 	// The reader of stdout goes away (tee at Ctrl-C), then Ctrl-C.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"gomgr/internal/procstat"
+	"gomgr/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,7 +58,7 @@ func TestDemoCeph(t *testing.T) {
 		t.Fatalf("banner: %q\n%s", banner, demo.out.String())
 	}
 	var conf string
-	eventually(t, "the commands to try", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the commands to try", func() bool {
 		m := regexp.MustCompile(`(?m)^  ceph -c (\S+) -s$`).FindStringSubmatch(demo.out.String())
 		if m != nil && strings.Contains(demo.out.String(), "Ctrl-C stops") {
 			conf = m[1]
@@ -76,7 +77,7 @@ func TestDemoCeph(t *testing.T) {
 	}
 
 	// The printed commands, with the real CLI.
-	pollErr(t, 10*time.Second, "ceph mgr dump shows gomgr active", func() error {
+	testutil.Poll(t, 10*time.Second, "ceph mgr dump shows gomgr active", func() error {
 		out, err := realCeph(conf, "mgr", "dump", "-f", "json")
 		if err != nil {
 			return err
@@ -91,7 +92,7 @@ func TestDemoCeph(t *testing.T) {
 		return nil
 	})
 	for _, args := range [][]string{{"alerts", "status"}, {"tell", "mgr", "alerts", "status"}} {
-		pollErr(t, 20*time.Second, strings.Join(args, " "), func() error {
+		testutil.Poll(t, 20*time.Second, strings.Join(args, " "), func() error {
 			out, err := realCeph(conf, args...)
 			if err != nil {
 				return err
@@ -106,7 +107,7 @@ func TestDemoCeph(t *testing.T) {
 			return nil
 		})
 	}
-	pollErr(t, 20*time.Second, "ceph osdwatch status (a Go plugin)", func() error {
+	testutil.Poll(t, 20*time.Second, "ceph osdwatch status (a Go plugin)", func() error {
 		out, err := realCeph(conf, "osdwatch", "status")
 		if err != nil {
 			return err

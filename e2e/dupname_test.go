@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"gomgr/internal/testutil"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,7 +31,7 @@ func TestDuplicateMgrName(t *testing.T) {
 	}
 	var mm mgrDumpGID
 	first := mgrX()
-	eventually(t, "mgr.x active and available", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "mgr.x active and available", func() bool {
 		cliJSON(t, env, &mm, "mgr", "dump")
 		return mm.ActiveName == "x" && mm.Available
 	})
@@ -67,7 +68,7 @@ func TestDuplicateMgrName(t *testing.T) {
 		!strings.Contains(out, "(MGR_DUPLICATE_NAME)") {
 		t.Fatalf("the cluster log does not tell of the duplicate:\n%s", out)
 	}
-	eventually(t, "MGR_DUPLICATE_NAME cleared", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "MGR_DUPLICATE_NAME cleared", func() bool {
 		out, _, _ := cli(t, env, "health")
 		return !strings.Contains(out, "MGR_DUPLICATE_NAME") && !strings.Contains(out, "second daemon")
 	})
@@ -78,7 +79,7 @@ func TestDuplicateMgrName(t *testing.T) {
 	}
 	<-first.done
 	third := mgrX()
-	eventually(t, "the restarted mgr.x active and available", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "the restarted mgr.x active and available", func() bool {
 		cliJSON(t, env, &mm, "mgr", "dump")
 		return mm.ActiveName == "x" && mm.ActiveGID != before.ActiveGID && mm.Available
 	})

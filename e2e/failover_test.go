@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"gomgr/cephx"
 	"gomgr/internal/benchstat"
+	"gomgr/internal/testutil"
 	"gomgr/messages"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
@@ -83,12 +84,12 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 	var mm mgrDump
 	var took []float64
 	for round := range rounds {
-		eventually(t, "an available active mgr with a standby", 20*time.Second, func() bool {
+		testutil.Eventually(t, 20*time.Second, "an available active mgr with a standby", func() bool {
 			cliJSON(t, env, &mm, "mgr", "dump")
 			return mm.Available && len(mm.Standbys) == 1
 		})
 		first, other := mm.ActiveName, mm.Standbys[0].Name
-		eventually(t, "counters and maps at the active", 30*time.Second, func() bool {
+		testutil.Eventually(t, 30*time.Second, "counters and maps at the active", func() bool {
 			st, ok := epochs(t, env)
 			// Only the first active is sure to have heard of an epoch.
 			return ok && st.Epoch > 0 && st.Samples > 0 && (round > 0 || len(st.Seen) > 0)
@@ -103,7 +104,7 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 			<-victim.done
 		}
 		// The old active is dead or stopped: an answer comes from the new one.
-		eventually(t, "the new active to answer a module command", 10*time.Second, func() bool {
+		testutil.Eventually(t, 10*time.Second, "the new active to answer a module command", func() bool {
 			_, ok := epochs(t, env)
 			return ok
 		})
@@ -125,7 +126,7 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 		if err := syscall.Kill(-victim.cmd.Process.Pid, syscall.SIGCONT); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the woken mgr back as a standby", 20*time.Second, func() bool {
+		testutil.Eventually(t, 20*time.Second, "the woken mgr back as a standby", func() bool {
 			cliJSON(t, env, &mm, "mgr", "dump")
 			return mm.ActiveName == other && len(mm.Standbys) == 1 && mm.Standbys[0].Name == first
 		})
@@ -136,7 +137,7 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 	// The new active already holds the maps (kept warm as a standby) and
 	// gets the daemons' counters once they reconnect.
 	var st epochsState
-	eventually(t, "maps and counters at the new active", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "maps and counters at the new active", func() bool {
 		var ok bool
 		st, ok = epochs(t, env)
 		return ok && st.Epoch > 0 && st.Samples > 0
@@ -146,7 +147,7 @@ func failover(t *testing.T, sig syscall.Signal, rounds int) {
 		t.Fatalf("osd down: exit %d: %s", code, errs)
 	}
 	before := st.Epoch
-	eventually(t, "the module to hear of the new epoch", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "the module to hear of the new epoch", func() bool {
 		st, _ = epochs(t, env)
 		return len(st.Seen) > 0 && st.Seen[len(st.Seen)-1] > before
 	})

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -155,20 +154,6 @@ func cliJSON(t *testing.T, env []string, v any, args ...string) {
 		t.Fatalf("%v: %v in %q", args, err, out)
 	}
 }
-
-// eventually polls cond until it holds or d passes (pollErr for a
-// condition without a reason to report).
-func eventually(t *testing.T, what string, d time.Duration, cond func() bool) time.Duration {
-	t.Helper()
-	return pollErr(t, d, what, func() error {
-		if cond() {
-			return nil
-		}
-		return errNotYet
-	})
-}
-
-var errNotYet = errors.New("not yet")
 
 // monEnv is what the CLI, mgrs and sims need to reach a `gomgr mon` with
 // data dir data: its address and client.admin's keyring (a new mon makes

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"gomgr/internal/testutil"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -36,14 +37,14 @@ func TestOutOfTree(t *testing.T) {
 	mgr, _ := start(t, env, false, "mgr", "--name", "x", "--plugins", plugins, "--log-level", "warning")
 	sim, _ := start(t, env, false, "sim", "--osds", "3", "--log-level", "warning")
 	// All OSDs up first: the osd down below needs osd.0 to exist.
-	eventually(t, "status with an active mgr and 3 OSDs up", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "status with an active mgr and 3 OSDs up", func() bool {
 		o, _, code := cli(t, env, "status")
 		return code == 0 && strings.Contains(o, "(active)") && strings.Contains(o, "3 up")
 	})
 
 	// The mon enables only a module the active mgr lists (no --force, as
 	// a user would): the mgr lists it once it has read its declaration.
-	eventually(t, "outoftree listed as a disabled module", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "outoftree listed as a disabled module", func() bool {
 		var ls moduleLs
 		cliJSON(t, env, &ls, "mgr", "module", "ls")
 		return slices.ContainsFunc(ls.Disabled, func(d struct {
@@ -63,7 +64,7 @@ func TestOutOfTree(t *testing.T) {
 		Epoch    int64 `json:"last_osd_map_epoch"`
 	}
 	changed := false
-	took := eventually(t, "outoftree status with an osd_map epoch", 60*time.Second, func() bool {
+	took := testutil.Eventually(t, 60*time.Second, "outoftree status with an osd_map epoch", func() bool {
 		out, _, code := cli(t, env, "outoftree", "status", "-f", "json")
 		if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 			return false

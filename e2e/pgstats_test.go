@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 )
 
 // pgCommands are the PG commands whose -f json output is compared under
@@ -100,7 +101,7 @@ func pgOutputs(t *testing.T, c *cephcluster.Cluster) map[string]string {
 // waitAllClean waits until ceph pg stat shows n PGs, all active+clean.
 func waitAllClean(t *testing.T, c *cephcluster.Cluster, n int, who string) {
 	t.Helper()
-	pollErr(t, 60*time.Second, fmt.Sprintf("%d pgs active+clean under %s", n, who), func() error {
+	testutil.Poll(t, 60*time.Second, fmt.Sprintf("%d pgs active+clean under %s", n, who), func() error {
 		var ps struct {
 			Summary struct {
 				NumPGs  int `json:"num_pgs"`
@@ -147,7 +148,7 @@ func TestCephClusterPGCommandsAsCephMgr(t *testing.T) {
 	var pools []struct {
 		PGNum int `json:"pg_num"`
 	}
-	pollErr(t, 30*time.Second, "3 pools", func() error {
+	testutil.Poll(t, 30*time.Second, "3 pools", func() error {
 		if err := cephJSON(c, &pools, "osd", "pool", "ls", "detail"); err != nil {
 			return err
 		}
@@ -172,7 +173,7 @@ func TestCephClusterPGCommandsAsCephMgr(t *testing.T) {
 	// ceph -s is the mon's, from the digest gomgr sends it: an object
 	// written now shows there only through gomgr.
 	put(5)
-	pollErr(t, 30*time.Second, "ceph -s showing gomgr's PG map", func() error {
+	testutil.Poll(t, 30*time.Second, "ceph -s showing gomgr's PG map", func() error {
 		var st struct {
 			PGMap struct {
 				ByState []struct {

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"gomgr/internal/testutil"
 	"io"
 	"os"
 	"os/exec"
@@ -39,7 +40,7 @@ func TestReadmeTour(t *testing.T) {
 	env := []string{"TMPDIR=" + tmp}
 	demo, _ := start(t, env, true, "demo", "--addr", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--plugins", pluginDir,
 		"--modules", filepath.Join(repo, "examples/modules"), "--osds", "6", "--fail-every", "2s")
-	eventually(t, "the demo's modules running", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "the demo's modules running", func() bool {
 		return strings.Contains(lastStatusLine(demo), "hello:running")
 	})
 	// The demo enables every module it finds at start: mine is the one the
@@ -61,12 +62,12 @@ func TestReadmeTour(t *testing.T) {
 	if _, errs, code := cli(t, env, later[0]...); code != 0 {
 		t.Fatalf("gomgr %s: exit %d: %s", strings.Join(later[0], " "), code, errs)
 	}
-	eventually(t, "mine count above 0 (the demo fails an OSD every 2 s)", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "mine count above 0 (the demo fails an OSD every 2 s)", func() bool {
 		out, _, code := cli(t, env, later[1]...)
 		n, err := strconv.Atoi(strings.TrimSpace(out))
 		return code == 0 && err == nil && n > 0
 	})
-	eventually(t, "mine's info line in the demo's log", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "mine's info line in the demo's log", func() bool {
 		return regexp.MustCompile(`msg="osd_map epoch \d+".*module=mine`).MatchString(demo.out.String())
 	})
 	if _, errs, code := cli(t, env, later[2]...); code != 0 {

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"gomgr/internal/testutil"
 	"regexp"
 	"testing"
 	"time"
@@ -15,7 +16,7 @@ func TestWatchClusterLog(t *testing.T) {
 	w, _ := start(t, env, false, "-w")
 	line := regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000 client\.admin \[INF\] a watched line$`)
 	// The watcher subscribes a moment after it starts: log until it shows.
-	eventually(t, "the line in gomgr -w", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "the line in gomgr -w", func() bool {
 		if _, errs, code := cli(t, env, "log", "a watched line"); code != 0 {
 			t.Fatalf("log: exit %d: %s", code, errs)
 		}

@@ -11,6 +11,7 @@ import (
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
@@ -45,7 +46,7 @@ func TestActiveRejectsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	waitFor(t, "the mgr to be active", 10*time.Second, func() bool { return s.Addr() != "" })
+	testutil.Eventually(t, 10*time.Second, "the mgr to be active", func() bool { return s.Addr() != "" })
 
 	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityOSD, Num: 7}, Dispatcher: discard{},
 		DefaultPolicy: msgr.LossyClient(), Logger: logrus.NewEntry(log)})
@@ -99,7 +100,7 @@ func TestActiveRejectsBadInput(t *testing.T) {
 	// (and, in order on it, the messages above were handled).
 	send(&messages.MgrReport{DaemonName: "8", DeclareTypes: types, Packed: packed})
 
-	waitFor(t, "the good report", 10*time.Second, func() bool { return len(s.State().Counter("osd", "8", "osd.op")) == 1 })
+	testutil.Eventually(t, 10*time.Second, "the good report", func() bool { return len(s.State().Counter("osd", "8", "osd.op")) == 1 })
 	if _, ok := s.State().Metadata("osd", "7"); ok || len(s.State().Counter("osd", "7", "osd.op")) != 0 {
 		t.Fatal("a report from an unopened daemon landed")
 	}
@@ -165,7 +166,7 @@ func TestConfigKeyReachesActive(t *testing.T) {
 	if res, err := c.Command(ctx, map[string]any{"prefix": "mgr module enable", "module": "recorder", "force": true}, nil); err != nil || res.Retval != 0 {
 		t.Fatalf("enable: %v %+v", err, res)
 	}
-	waitFor(t, "the recorder running", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the recorder running", func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return rec.host != nil
@@ -173,7 +174,7 @@ func TestConfigKeyReachesActive(t *testing.T) {
 	if res, err := c.Command(ctx, map[string]any{"prefix": "config-key set", "key": "mgr/recorder/depth", "val": "7"}, nil); err != nil || res.Retval != 0 {
 		t.Fatalf("config-key set: %v %+v", err, res)
 	}
-	waitFor(t, "the value at the active and config_notify", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "the value at the active and config_notify", func() bool {
 		rec.mu.Lock()
 		h := rec.host
 		got := false

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
@@ -69,7 +70,7 @@ func TestModuleAddedAfterStartCanBeEnabled(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	waitFor(t, "the mgr to be active", 10*time.Second, s.IsActive)
+	testutil.Eventually(t, 10*time.Second, "the mgr to be active", s.IsActive)
 
 	src.mu.Lock()
 	src.names = append(src.names, "late")
@@ -83,7 +84,7 @@ func TestModuleAddedAfterStartCanBeEnabled(t *testing.T) {
 	if res, err := c.Command(ctx, map[string]any{"prefix": "mgr module enable", "module": "late", "force": true}, nil); err != nil || res.Retval != 0 {
 		t.Fatalf("enable: %v %+v", err, res)
 	}
-	waitFor(t, "late running", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "late running", func() bool {
 		for _, st := range s.Registry().Modules() {
 			if st.Name == "late" {
 				return st.State == registry.StateRunning

@@ -12,6 +12,7 @@ import (
 
 	"gomgr/clustermap"
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/mon"
 )
 
@@ -49,7 +50,7 @@ func TestSecondMgrWithTheSameNameStops(t *testing.T) {
 	}
 
 	first := startX(0)
-	waitFor(t, "mgr.x active and available", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "mgr.x active and available", func() bool {
 		mm := md.Snapshot().MgrMap
 		return first.IsActive() && mm.Available && mm.ActiveGID == first.GID()
 	})
@@ -82,7 +83,7 @@ func TestSecondMgrWithTheSameNameStops(t *testing.T) {
 			t.Fatalf("the second mgr.x is a standby: %+v", mm.Standbys)
 		}
 	}
-	waitFor(t, "MGR_DUPLICATE_NAME to clear once the second is gone", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "MGR_DUPLICATE_NAME to clear once the second is gone", func() bool {
 		_, ok := dupCheck()
 		return !ok
 	})
@@ -92,7 +93,7 @@ func TestSecondMgrWithTheSameNameStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	third := startX(0)
-	waitFor(t, "the new mgr.x active", 10*time.Second, third.IsActive)
+	testutil.Eventually(t, 10*time.Second, "the new mgr.x active", third.IsActive)
 	if third.Err() != nil {
 		t.Fatal(third.Err())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/mon"
 	"gomgr/registry"
 	"gomgr/sim"
@@ -64,17 +65,6 @@ func (s recSource) Kind() string                                          { retu
 func (s recSource) Scan() ([]string, error)                               { return []string{"recorder"}, nil }
 func (s recSource) Open(context.Context, string) (registry.Module, error) { return s.rec, nil }
 
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
-}
-
 func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
@@ -108,7 +98,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	t.Cleanup(cl.Close)
 
 	var act, stby string
-	waitFor(t, "an active mgr", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "an active mgr", func() bool {
 		for n, s := range mgrs {
 			if s.IsActive() {
 				act = n
@@ -118,7 +108,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	})
 	stby = map[string]string{"x": "y", "y": "x"}[act]
 	a := mgrs[act]
-	waitFor(t, "10 OSDs up in the active's osd_map", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "10 OSDs up in the active's osd_map", func() bool {
 		v, err := a.State().Get("osd_map")
 		if err != nil {
 			return false
@@ -131,7 +121,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 		}
 		return up == 10
 	})
-	waitFor(t, "counters from every OSD", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "counters from every OSD", func() bool {
 		for i := range 10 {
 			if len(a.State().Counter("osd", strconv.Itoa(i), "osd.op")) == 0 {
 				return false
@@ -148,7 +138,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	if len(a.State().PerfSchema("osd", "3")) != len(sim.Schema) {
 		t.Fatalf("schema of osd.3: %d counters", len(a.State().PerfSchema("osd", "3")))
 	}
-	waitFor(t, "the module to hear of osd_map", 5*time.Second, func() bool { return len(recs[act].osdEpochs()) > 0 })
+	testutil.Eventually(t, 5*time.Second, "the module to hear of osd_map", func() bool { return len(recs[act].osdEpochs()) > 0 })
 	if len(recs[stby].osdEpochs()) != 0 {
 		t.Fatal("the standby's module was notified")
 	}
@@ -159,12 +149,12 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 		t.Logf("close: %v", err)
 	}
 	b := mgrs[stby]
-	waitFor(t, "the standby to become active", 5*time.Second, b.IsActive)
+	testutil.Eventually(t, 5*time.Second, "the standby to become active", b.IsActive)
 	t.Logf("failover took %v", time.Since(killed))
 	if _, err := b.State().Get("osd_map"); err != nil {
 		t.Fatal("new active has no osd_map")
 	}
-	waitFor(t, "counters at the new active", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "counters at the new active", func() bool {
 		return len(b.State().Counter("osd", "0", "osd.op")) > 0
 	})
 
@@ -173,7 +163,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	if err := cl.Fail(2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "osd.2 marked down", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "osd.2 marked down", func() bool {
 		v, _ := b.State().Get("osd_map")
 		for _, o := range v.Data.(map[string]any)["osds"].([]any) {
 			if o.(map[string]any)["osd"] == int64(2) {
@@ -182,7 +172,7 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 		}
 		return false
 	})
-	waitFor(t, "the module to hear of the new epoch", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "the module to hear of the new epoch", func() bool {
 		return len(recs[stby].osdEpochs()) > before
 	})
 	epochs := recs[stby].osdEpochs()

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/modules"
 	"gomgr/modules/isolate"
 	"gomgr/mon"
@@ -189,7 +190,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	t.Cleanup(cl.Close)
 
 	var actName string
-	waitFor(t, "an active mgr", 10*time.Second, func() bool {
+	testutil.Eventually(t, 10*time.Second, "an active mgr", func() bool {
 		for n, s := range mgrs {
 			if s.IsActive() {
 				actName = n
@@ -203,8 +204,8 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 
 	// hello logs every osd_map it is notified of; on the standby mgr its
 	// StandbyModule runs instead.
-	waitFor(t, "hello to log an osd_map epoch", 10*time.Second, func() bool { return hook.has("hello: osd_map epoch ") })
-	waitFor(t, "hello's StandbyModule on the standby", 10*time.Second, func() bool { return hook.has("hello: standby on " + otherName) })
+	testutil.Eventually(t, 10*time.Second, "hello to log an osd_map epoch", func() bool { return hook.has("hello: osd_map epoch ") })
+	testutil.Eventually(t, 10*time.Second, "hello's StandbyModule on the standby", func() bool { return hook.has("hello: standby on " + otherName) })
 	if act.Registry().Standby() || !mgrs[otherName].Registry().Standby() {
 		t.Fatal("registry roles do not follow the mgrs'")
 	}
@@ -222,7 +223,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		fmt.Sprintf("osd: %d osds: %d up, %d in", osds, osds, osds),
 		"pools:",
 	}
-	waitFor(t, "status to show the whole cluster", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "status to show the whole cluster", func() bool {
 		out, err = mgrCommand(t, act, map[string]any{"prefix": "status"})
 		if err == nil && containsAll(out, want) {
 			return true
@@ -236,14 +237,14 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	}
 
 	// iostat's serve loop samples pool stats and prints rates.
-	waitFor(t, "iostat rates", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "iostat rates", func() bool {
 		out, err = mgrCommand(t, act, map[string]any{"prefix": "iostat"})
 		return err == nil && strings.Contains(out, "rd_ops/s") && strings.Count(out, "\n") >= 2
 	})
 
 	// The mgr's own df and pg stat (Ceph's DaemonServer commands), from
 	// the OSDs' reports, listed with the modules' commands.
-	waitFor(t, "pg stat", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "pg stat", func() bool {
 		out, err = mgrCommand(t, act, map[string]any{"prefix": "pg stat"})
 		return err == nil && strings.Contains(out, " pgs: ") && strings.Contains(out, " active+clean")
 	})
@@ -260,7 +261,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		} `json:"stats"`
 		Pools []any `json:"pools"`
 	}
-	waitFor(t, "df with every OSD's usage", 30*time.Second, func() bool {
+	testutil.Eventually(t, 30*time.Second, "df with every OSD's usage", func() bool {
 		out, err = mgrCommand(t, act, map[string]any{"prefix": "df", "format": "json"})
 		return err == nil && json.Unmarshal([]byte(out), &dfj) == nil && dfj.Stats.NumOSDs == osds && len(dfj.Pools) > 0
 	})
@@ -284,14 +285,14 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	if err := cl.Fail(2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "ALERTS_OSD_DOWN for osd.2 at the mon", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "ALERTS_OSD_DOWN for osd.2 at the mon", func() bool {
 		c := monHealth(t, monc)["ALERTS_OSD_DOWN"]
 		return len(c) == 2 && c[0] == "1 osds down, more than the 0 allowed" && c[1] == "osd.2 is down"
 	})
 	if err := cl.Recover(2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "ALERTS_OSD_DOWN cleared at the mon", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "ALERTS_OSD_DOWN cleared at the mon", func() bool {
 		_, ok := monHealth(t, monc)["ALERTS_OSD_DOWN"]
 		return !ok
 	})
@@ -303,9 +304,9 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		t.Logf("close %s: %v", actName, err)
 	}
 	next := mgrs[otherName]
-	waitFor(t, "the standby to take over", 10*time.Second, next.IsActive)
+	testutil.Eventually(t, 10*time.Second, "the standby to take over", next.IsActive)
 	waitModulesRunning(t, next)
-	waitFor(t, "status on the new active", 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "status on the new active", func() bool {
 		out, err = mgrCommand(t, next, map[string]any{"prefix": "status"})
 		return err == nil && strings.Contains(out, fmt.Sprintf("mgr: %s(active)", otherName)) &&
 			strings.Contains(out, fmt.Sprintf("osd: %d osds: %d up", osds, osds))
@@ -317,7 +318,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	var st alertsStatus
-	waitFor(t, "alerts on the new active to see osd.4 down", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "alerts on the new active to see osd.4 down", func() bool {
 		out, err = mgrCommand(t, next, map[string]any{"prefix": "alerts status"})
 		return err == nil && json.Unmarshal([]byte(out), &st) == nil && len(st.Down) == 1
 	})
@@ -331,7 +332,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	if err := cl.Fail(5); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "ALERTS_OSD_DOWN for two OSDs at the mon", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "ALERTS_OSD_DOWN for two OSDs at the mon", func() bool {
 		c := monHealth(t, monc)["ALERTS_OSD_DOWN"]
 		return len(c) == 3 && c[0] == "2 osds down, more than the 1 allowed" && c[1] == "osd.4 is down" && c[2] == "osd.5 is down"
 	})
@@ -340,7 +341,7 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "ALERTS_OSD_DOWN cleared after failover", 20*time.Second, func() bool {
+	testutil.Eventually(t, 20*time.Second, "ALERTS_OSD_DOWN cleared after failover", func() bool {
 		_, ok := monHealth(t, monc)["ALERTS_OSD_DOWN"]
 		return !ok
 	})
@@ -364,7 +365,7 @@ func containsAll(s string, subs []string) bool {
 func waitModulesRunning(t *testing.T, s *host.Standby) {
 	t.Helper()
 	var last []registry.Status
-	waitFor(t, "the example modules to run on mgr."+s.Name(), 15*time.Second, func() bool {
+	testutil.Eventually(t, 15*time.Second, "the example modules to run on mgr."+s.Name(), func() bool {
 		last = s.Registry().Modules()
 		running := 0
 		for _, m := range last {

@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/host"
+	"gomgr/internal/testutil"
 	"gomgr/mon"
 	"gomgr/monclient"
 	"gomgr/msgr/wire"
@@ -128,7 +129,7 @@ func TestPluginPinInMon(t *testing.T) {
 	refused := func(s *host.Standby, state registry.ModuleState, binary, pinned, what string) {
 		t.Helper()
 		var st registry.Status
-		waitFor(t, what, 20*time.Second, func() bool {
+		testutil.Eventually(t, 20*time.Second, what, func() bool {
 			st = modState(s)
 			return st.State == state
 		})
@@ -143,22 +144,22 @@ func TestPluginPinInMon(t *testing.T) {
 	}
 	failover := func(from, to *host.Standby) {
 		t.Helper()
-		waitFor(t, to.Name()+" a standby in the mgrmap", 10*time.Second, func() bool {
+		testutil.Eventually(t, 10*time.Second, to.Name()+" a standby in the mgrmap", func() bool {
 			mm := from.MgrMap()
 			return mm != nil && len(mm.Standbys) == 1 && mm.Standbys[0].Name == to.Name()
 		})
 		if err := from.Close(ctx); err != nil {
 			t.Logf("close %s: %v", from.Name(), err)
 		}
-		waitFor(t, to.Name()+" active", 10*time.Second, to.IsActive)
+		testutil.Eventually(t, 10*time.Second, to.Name()+" active", to.IsActive)
 	}
 
 	x := start("x", dirX)
-	waitFor(t, "x active", 10*time.Second, x.IsActive)
+	testutil.Eventually(t, 10*time.Second, "x active", x.IsActive)
 	if res := run(map[string]any{"prefix": "mgr module enable", "module": "osdwatch"}); res.Retval != 0 {
 		t.Fatalf("enable: %+v", res)
 	}
-	waitFor(t, "osdwatch running on x", 20*time.Second, func() bool { return modState(x).State == registry.StateRunning })
+	testutil.Eventually(t, 20*time.Second, "osdwatch running on x", func() bool { return modState(x).State == registry.StateRunning })
 	if got := pin(); got != origSum {
 		t.Fatalf("pin in the mon = %q, want %s", got, origSum)
 	}
@@ -179,7 +180,7 @@ func TestPluginPinInMon(t *testing.T) {
 	// y loads the module, then its binary is swapped (one more byte);
 	// x goes away and y takes over.
 	y := start("y", dirY)
-	waitFor(t, "osdwatch loaded on y", 10*time.Second, func() bool { return modState(y).State == registry.StateStandby })
+	testutil.Eventually(t, 10*time.Second, "osdwatch loaded on y", func() bool { return modState(y).State == registry.StateStandby })
 	if err := os.WriteFile(binY+".new", append(orig, 0), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func TestPluginPinInMon(t *testing.T) {
 	if res := run(map[string]any{"prefix": "mgr module disable", "module": "osdwatch"}); res.Retval != 0 {
 		t.Fatalf("disable: %+v", res)
 	}
-	waitFor(t, "osdwatch disabled on y", 10*time.Second, func() bool { return modState(y).State == registry.StateDisabled })
+	testutil.Eventually(t, 10*time.Second, "osdwatch disabled on y", func() bool { return modState(y).State == registry.StateDisabled })
 	if res := run(map[string]any{"prefix": "mgr module enable", "module": "osdwatch", "force": true}); res.Retval != 0 {
 		t.Fatalf("enable: %+v", res)
 	}
@@ -203,7 +204,7 @@ func TestPluginPinInMon(t *testing.T) {
 
 	// The operator trusts y's binary: the failed module is retried.
 	unpin()
-	waitFor(t, "osdwatch running on y", 20*time.Second, func() bool { return modState(y).State == registry.StateRunning })
+	testutil.Eventually(t, 20*time.Second, "osdwatch running on y", func() bool { return modState(y).State == registry.StateRunning })
 	if got := pin(); got != swappedSum {
 		t.Fatalf("pin after the operator's re-trust = %q, want %s", got, swappedSum)
 	}
@@ -214,7 +215,7 @@ func TestPluginPinInMon(t *testing.T) {
 	failover(y, z)
 	refused(z, registry.StateUnloadable, origSum, swappedSum, "the old binary refused on the new active z")
 	unpin()
-	waitFor(t, "osdwatch running on z", 20*time.Second, func() bool { return modState(z).State == registry.StateRunning })
+	testutil.Eventually(t, 20*time.Second, "osdwatch running on z", func() bool { return modState(z).State == registry.StateRunning })
 	if got := pin(); got != origSum {
 		t.Fatalf("pin after the second re-trust = %q, want %s", got, origSum)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
@@ -109,7 +110,7 @@ func TestBrokenRaiseCommand(t *testing.T) {
 // traceback.
 func TestBrokenRaiseServe(t *testing.T) {
 	m, _ := startBroken(t, "raise_serve")
-	waitFor(t, "Failed", 5*time.Second, func() bool { return m.Failed() != nil })
+	testutil.Eventually(t, 5*time.Second, "Failed", func() bool { return m.Failed() != nil })
 	err := m.Failed()
 	if !errors.Is(err, ErrServe) {
 		t.Fatalf("Failed = %v", err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
@@ -232,7 +233,7 @@ func TestExampleIostat(t *testing.T) {
 	}
 	h.set("pool_stats", 2, poolStats(1000, 500))
 	var rows []string
-	waitFor(t, "non-zero rates", 5*time.Second, func() bool {
+	testutil.Eventually(t, 5*time.Second, "non-zero rates", func() bool {
 		out = command(t, m, map[string]any{"prefix": "iostat"}).Stdout
 		rows = strings.Split(strings.TrimSpace(out), "\n")
 		return len(rows) == 3 && !strings.Contains(rows[2], " 0.0 ")

@@ -213,18 +213,6 @@ func (h *fakeHost) logLines() []string {
 	return append([]string(nil), h.logs...)
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // writeModule writes <dir>/<name>/module.py.
 func writeModule(t testing.TB, dir, name, src string) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
@@ -318,7 +319,7 @@ func TestServeCooperative(t *testing.T) {
 		}
 		// Each notify sets the event; serve wakes and goes round again.
 		want := i + 1
-		waitFor(t, "serve loop", 5*time.Second, func() bool {
+		testutil.Eventually(t, 5*time.Second, "serve loop", func() bool {
 			var loops, n, s int
 			r := command(t, m, nil)
 			_, _ = fmtSscan(r.Stdout, &loops, &n, &s)

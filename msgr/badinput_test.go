@@ -81,7 +81,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		if err := good.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("ping")}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "echo on the good connection", func() bool { return cr.count() == echoes })
+		testutil.Eventually(t, 5*time.Second, "echo on the good connection", func() bool { return cr.count() == echoes })
 	}
 	roundTrip()
 
@@ -128,7 +128,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			expectClosed(t, nc)
-			waitFor(t, 10*time.Second, "bad frame counted", func() bool { return srv.Stats().BadFrames.Load() > before })
+			testutil.Eventually(t, 10*time.Second, "bad frame counted", func() bool { return srv.Stats().BadFrames.Load() > before })
 			roundTrip()
 		})
 	}
@@ -150,7 +150,7 @@ func TestRawClientRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "message", func() bool { return sr.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "message", func() bool { return sr.count() == 1 })
 	if m := sr.msgs[0]; string(m.Front) != "front" || string(m.Data) != "data" || m.Src.Num != 5 {
 		t.Fatalf("got %+v", m)
 	}
@@ -197,7 +197,7 @@ func TestSilentPeerTimedOut(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("closed after %v", d)
 	}
-	waitFor(t, 10*time.Second, "handshake conn reaped", func() bool { return srv.Stats().Connections.Load() == 0 })
+	testutil.Eventually(t, 10*time.Second, "handshake conn reaped", func() bool { return srv.Stats().Connections.Load() == 0 })
 }
 
 func TestKeepaliveRoundTrip(t *testing.T) {
@@ -207,11 +207,11 @@ func TestKeepaliveRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := time.Now().Add(-time.Second)
-	waitFor(t, 5*time.Second, "keepalive ack", func() bool { return c.LastKeepaliveAck().After(before) })
+	testutil.Eventually(t, 5*time.Second, "keepalive ack", func() bool { return c.LastKeepaliveAck().After(before) })
 	// Explicit keepalive too.
 	t1 := c.LastKeepaliveAck()
 	c.SendKeepalive()
-	waitFor(t, 5*time.Second, "second keepalive ack", func() bool { return c.LastKeepaliveAck().After(t1) })
+	testutil.Eventually(t, 5*time.Second, "second keepalive ack", func() bool { return c.LastKeepaliveAck().After(t1) })
 }
 
 func TestIdleTimeoutFaults(t *testing.T) {
@@ -224,12 +224,12 @@ func TestIdleTimeoutFaults(t *testing.T) {
 	if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "server idle fault", func() bool { return srv.Stats().Faults.Load() > 0 })
+	testutil.Eventually(t, 5*time.Second, "server idle fault", func() bool { return srv.Stats().Faults.Load() > 0 })
 	// The lossless session survives: a new message still gets through.
 	if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("y")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "second message", func() bool { return sr.count() == 2 })
+	testutil.Eventually(t, 5*time.Second, "second message", func() bool { return sr.count() == 2 })
 }
 
 func TestThrottleStopsReadingAndResumes(t *testing.T) {
@@ -247,7 +247,7 @@ func TestThrottleStopsReadingAndResumes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "throttle engaged", func() bool { return srv.Stats().Throttled.Load() > 0 })
+	testutil.Eventually(t, 5*time.Second, "throttle engaged", func() bool { return srv.Stats().Throttled.Load() > 0 })
 	// While blocked, reading stays stopped: what was queued stays bounded
 	// by the limit plus one read chunk and one message.
 	time.Sleep(100 * time.Millisecond) // give a broken throttle the chance to overrun
@@ -258,7 +258,7 @@ func TestThrottleStopsReadingAndResumes(t *testing.T) {
 		t.Fatalf("all %d messages read despite the throttle", in)
 	}
 	close(sr.block)
-	waitFor(t, 10*time.Second, "all messages after release", func() bool { return sr.count() == N })
+	testutil.Eventually(t, 10*time.Second, "all messages after release", func() bool { return sr.count() == N })
 	for i, m := range sr.msgs {
 		if _, s, ok := checkPayload(m.Data); !ok || s != i {
 			t.Fatalf("message %d: seq %d ok %v", i, s, ok)
@@ -286,7 +286,7 @@ func TestHalfSentMessagesReleased(t *testing.T) {
 		if err := good.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("ping")}); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "the good client's message", func() bool { return d.count() >= sent })
+		testutil.Eventually(t, 5*time.Second, "the good client's message", func() bool { return d.count() >= sent })
 	}
 	roundTrip()
 	auth := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: msgAuth, Priority: PrioDefault}, []byte("auth"), nil, nil)
@@ -311,7 +311,7 @@ func TestHalfSentMessagesReleased(t *testing.T) {
 		ncs = append(ncs, nc)
 		want += tc.reserve
 	}
-	waitFor(t, 5*time.Second, "claims reserved or held", func() bool {
+	testutil.Eventually(t, 5*time.Second, "claims reserved or held", func() bool {
 		// Two strangers held, and the authenticated one, maybe, until
 		// its auth message was dispatched.
 		return srv.Stats().PartialBytes.Load() == want && srv.Stats().AuthWaits.Load() >= 2
@@ -320,7 +320,7 @@ func TestHalfSentMessagesReleased(t *testing.T) {
 	for _, nc := range ncs {
 		nc.Close()
 	}
-	waitFor(t, 10*time.Second, "everything released", func() bool {
+	testutil.Eventually(t, 10*time.Second, "everything released", func() bool {
 		return srv.Stats().PartialBytes.Load() == 0 && srv.Stats().Connections.Load() == 1
 	})
 	roundTrip()

@@ -14,18 +14,6 @@ import (
 	"gomgr/msgr/wire"
 )
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // recorder is a Dispatcher that records everything, optionally echoing.
 type recorder struct {
 	mu      sync.Mutex

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -32,8 +33,8 @@ func TestReceivedBufferNotRetained(t *testing.T) {
 	if err := c.Send(&Message{Type: 42, Priority: PrioDefault, Front: make([]byte, 64<<10)}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "delivery", func() bool { return d.got.Load() == 1 })
-	waitFor(t, 5*time.Second, "the buffer to be collected", func() bool {
+	testutil.Eventually(t, 5*time.Second, "delivery", func() bool { return d.got.Load() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the buffer to be collected", func() bool {
 		runtime.GC()
 		return d.freed.Load() == 1
 	})

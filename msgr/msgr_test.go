@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -23,7 +24,7 @@ func TestHandshakeAndEcho(t *testing.T) {
 	if err := c.Send(&Message{Type: 42, Priority: PrioDefault, Front: []byte("hello"), Data: []byte("world")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "echo", func() bool { return cr.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "echo", func() bool { return cr.count() == 1 })
 	m := cr.msgs[0]
 	if m.Type != 42 || string(m.Front) != "hello" || string(m.Data) != "world" || m.Seq != 1 {
 		t.Fatalf("echo: %+v", m)
@@ -37,7 +38,7 @@ func TestHandshakeAndEcho(t *testing.T) {
 	if got := c.PeerName(); got != srv.Name() {
 		t.Fatalf("peer name %v", got)
 	}
-	waitFor(t, 10*time.Second, "events", func() bool { return cr.eventCount("connect") == 1 && sr.eventCount("accept") == 1 })
+	testutil.Eventually(t, 10*time.Second, "events", func() bool { return cr.eventCount("connect") == 1 && sr.eventCount("accept") == 1 })
 	if cli.Addr().IsBlank() {
 		t.Fatal("client did not learn its IP")
 	}
@@ -69,7 +70,7 @@ func TestSendFromManyGoroutines(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, 10*time.Second, "all messages", func() bool { return sr.count() == G*N })
+	testutil.Eventually(t, 10*time.Second, "all messages", func() bool { return sr.count() == G*N })
 	next := make([]int, G)
 	for i, m := range sr.msgs {
 		g, s, ok := checkPayload(m.Front)
@@ -96,7 +97,7 @@ func TestMessageSrcOverride(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 5*time.Second, "messages", func() bool { return sr.count() == 2 })
+	testutil.Eventually(t, 5*time.Second, "messages", func() bool { return sr.count() == 2 })
 	if got := sr.msgs[0].Src; got != own {
 		t.Fatalf("explicit src: got %v want %v", got, own)
 	}

@@ -96,7 +96,7 @@ func TestClaimCostsNothingUntilSent(t *testing.T) {
 		ncs[i] = testutil.RawV1Session(t, addr, uint32(100+i))
 		writeAll(t, ncs[i], append(claimHead(1, 1, claim), make([]byte, sent)...))
 	}
-	waitFor(t, 10*time.Second, "all claims reserved and their bytes read", func() bool {
+	testutil.Eventually(t, 10*time.Second, "all claims reserved and their bytes read", func() bool {
 		return srv.Stats().PartialBytes.Load() == conns*claim &&
 			srv.Stats().BytesIn.Load() >= uint64(conns*sent)
 	})
@@ -108,7 +108,7 @@ func TestClaimCostsNothingUntilSent(t *testing.T) {
 	for _, nc := range ncs {
 		nc.Close()
 	}
-	waitFor(t, 10*time.Second, "reservations released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
+	testutil.Eventually(t, 10*time.Second, "reservations released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
 }
 
 // TestPreAuthHeldUntilAuthenticated: an unauthenticated peer's message over
@@ -127,8 +127,8 @@ func TestPreAuthHeldUntilAuthenticated(t *testing.T) {
 	// Authenticated by the application, from outside the dispatcher.
 	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, append(small, bigMsg(2)...))
-	waitFor(t, 5*time.Second, "the small message", func() bool { return d.count() == 1 })
-	waitFor(t, 5*time.Second, "the big one held", func() bool { return srv.Stats().AuthWaits.Load() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the small message", func() bool { return d.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the big one held", func() bool { return srv.Stats().AuthWaits.Load() == 1 })
 	time.Sleep(50 * time.Millisecond)
 	if n, p := d.count(), srv.Stats().PartialBytes.Load(); n != 1 || p != 0 {
 		t.Fatalf("while held: %d messages, %d bytes reserved", n, p)
@@ -140,7 +140,7 @@ func TestPreAuthHeldUntilAuthenticated(t *testing.T) {
 		t.Fatal("an accepted connection starts authenticated")
 	}
 	c.SetAuthenticated()
-	waitFor(t, 5*time.Second, "the big message", func() bool { return d.count() == 2 })
+	testutil.Eventually(t, 5*time.Second, "the big message", func() bool { return d.count() == 2 })
 	if m := d.msg(1); m.Type != 99 || !bytes.Equal(m.Data, big) {
 		t.Fatalf("got type %d, %d bytes", m.Type, len(m.Data))
 	}
@@ -149,7 +149,7 @@ func TestPreAuthHeldUntilAuthenticated(t *testing.T) {
 	nc2 := testutil.RawV1Session(t, srvAddr(srv), 2)
 	auth := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: msgAuth, Priority: PrioDefault}, []byte("auth"), nil, nil)
 	writeAll(t, nc2, append(auth, bigMsg(2)...))
-	waitFor(t, 5*time.Second, "auth and the big message", func() bool { return d.count() == 4 })
+	testutil.Eventually(t, 5*time.Second, "auth and the big message", func() bool { return d.count() == 4 })
 	if m := d.msg(3); m.Type != 99 || !bytes.Equal(m.Data, big) {
 		t.Fatalf("got type %d, %d bytes", m.Type, len(m.Data))
 	}
@@ -172,7 +172,7 @@ func TestPreAuthNotAuthenticatedCloses(t *testing.T) {
 	if st.AuthWaits != 1 || st.Oversized != 1 || st.PartialBytes != 0 || st.MsgsIn != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	waitFor(t, 5*time.Second, "the connection gone", func() bool { return srv.Stats().Connections.Load() == 0 })
+	testutil.Eventually(t, 5*time.Second, "the connection gone", func() bool { return srv.Stats().Connections.Load() == 0 })
 }
 
 // TestPartialBudgetWaitsAndResumes: with no room left in MaxPartialBytes a
@@ -189,16 +189,16 @@ func TestPartialBudgetWaitsAndResumes(t *testing.T) {
 	msgB := wire.AppendMessage(nil, wire.Header{Seq: 1, Type: 2, Priority: PrioDefault}, nil, nil, payload(2, 1, size))
 	a := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, a, msgA[:len(msgA)/2])
-	waitFor(t, 5*time.Second, "A's claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == size })
+	testutil.Eventually(t, 5*time.Second, "A's claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == size })
 	b := testutil.RawV1Session(t, srvAddr(srv), 2)
 	writeAll(t, b, msgB)
-	waitFor(t, 5*time.Second, "B waiting", func() bool { return srv.Stats().PartialWaits.Load() >= 1 })
+	testutil.Eventually(t, 5*time.Second, "B waiting", func() bool { return srv.Stats().PartialWaits.Load() >= 1 })
 	time.Sleep(50 * time.Millisecond)
 	if n, p := d.count(), srv.Stats().PartialBytes.Load(); n != 0 || p != size {
 		t.Fatalf("while B waits: %d messages, %d bytes reserved", n, p)
 	}
 	writeAll(t, a, msgA[len(msgA)/2:])
-	waitFor(t, 5*time.Second, "both messages", func() bool { return d.count() == 2 })
+	testutil.Eventually(t, 5*time.Second, "both messages", func() bool { return d.count() == 2 })
 	seen := map[int]bool{}
 	for i := range 2 {
 		id, _, ok := checkPayload(d.msg(i).Data)
@@ -210,7 +210,7 @@ func TestPartialBudgetWaitsAndResumes(t *testing.T) {
 	if !seen[1] || !seen[2] {
 		t.Fatalf("messages from %v", seen)
 	}
-	waitFor(t, 5*time.Second, "budget released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
+	testutil.Eventually(t, 5*time.Second, "budget released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
 }
 
 // TestStalledMessageReleased: a peer that stops inside a message is
@@ -222,9 +222,9 @@ func TestStalledMessageReleased(t *testing.T) {
 	})
 	nc := testutil.RawV1Session(t, srvAddr(srv), 1)
 	writeAll(t, nc, append(claimHead(1, 1, 1<<20), make([]byte, 1000)...))
-	waitFor(t, 5*time.Second, "claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == 1<<20 })
+	testutil.Eventually(t, 5*time.Second, "claim reserved", func() bool { return srv.Stats().PartialBytes.Load() == 1<<20 })
 	expectClosed(t, nc)
-	waitFor(t, 5*time.Second, "the reservation released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
+	testutil.Eventually(t, 5*time.Second, "the reservation released", func() bool { return srv.Stats().PartialBytes.Load() == 0 })
 	if st := srv.Stats().Snapshot(); st.Stalls != 1 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -270,7 +270,7 @@ func TestDialledConnectionsAuthenticated(t *testing.T) {
 	if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("hi")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the 1 MiB reply", func() bool { return d.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "the 1 MiB reply", func() bool { return d.count() == 1 })
 	if _, _, ok := checkPayload(d.msg(0).Data); !ok || cli.Stats().AuthWaits.Load() != 0 {
 		t.Fatal("reply corrupt or held")
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -21,7 +22,7 @@ func TestResetSessionAfterServerRestart(t *testing.T) {
 	if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("one")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "first message", func() bool { return sr.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "first message", func() bool { return sr.count() == 1 })
 	srv.Shutdown()
 	srv.Wait()
 
@@ -37,11 +38,11 @@ func TestResetSessionAfterServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv2.Shutdown(); srv2.Wait() })
-	waitFor(t, 10*time.Second, "remote reset", func() bool { return cr.eventCount("remote_reset") == 1 })
+	testutil.Eventually(t, 10*time.Second, "remote reset", func() bool { return cr.eventCount("remote_reset") == 1 })
 	if err := c.Send(&Message{Type: 1, Priority: PrioDefault, Front: []byte("two")}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "message after reset", func() bool { return sr2.count() == 1 })
+	testutil.Eventually(t, 5*time.Second, "message after reset", func() bool { return sr2.count() == 1 })
 	if m := sr2.msgs[0]; string(m.Front) != "two" || m.Seq != 1 {
 		t.Fatalf("after reset: %q seq %d", m.Front, m.Seq)
 	}
@@ -86,7 +87,7 @@ func TestLosslessPeerConnectRace(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, 20*time.Second, "both directions", func() bool { return ra.count() >= N && rb.count() >= N })
+	testutil.Eventually(t, 20*time.Second, "both directions", func() bool { return ra.count() >= N && rb.count() >= N })
 	for _, r := range []*recorder{ra, rb} {
 		r.mu.Lock()
 		if len(r.msgs) != N {

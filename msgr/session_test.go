@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/msgr/wire"
 )
 
@@ -51,7 +52,7 @@ func TestPriorityOrderOnTheWire(t *testing.T) {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "all messages", func() bool { return sr.count() == per*len(prios) })
+	testutil.Eventually(t, 5*time.Second, "all messages", func() bool { return sr.count() == per*len(prios) })
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	// Wire order is the seq order: highest priority first, FIFO within one.
@@ -237,14 +238,14 @@ func stressRun(t *testing.T, nconn, total, failEvery int, lossy bool) {
 	wg.Wait()
 	if lossy {
 		// Lossy: wait for the traffic to settle, then check integrity only.
-		waitFor(t, 60*time.Second, "lossy traffic to settle", func() bool {
+		testutil.Eventually(t, 60*time.Second, "lossy traffic to settle", func() bool {
 			a := srv.Stats().MsgsIn.Load()
 			time.Sleep(100 * time.Millisecond)
 			return srv.Stats().MsgsIn.Load() == a
 		})
 	} else {
 		last := time.Now()
-		waitFor(t, 120*time.Second, "every message", func() bool {
+		testutil.Eventually(t, 120*time.Second, "every message", func() bool {
 			if time.Since(last) > 3*time.Second {
 				last = time.Now()
 				for i := range streams {
@@ -322,7 +323,7 @@ func TestLosslessResendAfterFault(t *testing.T) {
 			c.post(task{kind: taskFunc, fn: func() { c.fault(ErrInjected) }})
 		}
 	}
-	waitFor(t, 10*time.Second, "all messages", func() bool { return sr.count() >= N })
+	testutil.Eventually(t, 10*time.Second, "all messages", func() bool { return sr.count() >= N })
 	sr.mu.Lock()
 	defer sr.mu.Unlock()
 	if len(sr.msgs) != N {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
@@ -111,7 +112,7 @@ func TestDeclareStartNotifyCommand(t *testing.T) {
 	if hc := e.host.healthChecks(); hc["TEST_WARN"].Summary != "test warning" || hc["TEST_WARN"].Detail[0] != "d1" {
 		t.Errorf("health checks = %+v", hc)
 	}
-	waitFor(t, 5*time.Second, "log line", func() bool {
+	testutil.Eventually(t, 5*time.Second, "log line", func() bool {
 		e.host.mu.Lock()
 		defer e.host.mu.Unlock()
 		return len(e.host.logs) == 1 && e.host.logs[0] == "info: hello from the test plugin"
@@ -120,12 +121,12 @@ func TestDeclareStartNotifyCommand(t *testing.T) {
 		t.Errorf("unknown command = %+v", r)
 	}
 	// The plugin's stdout after the handshake reaches logrus with its name.
-	waitFor(t, 5*time.Second, "plugin stdout in logrus", func() bool {
+	testutil.Eventually(t, 5*time.Second, "plugin stdout in logrus", func() bool {
 		f, ok := e.hook.find("serve started")
 		return ok && f["module"] == "good" && f["stream"] == "stdout"
 	})
 	// hclog lines keep their fields.
-	waitFor(t, 5*time.Second, "plugin hclog line in logrus", func() bool {
+	testutil.Eventually(t, 5*time.Second, "plugin hclog line in logrus", func() bool {
 		f, ok := e.hook.find("hclog hello")
 		return ok && f["module"] == "good" && f["answer"] == float64(42)
 	})
@@ -153,7 +154,7 @@ func TestCrashRestarts(t *testing.T) {
 			waitGone(t, pid, 5*time.Second)
 			// Failed is set at once; the backoff is 20ms so it may
 			// already be cleared by a restart: check the log too.
-			waitFor(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
+			testutil.Eventually(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
 			if f, ok := e.hook.find("plugin failed, restarting"); !ok || !strings.Contains(f["error"].(error).Error(), tc.reason) {
 				t.Fatalf("crash not logged with %q: %v", tc.reason, f)
 			}
@@ -181,7 +182,7 @@ func TestCrashRestarts(t *testing.T) {
 func TestCrashLoopGivesUp(t *testing.T) {
 	e := newEnv(t, Config{CrashLimit: 3, BackoffBase: 10 * time.Millisecond}, "crashloop")
 	m := e.start(t, "crashloop")
-	waitFor(t, 30*time.Second, "giving up", func() bool { return errors.Is(m.Failed(), ErrCrashLoop) })
+	testutil.Eventually(t, 30*time.Second, "giving up", func() bool { return errors.Is(m.Failed(), ErrCrashLoop) })
 	err := m.Failed()
 	if !strings.Contains(err.Error(), "failed 3 times") || !strings.Contains(err.Error(), "exit status 3") {
 		t.Fatalf("Failed = %v", err)
@@ -231,7 +232,7 @@ func TestHangHitsDeadline(t *testing.T) {
 				t.Fatalf("returned after %s, deadline was 300ms", d)
 			}
 			waitGone(t, pid, 5*time.Second)
-			waitFor(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
+			testutil.Eventually(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
 			if f, ok := e.hook.find("plugin failed, restarting"); !ok || !errors.Is(f["error"].(error), registry.ErrStuck) {
 				t.Fatalf("stuck failure not logged: %v", f)
 			}
@@ -251,7 +252,7 @@ func TestSIGSTOPKilled(t *testing.T) {
 	}
 	d := waitGone(t, pid, 5*time.Second)
 	t.Logf("SIGSTOP'd plugin killed after %s (ping interval 100ms, timeout 500ms)", d)
-	waitFor(t, 5*time.Second, "failed", func() bool { return m.Failed() != nil })
+	testutil.Eventually(t, 5*time.Second, "failed", func() bool { return m.Failed() != nil })
 	if !errors.Is(m.Failed(), ErrUnresponsive) {
 		t.Fatalf("Failed = %v, want ErrUnresponsive", m.Failed())
 	}
@@ -354,7 +355,7 @@ func TestChecksumMismatch(t *testing.T) {
 	if err := m.Notify(ctx, events("crash", 1)); err == nil {
 		t.Fatal("crash not reported")
 	}
-	waitFor(t, 10*time.Second, "restart refused", func() bool { return errors.Is(m.Failed(), ErrChecksum) })
+	testutil.Eventually(t, 10*time.Second, "restart refused", func() bool { return errors.Is(m.Failed(), ErrChecksum) })
 
 	// Enabling again (Repin) trusts the new binary.
 	if _, err := e.src.Repin("good"); err != nil {
@@ -483,9 +484,9 @@ func TestFailedDuringBackoff(t *testing.T) {
 		t0 := time.Now()
 		if err := m.Failed(); !errors.Is(err, ErrCrashed) {
 			// The ack loop may still be reporting the exit: poll briefly.
-			waitFor(t, 2*time.Second, "Failed", func() bool { return errors.Is(m.Failed(), ErrCrashed) })
+			testutil.Eventually(t, 2*time.Second, "Failed", func() bool { return errors.Is(m.Failed(), ErrCrashed) })
 		}
-		waitFor(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
+		testutil.Eventually(t, 10*time.Second, "restart", func() bool { return m.pid() != 0 && m.pid() != pid })
 		if d := time.Since(t0); d < want-50*time.Millisecond {
 			t.Fatalf("crash %d: restarted after %s, backoff is %s", i+1, d, want)
 		}
@@ -511,7 +512,7 @@ func TestStopWithNotifyInFlight(t *testing.T) {
 			}
 		}
 	}()
-	waitFor(t, 10*time.Second, "events flowing", func() bool {
+	testutil.Eventually(t, 10*time.Second, "events flowing", func() bool {
 		r, err := a.Command(ctx, registry.Command{Args: map[string]any{"prefix": "test count"}})
 		return err == nil && r.Stdout != "0"
 	})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/testutil"
 	"gomgr/mon"
 	"gomgr/sim"
 )
@@ -18,17 +19,6 @@ func osdUp(md *mon.Daemon, id int) int {
 		}
 	}
 	return -1
-}
-
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond) // polling, with a deadline
-	}
 }
 
 // TestFailAndRecoverStaysUp: a failed OSD is marked down by the mon; once
@@ -47,15 +37,15 @@ func TestFailAndRecoverStaysUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	waitFor(t, "osd.2 up", 10*time.Second, func() bool { return osdUp(md, 2) == 1 })
+	testutil.Eventually(t, 10*time.Second, "osd.2 up", func() bool { return osdUp(md, 2) == 1 })
 	if err := cl.Fail(2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "osd.2 down", 15*time.Second, func() bool { return osdUp(md, 2) == 0 })
+	testutil.Eventually(t, 15*time.Second, "osd.2 down", func() bool { return osdUp(md, 2) == 0 })
 	if err := cl.Recover(2); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "osd.2 up again", 10*time.Second, func() bool { return osdUp(md, 2) == 1 })
+	testutil.Eventually(t, 10*time.Second, "osd.2 up again", func() bool { return osdUp(md, 2) == 1 })
 	end := time.Now().Add(cfg.OSD.DownGrace + 3*time.Second)
 	for time.Now().Before(end) {
 		if osdUp(md, 2) != 1 {

@@ -11,10 +11,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"gomgr/cephx"
 	"gomgr/clustermap"
@@ -378,20 +380,10 @@ func printResult(res monclient.CommandResult) error {
 	return nil
 }
 
+// errnoName names a negative errno as Ceph's CLI does ("ENOENT").
 func errnoName(r int) string {
-	switch r {
-	case -2:
-		return "ENOENT"
-	case -22:
-		return "EINVAL"
-	case -1:
-		return "EPERM"
-	case -16:
-		return "EBUSY"
-	case -17:
-		return "EEXIST"
-	case -5:
-		return "EIO"
+	if name := unix.ErrnoName(syscall.Errno(-r)); name != "" {
+		return name
 	}
 	return fmt.Sprintf("error %d", r)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -66,7 +67,7 @@ func runTicker(t *testing.T, ic isolate.Config) (*registry.Registry, int) {
 	if err := reg.Enable(bg(t, 30*time.Second), "ticker"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
+	testutil.Eventually(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
 	pid := status(reg, "ticker").PID
 	if pid == 0 {
 		t.Fatal("no pid for a running CPython module")

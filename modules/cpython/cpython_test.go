@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
 	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -23,18 +24,6 @@ func bg(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// poll waits for cond, failing the test with what after d.
-func poll(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func status(reg *registry.Registry, name string) registry.Status {
@@ -115,7 +104,7 @@ func TestPyO3SideBySide(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"hash_a", "hash_b"} {
-		poll(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
+		testutil.Eventually(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
 		res := command(t, reg, map[string]any{"prefix": name + " check", "password": "s3cret"})
 		if res.Retval != 0 || res.Stdout != "True $2b$" {
 			t.Fatalf("%s: %+v", name, res)
@@ -159,10 +148,10 @@ func TestStuckNotifyKilled(t *testing.T) {
 	if err := reg.Enable(bg(t, 30*time.Second), "spin"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 30*time.Second, "spin running", func() bool { return status(reg, "spin").State == registry.StateRunning })
+	testutil.Eventually(t, 30*time.Second, "spin running", func() bool { return status(reg, "spin").State == registry.StateRunning })
 	start := time.Now()
 	reg.NotifyAll("osd_map", "1")
-	poll(t, 20*time.Second, "MGR_MODULE_STUCK", func() bool {
+	testutil.Eventually(t, 20*time.Second, "MGR_MODULE_STUCK", func() bool {
 		_, ok := reg.HealthChecks()[registry.CheckModuleStuck]
 		return ok
 	})
@@ -179,7 +168,7 @@ func TestCrashRestarts(t *testing.T) {
 	if err := reg.Enable(bg(t, 30*time.Second), "crasher"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 30*time.Second, "crasher running", func() bool { return status(reg, "crasher").State == registry.StateRunning })
+	testutil.Eventually(t, 30*time.Second, "crasher running", func() bool { return status(reg, "crasher").State == registry.StateRunning })
 	if res := command(t, reg, map[string]any{"prefix": "crasher lives"}); res.Stdout != "1" {
 		t.Fatalf("lives %+v", res)
 	}
@@ -187,7 +176,7 @@ func TestCrashRestarts(t *testing.T) {
 	if !errors.Is(err, registry.ErrCrashed) && !errors.Is(err, isolate.ErrExited) {
 		t.Fatalf("crash command: %v", err)
 	}
-	poll(t, 30*time.Second, "a second life", func() bool {
+	testutil.Eventually(t, 30*time.Second, "a second life", func() bool {
 		res, err := reg.HandleCommand(bg(t, 20*time.Second), registry.Command{Args: map[string]any{"prefix": "crasher lives"}})
 		return err == nil && res.Stdout == "2"
 	})
@@ -201,10 +190,10 @@ func TestServeStopsOnDisable(t *testing.T) {
 	if err := reg.Enable(bg(t, 30*time.Second), "ticker"); err != nil {
 		t.Fatal(err)
 	}
-	poll(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
+	testutil.Eventually(t, 30*time.Second, "ticker running", func() bool { return status(reg, "ticker").State == registry.StateRunning })
 	reg.NotifyAll("osd_map", "7")
 	var pid int
-	poll(t, 10*time.Second, "notify seen while serve() ticks", func() bool {
+	testutil.Eventually(t, 10*time.Second, "notify seen while serve() ticks", func() bool {
 		res := command(t, reg, map[string]any{"prefix": "ticker seen"})
 		_, err := fmt.Sscanf(res.Stderr, "ticking %d", &pid)
 		return res.Stdout == "osd_map/7" && err == nil
@@ -256,7 +245,7 @@ func TestCephStandbyModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	poll(t, 30*time.Second, "the standby prometheus answering", func() bool {
+	testutil.Eventually(t, 30*time.Second, "the standby prometheus answering", func() bool {
 		resp, err := http.Get(url)
 		if err != nil {
 			return false
@@ -278,7 +267,7 @@ func TestRemoteCalls(t *testing.T) {
 		if err := reg.Enable(bg(t, 30*time.Second), name); err != nil {
 			t.Fatal(err)
 		}
-		poll(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
+		testutil.Eventually(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
 	}
 	for _, tc := range []struct{ module, method, out, err string }{
 		{"ticker", "add", "{'sum': 22, 'pid': ", ""},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/testutil"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
 )
@@ -87,21 +88,6 @@ func restartReg(t *testing.T, pol registry.RestartPolicy) (*registry.Registry, *
 	return reg, src
 }
 
-// eventually polls cond every few milliseconds until it holds, or fails
-// the test after d.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		<-tick.C
-	}
-}
-
 func answers(reg *registry.Registry) func() bool {
 	return func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -124,7 +110,7 @@ func modState(reg *registry.Registry) registry.Status {
 // the one killed before, and returns its pid.
 func killRunning(t *testing.T, reg *registry.Registry, src *recSource, prev int) int {
 	t.Helper()
-	eventually(t, 20*time.Second, "module running in a new process", func() bool {
+	testutil.Eventually(t, 20*time.Second, "module running in a new process", func() bool {
 		return modState(reg).State == registry.StateRunning && src.last().Pid() != prev
 	})
 	pid := src.last().Pid()
@@ -139,9 +125,9 @@ func killRunning(t *testing.T, reg *registry.Registry, src *recSource, prev int)
 // MGR_MODULE_ERROR is left behind.
 func TestCrashRestarts(t *testing.T) {
 	reg, src := restartReg(t, registry.RestartPolicy{BackoffBase: 20 * time.Millisecond})
-	eventually(t, 20*time.Second, "first answer", answers(reg))
+	testutil.Eventually(t, 20*time.Second, "first answer", answers(reg))
 	pid := killRunning(t, reg, src, 0)
-	eventually(t, 20*time.Second, "answer after kill -9", answers(reg))
+	testutil.Eventually(t, 20*time.Second, "answer after kill -9", answers(reg))
 	t.Logf("pid %d killed, now %d", pid, src.last().Pid())
 	if p := src.last().Pid(); p == pid {
 		t.Errorf("still pid %d", p)
@@ -163,7 +149,7 @@ func TestCrashLoopHeldFailed(t *testing.T) {
 	for range k {
 		pid = killRunning(t, reg, src, pid)
 	}
-	eventually(t, 20*time.Second, "held failed", func() bool { return modState(reg).State == registry.StateFailed })
+	testutil.Eventually(t, 20*time.Second, "held failed", func() bool { return modState(reg).State == registry.StateFailed })
 	s := modState(reg)
 	t.Logf("held: %s", s.Error)
 	if !strings.Contains(s.Error, "crashed 3 times") || !strings.Contains(s.Error, "signal: killed") {
@@ -182,7 +168,7 @@ func TestCrashLoopHeldFailed(t *testing.T) {
 	if err := reg.Enable(ctx, "healthy"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, "answer after Enable", answers(reg))
+	testutil.Eventually(t, 20*time.Second, "answer after Enable", answers(reg))
 	if _, ok := reg.HealthChecks()[registry.CheckModuleError]; ok {
 		t.Error("MGR_MODULE_ERROR after Enable")
 	}
