@@ -18,21 +18,26 @@ import (
 	"gomgr/registry"
 )
 
-// benchPluginName is the file name under which a binary that imports this
-// package serves the benchmark plugin (see init): Bench links its own
-// executable, or BenchOptions.PluginPath, under this name.
+// benchPluginName is the file name under which a binary serves the
+// benchmark plugin (see ServeBenchPlugin): Bench links its own executable,
+// or BenchOptions.PluginPath, under this name.
 const benchPluginName = "gomgr-bench-plugin"
 
-func init() {
-	if os.Getenv(Handshake.MagicCookieKey) == Handshake.MagicCookieValue &&
-		filepath.Base(os.Args[0]) == benchPluginName {
-		Serve(&benchPlugin{name: benchPluginName})
+// ServeBenchPlugin serves Bench's plugin, and does not return, when this
+// process was started as it (go-plugin's cookie, and the name Bench links
+// it under); otherwise it returns false. A binary that Bench may run as its
+// plugin calls it first thing, as cmd/gomgr does among its child roles.
+func ServeBenchPlugin() bool {
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue || filepath.Base(os.Args[0]) != benchPluginName {
+		return false
 	}
+	Serve(&benchPlugin{name: benchPluginName})
+	return true
 }
 
 // BenchOptions sizes Bench. Zero values take the defaults noted.
 type BenchOptions struct {
-	// PluginPath is a binary that imports gomgr/plugins (any gomgr binary);
+	// PluginPath is a binary that calls ServeBenchPlugin first thing (gomgr's does);
 	// default: this process's own executable.
 	PluginPath string
 	Starts     int // start-ups timed per mode (default 10)

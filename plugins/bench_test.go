@@ -16,7 +16,8 @@ func TestBench(t *testing.T) {
 	if os.Getenv("GOMGR_PLUGINS_BENCH_FULL") != "" {
 		o = BenchOptions{}
 	}
-	// Any binary that imports this package can serve the bench plugin.
+	// A binary that calls ServeBenchPlugin can serve the bench plugin (this
+	// test binary does, in TestMain).
 	o.PluginPath = os.Getenv("GOMGR_PLUGINS_BENCH_PLUGIN")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -29,6 +29,9 @@ import (
 // testPlugin; started with GOMGR_PLUGINS_TEST_ROLE=host it is a manager
 // that starts one plugin and waits to be killed.
 func TestMain(m *testing.M) {
+	if ServeBenchPlugin() {
+		return
+	}
 	if os.Getenv(Handshake.MagicCookieKey) == Handshake.MagicCookieValue {
 		runTestPlugin()
 		return

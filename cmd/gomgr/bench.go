@@ -16,6 +16,8 @@ import (
 )
 
 func init() {
+	// `gomgr bench plugins` runs this binary as its plugin.
+	childRoles = append(childRoles, plugins.ServeBenchPlugin)
 	register(command{path: "bench msgr", args: "[--json] [--sizes 64,4096,1048576] [--conns 1,16,256] [--duration 2s] [--idle 10000]",
 		help: "messenger throughput, latency and memory against a plain-Go control", run: benchMsgr})
 	register(command{path: "bench plugins", args: "[--json] [--events N]",

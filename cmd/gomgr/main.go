@@ -36,10 +36,13 @@ var (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// run runs one command line and returns the exit code. Commands write to
+// the process's stdout and stderr: tests drive the binary as a user does.
+func run(args []string) int {
+	stderr := os.Stderr
 	if maybeChildRole() {
 		return 0
 	}

@@ -187,7 +187,7 @@ func TestPlugin(t *testing.T) {
 		}
 		return r.Stdout
 	}
-	waitFor(t, func() bool { return strings.HasPrefix(status(""), "osdmap e26: 2 osds: 2 up, 2 in") })
+	waitFor(t, h, func() bool { return strings.HasPrefix(status(""), "osdmap e26: 2 osds: 2 up, 2 in") })
 
 	// The host sets history 4 and flap_count 2 (not the defaults), so
 	// osd.0 flaps on its second down and is cleared two transitions later.
@@ -230,14 +230,18 @@ func TestPlugin(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, cond func() bool) {
+// waitFor polls cond for 30 s; on a timeout it shows what the plugin
+// logged (its initial read of the map, say).
+func waitFor(t *testing.T, h *host, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("timed out")
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			t.Fatalf("timed out; the plugin logged %q", h.logs)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond) // polling, with a deadline
 	}
 }
 
@@ -246,6 +250,7 @@ type host struct {
 	mu     sync.Mutex
 	values map[string]*registry.Value
 	health map[string]registry.HealthCheck
+	logs   []string
 }
 
 func (h *host) set(name string, v *registry.Value) { h.mu.Lock(); h.values[name] = v; h.mu.Unlock() }
@@ -289,4 +294,8 @@ func (h *host) SetHealthChecks(c map[string]registry.HealthCheck) {
 	h.health = c
 	h.mu.Unlock()
 }
-func (h *host) Log(string, string) {}
+func (h *host) Log(level, msg string) {
+	h.mu.Lock()
+	h.logs = append(h.logs, level+": "+msg)
+	h.mu.Unlock()
+}
