@@ -41,19 +41,11 @@ func TestCephxCluster(t *testing.T) {
 	})
 	// The OSD's session with gomgr: its PG stats (MPGStats) make pg stat.
 	testutil.Poll(t, 60*time.Second, "the OSD's PG stats at gomgr (ceph pg stat)", func() error {
-		var raw struct {
-			Summary struct {
-				NumPGs  int `json:"num_pgs"`
-				ByState []struct {
-					Name string `json:"name"`
-					Num  int    `json:"num"`
-				} `json:"num_pg_by_state"`
-			} `json:"pg_summary"`
-		}
+		var raw pgStat
 		if err := cephJSON(c, &raw, "pg", "stat"); err != nil {
 			return err
 		}
-		if raw.Summary.NumPGs != 8 || len(raw.Summary.ByState) != 1 || raw.Summary.ByState[0].Name != "active+clean" {
+		if !raw.allActiveClean(8) {
 			return fmt.Errorf("pg stat: %+v", raw.Summary)
 		}
 		return nil

@@ -119,15 +119,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 		t.Fatalf("pool create: exit %d: %s", code, errs)
 	}
 	testutil.Eventually(t, 30*time.Second, "the new pool's 8 PGs active+clean in pg stat, and the pool in df", func() bool {
-		var ps struct {
-			Summary struct {
-				NumPGs  int `json:"num_pgs"`
-				ByState []struct {
-					Name string `json:"name"`
-					Num  int    `json:"num"`
-				} `json:"num_pg_by_state"`
-			} `json:"pg_summary"`
-		}
+		var ps pgStat
 		cliJSON(t, env, &ps, "pg", "stat")
 		var df struct {
 			Pools []struct {
@@ -140,7 +132,7 @@ func TestDemoDrivenByCLI(t *testing.T) {
 		}) bool {
 			return p.Name == "newpool"
 		})
-		return inDF && ps.Summary.NumPGs == 64+32+16+8 && len(ps.Summary.ByState) == 1 && ps.Summary.ByState[0].Name == "active+clean"
+		return inDF && ps.allActiveClean(64+32+16+8)
 	})
 	// status agrees with df: the new pool, its PGs, and the same object
 	// count (the simulated clients keep writing, so both are read until

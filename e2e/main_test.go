@@ -161,3 +161,19 @@ func cliJSON(t *testing.T, env []string, v any, args ...string) {
 func monEnv(addr, data string) []string {
 	return []string{"GOMGR_MON=" + addr, "GOMGR_KEYRING=" + filepath.Join(data, "keyring")}
 }
+
+// pgStat is what `pg stat -f json` says of the PGs (gomgr's and Ceph's).
+type pgStat struct {
+	Summary struct {
+		NumPGs  int `json:"num_pgs"`
+		ByState []struct {
+			Name string `json:"name"`
+			Num  int    `json:"num"`
+		} `json:"num_pg_by_state"`
+	} `json:"pg_summary"`
+}
+
+// allActiveClean reports whether there are n PGs, all active+clean.
+func (p pgStat) allActiveClean(n int) bool {
+	return p.Summary.NumPGs == n && len(p.Summary.ByState) == 1 && p.Summary.ByState[0].Name == "active+clean"
+}

@@ -102,19 +102,11 @@ func pgOutputs(t *testing.T, c *cephcluster.Cluster) map[string]string {
 func waitAllClean(t *testing.T, c *cephcluster.Cluster, n int, who string) {
 	t.Helper()
 	testutil.Poll(t, 60*time.Second, fmt.Sprintf("%d pgs active+clean under %s", n, who), func() error {
-		var ps struct {
-			Summary struct {
-				NumPGs  int `json:"num_pgs"`
-				ByState []struct {
-					Name string `json:"name"`
-					Num  int    `json:"num"`
-				} `json:"num_pg_by_state"`
-			} `json:"pg_summary"`
-		}
+		var ps pgStat
 		if err := cephJSON(c, &ps, "pg", "stat"); err != nil {
 			return err
 		}
-		if ps.Summary.NumPGs != n || len(ps.Summary.ByState) != 1 || ps.Summary.ByState[0].Name != "active+clean" {
+		if !ps.allActiveClean(n) {
 			return fmt.Errorf("%+v", ps.Summary)
 		}
 		return nil
