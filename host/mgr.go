@@ -1058,20 +1058,23 @@ func (s *Standby) denied(c *msgr.Connection, args map[string]any) string {
 	if !ok {
 		return ""
 	}
-	prefix, _ := args["prefix"].(string)
-	perm := "rw" // a command no one declared: the strictest of the usual perms
-	for _, d := range s.commandDescriptions() {
-		if registry.CommandPrefix(d.Cmd) == prefix {
-			perm = d.Perm
-			break
-		}
-	}
 	if v.Ticket.AllowAll {
 		return ""
 	}
 	caps, err := cephx.ParseCaps(v.Ticket.Caps)
 	if err != nil {
 		return fmt.Sprintf("access denied: %s's mgr caps do not parse: %v", v.Ticket.Name, err)
+	}
+	prefix, _ := args["prefix"].(string)
+	if caps.Allows(prefix, "rwx") {
+		return "" // allow *, or the command by name: its perm does not matter
+	}
+	perm := "rw" // a command no one declared: the strictest of the usual perms
+	for _, d := range s.commandDescriptions() {
+		if registry.CommandPrefix(d.Cmd) == prefix {
+			perm = d.Perm
+			break
+		}
 	}
 	if !caps.Allows(prefix, perm) {
 		return fmt.Sprintf("access denied: %s's mgr caps %q do not allow %q (perm %s)", v.Ticket.Name, v.Ticket.Caps, prefix, perm)

@@ -231,8 +231,9 @@ func (d *Daemon) authCommand(args cmdArgs, format string) (CommandResult, bool) 
 	return status(EINVAL, "unrecognized command '"+prefix+"'"), true
 }
 
-func formatOf(args map[string]any) string {
-	f, _ := args["format"].(string)
+// argOf is a cmdmap's string argument key ("prefix", "format"), or "".
+func argOf(args map[string]any, key string) string {
+	f, _ := args[key].(string)
 	return f
 }
 

@@ -322,9 +322,9 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			ack.R, ack.RS = EINVAL, "no command"
 		} else if json.Unmarshal([]byte(p.Cmd[0]), &args) != nil || args == nil {
 			ack.R, ack.RS = EINVAL, "invalid command json: expected one JSON object"
-		} else if prefix, _ := args["prefix"].(string); d.denied(c, prefix) != "" {
-			ack.R, ack.RS = EACCESS, d.denied(c, prefix)
-		} else if res, ok := d.authCommand(cmdArgs(args), formatOf(args)); ok {
+		} else if why := d.denied(c, argOf(args, "prefix")); why != "" {
+			ack.R, ack.RS = EACCESS, why
+		} else if res, ok := d.authCommand(cmdArgs(args), argOf(args, "format")); ok {
 			ack.R, ack.RS, ack.Outbuf = int32(res.Retval), res.Status, res.Out
 		} else {
 			res, eff, err := d.mon.HandleCommandJSON(now, []byte(p.Cmd[0]), p.Inbuf)

@@ -64,23 +64,23 @@ func (c *Connection) AuthInfo() any {
 	return nil
 }
 
-// signFields is what the signature of the message with header h and
-// footer f covers; the header crc is recomputed (the parser checked it).
-func signFields(h *wire.Header, f *wire.Footer) SignFields {
-	var head [wire.MsgHeadLen]byte
-	b := wire.AppendMessageHead(head[:0], h)
-	return SignFields{HeaderCRC: binary.LittleEndian.Uint32(b[len(b)-4:]), FrontCRC: f.FrontCRC,
+// signFields is what the signature of the message with header h (whose
+// crc is headerCRC) and footer f covers.
+func signFields(h *wire.Header, headerCRC uint32, f *wire.Footer) SignFields {
+	return SignFields{HeaderCRC: headerCRC, FrontCRC: f.FrontCRC,
 		MiddleCRC: f.MiddleCRC, DataCRC: f.DataCRC, FrontLen: h.FrontLen, MiddleLen: h.MiddleLen,
 		DataLen: h.DataLen, Seq: h.Seq}
 }
 
-// sign signs an outgoing message of a signed session. Loop only.
-func (c *Connection) sign(h *wire.Header, f *wire.Footer) error {
-	feats := c.features.Load()
-	if c.signer == nil || feats&wire.FeatureMsgAuth == 0 {
-		return nil
-	}
-	sig, err := c.signer.Sign(feats, signFields(h, f))
+// signs reports whether this session's messages are signed. Loop only.
+func (c *Connection) signs() bool {
+	return c.signer != nil && c.features.Load()&wire.FeatureMsgAuth != 0
+}
+
+// sign signs an outgoing message of a signed session: head is its
+// encoded head (tag and header, the crc last). Loop only.
+func (c *Connection) sign(h *wire.Header, head []byte, f *wire.Footer) error {
+	sig, err := c.signer.Sign(c.features.Load(), signFields(h, binary.LittleEndian.Uint32(head[len(head)-4:]), f))
 	if err != nil {
 		return fmt.Errorf("%w: sign: %v", ErrAuth, err)
 	}
@@ -92,11 +92,13 @@ func (c *Connection) sign(h *wire.Header, f *wire.Footer) error {
 // checkSignature refuses an incoming message of a signed session whose
 // signature does not match. Loop only.
 func (c *Connection) checkSignature(h *wire.Header, f *wire.Footer) error {
-	feats := c.features.Load()
-	if c.signer == nil || feats&wire.FeatureMsgAuth == 0 {
+	if !c.signs() {
 		return nil
 	}
-	sig, err := c.signer.Sign(feats, signFields(h, f))
+	// The parser checked the header crc but keeps it not: encode again.
+	var head [wire.MsgHeadLen]byte
+	b := wire.AppendMessageHead(head[:0], h)
+	sig, err := c.signer.Sign(c.features.Load(), signFields(h, binary.LittleEndian.Uint32(b[len(b)-4:]), f))
 	if err != nil {
 		return fmt.Errorf("%w: check signature: %v", ErrAuth, err)
 	}

@@ -776,11 +776,13 @@ func (c *Connection) encode(m *Message, seq uint64) {
 		FrontLen: uint32(len(m.Front)), MiddleLen: uint32(len(m.Middle)), DataLen: uint32(len(m.Data)),
 		DataOff: m.DataOff, Src: src, CompatVersion: m.CompatVersion}
 	f := wire.FooterFor(m.Front, m.Middle, m.Data)
-	if err := c.sign(&h, &f); err != nil {
-		// The peer would refuse it unsigned; the session's key is broken.
-		c.logger().WithError(err).Error("message not signed: sent unsigned")
-	}
 	c.arena = wire.AppendMessageHead(c.arena, &h)
+	if c.signs() {
+		if err := c.sign(&h, c.arena[len(c.arena)-wire.MsgHeadLen:], &f); err != nil {
+			// The peer would refuse it unsigned; the session's key is broken.
+			c.logger().WithError(err).Error("message not signed: sent unsigned")
+		}
+	}
 	if m.Len() <= coalesceMax {
 		c.arena = append(c.arena, m.Front...)
 		c.arena = append(c.arena, m.Middle...)

@@ -1,7 +1,6 @@
 package cpython_test
 
 import (
-	"context"
 	"os"
 	"os/user"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"gomgr/internal/testutil"
-	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
 )
@@ -50,20 +48,7 @@ func limit(t *testing.T, pid int, name string) string {
 // runTicker starts the CPython module ticker with ic and returns its pid.
 func runTicker(t *testing.T, ic isolate.Config) (*registry.Registry, int) {
 	t.Helper()
-	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython, Isolate: ic})
-	reg, err := registry.New(registry.Config{Sources: []registry.Source{src}, State: registry.NewMemState(),
-		Store: registry.NewMemStore(), MgrID: "x"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := reg.Close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := reg.Load(bg(t, 30*time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	reg, _ := newRegistryWith(t, registry.Config{}, ic)
 	if err := reg.Enable(bg(t, 30*time.Second), "ticker"); err != nil {
 		t.Fatal(err)
 	}

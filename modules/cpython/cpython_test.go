@@ -39,8 +39,14 @@ func status(reg *registry.Registry, name string) registry.Status {
 // marker) in a registry with short deadlines.
 func newRegistry(t *testing.T, cfg registry.Config) (*registry.Registry, *registry.MemState) {
 	t.Helper()
+	return newRegistryWith(t, cfg, isolate.Config{})
+}
+
+// newRegistryWith is newRegistry with the child processes' isolate.Config.
+func newRegistryWith(t *testing.T, cfg registry.Config, ic isolate.Config) (*registry.Registry, *registry.MemState) {
+	t.Helper()
 	state := registry.NewMemState()
-	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython})
+	src := cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython, Isolate: ic})
 	cfg.Sources = []registry.Source{src}
 	cfg.State, cfg.Store, cfg.MgrID = state, registry.NewMemStore(), "x"
 	reg, err := registry.New(cfg)
