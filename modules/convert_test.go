@@ -179,3 +179,27 @@ func FuzzFormat(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRewriteSource: the source front end never panics, and what it
+// returns keeps every line where it was (tracebacks point at the module
+// author's lines).
+func FuzzRewriteSource(f *testing.F) {
+	for _, s := range []string{
+		"x = f'{a!r:>{w}} {b[1]}'\n",
+		"class A(B):\n    def __init__(self, x=1):\n        super().__init__(x)\n",
+		"@dec(1)\ndef f(a=1, *, b: int = 2):\n    return '%(a)s' % {'a': a}\n",
+		"@p.setter\ndef p(self, v):\n    pass\n",
+		"s = '''a\n{b}'''\n", "f'{", "'%s' % [1]", "@\n", "x = rb'\\''",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := rewriteSource(s)
+		if err != nil {
+			return
+		}
+		if a, b := strings.Count(s, "\n"), strings.Count(out, "\n"); a != b {
+			t.Fatalf("rewrite of %q has %d lines, not %d: %q", s, b, a, out)
+		}
+	})
+}

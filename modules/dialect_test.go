@@ -141,7 +141,8 @@ result = [list(d.keys()) != keys, sorted(d.keys()) == keys]`, want: []any{true, 
 class B(A):
     def __init__(self):
         super().__init__()
-B()`, wantErr: "super() without arguments is not supported"},
+B()
+result = "ok"`, want: "ok"},
 	{name: "super_two_args", code: `class A:
     def __init__(self, *args, **kwargs):
         self.args = list(args)
@@ -175,13 +176,13 @@ class M(MgrModule):
         self.ok = True
 result = M().ok`, want: true},
 	{name: "no_fstrings", code: `x = 1
-result = f"{x}"`, wantErr: "SyntaxError"},
+result = f"{x}"`, want: "1"},
 	{name: "no_custom_exceptions", code: `class MyError(Exception):
     pass
 try:
     raise MyError("x")
 except MyError:
-    result = 1`, wantErr: "TypeError"},
+    result = 1`, want: int64(1)},
 	{name: "isinstance_subclass", code: `from mgr_module import MgrModule
 class A:
     pass
@@ -201,15 +202,16 @@ result = [sorted({"b": 1, "a": 2}.items()), l, sorted([[2], [1, 5], [1]]), sorte
 s = sorted(l)
 result = [l, s, sorted([(1, "b"), (0, "z"), (1, "a")], key=lambda p: p[0])]`,
 		want: []any{[]any{int64(3), int64(1), int64(2)}, []any{int64(1), int64(2), int64(3)}, []any{[]any{int64(0), "z"}, []any{int64(1), "b"}, []any{int64(1), "a"}}}},
-	{name: "no_tuple_compare", code: `result = max([(1, 2), (3, 4)])`, wantErr: "TypeError"},
+	{name: "no_tuple_compare", code: `result = (1, 2) < (3, 4)`, wantErr: "docs/python-modules.md"},
+	{name: "max_min_tuples_key", code: `result = [max([(1, 2), (3, 4)]), min(["bb", "a"], key=len), max(1, 5)]`, want: []any{[]any{int64(3), int64(4)}, "a", int64(5)}},
 	{name: "sorted_incomparable", code: `result = sorted([1, "a"])`, wantErr: "TypeError"},
-	{name: "percent_s_container_go_syntax", code: `result = ("%s" % ([1],)).startswith("[")`, want: false},
+	{name: "percent_s_container", code: `result = "%s|%-3d|%05.1f|%r" % ([1], 7, 2.25, "a")`, want: "[1]|7  |002.2|'a'"},
 	{name: "str_of_container_ok", code: `result = str([1, "a"])`, want: "[1, 'a']"},
 	{name: "no_staticmethod_call_via_class", code: `class A:
     @staticmethod
     def s():
         return 1
-result = A.s()`, wantErr: "not callable"},
+result = A.s()`, want: int64(1)},
 	{name: "dict_is_fails", code: `a = {}
 result = a is a`, wantErr: "gpython Go panic"},
 	{name: "type_name", code: `class A:
@@ -225,7 +227,8 @@ result = A().__name__`, wantErr: "AttributeError"},
 	{name: "round", code: `result = [round(2.567, 2), round(2.5), round(3.5), round(-0.4), round(1234.5, -2), round(7, 1), round(0.125, 2)]`,
 		want: []any{2.57, int64(2), int64(4), int64(0), 1200.0, int64(7), 0.12}},
 	{name: "no_re_module", code: `import re`, wantErr: "ImportError"},
-	{name: "no_collections_module", code: `import collections`, wantErr: "ImportError"},
+	{name: "collections_module", code: `from collections import OrderedDict
+result = list(OrderedDict([("b", 1), ("a", 2)]).keys())`, want: []any{"b", "a"}},
 	{name: "no_logging_module", code: `import logging`, wantErr: "ImportError"},
 	{name: "no_datetime_module", code: `import datetime`, wantErr: "ImportError"},
 }

@@ -20,6 +20,9 @@ var mgrModuleSrc string
 //go:embed threading.py
 var threadingSrc string
 
+//go:embed collections.py
+var collectionsSrc string
+
 // deniedImports are the stdlib modules that reach the filesystem or
 // processes; only modules named in Config.AllowOS may import them.
 var deniedImports = []string{"os", "tempfile", "glob"}
@@ -34,7 +37,14 @@ func (m *pyModule) load(src string) error {
 		return fmt.Errorf("modules: %s: host modules: %w: %s", m.name, ErrLoad, m.src.traceback(err))
 	}
 	m.src.add(m.path, src)
-	code, err := py.Compile(src, m.path, py.ExecMode, 0, true)
+	if err := checkDialect(src); err != nil {
+		return fmt.Errorf("modules: %s: %w: %s: %w", m.name, ErrLoad, m.path, err)
+	}
+	rewritten, err := rewriteSource(src)
+	if err != nil {
+		return fmt.Errorf("modules: %s: %w: %s: %w", m.name, ErrLoad, m.path, err)
+	}
+	code, err := py.Compile(rewritten, m.path, py.ExecMode, 0, true)
 	if err != nil {
 		return fmt.Errorf("modules: %s: %w\n%s", m.name, ErrLoad, m.src.traceback(err))
 	}
@@ -76,7 +86,9 @@ func (m *pyModule) installHost() error {
 	b.Globals["sorted"] = py.MustNewMethod("sorted", builtinSorted, 0, "sorted(iterable, key=None, reverse=False) -> new sorted list")
 	b.Globals["isinstance"] = py.MustNewMethod("isinstance", builtinIsinstance, 0, "isinstance(obj, class_or_tuple) -> bool")
 	b.Globals["issubclass"] = py.MustNewMethod("issubclass", builtinIssubclass, 0, "issubclass(cls, class_or_tuple) -> bool")
-	b.Globals["super"] = py.MustNewMethod("super", builtinSuper, 0, "super(Class, self) -> bound super object (the zero-argument form is not supported)")
+	b.Globals["super"] = py.MustNewMethod("super", builtinSuper, 0, "super(Class, self) -> bound super object (super() is rewritten to it)")
+	installBuiltins(b)
+	m.src.add("collections.py", collectionsSrc)
 
 	for _, impl := range []*py.ModuleImpl{
 		m.gomgrModule(),
@@ -304,6 +316,10 @@ func (m *pyModule) canRun() (bool, string, error) {
 		res = v
 	} else if v, ok := classAttr(m.cls, "can_run"); ok {
 		switch f := v.(type) {
+		case *staticMethod:
+			res, err = py.Call(f.fn, nil, nil)
+		case *classMethod:
+			res, err = py.Call(f.fn, py.Tuple{m.cls}, nil)
 		case *py.StaticMethod:
 			res, err = py.Call(f.Callable, nil, nil)
 		case *py.ClassMethod:

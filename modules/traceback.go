@@ -26,6 +26,11 @@ func (s sources) line(file string, n int) string {
 // frame with file and line (and the source line when known), then the
 // exception. Errors that are not Python exceptions are returned as text.
 func (s sources) traceback(err error) string {
+	tb := s.rawTraceback(err)
+	return tb + dialectHint(tb)
+}
+
+func (s sources) rawTraceback(err error) string {
 	var b strings.Builder
 	var info py.ExceptionInfo
 	switch {
