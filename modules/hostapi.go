@@ -179,14 +179,19 @@ func (m *pyModule) pyGet(args py.Tuple) (py.Object, error) {
 	if v == nil {
 		return py.None, nil
 	}
-	if c, ok := m.cache[name]; ok && c.version == v.Version {
+	m.cacheMu.Lock()
+	c, ok := m.cache[name]
+	m.cacheMu.Unlock()
+	if ok && c.version == v.Version {
 		return c.obj, nil
 	}
 	obj, err := toPy(v.Data)
 	if err != nil {
 		return nil, py.ExceptionNewf(py.RuntimeError, "get(%q): %v", name, err)
 	}
+	m.cacheMu.Lock()
 	m.cache[name] = cachedValue{version: v.Version, obj: obj}
+	m.cacheMu.Unlock()
 	return obj, nil
 }
 

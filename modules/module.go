@@ -64,6 +64,7 @@ type pyModule struct {
 	standbyCls *py.Type
 	inst       py.Object
 	src        sources
+	cacheMu    sync.Mutex // cache: the owner, and ReleaseValues from any goroutine
 	cache      map[string]cachedValue
 	inServe    bool
 	nested     int
@@ -76,6 +77,15 @@ type pyModule struct {
 type cachedValue struct {
 	version uint64
 	obj     py.Object
+}
+
+// ReleaseValues drops the converted get() results; the next get() of a
+// name converts again. A module process calls it when the values went
+// unused (modules/isolate): the objects of a 1,000-OSD map are megabytes.
+func (m *pyModule) ReleaseValues() {
+	m.cacheMu.Lock()
+	clear(m.cache)
+	m.cacheMu.Unlock()
 }
 
 var _ registry.Module = (*pyModule)(nil)

@@ -72,7 +72,11 @@ func benchModules(args []string) error {
 			v = fmt.Sprintf("%d KiB", r.RSSKB)
 			d = fmt.Sprintf("pss %d KiB", r.PSSKB)
 			if r.Modules > 0 {
-				d = fmt.Sprintf("%.0f KiB per module; pss %d KiB, %.0f KiB per module", r.PerModuleKB, r.PSSKB, r.PSSPerModuleKB)
+				state := "busy"
+				if r.AtRest {
+					state = "at rest"
+				}
+				d = fmt.Sprintf("%s: %.0f KiB per module; pss %d KiB, %.0f KiB per module", state, r.PerModuleKB, r.PSSKB, r.PSSPerModuleKB)
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", r.Mode, strings.ReplaceAll(r.Metric, "_", " "), r.Modules, v, d)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -54,7 +55,7 @@ func newRegistryWith(t *testing.T, cfg registry.Config, ic isolate.Config) (*reg
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := reg.Close(context.Background()); err != nil {
+		if err := reg.Close(context.Background()); err != nil && !errors.Is(err, registry.ErrClosed) {
 			t.Error(err)
 		}
 	})
@@ -287,4 +288,102 @@ func TestRemoteCalls(t *testing.T) {
 			t.Errorf("%s.%s: %+v", tc.module, tc.method, res)
 		}
 	}
+}
+
+// TestForkServer: module processes are forked by one python3 that loaded
+// what they share; killed, it takes its modules with it, and they come
+// back, forked by a new one. Closing the registry ends it.
+func TestForkServer(t *testing.T) {
+	reg, _ := newRegistry(t, registry.Config{Restart: registry.RestartPolicy{BackoffBase: 10 * time.Millisecond}})
+	names := []string{"hash_a", "ticker"}
+	for _, n := range names {
+		if err := reg.Enable(bg(t, 30*time.Second), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// server returns the fork server of the modules' processes, which
+	// must all be running and have it as their parent.
+	old := map[int]bool{}
+	server := func() (int, error) {
+		ppid := 0
+		for _, n := range names {
+			st := status(reg, n)
+			if st.State != registry.StateRunning || st.PID == 0 || old[st.PID] {
+				return 0, fmt.Errorf("%s: %+v", n, st)
+			}
+			p, err := parentPid(st.PID)
+			if err != nil {
+				return 0, err
+			}
+			if ppid != 0 && p != ppid {
+				return 0, fmt.Errorf("%s's parent is %d, not %d", n, p, ppid)
+			}
+			ppid = p
+		}
+		if ppid == os.Getpid() {
+			return 0, errors.New("the modules are the manager's own children")
+		}
+		return ppid, nil
+	}
+	var first int
+	testutil.Poll(t, 30*time.Second, "modules forked by one server", func() (err error) {
+		first, err = server()
+		return err
+	})
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", first))
+	if err != nil || !strings.Contains(string(cmdline), "python3") {
+		t.Fatalf("fork server %d: %q, %v", first, cmdline, err)
+	}
+	for _, n := range names {
+		old[status(reg, n).PID] = true
+	}
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var second int
+	testutil.Poll(t, 30*time.Second, "modules back, forked by a new server", func() (err error) {
+		second, err = server()
+		return err
+	})
+	testutil.Poll(t, 10*time.Second, "the killed server's modules gone with it", func() error {
+		for pid := range old {
+			if alive(pid) {
+				return fmt.Errorf("module process %d alive", pid)
+			}
+		}
+		return nil
+	})
+	if err := reg.Close(bg(t, 20*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Reaped, not a zombie: signal 0 finds no process.
+	if err := syscall.Kill(second, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Fatalf("fork server %d after Close: %v", second, err)
+	}
+}
+
+// alive: pid is a process that has not ended (a zombie has: the reaper is
+// pid 1 once its parent is gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || !strings.HasPrefix(string(b[i+1:]), " Z")
+}
+
+// parentPid reads the fourth field of /proc/PID/stat (after the
+// parenthesised command, which may hold spaces).
+func parentPid(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 2 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, b)
+	}
+	return strconv.Atoi(f[1])
 }

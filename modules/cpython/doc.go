@@ -11,7 +11,11 @@
 // sub-interpreters, so libraries built with PyO3 (bcrypt, cryptography) load
 // in every module and one module's crash touches no other.
 //
-// NewSource is a registry.Source over one such directory. The Python files
-// are embedded in the binary and handed to each child on its stdin: nothing
-// is installed beside Ceph's tree, and nothing of Ceph's is copied here.
+// NewSource is a registry.Source over one such directory. Its module
+// processes are forked by one python3 (isolate.Config.ForkServer, the
+// fork_server function of gomgr_child.py) that has imported ceph_module,
+// Ceph's mgr_module and what they import, so their pages are shared. The
+// Python files are embedded in the binary and handed to that server on its
+// stdin: nothing is installed beside Ceph's tree, and nothing of Ceph's is
+// copied here. Close ends the server.
 package cpython

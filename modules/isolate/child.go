@@ -100,7 +100,8 @@ func ServeChild(src registry.Source) error {
 		return err
 	}
 	ch := &child{conn: c, mod: mod, stopped: make(chan struct{})}
-	ch.host = &childHost{conn: c, cache: make(map[string]*registry.Value)}
+	ch.host = &childHost{conn: c, cache: make(map[string]*cachedValue)}
+	go ch.releaseIdle(c.done)
 	go c.run(ch.handle)
 	select {
 	case <-ch.stopped:
@@ -224,15 +225,67 @@ func logPayload(level, msg string) []byte {
 }
 
 // childHost is the registry.Host a module sees in the child: every call
-// goes to the parent. It keeps the last Value per name, so a repeated
-// get() of an unchanged version costs one small round trip and returns the
-// same *Value (the engine's per-version conversion cache keeps working).
+// goes to the parent. It keeps the last Value per name while the module
+// uses it, so a repeated get() of an unchanged version costs one small
+// round trip and returns the same *Value (the engine's per-version
+// conversion cache keeps working); releaseIdle drops what went unused.
 type childHost struct {
 	conn    *conn
 	standby atomic.Bool // the role the parent's Host was started in
 
 	mu    sync.Mutex
-	cache map[string]*registry.Value
+	cache map[string]*cachedValue
+}
+
+// cachedValue is a Value and when a get() last returned it.
+type cachedValue struct {
+	*registry.Value
+	used time.Time
+}
+
+// valueReleaser is a Module that keeps converted get() results (gpython's
+// per-version objects) and can let them go.
+type valueReleaser interface{ ReleaseValues() }
+
+// releaseIdle drops the get() results no get() used for Config's
+// ReleaseAfter, has the module drop its conversions of them, and returns
+// the memory to the system, until done closes.
+func (ch *child) releaseIdle(done <-chan struct{}) {
+	after := DefaultReleaseAfter
+	if n, err := strconv.ParseInt(os.Getenv(envReleaseAfter), 10, 64); err == nil && n > 0 {
+		after = time.Duration(n)
+	}
+	t := time.NewTicker(after / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			if ch.host.dropIdle(now, after) {
+				if r, ok := ch.mod.(valueReleaser); ok {
+					r.ReleaseValues()
+				}
+				// The Go heap keeps freed pages for reuse; the map's
+				// objects were megabytes that the next epoch may not need.
+				debug.FreeOSMemory()
+			}
+		}
+	}
+}
+
+// dropIdle forgets the Values unused since now-after and reports whether
+// it forgot any.
+func (h *childHost) dropIdle(now time.Time, after time.Duration) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.cache)
+	for name, c := range h.cache {
+		if now.Sub(c.used) >= after {
+			delete(h.cache, name)
+		}
+	}
+	return len(h.cache) < n
 }
 
 // Standby implements registry.StandbyHost.
@@ -262,6 +315,9 @@ func (h *childHost) MgrID() string {
 func (h *childHost) Get(name string) (*registry.Value, error) {
 	h.mu.Lock()
 	cached := h.cache[name]
+	if cached != nil {
+		cached.used = time.Now()
+	}
 	h.mu.Unlock()
 	var e enc
 	e.str(name)
@@ -281,7 +337,7 @@ func (h *childHost) Get(name string) (*registry.Value, error) {
 		if d.err != nil || cached == nil || cached.Version != version {
 			return nil, fmt.Errorf("%w: get %q: unchanged reply without a cached version", ErrProtocol, name)
 		}
-		return cached, nil
+		return cached.Value, nil
 	}
 	raw := d.bytes()
 	if d.err != nil {
@@ -294,7 +350,7 @@ func (h *childHost) Get(name string) (*registry.Value, error) {
 	v := registry.NewValue(version, data)
 	h.mu.Lock()
 	if cur := h.cache[name]; cur == nil || cur.Version <= version {
-		h.cache[name] = v
+		h.cache[name] = &cachedValue{Value: v, used: time.Now()}
 	}
 	h.mu.Unlock()
 	return v, nil

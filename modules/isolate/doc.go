@@ -36,7 +36,23 @@
 // version's JSON, encoded once per name and version for all the Source's
 // children. The child decodes it (parseJSON: integers exact as int64) once
 // and keeps the *registry.Value, so the engine's per-version conversion cache
-// keeps working.
+// keeps working, while the module uses it: a Value no get() asked for in
+// Config.ReleaseAfter is dropped, with the module's conversions of it
+// (ReleaseValues), and the memory goes back to the system. A module process
+// holds the cluster's maps only while it works with them; the parent holds
+// one encoded copy for all.
+//
+// # Fork server
+//
+// With Config.ForkServer, module processes are not started by the manager
+// but forked, on request, by one server process that loaded what they
+// share (modules/cpython: python3 with Ceph's mgr_module imported), so
+// those pages are shared: PSS, not RSS, is what a module costs. The server
+// is started at the first Open with a module process's confinement, which
+// its children inherit, and restarted after it dies (its children die
+// with it and are restarted as crashes). Its children are not ours: the
+// server sends a pidfd of each, which kills without a pid race, and
+// reports how each ended (forkserver.go; docs/module-protocol.md).
 //
 // # Deadlines and death
 //
@@ -82,14 +98,16 @@
 // stream order, and starts one goroutine per host call, since a Store call
 // may block on IO); one reaper, which alone calls Wait and closes Exited
 // only after the reader and the output forwarders have drained, so every
-// frame and line the child wrote is handled first; two goroutines
+// frame and line the child wrote is handled first (a forked module's
+// reaper waits for the server's report); two goroutines
 // forwarding stdout and stderr to logrus; one memory watchdog. There is no
 // writer goroutine: a sender writes on its own goroutine when the stream is
 // free, or queues its frame for the goroutine writing (a write that cannot
 // finish in writeTimeout closes the stream). Two package-wide spawner
 // goroutines, locked to their threads for good, fork the children. In the
 // child: one stream
-// reader, one goroutine per parent call, one Failed poller. All exported
+// reader, one goroutine per parent call, one Failed poller, one releaser of
+// idle Values. Per fork server: one control reader, one stderr forwarder. All exported
 // methods are safe from any goroutine; the registry calls Start, Notify,
 // Command and Stop from one.
 package isolate

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
@@ -153,8 +154,8 @@ func TestInfoNotifyCommand(t *testing.T) {
 		t.Errorf("Stop: %v", err)
 	}
 	checkGone(t, m)
-	if m.cmd.ProcessState.ExitCode() != exitStopped {
-		t.Errorf("exit code %d after Stop", m.cmd.ProcessState.ExitCode())
+	if want := fmt.Sprintf("exit status %d", exitStopped); m.status != want {
+		t.Errorf("%s after Stop, want %s", m.status, want)
 	}
 	if err := m.Failed(); err != nil {
 		t.Errorf("Failed after Stop = %v", err)
@@ -371,7 +372,8 @@ func TestServeFailed(t *testing.T) {
 }
 
 func TestHostCalls(t *testing.T) {
-	s := testSourceCfg(Config{})
+	// The counts below assume the child keeps what it got between calls.
+	s := testSourceCfg(Config{ReleaseAfter: time.Hour})
 	h := newFakeHost()
 	h.setValue("osd_map", registry.NewValue(1, map[string]any{"epoch": int64(1), "ratio": 0.25, "osds": []any{}}))
 	m := open(t, s, "ok", h)
@@ -469,6 +471,35 @@ func TestHostCalls(t *testing.T) {
 
 // TestConcurrentHostCalls: host calls from many goroutines of the child at
 // once, while the parent keeps notifying.
+// TestIdleValuesReleased: a child lets go of a get() result that went
+// unused for ReleaseAfter, and gets it whole again on its next get().
+func TestIdleValuesReleased(t *testing.T) {
+	s := testSourceCfg(Config{ReleaseAfter: 10 * time.Millisecond})
+	h := newFakeHost()
+	h.setValue("osd_map", registry.NewValue(1, map[string]any{"epoch": int64(1)}))
+	m := open(t, s, "ok", h)
+	get := func() {
+		t.Helper()
+		res, err := command(m, 5*time.Second, map[string]any{"prefix": "get", "name": "osd_map"})
+		if err != nil || !strings.HasPrefix(res.Stdout, `v1 same=true {"epoch":1}`) {
+			t.Fatalf("get: %+v, %v", res, err)
+		}
+	}
+	get()
+	if st := s.Stats(); st.JSONSent != 1 {
+		t.Fatalf("first get: %+v", st)
+	}
+	// Polls back off to 50 ms apart: the child lets the value go in
+	// between, and is sent it again.
+	testutil.Poll(t, 10*time.Second, "the idle value released", func() error {
+		get()
+		if st := s.Stats(); st.JSONSent < 2 {
+			return fmt.Errorf("get() answered from the child's cache: %+v", st)
+		}
+		return nil
+	})
+}
+
 func TestConcurrentHostCalls(t *testing.T) {
 	s := testSourceCfg(Config{})
 	h := newFakeHost()
@@ -566,8 +597,8 @@ func TestChildExitsOnStreamClose(t *testing.T) {
 	if !m.waitExit(5 * time.Second) {
 		t.Fatal("child did not exit after its stream closed")
 	}
-	if code := m.cmd.ProcessState.ExitCode(); code != exitOrphaned {
-		t.Errorf("exit code = %d, want %d", code, exitOrphaned)
+	if want := fmt.Sprintf("exit status %d", exitOrphaned); m.status != want {
+		t.Errorf("%s, want %s", m.status, want)
 	}
 	if m.Failed() == nil {
 		t.Error("Failed = nil after the process ended")

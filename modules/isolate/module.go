@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +41,7 @@ type openResult struct {
 type Module struct {
 	src       *Source
 	name      string
-	cmd       *exec.Cmd
+	proc      process
 	conn      *conn
 	log       logrus.FieldLogger
 	startTime time.Time
@@ -60,6 +59,7 @@ type Module struct {
 	readerDone chan struct{} // closed when the stream reader returns
 	exited     chan struct{} // closed by reap once the process is reaped
 	exitErr    error         // why it ended; written before exited is closed
+	status     string        // how it ended ("exit status 3"); likewise
 
 	getJSON, getUnchanged atomic.Uint64
 
@@ -71,13 +71,13 @@ type Module struct {
 	tail       []string // the last stderr lines
 }
 
-func newModule(s *Source, name string, cmd *exec.Cmd, nc net.Conn) *Module {
+func newModule(s *Source, name string, proc process, nc net.Conn) *Module {
 	m := &Module{
 		src:        s,
 		name:       name,
-		cmd:        cmd,
+		proc:       proc,
 		conn:       newConn(nc),
-		log:        s.cfg.Logger.WithFields(logrus.Fields{"module": name, "pid": cmd.Process.Pid}),
+		log:        s.cfg.Logger.WithFields(logrus.Fields{"module": name, "pid": proc.Pid()}),
 		opened:     make(chan openResult, 1),
 		exited:     make(chan struct{}),
 		readerDone: make(chan struct{}),
@@ -87,7 +87,7 @@ func newModule(s *Source, name string, cmd *exec.Cmd, nc net.Conn) *Module {
 }
 
 // Pid is the module process's id.
-func (m *Module) Pid() int { return m.cmd.Process.Pid }
+func (m *Module) Pid() int { return m.proc.Pid() }
 
 // StartupTime is how long the process took from exec to reporting its
 // module's Info.
@@ -125,7 +125,7 @@ func (m *Module) kill(reason error) {
 		m.failed = reason
 	}
 	m.mu.Unlock()
-	_ = m.cmd.Process.Kill() // harmless once reaped: os.Process knows
+	_ = m.proc.Kill() // harmless once reaped
 }
 
 // waitExit waits up to d for the process to be reaped.
@@ -293,7 +293,7 @@ func deadlineText(ctx context.Context, start time.Time) string {
 // reap alone waits for the process; it records why it ended, closes the
 // stream and ends host calls.
 func (m *Module) reap() {
-	_ = m.cmd.Wait()
+	status := m.proc.Wait()
 	// The forwarders and the stream reader end at EOF, so the last log
 	// lines, health checks and answers are handled before exited closes; a
 	// grandchild holding the pipes must not hold us.
@@ -305,8 +305,9 @@ func (m *Module) reap() {
 	case <-t.C:
 	}
 	t.Stop()
-	reason := m.describeExit(m.cmd.ProcessState)
+	reason := m.describeExit(status)
 	m.mu.Lock()
+	m.status = status
 	if m.killReason != nil {
 		m.exitErr = m.killReason
 	} else {
@@ -319,7 +320,7 @@ func (m *Module) reap() {
 	m.conn.close(m.exitErr)
 	m.hostCancel()
 	close(m.exited)
-	m.log.WithField("status", m.cmd.ProcessState.String()).Debug("module process ended")
+	m.log.WithField("status", status).Debug("module process ended")
 }
 
 // watchStream kills a child whose stream ended but which did not exit.
@@ -459,12 +460,12 @@ func isCrashLine(s string) bool {
 }
 
 // describeExit says why the process ended, from its status and stderr.
-func (m *Module) describeExit(ps *os.ProcessState) error {
+func (m *Module) describeExit(status string) error {
 	m.mu.Lock()
 	crash := append([]string(nil), m.crash...)
 	tail := append([]string(nil), m.tail...)
 	m.mu.Unlock()
-	msg := fmt.Sprintf("module process exited (%s)", ps.String())
+	msg := fmt.Sprintf("module process exited (%s)", status)
 	all := strings.Join(crash, "\n") + "\n" + strings.Join(tail, "\n")
 	switch {
 	case strings.Contains(all, "stack exceeds") || strings.Contains(all, "stack overflow"):

@@ -28,7 +28,9 @@ const (
 	EnvModule   = "GOMGR_ISOLATE_MODULE"
 	envMemLimit = "GOMGR_ISOLATE_MEMLIMIT"
 	envMaxStack = "GOMGR_ISOLATE_MAXSTACK"
-	childFD     = 3 // the stream: ExtraFiles[0]
+	// envReleaseAfter: Config.ReleaseAfter in nanoseconds.
+	envReleaseAfter = "GOMGR_ISOLATE_RELEASE_AFTER"
+	childFD         = 3 // the stream: ExtraFiles[0]
 )
 
 // Defaults for Config's zero fields.
@@ -38,6 +40,10 @@ const (
 	DefaultOpenTimeout = 30 * time.Second
 	DefaultStopTimeout = 10 * time.Second
 	DefaultMemoryPoll  = 50 * time.Millisecond
+	// DefaultReleaseAfter: ten modules that read a 1,000-OSD map in
+	// notify() and keep nothing come back to their size before the map
+	// within about twice this (docs/benchmarks.md).
+	DefaultReleaseAfter = time.Second
 	// DefaultMaxOpenFiles is a module process's RLIMIT_NOFILE.
 	DefaultMaxOpenFiles = 4096
 	// DefaultMaxProcs is RLIMIT_NPROC of module processes run as
@@ -53,6 +59,12 @@ type Config struct {
 	// ServeChild) with an equivalent Source. Default: this executable, no
 	// arguments.
 	Command func(module string) *exec.Cmd
+	// ForkServer, if set, makes the command of a fork server: one process,
+	// started at the first Open, that loads what every module shares and
+	// then forks each module's process on request, so that they share
+	// those pages (docs/module-protocol.md, "Fork server"). Command is then
+	// unused; the server gets the confinement a module process would.
+	ForkServer func() *exec.Cmd
 	// Env is added to the child's environment, for the child's own Source
 	// configuration.
 	Env []string
@@ -65,6 +77,10 @@ type Config struct {
 	// MaxStackBytes is the child's Go maximum stack (debug.SetMaxStack), so
 	// infinite recursion dies fast. Default 64 MiB.
 	MaxStackBytes int
+	// ReleaseAfter is how long a module process keeps a get() result that
+	// no get() asks for again: it holds the cluster's maps only while it
+	// works with them. Default DefaultReleaseAfter.
+	ReleaseAfter time.Duration
 	// OpenTimeout bounds Open when its ctx has no deadline. Default 30s.
 	OpenTimeout time.Duration
 	// StopTimeout bounds Stop when its ctx has no deadline. Default 10s.
@@ -104,6 +120,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxStackBytes <= 0 {
 		c.MaxStackBytes = DefaultMaxStack
 	}
+	if c.ReleaseAfter <= 0 {
+		c.ReleaseAfter = DefaultReleaseAfter
+	}
 	if c.OpenTimeout <= 0 {
 		c.OpenTimeout = DefaultOpenTimeout
 	}
@@ -134,6 +153,9 @@ type Source struct {
 	stats struct {
 		gets, unchanged, jsonSent, jsonEncoded atomic.Uint64
 	}
+
+	fsMu sync.Mutex
+	fs   *forkServer // Config.ForkServer's process, started at the first Open
 
 	credOnce  sync.Once
 	cred      *syscall.Credential // Config.User's, nil: the manager's user
@@ -216,7 +238,7 @@ func (s *Source) command(name string) (*exec.Cmd, error) {
 
 // childEnv is env without any previous markers, plus this child's.
 func (s *Source) childEnv(env []string, name string) []string {
-	out := make([]string, 0, len(env)+len(s.cfg.Env)+3)
+	out := make([]string, 0, len(env)+len(s.cfg.Env)+4)
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "GOMGR_ISOLATE_") {
 			continue
@@ -228,6 +250,7 @@ func (s *Source) childEnv(env []string, name string) []string {
 		EnvModule+"="+name,
 		envMemLimit+"="+strconv.FormatInt(s.cfg.MemoryLimitBytes, 10),
 		envMaxStack+"="+strconv.Itoa(s.cfg.MaxStackBytes),
+		envReleaseAfter+"="+strconv.FormatInt(int64(s.cfg.ReleaseAfter), 10),
 	)
 }
 
@@ -305,11 +328,40 @@ func (s *Source) start(name string) (*Module, error) {
 	}
 	files = append(files, errW)
 
-	cmd, err := s.command(name)
+	var proc process
+	startTime := time.Now()
+	if s.cfg.ForkServer != nil {
+		proc, err = s.fork(name, childF, outW, errW)
+	} else {
+		proc, err = s.exec(name, childF, outW, errW)
+	}
 	if err != nil {
 		nc.Close()
 		outR.Close()
 		errR.Close()
+		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, err)
+	}
+	m := newModule(s, name, proc, nc)
+	m.startTime = startTime
+	m.ioDone.Add(2)
+	go m.forward(outR, "stdout")
+	go m.forward(errR, "stderr")
+	go m.reap()
+	go func() {
+		defer close(m.readerDone)
+		m.conn.run(m.handle)
+	}()
+	go m.watchStream()
+	if s.cfg.MemoryLimitBytes > 0 {
+		go m.watchMemory(s.cfg.MemoryLimitBytes, s.cfg.MemoryPoll)
+	}
+	return m, nil
+}
+
+// exec starts the module's process from Config.Command.
+func (s *Source) exec(name string, stream, out, errs *os.File) (process, error) {
+	cmd, err := s.command(name)
+	if err != nil {
 		return nil, err
 	}
 	env := cmd.Env
@@ -317,9 +369,28 @@ func (s *Source) start(name string) (*Module, error) {
 		env = os.Environ()
 	}
 	cmd.Env = s.childEnv(env, name)
-	cmd.ExtraFiles = []*os.File{childF}
-	cmd.Stdout = outW
-	cmd.Stderr = errW
+	cmd.ExtraFiles = []*os.File{stream}
+	cmd.Stdout = out
+	cmd.Stderr = errs
+	if err := s.launch(cmd); err != nil {
+		return nil, err
+	}
+	return execProc{cmd}, nil
+}
+
+// fork has the fork server start the module's process; it inherits the
+// server's confinement (launch).
+func (s *Source) fork(name string, stream, out, errs *os.File) (process, error) {
+	fs, err := s.forkServer()
+	if err != nil {
+		return nil, err
+	}
+	return fs.spawn(s.childEnv(nil, name), stream, out, errs, s.cfg.OpenTimeout)
+}
+
+// launch starts cmd confined: it dies with the manager, in its own process
+// group, as Config.User, with no_new_privs and the resource limits.
+func (s *Source) launch(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -331,10 +402,7 @@ func (s *Source) start(name string) (*Module, error) {
 	// Config.User's uid and gid, set between fork and exec.
 	cred, err := s.credential()
 	if err != nil {
-		nc.Close()
-		outR.Close()
-		errR.Close()
-		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, err)
+		return err
 	}
 	if cred != nil {
 		cmd.SysProcAttr.Credential = cred
@@ -347,8 +415,6 @@ func (s *Source) start(name string) (*Module, error) {
 		gate = make(chan struct{})
 		cmd.Stdin = &gatedReader{r: cmd.Stdin, open: gate}
 	}
-
-	startTime := time.Now()
 	var limitErr error
 	// A confined spawner thread: the child inherits no_new_privs from it.
 	err = spawn.OnConfinedThread(func() error {
@@ -378,27 +444,7 @@ func (s *Source) start(name string) (*Module, error) {
 		_ = cmd.Wait()
 		err = limitErr
 	}
-	if err != nil {
-		nc.Close()
-		outR.Close()
-		errR.Close()
-		return nil, fmt.Errorf("%w %s: %w", ErrStart, name, err)
-	}
-	m := newModule(s, name, cmd, nc)
-	m.startTime = startTime
-	m.ioDone.Add(2)
-	go m.forward(outR, "stdout")
-	go m.forward(errR, "stderr")
-	go m.reap()
-	go func() {
-		defer close(m.readerDone)
-		m.conn.run(m.handle)
-	}()
-	go m.watchStream()
-	if s.cfg.MemoryLimitBytes > 0 {
-		go m.watchMemory(s.cfg.MemoryLimitBytes, s.cfg.MemoryPoll)
-	}
-	return m, nil
+	return err
 }
 
 var _ registry.Source = (*Source)(nil)

@@ -164,7 +164,10 @@ type Result struct {
 	// rss: the process and its descendants; PerModuleKB is the growth over
 	// the same figure with no module, divided by Modules. PSSKB is the
 	// same tree's PSS (shared pages divided among their sharers), and
-	// PSSPerModuleKB its growth per module.
+	// PSSPerModuleKB its growth per module. With modules, two figures:
+	// right after the notify runs (busy), and AtRest, after the module
+	// processes have released the maps they no longer use.
+	AtRest         bool    `json:"at_rest,omitempty"`
 	RSSKB          int64   `json:"rss_kb,omitempty"`
 	PerModuleKB    float64 `json:"rss_per_module_kb,omitempty"`
 	PSSKB          int64   `json:"pss_kb,omitempty"`
@@ -410,11 +413,32 @@ func (b *bench) notifyAndRSS(ctx context.Context, dir string, maxN int) (out []R
 	if err != nil {
 		return out, fmt.Errorf("%w: %w", ErrRSS, err)
 	}
-	b.logf("with %d modules: rss %d KiB, pss %d KiB (%d, %d KiB without)", maxN, mem.RSS>>10, mem.PSS>>10, mem0.RSS>>10, mem0.PSS>>10)
-	out = append(out, Result{Bench: "modules", Metric: MetricRSS, Mode: b.mode, Modules: maxN, N: 1,
-		RSSKB: mem.RSS >> 10, PerModuleKB: float64(mem.RSS-mem0.RSS) / 1024 / float64(maxN),
-		PSSKB: mem.PSS >> 10, PSSPerModuleKB: float64(mem.PSS-mem0.PSS) / 1024 / float64(maxN)})
+	b.logf("with %d modules, busy: rss %d KiB, pss %d KiB (%d, %d KiB without)", maxN, mem.RSS>>10, mem.PSS>>10, mem0.RSS>>10, mem0.PSS>>10)
+	out = append(out, memResult(b.mode, maxN, false, mem0, mem))
+
+	if b.mode == ModeInProcess {
+		return out, nil // one process: the host's Values are shared, nothing to let go
+	}
+	// At rest: module processes let go of what no get() asked for again
+	// within isolate.DefaultReleaseAfter.
+	select {
+	case <-ctx.Done():
+		return out, ctx.Err()
+	case <-time.After(2*isolate.DefaultReleaseAfter + 250*time.Millisecond):
+	}
+	debug.FreeOSMemory()
+	if mem, err = procstat.ReadTree(os.Getpid()); err != nil {
+		return out, fmt.Errorf("%w: %w", ErrRSS, err)
+	}
+	b.logf("with %d modules, at rest: rss %d KiB, pss %d KiB", maxN, mem.RSS>>10, mem.PSS>>10)
+	out = append(out, memResult(b.mode, maxN, true, mem0, mem))
 	return out, nil
+}
+
+func memResult(mode string, n int, rest bool, mem0, mem procstat.Tree) Result {
+	return Result{Bench: "modules", Metric: MetricRSS, Mode: mode, Modules: n, N: 1, AtRest: rest,
+		RSSKB: mem.RSS >> 10, PerModuleKB: float64(mem.RSS-mem0.RSS) / 1024 / float64(n),
+		PSSKB: mem.PSS >> 10, PSSPerModuleKB: float64(mem.PSS-mem0.PSS) / 1024 / float64(n)}
 }
 
 // notify measures one module set: unloaded latency first (one event in

@@ -4,6 +4,7 @@
 # ceph_module.py on stdin; FILES holds them. Nothing here is Ceph's: Ceph's
 # mgr_module.py and the module are imported from the module directory.
 
+import gc
 import importlib
 import json
 import linecache
@@ -15,6 +16,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 import types
 
@@ -333,6 +335,23 @@ class Conn:
                 self.on_close()
 
 
+
+_libc = None
+
+
+def trim_heap():
+    """malloc_trim(0): glibc keeps freed blocks for reuse, and the
+    objects of a 1,000-OSD map are megabytes the next epoch may not need."""
+    global _libc
+    try:
+        if _libc is None:
+            import ctypes
+            _libc = ctypes.CDLL(None)
+        _libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: the memory stays with the process, reused later
+
+
 def deadline_enc(e, seconds=0):
     e.svar(int(seconds * 1e9))
 
@@ -347,7 +366,9 @@ class Host:
 
     def __init__(self, conn):
         self.conn = conn
-        self.cache = {}  # get(): name -> (version, the object in marshal's form)
+        # get(): name -> [version, the object in marshal's form, last use];
+        # release_idle drops what went unused.
+        self.cache = {}
         self.lock = threading.Lock()
 
     def call(self, op, build=None, ctx=False):
@@ -373,6 +394,8 @@ class Host:
         marshal's form, which loads 2-3 times faster than JSON parses."""
         with self.lock:
             cached = self.cache.get(what)
+            if cached is not None:
+                cached[2] = time.monotonic()
 
         def build(e):
             e.str(what)
@@ -392,8 +415,25 @@ class Host:
         with self.lock:
             cur = self.cache.get(what)
             if cur is None or cur[0] <= version:
-                self.cache[what] = (version, marshal.dumps(obj))
+                self.cache[what] = [version, marshal.dumps(obj), time.monotonic()]
         return obj
+
+    def release_idle(self):
+        """Drops the get() results no get() used for Config.ReleaseAfter, then
+        hands the freed memory back to the system: a module process holds
+        the cluster's maps only while it works with them (the same rule as
+        for gpython children, modules/isolate)."""
+        after = int(os.environ.get('GOMGR_ISOLATE_RELEASE_AFTER') or 10**9) / 1e9
+        while True:
+            time.sleep(after / 2)
+            now = time.monotonic()
+            with self.lock:
+                idle = [k for k, c in self.cache.items() if now - c[2] >= after]
+                for k in idle:
+                    del self.cache[k]
+            if idle:
+                gc.collect()
+                trim_heap()
 
     def json_body(self, d):
         raw = d.rest()
@@ -560,6 +600,8 @@ def install_sources():
     for fname, src in FILES.items():  # noqa: F821 (set by the boot line)
         path = '<gomgr>/' + fname
         linecache.cache[path] = (len(src), None, src.splitlines(True), path)
+    if 'ceph_module' in sys.modules:  # loaded by the fork server
+        return sys.modules['ceph_module']
     m = types.ModuleType('ceph_module')
     m.__file__ = '<gomgr>/ceph_module.py'
     exec(compile(FILES['ceph_module.py'], m.__file__, 'exec'), m.__dict__)  # noqa: F821
@@ -793,13 +835,108 @@ def main():
     conn.on_close = ended.set
     child.on_stop = ended.set
     threading.Thread(target=conn.run, args=(child.handle,), name='gomgr-reader', daemon=True).start()
+    threading.Thread(target=child.host.release_idle, name='gomgr-release', daemon=True).start()
     ended.wait()
     if child.stopped.is_set():
         return 0
     return 3  # the stream ended without stop: the manager is gone
 
 
-code = main()
+def fork_server():
+    """The fork server (docs/module-protocol.md): loads what Ceph's modules
+    share, then forks a module process per spawn request on fd 3, so that
+    the modules share those pages. It runs no threads: a fork copies only
+    the thread that forks."""
+    import ctypes
+    import select
+    import signal
+    ctl = socket.socket(fileno=3)
+    sys.path[0:0] = [p for p in os.environ.get('GOMGR_CPYTHON_PATH', '').split(os.pathsep) if p]
+    install_sources()
+    try:
+        import mgr_module  # noqa: F401 (and what it imports: rados, logging, ...)
+        import mgr_util  # noqa: F401
+    except Exception:
+        pass  # each module process imports it again and reports the error
+    libc = ctypes.CDLL(None, use_errno=True)
+    gc.collect()
+    gc.freeze()  # the collector must not write to the shared objects' pages
+    rfd, wfd = os.pipe()
+    os.set_blocking(wfd, False)
+    signal.set_wakeup_fd(wfd)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+
+    def send(msg, fds=()):
+        ctl.sendmsg([json.dumps(msg).encode()],
+                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack('%di' % len(fds), *fds))] if fds else [])
+
+    send({'op': 'ready'})
+    me = os.getpid()
+    while True:
+        try:
+            ready, _, _ = select.select([ctl, rfd], [], [])
+        except InterruptedError:
+            continue
+        if rfd in ready:
+            os.read(rfd, 512)
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                send({'op': 'exited', 'pid': pid, 'status': status})
+        if ctl not in ready:
+            continue
+        msg, fds, _, _ = socket.recv_fds(ctl, 64 << 10, 3)
+        if not msg:
+            return 0  # the manager closed: our children die with us
+        req = json.loads(msg)
+        if req.get('op') != 'spawn' or len(fds) != 3:
+            for fd in fds:
+                os.close(fd)
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the server
+                if os.getppid() != me:
+                    os._exit(3)
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(rfd)
+                os.close(wfd)
+                ctl.close()
+                for i, fd in enumerate(fds):
+                    os.dup2(fd, (3, 1, 2)[i])
+                for fd in fds:
+                    if fd > 3:
+                        os.close(fd)
+                for kv in req.get('env', []):
+                    k, _, v = kv.partition('=')
+                    os.environ[k] = v
+                code = main()
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        for fd in fds:
+            os.close(fd)
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError as e:
+            send({'op': 'spawned', 'id': req['id'], 'error': 'pidfd_open: %s' % e})
+            continue
+        send({'op': 'spawned', 'id': req['id'], 'pid': pid}, [pidfd])
+        os.close(pidfd)
+
+
+code = fork_server() if os.environ.get('GOMGR_ISOLATE_FORK_SERVER') else main()
 sys.stdout.flush()
 sys.stderr.flush()
 os._exit(code)  # module threads that are not daemons must not hold the process
