@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gomgr/cephx"
 	"gomgr/messages"
@@ -134,8 +133,8 @@ func (d *Daemon) authorized(c *msgr.Connection, p messages.Payload) bool {
 	return false
 }
 
-// denied says why a session's mon caps do not allow a command (the
-// command's perm against MonCap), or "" when they do.
+// denied says why a session's mon caps do not allow a command (its perm
+// in monCommands against MonCap), or "" when they do.
 func (d *Daemon) denied(c *msgr.Connection, prefix string) string {
 	if d.cephx == nil {
 		return ""
@@ -155,85 +154,75 @@ func (d *Daemon) denied(c *msgr.Connection, prefix string) string {
 	return ""
 }
 
-// commandPerm is a mon command's perm, as MonCommands.h gives it: reads
-// are "r", the rest "rw"; showing keys is "rx", making them "rwx".
-func commandPerm(prefix string) string {
-	switch {
-	case prefix == "auth get" || prefix == "auth ls":
-		return "rx"
-	case strings.HasPrefix(prefix, "auth "):
-		return "rwx"
-	case readOnly[prefix]:
-		return "r"
-	}
-	return "rw"
-}
-
-var readOnly = map[string]bool{
-	"status": true, "health": true, "osd dump": true, "osd tree": true, "osd pool ls": true, "osd metadata": true,
-	"mon dump": true, "fs dump": true, "service dump": true, "mgr dump": true, "mgr stat": true, "mgr services": true,
-	"mgr metadata": true, "mgr module ls": true, "log last": true, "config get": true, "config dump": true,
-	"config-key get": true, "config-key exists": true, "config-key ls": true, "config-key dump": true,
-	"osd stat": true, "mon stat": true, "version": true, "versions": true,
-}
-
-// authCommand runs `auth get-or-create|get|ls|rm` against the key
-// server; ok is false for any other prefix.
+// authCommand runs the key server's commands (the auth entries of
+// monCommands); ok is false for any other prefix.
 func (d *Daemon) authCommand(args cmdArgs, format string) (CommandResult, bool) {
 	prefix, _, _ := args.str("prefix")
-	if !strings.HasPrefix(prefix, "auth ") {
+	c := commandByPrefix[prefix]
+	if c == nil || c.keys == nil {
 		return CommandResult{}, false
 	}
-	a := d.cephx
-	if a == nil {
+	if d.cephx == nil {
 		return status(EINVAL, "auth commands need cephx (this mon runs auth none)"), true
 	}
-	entity, _, err := args.str("entity")
-	if err != nil {
-		return status(EINVAL, err.Error()), true
-	}
-	show := func(kr cephx.Keyring) CommandResult {
-		if format == "" || format == "plain" {
-			return CommandResult{Out: kr.Marshal()}
-		}
-		var out []map[string]any
-		for name, e := range kr {
-			out = append(out, map[string]any{"entity": name, "key": e.Key.String(), "caps": e.Caps})
-		}
-		return ok(format, out)
-	}
-	switch prefix {
-	case "auth get-or-create":
-		capList, _ := args["caps"].([]any)
-		caps := map[string]string{}
-		for i := 0; i+1 < len(capList); i += 2 {
-			svc, _ := capList[i].(string)
-			c, _ := capList[i+1].(string)
-			caps[svc] = c
-		}
-		e, err := a.ks.Add(entity, caps)
-		if err != nil {
-			return status(EINVAL, err.Error()), true
-		}
-		if err := writeKeyring(a.path, a.ks.Keyring()); err != nil {
-			return status(EIO, err.Error()), true
-		}
-		return show(cephx.Keyring{entity: e}), true
-	case "auth get":
-		e, found := a.ks.Entity(entity)
-		if !found {
-			return status(ENOENT, "failed to find "+entity+" in keyring"), true
-		}
-		return show(cephx.Keyring{entity: e}), true
-	case "auth ls":
-		return show(a.ks.Keyring()), true
-	}
-	return status(EINVAL, "unrecognized command '"+prefix+"'"), true
+	return c.keys(d.cephx, cmdCall{prefix: prefix, format: format, args: args}), true
 }
 
-// argOf is a cmdmap's string argument key ("prefix", "format"), or "".
+// showKeys prints a keyring as `ceph auth get|ls` do.
+func showKeys(kr cephx.Keyring, format string) CommandResult {
+	if format == "" || format == "plain" {
+		return CommandResult{Out: kr.Marshal()}
+	}
+	var out []map[string]any
+	for name, e := range kr {
+		out = append(out, map[string]any{"entity": name, "key": e.Key.String(), "caps": e.Caps})
+	}
+	return ok(format, out)
+}
+
+func authGetOrCreate(a *monAuth, c cmdCall) CommandResult {
+	entity, _, err := c.args.str("entity")
+	if err != nil {
+		return status(EINVAL, err.Error())
+	}
+	capList, _ := c.args["caps"].([]any)
+	caps := map[string]string{}
+	for i := 0; i+1 < len(capList); i += 2 {
+		svc, _ := capList[i].(string)
+		cp, _ := capList[i+1].(string)
+		caps[svc] = cp
+	}
+	e, err := a.ks.Add(entity, caps)
+	if err != nil {
+		return status(EINVAL, err.Error())
+	}
+	if err := writeKeyring(a.path, a.ks.Keyring()); err != nil {
+		return status(EIO, err.Error())
+	}
+	return showKeys(cephx.Keyring{entity: e}, c.format)
+}
+
+func authGet(a *monAuth, c cmdCall) CommandResult {
+	entity, _, err := c.args.str("entity")
+	if err != nil {
+		return status(EINVAL, err.Error())
+	}
+	e, found := a.ks.Entity(entity)
+	if !found {
+		return status(ENOENT, "failed to find "+entity+" in keyring")
+	}
+	return showKeys(cephx.Keyring{entity: e}, c.format)
+}
+
+func authLs(a *monAuth, c cmdCall) CommandResult {
+	return showKeys(a.ks.Keyring(), c.format)
+}
+
+// argOf is a cmdmap's string argument key ("prefix", "format"), or "",
+// read as the dispatch reads it (a one-element list is its string), so
+// that the caps are checked for the command that runs.
 func argOf(args map[string]any, key string) string {
-	f, _ := args[key].(string)
+	f, _, _ := cmdArgs(args).str(key)
 	return f
 }
 

@@ -117,3 +117,40 @@ func TestCephxMon(t *testing.T) {
 		t.Fatalf("a cephx mon without its keyring: %v", err)
 	}
 }
+
+// TestCephxListPrefix: a prefix sent as a one-element list runs as the
+// command it names, so its caps are checked as that command's: a client
+// with "allow rw" may change maps, but may not make a key that way.
+func TestCephxListPrefix(t *testing.T) {
+	dir := t.TempDir()
+	d := startCephxMon(t, dir)
+	defer d.Close()
+	kr, err := cephx.LoadKeyring(filepath.Join(dir, mon.KeyringFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := dialAs(d.Addr(), "admin", kr["client.admin"].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, admin, map[string]any{"prefix": "auth get-or-create", "entity": "client.rw", "caps": []any{"mon", "allow rw"}})
+	admin.Close()
+	if res.Retval != 0 {
+		t.Fatalf("auth get-or-create: %+v", res)
+	}
+	rwkr, err := cephx.ParseKeyring(res.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw, err := dialAs(d.Addr(), "rw", rwkr["client.rw"].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if res := run(t, rw, map[string]any{"prefix": []any{"osd pool create"}, "pool": "p"}); res.Retval != 0 {
+		t.Fatalf("client.rw pool create: %+v", res)
+	}
+	if res := run(t, rw, map[string]any{"prefix": []any{"auth get-or-create"}, "entity": "client.evil", "caps": []any{"mon", "allow *"}}); res.Retval != mon.EACCESS {
+		t.Fatalf("client.rw making a key: %+v, want EACCES", res)
+	}
+}

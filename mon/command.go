@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -176,8 +177,9 @@ func (m *Mon) HandleCommand(now time.Time, args map[string]any, inbuf []byte) (C
 	default:
 		return CommandResult{Retval: EINVAL, Status: "unsupported format '" + format + "' (json, json-pretty, plain)"}, Effects{}, nil
 	}
-	r, e, err := m.dispatch(now, prefix, format, a, inbuf)
-	if ae, ok := err.(*argError); ok {
+	r, e, err := m.dispatch(cmdCall{now: now, prefix: prefix, format: format, args: a, inbuf: inbuf})
+	var ae *argError
+	if errors.As(err, &ae) {
 		return CommandResult{Retval: EINVAL, Status: prefix + ": " + ae.msg}, Effects{}, nil
 	}
 	if err != nil {
@@ -210,337 +212,494 @@ func logText(entries []clustermap.LogEntry) []byte {
 
 func status(ret int, s string) CommandResult { return CommandResult{Retval: ret, Status: s} }
 
-func (m *Mon) dispatch(now time.Time, prefix, format string, a cmdArgs, inbuf []byte) (CommandResult, Effects, error) {
-	var none Effects
-	switch prefix {
-	case "status", "s":
-		if format == "" || format == "plain" {
-			return CommandResult{Out: m.statusText(now)}, none, nil
-		}
-		return ok(format, m.Status(now)), none, nil
-	case "health", "health detail":
-		d, _, err := a.str("detail")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		detail := d == "detail" || prefix == "health detail"
-		h := m.Health(now, detail)
-		if format == "" || format == "plain" {
-			return CommandResult{Out: healthText(h, detail)}, none, nil
-		}
-		return ok(format, h), none, nil
-	case "osd dump", "mon dump", "fs dump", "mgr dump", "service dump":
-		var cur any
-		var epoch uint64
-		switch prefix {
-		case "osd dump":
-			cur, epoch = m.osd.Map(), m.osd.Map().Epoch
-		case "mon dump":
-			cur, epoch = m.monmap, m.monmap.Epoch
-		case "fs dump":
-			cur, epoch = m.fsmap, m.fsmap.Epoch
-		case "mgr dump":
-			cur, epoch = m.mgr.Map(), m.mgr.Map().Epoch
-		default:
-			cur, epoch = m.svcmap, m.svcmap.Epoch
-		}
-		if want, ok, err := a.integer("epoch"); err != nil {
-			return CommandResult{}, none, err
-		} else if ok && (want < 0 || uint64(want) != epoch) {
-			return status(ENOENT, fmt.Sprintf("there is no map for epoch %d (only the latest, %d, is kept)", want, epoch)), none, nil
-		}
-		return ok(format, cur), none, nil
-	case "osd pool ls":
-		names := []string{}
-		for _, p := range m.osd.Map().Pools {
-			names = append(names, p.PoolName)
-		}
-		if format == "" || format == "plain" {
-			return CommandResult{Out: []byte(strings.Join(names, "\n") + "\n")}, none, nil
-		}
-		return ok(format, names), none, nil
-	case "osd pool create":
-		name, has, err := a.str("pool")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if !has {
-			return CommandResult{}, none, &argError{"missing required argument \"pool\""}
-		}
-		pg, _, err := a.integer("pg_num")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		size, _, err := a.integer("size")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if pg < 0 || pg > math.MaxInt32 || size < 0 || size > math.MaxInt32 {
-			return status(ERANGE, "pg_num and size must be within [0, 2^31)"), none, nil
-		}
-		r, s, e := m.osd.CreatePool(now, name, int(pg), int(size))
-		return status(r, s), e, nil
-	case "osd down", "osd out", "osd in":
-		ids, err := a.osdIDs()
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		var r int
-		var s string
-		var e Effects
-		switch prefix {
-		case "osd down":
-			r, s, e = m.osd.MarkDown(now, ids)
-		case "osd out":
-			r, s, e = m.osd.MarkOut(now, ids)
-		default:
-			r, s, e = m.osd.MarkIn(now, ids)
-		}
-		return status(r, s), e, nil
-	case "osd set", "osd unset":
-		key, has, err := a.str("key")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if !has {
-			return CommandResult{}, none, &argError{"missing required argument \"key\""}
-		}
-		r, s, e := m.osd.SetFlag(now, key, prefix == "osd set")
-		return status(r, s), e, nil
-	case "osd metadata":
-		id, has, err := a.integer("id")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if format == "" || format == "plain" {
-			format = "json-pretty"
-		}
-		entry := func(id int) map[string]any {
-			out := map[string]any{"id": id}
-			md, _ := m.osd.Metadata(id)
-			for k, v := range md {
-				if k != "id" {
-					out[k] = v
-				}
-			}
-			return out
-		}
-		if has {
-			if id < 0 || id > math.MaxInt32 || m.osd.Map().OSD(int(id)) == nil {
-				return status(ENOENT, fmt.Sprintf("osd.%d does not exist", id)), none, nil
-			}
-			return ok(format, entry(int(id))), none, nil
-		}
-		all := []map[string]any{}
-		for _, o := range m.osd.Map().OSDs {
-			all = append(all, entry(o.OSD))
-		}
-		return ok(format, all), none, nil
-	case "mgr stat":
-		mm := m.mgr.Map()
-		return ok(format, map[string]any{"epoch": mm.Epoch, "available": mm.Available, "active_name": mm.ActiveName, "num_standby": len(mm.Standbys)}), none, nil
-	case "mgr services":
-		return ok(format, m.mgr.Map().Services), none, nil
-	case "mgr fail":
-		who, _, err := a.str("who")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		s, e := m.mgr.Fail(now, who)
-		return status(EOK, s), e, nil
-	case "mgr module ls":
-		return m.moduleLs(format), none, nil
-	case "mgr module enable", "mgr module disable":
-		mod, _, err := a.str("module")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		var r int
-		var s string
-		var e Effects
-		if prefix == "mgr module enable" {
-			force, err := a.boolean("force")
-			if err != nil {
-				return CommandResult{}, none, err
-			}
-			r, s, e = m.mgr.EnableModule(now, mod, force)
-		} else {
-			r, s, e = m.mgr.DisableModule(now, mod)
-		}
-		return status(r, s), e, nil
-	case "mgr metadata":
-		who, _, err := a.str("who")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		return m.mgrMetadata(format, who), none, nil
-	case "log":
-		v, ok := a["logtext"]
-		list, isList := v.([]any)
-		if !ok || !isList || len(list) == 0 {
-			if str, isStr := v.(string); isStr && str != "" {
-				list = []any{str}
-			} else {
-				return CommandResult{}, none, &argError{"missing required argument \"logtext\""}
-			}
-		}
-		var words []string
-		for _, w := range list {
-			str, ok := w.(string)
-			if !ok {
-				return CommandResult{}, none, &argError{"logtext must be strings"}
-			}
-			words = append(words, str)
-		}
-		msg := strings.Join(words, " ")
-		if len(msg) > 64<<10 {
-			return CommandResult{}, none, &argError{"logtext longer than 64 KiB"}
-		}
-		entry := m.clog.AppendFrom(clustermap.LogEntry{Name: "client.admin", Rank: "client.admin", Addrs: clustermap.AddrVec{Addrvec: []clustermap.Addr{}},
-			Stamp: clustermap.Stamp{Time: now}, Channel: "cluster", Priority: clustermap.PrioInfo, Message: msg})
-		return CommandResult{}, Effects{Log: []clustermap.LogEntry{entry}}, nil
-	case "mon_status":
-		_, ms := m.Digest(now)
-		var v any
-		_ = json.Unmarshal(ms, &v)
-		if format == "" || format == "plain" {
-			format = "json-pretty"
-		}
-		return ok(format, v), none, nil
-	case "osd tree":
-		tree := m.osdTree()
-		if format == "" || format == "plain" {
-			return CommandResult{Out: osdTreeText(tree)}, none, nil
-		}
-		return ok(format, tree), none, nil
-	case "log last":
-		n, has, err := a.integer("num")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if !has {
-			n = 20
-		}
-		if n < 0 {
-			return CommandResult{}, none, &argError{"num must be >= 0"}
-		}
-		ch, _, err := a.str("channel")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if n > math.MaxInt32 {
-			n = math.MaxInt32
-		}
-		entries := m.clog.Last(int(n), ch)
-		if format == "" || format == "plain" {
-			return CommandResult{Out: logText(entries)}, none, nil
-		}
-		return ok(format, entries), none, nil
-	}
-	if strings.HasPrefix(prefix, "config-key ") {
-		return m.configKey(prefix, format, a, inbuf)
-	}
-	if strings.HasPrefix(prefix, "config ") {
-		return m.config(prefix, format, a)
-	}
-	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
+// cmdCall is one command as its handler sees it.
+type cmdCall struct {
+	now    time.Time
+	prefix string // as sent: the entry's, or an alias
+	format string // "", "plain", "json" or "json-pretty"
+	args   cmdArgs
+	inbuf  []byte
 }
 
-func (m *Mon) configKey(prefix, format string, a cmdArgs, inbuf []byte) (CommandResult, Effects, error) {
-	var none Effects
-	key, hasKey, err := a.str("key")
+// plain reports whether the caller asked for text rather than JSON.
+func (c cmdCall) plain() bool { return c.format == "" || c.format == "plain" }
+
+// jsonFormat is the format of a command that has no text form: JSON
+// indented unless "json" was asked for.
+func (c cmdCall) jsonFormat() string {
+	if c.plain() {
+		return "json-pretty"
+	}
+	return c.format
+}
+
+func unrecognized(prefix string) CommandResult {
+	return status(EINVAL, "unrecognized command '"+prefix+"'")
+}
+
+// dispatch runs the core's handler for c.prefix (see monCommands).
+func (m *Mon) dispatch(c cmdCall) (CommandResult, Effects, error) {
+	if e := commandByPrefix[c.prefix]; e != nil && e.run != nil {
+		return e.run(m, c)
+	}
+	return unrecognized(c.prefix), Effects{}, nil
+}
+
+func (m *Mon) cmdStatus(c cmdCall) (CommandResult, Effects, error) {
+	if c.plain() {
+		return CommandResult{Out: m.statusText(c.now)}, Effects{}, nil
+	}
+	return ok(c.format, m.Status(c.now)), Effects{}, nil
+}
+
+func (m *Mon) cmdHealth(c cmdCall) (CommandResult, Effects, error) {
+	d, _, err := c.args.str("detail")
 	if err != nil {
-		return CommandResult{}, none, err
+		return CommandResult{}, Effects{}, err
 	}
-	needKey := func() error {
-		if !hasKey || key == "" {
-			return &argError{"missing required argument \"key\""}
-		}
-		return nil
+	detail := d == "detail" || c.prefix == "health detail"
+	h := m.Health(c.now, detail)
+	if c.plain() {
+		return CommandResult{Out: healthText(h, detail)}, Effects{}, nil
 	}
-	switch prefix {
-	case "config-key get":
-		if err := needKey(); err != nil {
-			return CommandResult{}, none, err
+	return ok(c.format, h), Effects{}, nil
+}
+
+// dumpOf makes the handler of a `... dump`: the current map, which is the
+// only one kept, so an "epoch" argument must name it.
+func dumpOf(current func(m *Mon) (any, uint64)) func(*Mon, cmdCall) (CommandResult, Effects, error) {
+	return func(m *Mon, c cmdCall) (CommandResult, Effects, error) {
+		cur, epoch := current(m)
+		if want, ok, err := c.args.integer("epoch"); err != nil {
+			return CommandResult{}, Effects{}, err
+		} else if ok && (want < 0 || uint64(want) != epoch) {
+			return status(ENOENT, fmt.Sprintf("there is no map for epoch %d (only the latest, %d, is kept)", want, epoch)), Effects{}, nil
 		}
-		v, ok := m.keys[key]
-		if !ok {
-			return status(ENOENT, "error obtaining '"+key+"': (2) No such file or directory"), none, nil
-		}
-		return CommandResult{Out: append([]byte(nil), v...), Status: "obtained '" + key + "'"}, none, nil
-	case "config-key set", "config-key put":
-		if err := needKey(); err != nil {
-			return CommandResult{}, none, err
-		}
-		val, has, err := a.str("val")
+		return ok(c.format, cur), Effects{}, nil
+	}
+}
+
+func (m *Mon) cmdOSDTree(c cmdCall) (CommandResult, Effects, error) {
+	tree := m.osdTree()
+	if c.plain() {
+		return CommandResult{Out: osdTreeText(tree)}, Effects{}, nil
+	}
+	return ok(c.format, tree), Effects{}, nil
+}
+
+func (m *Mon) cmdPoolLs(c cmdCall) (CommandResult, Effects, error) {
+	names := []string{}
+	for _, p := range m.osd.Map().Pools {
+		names = append(names, p.PoolName)
+	}
+	if c.plain() {
+		return CommandResult{Out: []byte(strings.Join(names, "\n") + "\n")}, Effects{}, nil
+	}
+	return ok(c.format, names), Effects{}, nil
+}
+
+func (m *Mon) cmdPoolCreate(c cmdCall) (CommandResult, Effects, error) {
+	name, has, err := c.args.str("pool")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if !has {
+		return CommandResult{}, Effects{}, &argError{"missing required argument \"pool\""}
+	}
+	pg, _, err := c.args.integer("pg_num")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	size, _, err := c.args.integer("size")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if pg < 0 || pg > math.MaxInt32 || size < 0 || size > math.MaxInt32 {
+		return status(ERANGE, "pg_num and size must be within [0, 2^31)"), Effects{}, nil
+	}
+	r, s, e := m.osd.CreatePool(c.now, name, int(pg), int(size))
+	return status(r, s), e, nil
+}
+
+// markOSDs makes the handler of `osd down|out|in IDS...`.
+func markOSDs(mark func(o *OSDMonitor, now time.Time, ids []int) (int, string, Effects)) func(*Mon, cmdCall) (CommandResult, Effects, error) {
+	return func(m *Mon, c cmdCall) (CommandResult, Effects, error) {
+		ids, err := c.args.osdIDs()
 		if err != nil {
-			return CommandResult{}, none, err
+			return CommandResult{}, Effects{}, err
 		}
-		data := []byte(val)
-		if !has {
-			data = append([]byte(nil), inbuf...)
-		}
-		if len(data) > MaxConfigKeySize {
-			return status(EFBIG, fmt.Sprintf("value too large: %d > %d bytes", len(data), MaxConfigKeySize)), none, nil
-		}
-		if why := m.checkConfigKey(key, data); why != "" {
-			return status(EINVAL, why), none, nil
-		}
-		if m.store != nil {
-			if err := m.store.PutKey(key, data); err != nil {
-				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
-			}
-		}
-		old, had := m.keys[key]
-		m.keys[key] = data
-		var e Effects
-		logPinChange(&e, key, old, had, data, true)
-		return status(EOK, "set "+key), e, nil
-	case "config-key rm", "config-key del":
-		if err := needKey(); err != nil {
-			return CommandResult{}, none, err
-		}
-		if m.store != nil {
-			if err := m.store.DeleteKey(key); err != nil {
-				return CommandResult{Retval: -5, Status: err.Error()}, none, nil
-			}
-		}
-		old, had := m.keys[key]
-		delete(m.keys, key)
-		var e Effects
-		logPinChange(&e, key, old, had, nil, false)
-		return status(EOK, "key deleted"), e, nil
-	case "config-key exists":
-		if err := needKey(); err != nil {
-			return CommandResult{}, none, err
-		}
-		if _, ok := m.keys[key]; ok {
-			return status(EOK, "key '"+key+"' exists"), none, nil
-		}
-		return status(ENOENT, "key '"+key+"' doesn't exist"), none, nil
-	case "config-key ls", "config-key list":
-		keys := make([]string, 0, len(m.keys))
-		for k := range m.keys {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		if format == "" || format == "plain" {
-			format = "json-pretty"
-		}
-		return ok(format, keys), none, nil
-	case "config-key dump":
-		out := map[string]string{}
-		for k, v := range m.keys {
-			if strings.HasPrefix(k, key) {
-				out[k] = string(v)
-			}
-		}
-		if format == "" || format == "plain" {
-			format = "json-pretty"
-		}
-		return ok(format, out), none, nil
+		r, s, e := mark(m.osd, c.now, ids)
+		return status(r, s), e, nil
 	}
-	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
+}
+
+// osdFlag makes the handler of `osd set|unset KEY`.
+func osdFlag(set bool) func(*Mon, cmdCall) (CommandResult, Effects, error) {
+	return func(m *Mon, c cmdCall) (CommandResult, Effects, error) {
+		key, has, err := c.args.str("key")
+		if err != nil {
+			return CommandResult{}, Effects{}, err
+		}
+		if !has {
+			return CommandResult{}, Effects{}, &argError{"missing required argument \"key\""}
+		}
+		r, s, e := m.osd.SetFlag(c.now, key, set)
+		return status(r, s), e, nil
+	}
+}
+
+func (m *Mon) cmdOSDMetadata(c cmdCall) (CommandResult, Effects, error) {
+	id, has, err := c.args.integer("id")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	format := c.jsonFormat()
+	entry := func(id int) map[string]any {
+		out := map[string]any{"id": id}
+		md, _ := m.osd.Metadata(id)
+		for k, v := range md {
+			if k != "id" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	if has {
+		if id < 0 || id > math.MaxInt32 || m.osd.Map().OSD(int(id)) == nil {
+			return status(ENOENT, fmt.Sprintf("osd.%d does not exist", id)), Effects{}, nil
+		}
+		return ok(format, entry(int(id))), Effects{}, nil
+	}
+	all := []map[string]any{}
+	for _, o := range m.osd.Map().OSDs {
+		all = append(all, entry(o.OSD))
+	}
+	return ok(format, all), Effects{}, nil
+}
+
+func (m *Mon) cmdMgrStat(c cmdCall) (CommandResult, Effects, error) {
+	mm := m.mgr.Map()
+	return ok(c.format, map[string]any{"epoch": mm.Epoch, "available": mm.Available, "active_name": mm.ActiveName, "num_standby": len(mm.Standbys)}), Effects{}, nil
+}
+
+func (m *Mon) cmdMgrServices(c cmdCall) (CommandResult, Effects, error) {
+	return ok(c.format, m.mgr.Map().Services), Effects{}, nil
+}
+
+func (m *Mon) cmdMgrFail(c cmdCall) (CommandResult, Effects, error) {
+	who, _, err := c.args.str("who")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	s, e := m.mgr.Fail(c.now, who)
+	return status(EOK, s), e, nil
+}
+
+func (m *Mon) cmdModuleLs(c cmdCall) (CommandResult, Effects, error) {
+	return m.moduleLs(c.format), Effects{}, nil
+}
+
+func (m *Mon) cmdModuleEnable(c cmdCall) (CommandResult, Effects, error) {
+	mod, _, err := c.args.str("module")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	force, err := c.args.boolean("force")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	r, s, e := m.mgr.EnableModule(c.now, mod, force)
+	return status(r, s), e, nil
+}
+
+func (m *Mon) cmdModuleDisable(c cmdCall) (CommandResult, Effects, error) {
+	mod, _, err := c.args.str("module")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	r, s, e := m.mgr.DisableModule(c.now, mod)
+	return status(r, s), e, nil
+}
+
+func (m *Mon) cmdMgrMetadata(c cmdCall) (CommandResult, Effects, error) {
+	who, _, err := c.args.str("who")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	return m.mgrMetadata(c.format, who), Effects{}, nil
+}
+
+func (m *Mon) cmdLog(c cmdCall) (CommandResult, Effects, error) {
+	v, ok := c.args["logtext"]
+	list, isList := v.([]any)
+	if !ok || !isList || len(list) == 0 {
+		if str, isStr := v.(string); isStr && str != "" {
+			list = []any{str}
+		} else {
+			return CommandResult{}, Effects{}, &argError{"missing required argument \"logtext\""}
+		}
+	}
+	var words []string
+	for _, w := range list {
+		str, ok := w.(string)
+		if !ok {
+			return CommandResult{}, Effects{}, &argError{"logtext must be strings"}
+		}
+		words = append(words, str)
+	}
+	msg := strings.Join(words, " ")
+	if len(msg) > 64<<10 {
+		return CommandResult{}, Effects{}, &argError{"logtext longer than 64 KiB"}
+	}
+	entry := m.clog.AppendFrom(clustermap.LogEntry{Name: "client.admin", Rank: "client.admin", Addrs: clustermap.AddrVec{Addrvec: []clustermap.Addr{}},
+		Stamp: clustermap.Stamp{Time: c.now}, Channel: "cluster", Priority: clustermap.PrioInfo, Message: msg})
+	return CommandResult{}, Effects{Log: []clustermap.LogEntry{entry}}, nil
+}
+
+func (m *Mon) cmdMonStatus(c cmdCall) (CommandResult, Effects, error) {
+	_, ms := m.Digest(c.now)
+	var v any
+	_ = json.Unmarshal(ms, &v) // the digest's own JSON: it decodes
+	return ok(c.jsonFormat(), v), Effects{}, nil
+}
+
+func (m *Mon) cmdLogLast(c cmdCall) (CommandResult, Effects, error) {
+	n, has, err := c.args.integer("num")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if !has {
+		n = 20
+	}
+	if n < 0 {
+		return CommandResult{}, Effects{}, &argError{"num must be >= 0"}
+	}
+	ch, _, err := c.args.str("channel")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if n > math.MaxInt32 {
+		n = math.MaxInt32
+	}
+	entries := m.clog.Last(int(n), ch)
+	if c.plain() {
+		return CommandResult{Out: logText(entries)}, Effects{}, nil
+	}
+	return ok(c.format, entries), Effects{}, nil
+}
+
+// keyArg is the "key" argument every config-key command but ls takes.
+func keyArg(a cmdArgs) (string, error) {
+	key, has, err := a.str("key")
+	if err != nil {
+		return "", err
+	}
+	if !has || key == "" {
+		return "", &argError{"missing required argument \"key\""}
+	}
+	return key, nil
+}
+
+func (m *Mon) cmdKeyGet(c cmdCall) (CommandResult, Effects, error) {
+	key, err := keyArg(c.args)
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	v, ok := m.keys[key]
+	if !ok {
+		return status(ENOENT, "error obtaining '"+key+"': (2) No such file or directory"), Effects{}, nil
+	}
+	return CommandResult{Out: append([]byte(nil), v...), Status: "obtained '" + key + "'"}, Effects{}, nil
+}
+
+func (m *Mon) cmdKeySet(c cmdCall) (CommandResult, Effects, error) {
+	key, err := keyArg(c.args)
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	val, has, err := c.args.str("val")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	data := []byte(val)
+	if !has {
+		data = append([]byte(nil), c.inbuf...)
+	}
+	r, e := m.setKey(key, data)
+	return r, e, nil
+}
+
+// setKey stores a config-key (config-key set, config set).
+func (m *Mon) setKey(key string, data []byte) (CommandResult, Effects) {
+	if len(data) > MaxConfigKeySize {
+		return status(EFBIG, fmt.Sprintf("value too large: %d > %d bytes", len(data), MaxConfigKeySize)), Effects{}
+	}
+	if why := m.checkConfigKey(key, data); why != "" {
+		return status(EINVAL, why), Effects{}
+	}
+	if m.store != nil {
+		if err := m.store.PutKey(key, data); err != nil {
+			return CommandResult{Retval: EIO, Status: err.Error()}, Effects{}
+		}
+	}
+	old, had := m.keys[key]
+	m.keys[key] = data
+	var e Effects
+	logPinChange(&e, key, old, had, data, true)
+	return status(EOK, "set "+key), e
+}
+
+func (m *Mon) cmdKeyRm(c cmdCall) (CommandResult, Effects, error) {
+	key, err := keyArg(c.args)
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	r, e := m.rmKey(key)
+	return r, e, nil
+}
+
+// rmKey removes a config-key (config-key rm, config rm).
+func (m *Mon) rmKey(key string) (CommandResult, Effects) {
+	if m.store != nil {
+		if err := m.store.DeleteKey(key); err != nil {
+			return CommandResult{Retval: EIO, Status: err.Error()}, Effects{}
+		}
+	}
+	old, had := m.keys[key]
+	delete(m.keys, key)
+	var e Effects
+	logPinChange(&e, key, old, had, nil, false)
+	return status(EOK, "key deleted"), e
+}
+
+func (m *Mon) cmdKeyExists(c cmdCall) (CommandResult, Effects, error) {
+	key, err := keyArg(c.args)
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if _, ok := m.keys[key]; ok {
+		return status(EOK, "key '"+key+"' exists"), Effects{}, nil
+	}
+	return status(ENOENT, "key '"+key+"' doesn't exist"), Effects{}, nil
+}
+
+func (m *Mon) cmdKeyLs(c cmdCall) (CommandResult, Effects, error) {
+	keys := slices.Sorted(maps.Keys(m.keys))
+	if keys == nil {
+		keys = []string{}
+	}
+	return ok(c.jsonFormat(), keys), Effects{}, nil
+}
+
+func (m *Mon) cmdKeyDump(c cmdCall) (CommandResult, Effects, error) {
+	prefix, _, err := c.args.str("key")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	out := map[string]string{}
+	for k, v := range m.keys {
+		if strings.HasPrefix(k, prefix) {
+			out[k] = string(v)
+		}
+	}
+	return ok(c.jsonFormat(), out), Effects{}, nil
+}
+
+// The config commands are Ceph's `config set|get|rm|dump` for what gomgr
+// keeps: module options, `config set mgr mgr/MODULE/OPTION VALUE`, stored
+// as the config-key of that name (where gomgr's mgr reads them) and
+// checked against the option a running mgr declared for the module (type,
+// min, max, enum), as Ceph's mon checks them. --force stores an
+// undeclared one.
+
+// configWho says why a config command's "who" is refused, or "": gomgr's
+// mon keeps module options only, so it is mgr or mgr.NAME.
+func configWho(a cmdArgs) (string, error) {
+	who, _, err := a.str("who")
+	if err != nil {
+		return "", err
+	}
+	if who != "mgr" && !strings.HasPrefix(who, "mgr.") {
+		return "gomgr's mon keeps module options only: who is mgr, not " + strconv.Quote(who), nil
+	}
+	return "", nil
+}
+
+func (m *Mon) cmdConfigSet(c cmdCall) (CommandResult, Effects, error) {
+	if why, err := configWho(c.args); err != nil || why != "" {
+		return status(EINVAL, why), Effects{}, err
+	}
+	name, _, err := c.args.str("name")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	value, _, err := c.args.str("value")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	force, err := c.args.boolean("force")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if declared, why := m.checkModuleOption(name, value); why != "" && !(force && !declared) {
+		if declared {
+			why = "error parsing value: " + why // Ceph's ConfigMonitor words it so
+		}
+		return status(EINVAL, why), Effects{}, nil
+	}
+	key, err := keyArg(cmdArgs{"key": name})
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	r, e := m.setKey(key, []byte(value))
+	return quiet(r), e, nil
+}
+
+func (m *Mon) cmdConfigRm(c cmdCall) (CommandResult, Effects, error) {
+	if why, err := configWho(c.args); err != nil || why != "" {
+		return status(EINVAL, why), Effects{}, err
+	}
+	name, _, err := c.args.str("name")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	key, err := keyArg(cmdArgs{"key": name})
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	r, e := m.rmKey(key)
+	return quiet(r), e, nil
+}
+
+func (m *Mon) cmdConfigGet(c cmdCall) (CommandResult, Effects, error) {
+	if why, err := configWho(c.args); err != nil || why != "" {
+		return status(EINVAL, why), Effects{}, err
+	}
+	key, has, err := c.args.str("key")
+	if err != nil {
+		return CommandResult{}, Effects{}, err
+	}
+	if !has {
+		return m.configDump(c.format), Effects{}, nil
+	}
+	v, ok := m.keys[key]
+	if !ok {
+		return status(ENOENT, "unrecognized key '"+key+"'"), Effects{}, nil
+	}
+	return CommandResult{Out: append(append([]byte(nil), v...), '\n')}, Effects{}, nil
+}
+
+func (m *Mon) cmdConfigDump(c cmdCall) (CommandResult, Effects, error) {
+	return m.configDump(c.format), Effects{}, nil
+}
+
+// quiet drops a success's status line: Ceph's config set and rm print
+// nothing.
+func quiet(r CommandResult) CommandResult {
+	if r.Retval == 0 {
+		r.Status = ""
+	}
+	return r
 }
 
 func (m *Mon) moduleLs(format string) CommandResult {
@@ -726,77 +885,8 @@ func sevTag(sev string) string {
 	return "WRN"
 }
 
-// config is Ceph's `config set|get|rm|dump` for what gomgr keeps: module
-// options, `config set mgr mgr/MODULE/OPTION VALUE`, stored as the
-// config-key of that name (where gomgr's mgr reads them) and checked
-// against the option a running mgr declared for the module (type, min,
-// max, enum), as Ceph's mon checks them. --force stores an undeclared one.
-func (m *Mon) config(prefix, format string, a cmdArgs) (CommandResult, Effects, error) {
-	var none Effects
-	who, _, err := a.str("who")
-	if err != nil {
-		return CommandResult{}, none, err
-	}
-	if prefix != "config dump" && who != "mgr" && !strings.HasPrefix(who, "mgr.") {
-		return status(EINVAL, "gomgr's mon keeps module options only: who is mgr, not "+strconv.Quote(who)), none, nil
-	}
-	switch prefix {
-	case "config set":
-		name, _, err := a.str("name")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		value, _, err := a.str("value")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		force, err := a.boolean("force")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if declared, why := m.checkModuleOption(name, value); why != "" && !(force && !declared) {
-			if declared {
-				why = "error parsing value: " + why // Ceph's ConfigMonitor words it so
-			}
-			return status(EINVAL, why), none, nil
-		}
-		return quiet(m.configKey("config-key set", format, cmdArgs{"key": name, "val": value}, nil))
-	case "config rm":
-		name, _, err := a.str("name")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		return quiet(m.configKey("config-key rm", format, cmdArgs{"key": name}, nil))
-	case "config get":
-		key, has, err := a.str("key")
-		if err != nil {
-			return CommandResult{}, none, err
-		}
-		if !has {
-			return m.configDump(format, func(string) bool { return true })
-		}
-		v, ok := m.keys[key]
-		if !ok {
-			return status(ENOENT, "unrecognized key '"+key+"'"), none, nil
-		}
-		return CommandResult{Out: append(append([]byte(nil), v...), '\n')}, none, nil
-	case "config dump":
-		return m.configDump(format, func(string) bool { return true })
-	}
-	return status(EINVAL, "unrecognized command '"+prefix+"'"), none, nil
-}
-
-// quiet drops a success's status line: Ceph's config set and rm print
-// nothing.
-func quiet(r CommandResult, e Effects, err error) (CommandResult, Effects, error) {
-	if r.Retval == 0 {
-		r.Status = ""
-	}
-	return r, e, err
-}
-
 // configDump lists the module options set, as Ceph's config dump.
-func (m *Mon) configDump(format string, keep func(string) bool) (CommandResult, Effects, error) {
+func (m *Mon) configDump(format string) CommandResult {
 	type entry struct {
 		Section string `json:"section"`
 		Name    string `json:"name"`
@@ -804,7 +894,7 @@ func (m *Mon) configDump(format string, keep func(string) bool) (CommandResult, 
 	}
 	out := []entry{}
 	for _, k := range slices.Sorted(maps.Keys(m.keys)) {
-		if strings.HasPrefix(k, "mgr/") && strings.Count(k, "/") >= 2 && keep(k) {
+		if strings.HasPrefix(k, "mgr/") && strings.Count(k, "/") >= 2 {
 			out = append(out, entry{Section: "mgr", Name: k, Value: string(m.keys[k])})
 		}
 	}
@@ -816,9 +906,9 @@ func (m *Mon) configDump(format string, keep func(string) bool) (CommandResult, 
 			fmt.Fprintf(tw, "%s\t\tadvanced\t%s\t%s\t\n", e.Section, e.Name, e.Value)
 		}
 		_ = tw.Flush() // a bytes.Buffer does not fail
-		return CommandResult{Out: b.Bytes()}, Effects{}, nil
+		return CommandResult{Out: b.Bytes()}
 	}
-	return ok(format, out), Effects{}, nil
+	return ok(format, out)
 }
 
 // checkModuleOption checks mgr/MODULE/OPTION (or mgr/MODULE/MGR_ID/OPTION)

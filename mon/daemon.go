@@ -333,7 +333,7 @@ func (d *Daemon) handle(c *msgr.Connection, tid uint64, src wire.EntityName, p m
 			}
 			ack.R, ack.RS, ack.Outbuf = int32(res.Retval), res.Status, res.Out
 			if res.Retval == 0 {
-				d.pushMgrConfig(p.Cmd[0])
+				d.pushMgrConfig(args)
 			}
 		}
 		d.send(c, tid, ack)
@@ -677,23 +677,9 @@ func (d *Daemon) mgrReport(c *msgr.Connection, p *messages.MonMgrReport, now tim
 // pushMgrConfig sends the mgrs every mgr/ config-key after a command changed
 // one (Ceph's MConfig), so module options set from the CLI reach the
 // active mgr at once.
-func (d *Daemon) pushMgrConfig(cmd string) {
-	var args struct {
-		Prefix string `json:"prefix"`
-		Key    string `json:"key"`
-		Name   string `json:"name"` // config set|rm
-	}
-	if json.Unmarshal([]byte(cmd), &args) != nil {
-		return
-	}
-	switch args.Prefix {
-	case "config-key set", "config-key put", "config-key rm", "config-key del":
-	case "config set", "config rm":
-		args.Key = args.Name
-	default:
-		return
-	}
-	if !strings.HasPrefix(args.Key, "mgr/") {
+func (d *Daemon) pushMgrConfig(args map[string]any) {
+	c := commandByPrefix[argOf(args, "prefix")]
+	if c == nil || c.mgrKey == "" || !strings.HasPrefix(argOf(args, c.mgrKey), "mgr/") {
 		return
 	}
 	res, _, err := d.mon.HandleCommand(time.Now(), map[string]any{"prefix": "config-key dump", "key": "mgr/", "format": "json"}, nil)

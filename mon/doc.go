@@ -47,6 +47,11 @@
 // into the next tick's epoch, so a boot storm does not write one OSDMap per
 // OSD; commands commit at once.
 //
+// Mon commands (commands.go): each is one entry of a table, with its
+// signature, help, mon caps and handler; the dispatch, the caps check,
+// Commands (what the CLI matches a command line against) and the CLI's
+// help all come from it.
+//
 // Osdmaps go to subscribers as incrementals (OSDMapIncremental) when the
 // monitor still has the epoch a subscriber holds: it keeps the last 32
 // committed maps (osdHistory), so a subscriber that reconnects a few

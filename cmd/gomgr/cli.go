@@ -30,28 +30,31 @@ import (
 )
 
 func init() {
-	for _, c := range []struct{ path, args, help string }{
-		{"status", "", "cluster status (ceph -s)"},
-		{"health", "[detail]", "cluster health"},
-		{"osd", "dump|tree|pool ...", "OSD map commands"},
-		{"mon dump", "", "the monmap"},
-		{"fs dump", "", "the fsmap"},
-		{"mgr dump", "", "the MgrMap"},
-		{"mgr fail", "[NAME]", "fail the active (or named) manager"},
-		{"mgr module", "ls|enable MODULE [--force]|disable MODULE", "list, enable or disable modules at runtime"},
-		{"mgr services", "", "URIs of services modules run"},
-		{"mgr stat", "", "the active manager"},
-		{"mgr metadata", "[NAME]", "manager metadata"},
-		{"config", "set mgr mgr/MODULE/OPTION VALUE|get mgr KEY|rm mgr KEY|dump", "module options, checked against the module's declaration"},
-		{"config-key", "get|set|ls|rm|exists|dump ...", "the key-value store modules use"},
-		{"auth", "get-or-create ENTITY [SERVICE CAPS]...|get ENTITY|ls", "cephx keys and caps (--keyring FILE or GOMGR_KEYRING: client.admin's)"},
-		{"log last", "[N]", "the cluster log"},
-		{"df", "", "space used and available, by class and pool (served by the active mgr)"},
-		{"pg stat", "", "placement groups by state (served by the active mgr)"},
-	} {
-		register(command{path: c.path, args: c.args + " [-f json] [--mon HOST:PORT]", help: c.help,
-			run: func(args []string) error { return runCluster(append(strings.Fields(c.path), args...)) }})
+	paths := map[string]bool{}
+	for _, d := range mon.Commands() {
+		paths[registry.CommandPrefix(d.Cmd)] = true
+		registerCluster(registry.CommandPrefix(d.Cmd), signatureUsage(d.Cmd), d.Desc)
 	}
+	// A group of mon commands ("mgr module") is a cluster command too, for
+	// its -h and its errors: without its own path, "mgr module" would run
+	// the mgr daemon.
+	for _, g := range monGroups() {
+		if !paths[g] {
+			register(command{path: g, args: "... [-f json] [--mon HOST:PORT]", hidden: true,
+				run: func(rest []string) error { return runCluster(append(strings.Fields(g), rest...)) }})
+		}
+	}
+	// The active mgr serves these (from its PG map); listed here too, so
+	// that help names them when no cluster runs.
+	registerCluster("df", "", "space used and available, by class and pool (served by the active mgr)")
+	registerCluster("pg stat", "", "placement groups by state (served by the active mgr)")
+}
+
+// registerCluster registers a cluster command: its words go to the mon,
+// or to the active mgr, as runCluster decides.
+func registerCluster(path, args, help string) {
+	register(command{path: path, args: strings.TrimSpace(args + " [-f json] [--mon HOST:PORT]"), help: help,
+		run: func(rest []string) error { return runCluster(append(strings.Fields(path), rest...)) }})
 }
 
 // cliFlags are taken from anywhere on a cluster command line, as ceph does.
@@ -198,7 +201,7 @@ func runCluster(args []string) error {
 	}
 	defer monc.Close()
 
-	cmd, ok, err := registry.ParseArgs(mon.Commands, words)
+	cmd, ok, err := registry.ParseArgs(monSignatures(), words)
 	if err != nil {
 		return &cmdError{code: 22, msg: invalidCommand(err)}
 	}
@@ -397,11 +400,17 @@ func clusterHelp(words []string, f cliFlags) error {
 		return prefix == "" || p == prefix || strings.HasPrefix(p, prefix+" ")
 	}
 	found := 0
-	for _, sig := range mon.Commands {
-		if matches(sig) {
-			fmt.Printf("%s\n", sig)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	for _, d := range mon.Commands() {
+		if matches(d.Cmd) {
+			fmt.Fprintf(tw, "%s\t%s (mon)\n", d.Cmd, d.Desc)
 			found++
 		}
+	}
+	// The mon's are printed even when the cluster is not there to list
+	// the modules'.
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("help: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
@@ -414,7 +423,6 @@ func clusterHelp(words []string, f cliFlags) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	for _, d := range descs {
 		if matches(d.Cmd) {
 			fmt.Fprintf(tw, "%s\t%s (%s)\n", d.Cmd, d.Desc, d.Module)
@@ -422,7 +430,7 @@ func clusterHelp(words []string, f cliFlags) error {
 		}
 	}
 	if err := tw.Flush(); err != nil {
-		return err
+		return fmt.Errorf("help: %w", err)
 	}
 	if found == 0 {
 		return &cmdError{code: 22, msg: fmt.Sprintf("no command begins with %q", prefix)}
