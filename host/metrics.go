@@ -167,28 +167,30 @@ func (collector) messenger(ch chan<- prometheus.Metric, ms *msgr.Messenger) {
 
 func (c collector) cluster(ch chan<- prometheus.Metric) {
 	state := c.m.s.state
+	names := map[int64]string{}
 	if v, err := state.Get("osd_map"); err == nil {
 		ch <- prometheus.MustNewConstMetric(descEpoch, prometheus.GaugeValue, float64(v.Version))
-		osds, _ := v.Data.(map[string]any)["osds"].([]any)
+		m, _ := v.Data.(map[string]any) // a map of another shape has no OSDs or pools to show
+		osds, _ := m["osds"].([]any)
 		for _, o := range osds {
-			om := o.(map[string]any)
+			om, ok := o.(map[string]any)
+			if !ok {
+				continue
+			}
 			name := fmt.Sprintf("osd.%d", toInt(om["osd"]))
 			ch <- prometheus.MustNewConstMetric(descOSDUp, prometheus.GaugeValue, float64(toInt(om["up"])), name)
 			ch <- prometheus.MustNewConstMetric(descOSDIn, prometheus.GaugeValue, float64(toInt(om["in"])), name)
 		}
-	}
-	g := state.PG.Digest()
-	for _, st := range g.NumPGByState {
-		ch <- prometheus.MustNewConstMetric(descPGs, prometheus.GaugeValue, float64(st.Count), pgmap.PGStateString(st.State))
-	}
-	names := map[int64]string{}
-	if v, err := state.Get("osd_map"); err == nil {
-		pools, _ := v.Data.(map[string]any)["pools"].([]any)
+		pools, _ := m["pools"].([]any)
 		for _, p := range pools {
 			pm, _ := p.(map[string]any)
 			name, _ := pm["pool_name"].(string)
 			names[toInt(pm["pool"])] = name
 		}
+	}
+	g := state.PG.Digest()
+	for _, st := range g.NumPGByState {
+		ch <- prometheus.MustNewConstMetric(descPGs, prometheus.GaugeValue, float64(st.Count), pgmap.PGStateString(st.State))
 	}
 	for _, p := range g.PoolSum {
 		id := int64(p.Pool)
@@ -202,7 +204,8 @@ func (c collector) cluster(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descPoolObj, prometheus.GaugeValue, float64(sum.NumObjects), label, names[id])
 	}
 	if v, err := state.Get("health"); err == nil {
-		text, _ := v.Data.(map[string]any)["json"].(string)
+		hm, _ := v.Data.(map[string]any)
+		text, _ := hm["json"].(string)
 		var h struct {
 			Status string `json:"status"`
 		}

@@ -184,7 +184,9 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 			return
 		}
 		if s.reg != nil {
-			_ = s.reg.Close(context.Background())
+			if err := s.reg.Close(context.Background()); err != nil {
+				s.log.WithError(err).Warn("modules did not all stop after a failed start")
+			}
 		}
 		if s.prom != nil {
 			s.prom.close()
@@ -637,8 +639,12 @@ func (s *Standby) fromMon(p messages.Payload) {
 			if !s.IsActive() {
 				return
 			}
-			entry, _ := json.Marshal(map[string]any{"name": e.Name.String(), "stamp": e.Stamp.Time().Format(time.RFC3339Nano),
+			entry, err := json.Marshal(map[string]any{"name": e.Name.String(), "stamp": e.Stamp.Time().Format(time.RFC3339Nano),
 				"seq": e.Seq, "channel": e.Channel, "priority": e.Prio, "message": e.Msg})
+			if err != nil {
+				s.log.WithError(err).Warn("cluster log entry not encodable")
+				continue
+			}
 			s.reg.NotifyAll("clog", string(entry))
 		}
 	}
@@ -902,7 +908,10 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		delete(d.a.types, key) // a new session declares its counters again
 		d.a.mu.Unlock()
 		reply := messages.Encode(&messages.MgrConfigure{StatsPeriod: uint32(d.s.cfg.StatsPeriod / time.Second)})
-		_ = c.Send(reply)
+		if err := c.Send(reply); err != nil {
+			// The session is closing: the daemon opens a new one.
+			d.s.log.WithError(err).WithField("daemon", p.DaemonName).Debug("mgr configure not sent")
+		}
 	case *messages.MgrReport:
 		d.a.mu.Lock()
 		key, ok := d.a.sessions[c][p.DaemonName]
@@ -1146,8 +1155,12 @@ func monMapTree(mm *messages.MonMap) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	delete(tree.(map[string]any), "quorum")
-	return tree, nil
+	m, ok := tree.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("host: mon map is a %T, not an object", tree)
+	}
+	delete(m, "quorum")
+	return m, nil
 }
 
 // toTree converts a value to the plain tree modules read, through its JSON.

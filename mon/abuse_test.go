@@ -26,11 +26,7 @@ func heapInUse() int64 {
 }
 
 func selfRSS(t *testing.T) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rss, err := procstat.ParseRSS(b)
+	rss, err := procstat.ReadRSS(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}

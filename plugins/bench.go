@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,23 +14,26 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/benchstat"
+	"gomgr/internal/procstat"
 	"gomgr/registry"
 )
 
-// benchPluginName is the file name under which a binary serves the
+// BenchPluginName is the file name under which a binary serves the
 // benchmark plugin (see ServeBenchPlugin): Bench links its own executable,
-// or BenchOptions.PluginPath, under this name.
-const benchPluginName = "gomgr-bench-plugin"
+// or BenchOptions.PluginPath, under this name, since go-plugin runs a
+// plugin with no arguments: the name (argv[0]) is what tells the binary.
+const BenchPluginName = "gomgr-bench-plugin"
 
 // ServeBenchPlugin serves Bench's plugin, and does not return, when this
 // process was started as it (go-plugin's cookie, and the name Bench links
 // it under); otherwise it returns false. A binary that Bench may run as its
 // plugin calls it first thing, as cmd/gomgr does among its child roles.
 func ServeBenchPlugin() bool {
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue || filepath.Base(os.Args[0]) != benchPluginName {
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue || filepath.Base(os.Args[0]) != BenchPluginName {
 		return false
 	}
-	Serve(&benchPlugin{name: benchPluginName})
+	Serve(&benchPlugin{name: BenchPluginName})
 	return true
 }
 
@@ -102,7 +104,7 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 		return nil, fmt.Errorf("plugins: bench: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	if err := os.Symlink(bin, filepath.Join(dir, benchPluginName)); err != nil {
+	if err := os.Symlink(bin, filepath.Join(dir, BenchPluginName)); err != nil {
 		return nil, fmt.Errorf("plugins: bench: %w", err)
 	}
 	newSrc := func(noTLS bool) *Source {
@@ -126,9 +128,8 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 	}
 	for _, mtls := range []bool{true, false} {
 		xs := ms[mtls]
-		slices.Sort(xs)
 		out = append(out, BenchResult{Metric: "startup_ms", Value: mean(xs), Unit: "ms", MTLS: mtls,
-			N: len(xs), P50: pct(xs, 50), P99: pct(xs, 99), PUnit: "ms"})
+			N: len(xs), P50: benchstat.Percentile(xs, 50), P99: benchstat.Percentile(xs, 99), PUnit: "ms"})
 	}
 	for _, mtls := range []bool{true, false} {
 		rs, err := benchThroughput(ctx, srcs[mtls], host, o)
@@ -149,7 +150,7 @@ func Bench(ctx context.Context, o BenchOptions) ([]BenchResult, error) {
 // benchStartOnce times Open+Start of the bench plugin, in milliseconds.
 func benchStartOnce(ctx context.Context, src *Source, host registry.Host) (float64, error) {
 	t0 := time.Now()
-	m, err := src.Open(ctx, benchPluginName)
+	m, err := src.Open(ctx, BenchPluginName)
 	if err != nil {
 		return 0, err
 	}
@@ -164,7 +165,7 @@ func benchStartOnce(ctx context.Context, src *Source, host registry.Host) (float
 // benchThroughput measures notifications, callbacks and RSS on one plugin.
 func benchThroughput(ctx context.Context, src *Source, host registry.Host, o BenchOptions) ([]BenchResult, error) {
 	var out []BenchResult
-	mod, err := src.Open(ctx, benchPluginName)
+	mod, err := src.Open(ctx, BenchPluginName)
 	if err != nil {
 		return out, err
 	}
@@ -210,9 +211,11 @@ func benchThroughput(ctx context.Context, src *Source, host registry.Host, o Ben
 		out = append(out, BenchResult{Metric: "callback_per_s", Value: float64(g.N) / (float64(g.ElapsedNS) / 1e9),
 			Unit: "calls/s", Mode: "get_" + mode, N: g.N, P50: g.P50US, P99: g.P99US, PUnit: "us"})
 	}
-	if rss, err := rssKB(m.pid()); err == nil {
-		out = append(out, BenchResult{Metric: "plugin_rss_kb", Value: float64(rss), Unit: "KiB", N: 1})
+	rss, err := procstat.ReadRSS(m.pid())
+	if err != nil {
+		return out, fmt.Errorf("plugins: bench: plugin RSS: %w", err)
 	}
+	out = append(out, BenchResult{Metric: "plugin_rss_kb", Value: float64(rss >> 10), Unit: "KiB", N: 1})
 	return out, nil
 }
 
@@ -240,10 +243,10 @@ func benchNotify(ctx context.Context, m *module, events, size int) (BenchResult,
 		lat = append(lat, float64(time.Since(t).Microseconds()))
 	}
 	el := time.Since(t0)
-	slices.Sort(lat)
 	sent := nb * size
 	return BenchResult{Metric: "notify_per_s", Value: float64(sent) / el.Seconds(), Unit: "events/s",
-		Mode: fmt.Sprintf("batch=%d", size), N: sent, P50: pct(lat, 50), P99: pct(lat, 99), PUnit: "us/batch"}, sent + warm*size, nil
+		Mode: fmt.Sprintf("batch=%d", size), N: sent, P50: benchstat.Percentile(lat, 50), P99: benchstat.Percentile(lat, 99),
+		PUnit: "us/batch"}, sent + warm*size, nil
 }
 
 func mean(xs []float64) float64 {
@@ -252,29 +255,6 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(max(len(xs), 1))
-}
-
-// pct is the p-th percentile of sorted xs.
-func pct(xs []float64, p int) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	i := (len(xs)*p + 99) / 100
-	return xs[min(max(i-1, 0), len(xs)-1)]
-}
-
-// rssKB reads VmRSS of pid from /proc.
-func rssKB(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-		}
-	}
-	return 0, fmt.Errorf("plugins: no VmRSS for %d", pid)
 }
 
 type benchGet struct {
@@ -334,8 +314,11 @@ func (p *benchPlugin) HandleCommand(ctx context.Context, cmd registry.Command) (
 			lat = append(lat, float64(time.Since(t).Nanoseconds())/1000)
 		}
 		el := time.Since(t0)
-		slices.Sort(lat)
-		b, _ := json.Marshal(benchGet{N: len(lat), ElapsedNS: el.Nanoseconds(), P50US: pct(lat, 50), P99US: pct(lat, 99)})
+		b, err := json.Marshal(benchGet{N: len(lat), ElapsedNS: el.Nanoseconds(),
+			P50US: benchstat.Percentile(lat, 50), P99US: benchstat.Percentile(lat, 99)})
+		if err != nil {
+			return registry.CommandResult{}, fmt.Errorf("plugins: bench get: %w", err)
+		}
 		return registry.CommandResult{Stdout: string(b)}, nil
 	}
 	return registry.CommandResult{Retval: einval, Stderr: "unknown command"}, nil

@@ -1,10 +1,9 @@
 package plugins
 
 import (
-	"os"
-	"strconv"
-	"strings"
 	"testing"
+
+	"gomgr/internal/procstat"
 )
 
 // TestPluginNoNewPrivs: a plugin process runs with no_new_privs, inherited
@@ -12,11 +11,11 @@ import (
 func TestPluginNoNewPrivs(t *testing.T) {
 	e := newEnv(t, Config{}, "good")
 	m := e.start(t, "good")
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(m.pid()) + "/status")
+	v, err := procstat.ReadStatusField(m.pid(), "NoNewPrivs")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "\nNoNewPrivs:\t1\n") {
-		t.Fatalf("plugin status has no NoNewPrivs: 1:\n%s", b)
+	if v != "1" {
+		t.Fatalf("plugin NoNewPrivs: %q, want 1", v)
 	}
 }

@@ -16,15 +16,10 @@ import (
 )
 
 func init() {
-	// `gomgr bench plugins` runs this binary as its plugin.
-	childRoles = append(childRoles, plugins.ServeBenchPlugin)
 	register(command{path: "bench msgr", args: "[--json] [--sizes 64,4096,1048576] [--conns 1,16,256] [--duration 2s] [--idle 10000]",
 		help: "messenger throughput, latency and memory against a plain-Go control", run: benchMsgr})
 	register(command{path: "bench plugins", args: "[--json] [--events N]",
 		help: "Go plugin start-up, notify throughput, callbacks and RSS", run: benchPlugins})
-	register(command{path: "bench msgr-client", hidden: true, run: func(args []string) error {
-		return msgrbench.ClientMain(args, os.Stdout)
-	}})
 }
 
 func intList(s string) ([]int, error) {
@@ -73,7 +68,7 @@ func benchMsgr(args []string) error {
 		return err
 	}
 	var progress io.Writer = os.Stderr
-	res, err := msgrbench.Run(context.Background(), msgrbench.Options{Exe: exe, Args: []string{"bench", "msgr-client"},
+	res, err := msgrbench.Run(context.Background(), msgrbench.Options{Exe: exe, Argv0: roleMsgrClient,
 		Sizes: sz, Conns: cn, Duration: *dur, IdleConns: *idle, Log: progress})
 	if err != nil {
 		return err

@@ -15,7 +15,6 @@ import (
 func init() {
 	register(command{path: "bench mgr", args: "[--json] [--osds 1000,10000] [--period 1s] [--measure 15s] [--changes 30]",
 		help: "mgr CPU per report and RSS, mon CPU per beacon and per epoch, notify latency", run: benchMgr})
-	register(command{path: "bench mgr-role", hidden: true, run: benchMgrRole})
 }
 
 func benchMgr(args []string) error {
@@ -44,7 +43,8 @@ func benchMgr(args []string) error {
 		mgrArgs = append(mgrArgs, "--python-in-process")
 	}
 	res, err := simbench.Run(context.Background(), simbench.Options{Exe: exe,
-		MonArgs: []string{"mon", "--log-level", "warning"}, RoleArgs: []string{"bench", "mgr-role"}, MgrArgs: mgrArgs,
+		// auth none: the bench's own client and roles measure the paths, not cephx.
+		MonArgs: []string{"mon", "--log-level", "warning", "--auth", "none"}, RoleArgv0: roleSimbench, MgrArgs: mgrArgs,
 		OSDs: sizes, OSDsPerHost: *perHost, Period: *period, Measure: *measure, Changes: *changes, ChangeGap: *gap,
 		Log: os.Stderr})
 	if len(res) == 0 {
@@ -87,7 +87,7 @@ func benchMgr(args []string) error {
 // benchMgrRole is a daemon `bench mgr` re-executes: a mgr (with the module
 // flags) or the simulated cluster.
 func benchMgrRole(args []string) error {
-	fs := newFlags("bench mgr-role", "--role mgr|sim --mon HOST:PORT")
+	fs := newFlags(roleSimbench, "--role mgr|sim --mon HOST:PORT")
 	cfg := simbench.RegisterFlags(fs)
 	var mf moduleFlags
 	mf.register(fs)

@@ -23,12 +23,12 @@ func init() {
 }
 
 // IsolateForBench wraps a Python Source of dir in module processes that
-// re-execute this binary, configured through the same environment as the
-// mgr's (GOMGR_MODULE_DIRS), so the child role in sources.go serves them.
+// re-execute this binary as the module role (roles.go), configured through
+// the same environment as the mgr's (GOMGR_MODULE_DIRS).
 func IsolateForBench(inner registry.Source, dir string) registry.Source {
 	quiet := logrus.New()
 	quiet.SetOutput(io.Discard)
-	return isolate.NewSource(inner, isolate.Config{Logger: quiet,
+	return isolate.NewSource(inner, isolate.Config{Logger: quiet, Command: moduleCommand,
 		Env: []string{envModuleDirs + "=" + dir, envAllowOS + "="}})
 }
 

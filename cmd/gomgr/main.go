@@ -1,6 +1,3 @@
-// Command gomgr is the one binary of gomgr: the demo, the daemons (mon,
-// mgr, sim), the operator CLI and the benchmarks. It only parses flags and
-// wires packages together; the logic lives in the packages.
 package main
 
 import (
@@ -20,7 +17,7 @@ type command struct {
 	path   string
 	args   string // usage of its arguments
 	help   string
-	hidden bool // internal roles (re-exec'd children)
+	hidden bool // not listed in the usage
 	run    func(args []string) error
 }
 
@@ -36,6 +33,10 @@ var (
 )
 
 func main() {
+	// A child role first: it decides what this process is (roles.go).
+	if role := childRole(os.Args[0]); role != nil {
+		os.Exit(runChildRole(os.Args[0], role, os.Args[1:]))
+	}
 	os.Exit(run(os.Args[1:]))
 }
 
@@ -43,9 +44,6 @@ func main() {
 // the process's stdout and stderr: tests drive the binary as a user does.
 func run(args []string) int {
 	stderr := os.Stderr
-	if maybeChildRole() {
-		return 0
-	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr)
 		if len(args) == 0 {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -63,6 +65,7 @@ func (f *moduleFlags) sources(log *logrus.Entry) []registry.Source {
 		var py registry.Source = modules.NewSource(modules.Config{Dirs: []string{dir}, AllowOS: splitList(f.allowOS), Logger: log})
 		if !f.inProcess {
 			gc := ic
+			gc.Command = moduleCommand
 			gc.Env = []string{envModuleDirs + "=" + dir, envAllowOS + "=" + f.allowOS}
 			py = isolate.NewSource(py, gc)
 		}
@@ -85,15 +88,24 @@ func splitList(s string) []string {
 	return out
 }
 
-func init() {
-	// A Python module process: the manager re-executes this binary, which
-	// rebuilds the Python source from the environment and serves one module.
-	childRoles = append(childRoles, func() bool {
-		return isolate.MaybeRunChild(func() registry.Source {
-			return modules.NewSource(modules.Config{
-				Dirs:    filepath.SplitList(os.Getenv(envModuleDirs)),
-				AllowOS: splitList(os.Getenv(envAllowOS)),
-			})
+// moduleCommand is isolate.Config.Command for gomgr's Python modules: this
+// executable as the module role (roles.go).
+func moduleCommand(string) *exec.Cmd { return childCommand(roleModule) }
+
+// runModuleChild is the module role: the manager re-executed this binary,
+// which rebuilds the Python source from the environment and serves one
+// module. isolate.MaybeRunChild exits the process when it serves.
+func runModuleChild(args []string) error {
+	if len(args) != 0 {
+		return fmt.Errorf("takes no arguments, got %q", args)
+	}
+	if !isolate.MaybeRunChild(func() registry.Source {
+		return modules.NewSource(modules.Config{
+			Dirs:    filepath.SplitList(os.Getenv(envModuleDirs)),
+			AllowOS: splitList(os.Getenv(envAllowOS)),
 		})
-	})
+	}) {
+		return errNotLaunched
+	}
+	return nil
 }

@@ -19,3 +19,18 @@ func TestPercentile(t *testing.T) {
 		t.Errorf("empty: %v", got)
 	}
 }
+
+func TestPercentileSorted(t *testing.T) {
+	xs := []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, tc := range []struct {
+		p    float64
+		want uint32
+	}{{50, 5}, {90, 9}, {99, 10}, {100, 10}, {0, 1}, {10, 1}} {
+		if got := PercentileSorted(xs, tc.p); got != tc.want {
+			t.Errorf("p%v = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if got := PercentileSorted([]uint32(nil), 50); got != 0 {
+		t.Errorf("empty: %v", got)
+	}
+}

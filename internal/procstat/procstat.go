@@ -57,6 +57,21 @@ func ParseStat(b []byte) (cpu time.Duration, ppid int, err error) {
 // ParseRSS reads VmRSS from /proc/<pid>/status, in bytes.
 func ParseRSS(b []byte) (int64, error) { return parseKB(b, "VmRSS:") }
 
+// ParsePeakRSS reads VmHWM (the high-water mark of VmRSS) from
+// /proc/<pid>/status, in bytes.
+func ParsePeakRSS(b []byte) (int64, error) { return parseKB(b, "VmHWM:") }
+
+// ParseStatusField reads the value of one "Key:\tvalue" line of
+// /proc/<pid>/status ("NoNewPrivs", "CapEff"), without the key's colon.
+func ParseStatusField(b []byte, key string) (string, error) {
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte(key+":")); ok {
+			return string(bytes.TrimSpace(rest)), nil
+		}
+	}
+	return "", fmt.Errorf("%w: no %s", ErrProc, key)
+}
+
 // ParsePSS reads Pss from /proc/<pid>/smaps_rollup, in bytes: the
 // process's resident pages, each shared page divided among its sharers,
 // so that PSS adds up over processes where RSS counts shared pages in
@@ -81,6 +96,44 @@ func parseKB(b []byte, key string) (int64, error) {
 		return kb << 10, nil
 	}
 	return 0, fmt.Errorf("%w: no %s", ErrProc, key)
+}
+
+// readStatus reads /proc/<pid>/status.
+func readStatus(pid int) ([]byte, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProc, err)
+	}
+	return b, nil
+}
+
+// ReadRSS reads one process's resident memory (VmRSS), in bytes.
+func ReadRSS(pid int) (int64, error) {
+	b, err := readStatus(pid)
+	if err != nil {
+		return 0, err
+	}
+	return ParseRSS(b)
+}
+
+// ReadPeakRSS reads the most resident memory one process has had (VmHWM),
+// in bytes.
+func ReadPeakRSS(pid int) (int64, error) {
+	b, err := readStatus(pid)
+	if err != nil {
+		return 0, err
+	}
+	return ParsePeakRSS(b)
+}
+
+// ReadStatusField reads one field of a process's /proc/<pid>/status (see
+// ParseStatusField).
+func ReadStatusField(pid int, key string) (string, error) {
+	b, err := readStatus(pid)
+	if err != nil {
+		return "", err
+	}
+	return ParseStatusField(b, key)
 }
 
 // ReadPSS reads one process's PSS (the kernel walks its page tables: far
@@ -135,11 +188,7 @@ func Read(pid int) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
-	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return Sample{}, fmt.Errorf("%w: %w", ErrProc, err)
-	}
-	rss, err := ParseRSS(status)
+	rss, err := ReadRSS(pid)
 	if err != nil {
 		return Sample{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -61,6 +62,43 @@ func TestParseRSS(t *testing.T) {
 				t.Fatalf("got %d, %v; want %d ok=%v", got, err, tc.want, tc.ok)
 			}
 		})
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	status := []byte("Name:\tgomgr\nNoNewPrivs:\t1\nVmHWM:\t   4096 kB\nVmRSS:\t   2048 kB\n")
+	if got, err := ParsePeakRSS(status); err != nil || got != 4096<<10 {
+		t.Errorf("ParsePeakRSS: %d, %v", got, err)
+	}
+	if got, err := ParseStatusField(status, "NoNewPrivs"); err != nil || got != "1" {
+		t.Errorf("NoNewPrivs: %q, %v", got, err)
+	}
+	if got, err := ParseStatusField(status, "Name"); err != nil || got != "gomgr" {
+		t.Errorf("Name: %q, %v", got, err)
+	}
+	if _, err := ParseStatusField(status, "CapEff"); !errors.Is(err, ErrProc) {
+		t.Errorf("missing field: %v", err)
+	}
+}
+
+func TestReadSelfStatus(t *testing.T) {
+	rss, err := ReadRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak, err := ReadPeakRSS(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Read at different instants: the peak can only have grown since.
+	if rss <= 0 || peak < rss {
+		t.Fatalf("rss %d, peak %d", rss, peak)
+	}
+	if v, err := ReadStatusField(os.Getpid(), "Pid"); err != nil || v != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("Pid: %q, %v", v, err)
+	}
+	if _, err := ReadRSS(-1); !errors.Is(err, ErrProc) {
+		t.Fatalf("ReadRSS(-1): %v", err)
 	}
 }
 

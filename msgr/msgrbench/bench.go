@@ -18,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/procstat"
 	"gomgr/msgr"
 	"gomgr/msgr/internal/netpoll"
 	"gomgr/msgr/wire"
@@ -32,6 +33,7 @@ const (
 // Options configure Run. Zero fields take the defaults noted.
 type Options struct {
 	Exe       string        // executable to re-exec for the client (required)
+	Argv0     string        // the client's argv[0], default Exe (gomgr's binary runs a child role by its name)
 	Args      []string      // argv prefix that reaches ClientMain in Exe
 	Env       []string      // extra environment for the client
 	Impls     []string      // default gomgr, stdlib
@@ -187,6 +189,9 @@ type client struct {
 func (o *Options) spawn(ctx context.Context, cfg ClientConfig) (*client, error) {
 	args := append(append([]string(nil), o.Args...), cfg.Flags()...)
 	cmd := exec.CommandContext(ctx, o.Exe, args...)
+	if o.Argv0 != "" {
+		cmd.Args[0] = o.Argv0
+	}
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.Stderr = o.Log
 	stdin, err := cmd.StdinPipe()
@@ -229,16 +234,25 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func freeAndRSS() int64 {
+// rssKB is this process's RSS in KiB.
+func rssKB() (int64, error) {
+	rss, err := procstat.ReadRSS(os.Getpid())
+	return rss >> 10, err
+}
+
+// freeAndRSS returns memory the GC can free to the OS first, so that RSS
+// counts what is live.
+func freeAndRSS() (int64, error) {
 	runtime.GC()
 	debug.FreeOSMemory()
-	return rssKB("VmRSS")
+	return rssKB()
 }
 
 // Run measures every implementation: first the idle-connection RSS, then the
 // echo cases (for each size and connection count, the implementations back
 // to back so drifting machine load hits both alike). The client runs in a
-// separate process: opts.Exe with opts.Args, then ClientConfig.Flags.
+// separate process: opts.Exe (named opts.Argv0) with opts.Args, then
+// ClientConfig.Flags.
 func Run(ctx context.Context, opts Options) ([]Result, error) {
 	opts.setDefaults()
 	if opts.Exe == "" {
@@ -326,7 +340,9 @@ func (o *Options) echo(ctx context.Context, impl string, s server, size, conns i
 			w = 1
 		}
 	}
-	freeAndRSS()
+	if _, err := freeAndRSS(); err != nil {
+		return Result{}, err
+	}
 	cpu0 := cpuTime()
 	c, err := o.spawn(ctx, ClientConfig{Addr: s.Addr(), Conns: conns, Size: size, Duration: o.Duration, Window: w})
 	if err != nil {
@@ -343,14 +359,21 @@ func (o *Options) echo(ctx context.Context, impl string, s server, size, conns i
 	if rep.Total > 0 {
 		perMsg = float64(cpu.Microseconds()) / float64(rep.Total)
 	}
+	rss, err := rssKB()
+	if err != nil {
+		return Result{}, err
+	}
 	return Result{ServerCPUPerMsg: perMsg, Impl: impl, Kind: "echo", Conns: conns, Size: size,
 		MsgsPerS: float64(rep.Msgs) / secs, MBPerS: float64(rep.Bytes) / secs / 1e6,
-		P50us: rep.P50us, P99us: rep.P99us, RSSKB: rssKB("VmRSS"), ClientRSSKB: rep.RSSKB}, nil
+		P50us: rep.P50us, P99us: rep.P99us, RSSKB: rss, ClientRSSKB: rep.RSSKB}, nil
 }
 
 func (o *Options) idle(ctx context.Context, impl string, s server) (Result, error) {
 	n := o.IdleConns
-	base := freeAndRSS()
+	base, err := freeAndRSS()
+	if err != nil {
+		return Result{}, err
+	}
 	open0 := s.Open()
 	c, err := o.spawn(ctx, ClientConfig{Addr: s.Addr(), Conns: n, Size: 0, Duration: time.Second, Window: 1, Idle: true})
 	if err != nil {
@@ -367,11 +390,14 @@ func (o *Options) idle(ctx context.Context, impl string, s server) (Result, erro
 		time.Sleep(10 * time.Millisecond)
 	}
 	opened := s.Open() - open0
-	rss := freeAndRSS()
+	rss, rssErr := freeAndRSS()
 	_ = c.stdin.Close()
 	rep, err := c.report()
 	if err != nil {
 		return Result{}, err
+	}
+	if rssErr != nil {
+		return Result{}, rssErr
 	}
 	per := 0.0
 	if opened > 0 {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -32,21 +33,14 @@ func TestRunFull(t *testing.T) {
 	}
 }
 
-// The test binary doubles as the client process: re-executed with this
-// variable set, it runs ClientMain instead of the tests.
-const clientEnv = "MSGRBENCH_TEST_CLIENT"
+// The test binary doubles as the client process: re-executed under this
+// name (Options.Argv0), it runs ClientMain instead of the tests, as
+// gomgr's binary does under its child role's name.
+const clientArgv0 = "msgrbench-test-client"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(clientEnv) == "1" {
-		// argv: <exe> -test.run=^$ -- <client flags>
-		args := os.Args[1:]
-		for i, a := range args {
-			if a == "--" {
-				args = args[i+1:]
-				break
-			}
-		}
-		if err := ClientMain(args, os.Stdout); err != nil {
+	if filepath.Base(os.Args[0]) == clientArgv0 {
+		if err := ClientMain(os.Args[1:], os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -60,7 +54,7 @@ func testOptions(t *testing.T) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Options{Exe: exe, Args: []string{"-test.run=^$", "--"}, Env: []string{clientEnv + "=1"},
+	return Options{Exe: exe, Argv0: clientArgv0,
 		Sizes: []int{64, 64 << 10}, Conns: []int{1, 8}, Duration: 300 * time.Millisecond, Rounds: 2, IdleConns: 500, Workers: 2}
 }
 
@@ -131,10 +125,10 @@ type devNull struct{}
 func (devNull) Write(p []byte) (int, error) { return len(p), nil }
 
 // Example: how `gomgr bench msgr` drives the engine. The CLI re-executes
-// itself; in that process, after its argv prefix, it calls ClientMain.
+// itself as its child role gomgr-msgr-client, which calls ClientMain.
 func ExampleRun() {
 	exe, _ := os.Executable()
-	res, err := Run(context.Background(), Options{Exe: exe, Args: []string{"bench", "msgr", "client"}})
+	res, err := Run(context.Background(), Options{Exe: exe, Argv0: "gomgr-msgr-client"})
 	if err != nil {
 		fmt.Println(err)
 		return

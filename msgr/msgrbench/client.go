@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"gomgr/internal/benchstat"
+	"gomgr/internal/procstat"
 	"gomgr/msgr/internal/netpoll"
 	"gomgr/msgr/wire"
 )
@@ -127,7 +129,11 @@ func RunClient(cfg ClientConfig, stdin io.Reader, stdout io.Writer) error {
 	if cfg.Idle {
 		fmt.Fprintln(stdout, "ready")
 		_, _ = io.Copy(io.Discard, stdin)
-		return json.NewEncoder(stdout).Encode(ClientReport{Opened: len(conns), RSSKB: rssKB("VmHWM")})
+		peak, err := peakRSSKB()
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(stdout).Encode(ClientReport{Opened: len(conns), RSSKB: peak})
 	}
 
 	payload := make([]byte, cfg.Size)
@@ -195,13 +201,18 @@ func RunClient(cfg ClientConfig, stdin io.Reader, stdout io.Writer) error {
 		all = append(all, s...)
 	}
 	slices.Sort(all)
-	pct := func(p float64) float64 {
-		if len(all) == 0 {
-			return 0
-		}
-		return float64(all[min(len(all)-1, int(p*float64(len(all))))])
+	peak, err := peakRSSKB()
+	if err != nil {
+		return err
 	}
 	rep := ClientReport{Msgs: msgs.Load(), Total: total.Load(), Bytes: bytes.Load(), Seconds: cfg.Duration.Seconds(),
-		P50us: pct(0.50), P99us: pct(0.99), RSSKB: rssKB("VmHWM"), Opened: len(conns)}
+		P50us: float64(benchstat.PercentileSorted(all, 50)), P99us: float64(benchstat.PercentileSorted(all, 99)),
+		RSSKB: peak, Opened: len(conns)}
 	return json.NewEncoder(stdout).Encode(rep)
+}
+
+// peakRSSKB is this process's peak RSS in KiB.
+func peakRSSKB() (int64, error) {
+	peak, err := procstat.ReadPeakRSS(os.Getpid())
+	return peak >> 10, err
 }

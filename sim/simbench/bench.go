@@ -36,9 +36,10 @@ type Options struct {
 	// MonArgs runs a mon that prints its address as its first stdout line;
 	// Run appends --addr 127.0.0.1:0 --data DIR (gomgr: "mon").
 	MonArgs []string
-	// RoleArgs runs RunRole with RegisterFlags' flags, to which Run appends
-	// --role and the role's flags (gomgr: "bench mgr-role").
-	RoleArgs []string
+	// RoleArgv0 starts a RunRole process (RegisterFlags' flags): Exe under
+	// that name, with --role and the role's flags. gomgr's binary runs
+	// RunRole as its child role "gomgr-simbench".
+	RoleArgv0 string
 	// MgrArgs are extra flags for the mgr role; Run appends --modules DIR.
 	MgrArgs []string
 	Env     []string
@@ -58,8 +59,8 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
-	if o.Exe == "" || len(o.MonArgs) == 0 || len(o.RoleArgs) == 0 {
-		return fmt.Errorf("%w: Exe, MonArgs and RoleArgs are required", ErrOptions)
+	if o.Exe == "" || len(o.MonArgs) == 0 || o.RoleArgv0 == "" {
+		return fmt.Errorf("%w: Exe, MonArgs and RoleArgv0 are required", ErrOptions)
 	}
 	if len(o.OSDs) == 0 {
 		o.OSDs = []int{1000, 10000}
@@ -261,8 +262,18 @@ func (c *cluster) close() error {
 	return first
 }
 
+// start runs Exe with args (the mon).
 func (c *cluster) start(name string, args []string) (*child, error) {
-	ch, err := startChild(name, c.o.Exe, args, c.o.Env, c.dir)
+	return c.startAs(name, "", args)
+}
+
+// startRole runs a RunRole process: Exe named RoleArgv0, with args.
+func (c *cluster) startRole(name string, args []string) (*child, error) {
+	return c.startAs(name, c.o.RoleArgv0, args)
+}
+
+func (c *cluster) startAs(name, argv0 string, args []string) (*child, error) {
+	ch, err := startChild(name, c.o.Exe, argv0, args, c.o.Env, c.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -300,8 +311,8 @@ func runOne(ctx context.Context, o Options, n int) (res Result, err error) {
 	// Boot: every OSD up in the osdmap.
 	c.logf("%d OSDs: booting", n)
 	bootStart := time.Now()
-	c.sim, err = c.start("sim", append(slices.Clone(o.RoleArgs), "--role", RoleSim, "--mon", c.monAddr,
-		"--osds", strconv.Itoa(n), "--osds-per-host", strconv.Itoa(o.OSDsPerHost)))
+	c.sim, err = c.startRole("sim", []string{"--role", RoleSim, "--mon", c.monAddr,
+		"--osds", strconv.Itoa(n), "--osds-per-host", strconv.Itoa(o.OSDsPerHost)})
 	if err != nil {
 		return res, err
 	}
@@ -395,10 +406,10 @@ func (c *cluster) startDaemons(ctx context.Context, n int, modDir string) error 
 	if err := c.monc.Subscribe(map[string]messages.SubscribeItem{messages.SubOSDMap: {}}); err != nil {
 		return err
 	}
-	args := append(slices.Clone(c.o.RoleArgs), "--role", RoleMgr, "--mon", c.monAddr, "--name", "x",
-		"--stats-period", c.o.Period.String())
+	args := []string{"--role", RoleMgr, "--mon", c.monAddr, "--name", "x",
+		"--stats-period", c.o.Period.String()}
 	args = append(append(args, c.o.MgrArgs...), "--modules", modDir)
-	if c.mgr, err = c.start("mgr", args); err != nil {
+	if c.mgr, err = c.startRole("mgr", args); err != nil {
 		return err
 	}
 	if err := poll(ctx, 30*time.Second, "the bench module enabled", func() (bool, error) {

@@ -26,7 +26,8 @@ type child struct {
 	waitErr error
 }
 
-func startChild(name, exe string, args, env []string, dir string) (*child, error) {
+// startChild runs exe with args, named argv0 (default exe).
+func startChild(name, exe, argv0 string, args, env []string, dir string) (*child, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -34,6 +35,9 @@ func startChild(name, exe string, args, env []string, dir string) (*child, error
 	}
 	defer logf.Close() // the child has its own descriptor
 	cmd := exec.Command(exe, args...)
+	if argv0 != "" {
+		cmd.Args[0] = argv0
+	}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
 	// The child dies with the bench, even on SIGKILL of the bench.

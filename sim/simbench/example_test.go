@@ -10,15 +10,16 @@ import (
 )
 
 // Run needs a binary that runs a mon and RunRole: gomgr does, with
-// `gomgr mon` and `gomgr bench mgr-role`.
+// `gomgr mon` and its child role gomgr-simbench (RunRole when run under
+// that name).
 func ExampleRun() {
 	res, err := simbench.Run(context.Background(), simbench.Options{
-		Exe:      "/usr/local/bin/gomgr",
-		MonArgs:  []string{"mon", "--log-level", "warning"},
-		RoleArgs: []string{"bench", "mgr-role"},
-		OSDs:     []int{1000},
-		Period:   time.Second, // Ceph's 5 s, compressed 5x
-		Log:      os.Stderr,
+		Exe:       "/usr/local/bin/gomgr",
+		MonArgs:   []string{"mon", "--log-level", "warning"},
+		RoleArgv0: "gomgr-simbench",
+		OSDs:      []int{1000},
+		Period:    time.Second, // Ceph's 5 s, compressed 5x
+		Log:       os.Stderr,
 	})
 	if err != nil {
 		fmt.Println(err)

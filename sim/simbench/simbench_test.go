@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,12 +21,20 @@ import (
 	"gomgr/registry"
 )
 
-// envChild makes the test binary a daemon for Run: "mon" or "role".
-const envChild = "SIMBENCH_TEST_CHILD"
+// envChild makes the test binary a daemon for Run: the mon (argument
+// "mon") or, named roleArgv0, RunRole, as gomgr's binary does.
+const (
+	envChild  = "SIMBENCH_TEST_CHILD"
+	roleArgv0 = "simbench-test-role"
+)
 
 func TestMain(m *testing.M) {
 	if os.Getenv(envChild) != "" {
-		if err := childMain(os.Args[1:]); err != nil {
+		args := os.Args[1:]
+		if filepath.Base(os.Args[0]) == roleArgv0 {
+			args = append([]string{"role"}, args...)
+		}
+		if err := childMain(args); err != nil {
 			fmt.Fprintln(os.Stderr, "child:", err)
 			os.Exit(1)
 		}
@@ -35,8 +43,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childMain plays what `gomgr mon` and `gomgr bench mgr-role` play in the
-// real binary, with the Python module run in-process.
+// childMain plays what `gomgr mon` and gomgr's child role gomgr-simbench
+// play in the real binary, with the Python module run in-process.
 func childMain(args []string) error {
 	if len(args) == 0 {
 		return errors.New("no role")
@@ -76,29 +84,9 @@ func childMain(args []string) error {
 	return fmt.Errorf("unknown role %q", args[0])
 }
 
-// childPIDs lists this process's live children.
-func childPIDs(t *testing.T) []int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if _, ppid, err := procstat.ParseStat(b); err == nil && ppid == os.Getpid() {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
+// childPIDs lists this process's live descendants. (Run itself reads
+// /proc through procstat: were /proc unreadable, it would have failed.)
+func childPIDs() []int { return procstat.DescendantPIDs(os.Getpid()) }
 
 // TestRunSmallCluster runs the whole bench with 12 OSDs: a mon, a mgr with
 // the Python module, and the simulated cluster, each its own process.
@@ -106,7 +94,7 @@ func TestRunSmallCluster(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // Run's temp dir must be gone afterwards
 	var progress strings.Builder
-	res, err := Run(context.Background(), Options{Exe: os.Args[0], MonArgs: []string{"mon"}, RoleArgs: []string{"role"},
+	res, err := Run(context.Background(), Options{Exe: os.Args[0], MonArgs: []string{"mon"}, RoleArgv0: roleArgv0,
 		Env: []string{envChild + "=1"}, OSDs: []int{12}, Measure: 2 * time.Second, Changes: 6, ChangeGap: 100 * time.Millisecond,
 		Log: &progress})
 	if err != nil {
@@ -139,7 +127,7 @@ func TestRunSmallCluster(t *testing.T) {
 			t.Errorf("%s: %+v", c.what, r)
 		}
 	}
-	if pids := childPIDs(t); len(pids) != 0 {
+	if pids := childPIDs(); len(pids) != 0 {
 		t.Errorf("children left running: %v", pids)
 	}
 	if left, _ := os.ReadDir(tmp); len(left) != 0 {
@@ -148,13 +136,14 @@ func TestRunSmallCluster(t *testing.T) {
 }
 
 func TestOptionsRejected(t *testing.T) {
-	base := Options{Exe: "x", MonArgs: []string{"mon"}, RoleArgs: []string{"role"}}
+	base := Options{Exe: "x", MonArgs: []string{"mon"}, RoleArgv0: "role"}
 	for _, tc := range []struct {
 		name string
 		edit func(o *Options)
 	}{
 		{"no exe", func(o *Options) { o.Exe = "" }},
 		{"no mon args", func(o *Options) { o.MonArgs = nil }},
+		{"no role", func(o *Options) { o.RoleArgv0 = "" }},
 		{"too few OSDs", func(o *Options) { o.OSDs = []int{2} }},
 		{"too many OSDs", func(o *Options) { o.OSDs = []int{10001} }},
 		{"sub-second period", func(o *Options) { o.Period = 1500 * time.Millisecond }},
