@@ -469,7 +469,8 @@ func (d *Decoder) StringMap() map[string]string {
 // ends.
 type Struct struct {
 	V, Compat uint8
-	end       int
+	end       int    // where the struct ends (decoding) or its body starts (Denc encoding)
+	what      string // for errors
 }
 
 // StartStruct is DECODE_START(maxCompat, p): it reads the struct's version,
@@ -479,13 +480,13 @@ func (d *Decoder) StartStruct(maxCompat uint8, what string) Struct {
 	v, c := d.U8(), d.U8()
 	n := d.length(what)
 	if d.err != nil {
-		return Struct{end: d.off}
+		return Struct{end: d.off, what: what}
 	}
 	if c > maxCompat {
 		d.Fail(fmt.Errorf("%w: %s v%d needs a decoder for v%d, have v%d", ErrIncompatible, what, v, c, maxCompat))
-		return Struct{end: d.off}
+		return Struct{end: d.off, what: what}
 	}
-	return Struct{V: v, Compat: c, end: d.off + n}
+	return Struct{V: v, Compat: c, end: d.off + n, what: what}
 }
 
 // Left is how many bytes of the struct remain unread.

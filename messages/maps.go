@@ -3,7 +3,6 @@ package messages
 import (
 	"cmp"
 	"fmt"
-	"slices"
 
 	"gomgr/msgr"
 )
@@ -47,34 +46,29 @@ type OSDMapMsg struct {
 func (*OSDMapMsg) Type() uint16 { return TypeOSDMap }
 
 // EncodeTo implements Payload.
-func (p *OSDMapMsg) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.UUID(p.FSID)
-	EncodeMap(e, p.IncrementalMaps, (*Encoder).U32, (*Encoder).Bufferlist)
-	EncodeMap(e, p.Maps, (*Encoder).U32, (*Encoder).Bufferlist)
-	e.U32(p.OldestMap)
-	e.U32(p.NewestMap)
-	e.U32(0) // gap_removed_snaps, removed in octopus
-	setHeader(m, 4, 3, e)
-}
+func (p *OSDMapMsg) EncodeTo(m *msgr.Message) { encodePayload(m, p, 4, 3) }
 
 // DecodeFrom implements Payload.
 func (p *OSDMapMsg) DecodeFrom(m *msgr.Message) error {
 	*p = OSDMapMsg{}
-	return decodeFront(m, func(d *Decoder) {
-		p.FSID = d.UUID()
-		p.IncrementalMaps = DecodeMap(d, 8, (*Decoder).U32, (*Decoder).Bufferlist)
-		p.Maps = DecodeMap(d, 8, (*Decoder).U32, (*Decoder).Bufferlist)
-		if m.Version >= 2 {
-			p.OldestMap = d.U32()
-			p.NewestMap = d.U32()
+	return decodePayload(m, p)
+}
+
+func (p *OSDMapMsg) denc(c Denc, v uint16) {
+	c.UUID(&p.FSID)
+	DencMap(c, &p.IncrementalMaps, 8, Denc.U32, Denc.Bufferlist)
+	DencMap(c, &p.Maps, 8, Denc.U32, Denc.Bufferlist)
+	if v >= 2 {
+		c.U32(&p.OldestMap)
+		c.U32(&p.NewestMap)
+	}
+	if v >= 4 {
+		var gapRemovedSnaps uint32 // sent empty since octopus
+		c.U32(&gapRemovedSnaps)
+		if gapRemovedSnaps != 0 {
+			c.Fail(fmt.Errorf("%w: %d gap_removed_snaps (pre-octopus) not supported", ErrIncompatible, gapRemovedSnaps))
 		}
-		if m.Version >= 4 {
-			if n := d.U32(); n != 0 && d.Err() == nil {
-				d.Fail(fmt.Errorf("%w: %d gap_removed_snaps (pre-octopus) not supported", ErrIncompatible, n))
-			}
-		}
-	})
+	}
 }
 
 // FSMapMsg (CEPH_MSG_FS_MAP, v1) has Ceph's MFSMap layout: epoch, then the
@@ -90,19 +84,17 @@ type FSMapMsg struct {
 func (*FSMapMsg) Type() uint16 { return TypeFSMap }
 
 // EncodeTo implements Payload.
-func (p *FSMapMsg) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U32(p.Epoch)
-	p.Map.Encode(e)
-	setHeader(m, 1, 1, e)
-}
+func (p *FSMapMsg) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *FSMapMsg) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Epoch = d.U32()
-		p.Map = DecodeRawStruct(d)
-	})
+	*p = FSMapMsg{}
+	return decodePayload(m, p)
+}
+
+func (p *FSMapMsg) denc(c Denc, _ uint16) {
+	c.U32(&p.Epoch)
+	c.RawStruct(&p.Map)
 }
 
 // PGID is Ceph's pg_t: pool and placement seed (u8 version 1, le64 pool,
@@ -115,20 +107,16 @@ type PGID struct {
 // String formats id as Ceph does ("1.1f").
 func (id PGID) String() string { return fmt.Sprintf("%d.%x", id.Pool, id.Seed) }
 
-func (id PGID) encode(e *Encoder) {
-	e.U8(1)
-	e.U64(id.Pool)
-	e.U32(id.Seed)
-	e.S32(-1)
-}
-
-func decodePGID(d *Decoder) PGID {
-	if v := d.U8(); v != 1 && d.Err() == nil {
-		d.Fail(fmt.Errorf("%w: pg_t version %d", ErrMalformed, v))
+func (id *PGID) denc(c Denc) {
+	v := uint8(1)
+	c.U8(&v)
+	if v != 1 {
+		c.Fail(fmt.Errorf("%w: pg_t version %d", ErrMalformed, v))
 	}
-	id := PGID{Pool: d.U64(), Seed: d.U32()}
-	d.S32() // preferred, always -1 since firefly
-	return id
+	c.U64(&id.Pool)
+	c.U32(&id.Seed)
+	preferred := int32(-1) // always -1 since firefly
+	c.S32(&preferred)
 }
 
 // PGStatEntry is one PG's stats in MPGStats: the pg and its pg_stat_t.
@@ -137,10 +125,20 @@ type PGStatEntry struct {
 	Stat RawStruct
 }
 
+func (s *PGStatEntry) denc(c Denc) {
+	s.PG.denc(c)
+	c.RawStruct(&s.Stat)
+}
+
 // PoolStatEntry is one pool's store_statfs_t in MPGStats.
 type PoolStatEntry struct {
 	Pool int64
 	Stat RawStruct
+}
+
+func (s *PoolStatEntry) denc(c Denc) {
+	c.S64(&s.Pool)
+	c.RawStruct(&s.Stat)
 }
 
 // PGStats (MSG_PGSTATS, v2 compat 1) has Ceph's MPGStats layout: Paxos
@@ -164,48 +162,26 @@ type PGStats struct {
 func (*PGStats) Type() uint16 { return TypePGStats }
 
 // EncodeTo implements Payload.
-func (p *PGStats) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.UUID(p.FSID)
-	p.OSDStat.Encode(e)
-	pgs := slices.Clone(p.PGStat)
-	slices.SortStableFunc(pgs, func(a, b PGStatEntry) int {
-		return cmp.Or(cmp.Compare(a.PG.Pool, b.PG.Pool), cmp.Compare(a.PG.Seed, b.PG.Seed))
-	})
-	EncodeSlice(e, pgs, func(e *Encoder, s PGStatEntry) {
-		s.PG.encode(e)
-		s.Stat.Encode(e)
-	})
-	e.U32(p.Epoch)
-	e.Utime(p.Stamp)
-	pools := slices.Clone(p.PoolStat)
-	slices.SortStableFunc(pools, func(a, b PoolStatEntry) int { return cmp.Compare(a.Pool, b.Pool) })
-	EncodeSlice(e, pools, func(e *Encoder, s PoolStatEntry) {
-		e.S64(s.Pool)
-		s.Stat.Encode(e)
-	})
-	setHeader(m, 2, 1, e)
-}
+func (p *PGStats) EncodeTo(m *msgr.Message) { encodePayload(m, p, 2, 1) }
 
 // DecodeFrom implements Payload.
 func (p *PGStats) DecodeFrom(m *msgr.Message) error {
 	*p = PGStats{}
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.FSID = d.UUID()
-		p.OSDStat = DecodeRawStruct(d)
-		p.PGStat = DecodeSlice(d, 23, func(d *Decoder) PGStatEntry {
-			return PGStatEntry{PG: decodePGID(d), Stat: DecodeRawStruct(d)}
-		})
-		p.Epoch = d.U32()
-		p.Stamp = d.Utime()
-		if m.Version >= 2 {
-			p.PoolStat = DecodeSlice(d, 14, func(d *Decoder) PoolStatEntry {
-				return PoolStatEntry{Pool: d.S64(), Stat: DecodeRawStruct(d)}
-			})
-		}
-	})
+	return decodePayload(m, p)
+}
+
+func (p *PGStats) denc(c Denc, v uint16) {
+	p.Paxos.denc(c)
+	c.UUID(&p.FSID)
+	c.RawStruct(&p.OSDStat)
+	DencSorted(c, &p.PGStat, 23, func(a, b PGStatEntry) int {
+		return cmp.Or(cmp.Compare(a.PG.Pool, b.PG.Pool), cmp.Compare(a.PG.Seed, b.PG.Seed))
+	}, elem[PGStatEntry])
+	c.U32(&p.Epoch)
+	c.Utime(&p.Stamp)
+	if v >= 2 {
+		DencSorted(c, &p.PoolStat, 14, func(a, b PoolStatEntry) int { return cmp.Compare(a.Pool, b.Pool) }, elem[PoolStatEntry])
+	}
 }
 
 // PGStatsT is what an MPGStats from a Ceph OSD carries, in Ceph's binary
@@ -269,7 +245,7 @@ func (p *PGStats) SetTyped(t *PGStatsT) {
 
 // decodeRaw runs a typed decoder over the versioned struct s.
 func decodeRaw(s RawStruct, decode func(*Decoder)) error {
-	e := NewEncoder(nil)
+	e := NewEncoder(make([]byte, 0, 6+len(s.Body)))
 	s.Encode(e)
 	d := NewDecoder(e.Bytes())
 	decode(d)
@@ -286,5 +262,8 @@ func decodeRaw(s RawStruct, decode func(*Decoder)) error {
 func rawOf(encode func(*Encoder)) RawStruct {
 	e := NewEncoder(nil)
 	encode(e)
-	return DecodeRawStruct(NewDecoder(e.Bytes()))
+	// encode wrote one struct into bytes no one else holds: its body is
+	// kept as it is, not copied.
+	b := e.Bytes()
+	return RawStruct{V: b[0], Compat: b[1], Body: b[6:len(b):len(b)]}
 }

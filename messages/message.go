@@ -107,13 +107,6 @@ func Decode(m *msgr.Message) (Payload, error) {
 	return p, nil
 }
 
-// decodeFront runs f over m.Front and reports the decoder's error.
-func decodeFront(m *msgr.Message, f func(d *Decoder)) error {
-	d := NewDecoder(m.Front)
-	f(d)
-	return d.Err()
-}
-
 // setHeader fills in what every EncodeTo sets.
 func setHeader(m *msgr.Message, version, compat uint16, e *Encoder) {
 	m.Version, m.CompatVersion = version, compat
@@ -136,16 +129,10 @@ type Paxos struct {
 // NewPaxos is the Paxos header a client or mgr sends.
 func NewPaxos(version uint64) Paxos { return Paxos{Version: version, SessionMon: -1} }
 
-func (p Paxos) encode(e *Encoder) {
-	e.U64(p.Version)
-	e.S16(p.SessionMon)
-	e.U64(p.SessionMonTid)
-}
-
-func (p *Paxos) decode(d *Decoder) {
-	p.Version = d.U64()
-	p.SessionMon = d.S16()
-	p.SessionMonTid = d.U64()
+func (p *Paxos) denc(c Denc) {
+	c.U64(&p.Version)
+	c.S16(&p.SessionMon)
+	c.U64(&p.SessionMonTid)
 }
 
 // RawStruct is a versioned Ceph struct (ENCODE_START'd) kept as its

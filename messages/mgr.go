@@ -1,6 +1,7 @@
 package messages
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -27,38 +28,28 @@ type MgrOpen struct {
 func (*MgrOpen) Type() uint16 { return TypeMgrOpen }
 
 // EncodeTo implements Payload.
-func (p *MgrOpen) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.String(p.DaemonName)
-	e.String(p.ServiceName)
-	e.Bool(p.ServiceDaemon)
-	if p.ServiceDaemon {
-		e.StringMap(p.DaemonMetadata)
-		e.StringMap(p.DaemonStatus)
-	}
-	e.Bufferlist(p.ConfigBL)
-	e.Bufferlist(p.ConfigDefaultsBL)
-	setHeader(m, 3, 1, e)
-}
+func (p *MgrOpen) EncodeTo(m *msgr.Message) { encodePayload(m, p, 3, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MgrOpen) DecodeFrom(m *msgr.Message) error {
 	*p = MgrOpen{}
-	return decodeFront(m, func(d *Decoder) {
-		p.DaemonName = d.String()
-		if m.Version >= 2 {
-			p.ServiceName = d.String()
-			p.ServiceDaemon = d.Bool()
-			if p.ServiceDaemon {
-				p.DaemonMetadata = d.StringMap()
-				p.DaemonStatus = d.StringMap()
-			}
+	return decodePayload(m, p)
+}
+
+func (p *MgrOpen) denc(c Denc, v uint16) {
+	c.String(&p.DaemonName)
+	if v >= 2 {
+		c.String(&p.ServiceName)
+		c.Bool(&p.ServiceDaemon)
+		if p.ServiceDaemon {
+			c.StringMap(&p.DaemonMetadata)
+			c.StringMap(&p.DaemonStatus)
 		}
-		if m.Version >= 3 {
-			p.ConfigBL = d.Bufferlist()
-			p.ConfigDefaultsBL = d.Bufferlist()
-		}
-	})
+	}
+	if v >= 3 {
+		c.Bufferlist(&p.ConfigBL)
+		c.Bufferlist(&p.ConfigDefaultsBL)
+	}
 }
 
 // MgrConfigure (MSG_MGR_CONFIGURE, v4): the mgr tells a daemon how often
@@ -75,34 +66,33 @@ type MgrConfigure struct {
 func (*MgrConfigure) Type() uint16 { return TypeMgrConfigure }
 
 // EncodeTo implements Payload.
-func (p *MgrConfigure) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U32(p.StatsPeriod)
-	e.U32(p.StatsThreshold)
-	if p.Rest != nil {
-		e.Raw(p.Rest)
-	} else {
-		e.U32(0) // no osd_perf_metric_queries
-		e.U8(0)  // no metric_config_message
-	}
-	setHeader(m, 4, 1, e)
-}
+func (p *MgrConfigure) EncodeTo(m *msgr.Message) { encodePayload(m, p, 4, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MgrConfigure) DecodeFrom(m *msgr.Message) error {
 	*p = MgrConfigure{}
-	return decodeFront(m, func(d *Decoder) {
-		p.StatsPeriod = d.U32()
-		if m.Version >= 2 {
-			p.StatsThreshold = d.U32()
+	return decodePayload(m, p)
+}
+
+// noMetricQueries is the tail of an MMgrConfigure with no OSD perf metric
+// queries (le32 0) and no metric config message (u8 0).
+var noMetricQueries = []byte{0, 0, 0, 0, 0}
+
+func (p *MgrConfigure) denc(c Denc, v uint16) {
+	c.U32(&p.StatsPeriod)
+	if v >= 2 {
+		c.U32(&p.StatsThreshold)
+	}
+	if v >= 3 && c.More(true) {
+		rest := p.Rest
+		if rest == nil {
+			rest = noMetricQueries
 		}
-		if m.Version >= 3 && !d.Done() {
-			p.Rest = d.Rest()
-			if string(p.Rest) == "\x00\x00\x00\x00\x00" {
-				p.Rest = nil // no queries, no metric config: what EncodeTo sends
-			}
+		c.Rest(&rest)
+		if c.Decoding() && !bytes.Equal(rest, noMetricQueries) {
+			p.Rest = rest // nil stands for the no-queries tail EncodeTo sends
 		}
-	})
+	}
 }
 
 // Perf counter type bits (perfcounter_type_d).
@@ -134,28 +124,21 @@ type PerfCounterType struct {
 	Unit        uint8 // 0 bytes, 1 none (unit_t)
 }
 
-func (t PerfCounterType) encode(e *Encoder) {
-	st := e.StartStruct(3, 1)
-	e.String(t.Path)
-	e.String(t.Description)
-	e.String(t.Nick)
-	e.U8(t.Type)
-	e.U8(t.Priority)
-	e.U8(t.Unit)
-	e.FinishStruct(st)
-}
-
-func decodePerfCounterType(d *Decoder) PerfCounterType {
-	st := d.StartStruct(3, "PerfCounterType")
-	t := PerfCounterType{Path: d.String(), Description: d.String(), Nick: d.String(), Type: d.U8(), Priority: PerfPrioUseful}
+func (t *PerfCounterType) denc(c Denc) {
+	st := c.Start(3, 1, "PerfCounterType")
+	c.String(&t.Path)
+	c.String(&t.Description)
+	c.String(&t.Nick)
+	c.U8(&t.Type)
 	if st.V >= 2 {
-		t.Priority = d.U8()
+		c.U8(&t.Priority)
+	} else {
+		t.Priority = PerfPrioUseful
 	}
 	if st.V >= 3 {
-		t.Unit = d.U8()
+		c.U8(&t.Unit)
 	}
-	d.FinishStruct(st, "PerfCounterType")
-	return t
+	c.Finish(st)
 }
 
 // CounterValue is one counter's value. Long-run averages also carry their
@@ -169,9 +152,14 @@ type CounterValue struct {
 
 // sortedTypes orders counter types by path: Ceph keeps a session's
 // declared counters in a std::set<string> and packs values in that order.
+// Types already in order (as a daemon usually keeps them) are not copied.
 func sortedTypes(types []PerfCounterType) []PerfCounterType {
+	byPath := func(a, b PerfCounterType) int { return strings.Compare(a.Path, b.Path) }
+	if slices.IsSortedFunc(types, byPath) {
+		return types
+	}
 	out := slices.Clone(types)
-	slices.SortFunc(out, func(a, b PerfCounterType) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(out, byPath)
 	return out
 }
 
@@ -182,17 +170,8 @@ func sortedTypes(types []PerfCounterType) []PerfCounterType {
 // one le64 like plain counters: that is all Ceph's mgr reads for them. vals maps each path to its value; a
 // missing path packs as zero.
 func PackCounters(types []PerfCounterType, vals map[string]CounterValue) ([]byte, error) {
-	e := NewEncoder(nil)
-	st := e.StartStruct(1, 1)
-	for _, t := range sortedTypes(types) {
-		v := vals[t.Path]
-		e.U64(v.Value)
-		if t.Type&PerfLongRunAvg != 0 {
-			e.U64(v.AvgCount)
-			e.U64(v.AvgCount2)
-		}
-	}
-	e.FinishStruct(st)
+	e := NewEncoder(make([]byte, 0, 6+8*len(types)))
+	dencCounters(e.Denc(), types, vals)
 	return e.Bytes(), nil
 }
 
@@ -200,30 +179,44 @@ func PackCounters(types []PerfCounterType, vals map[string]CounterValue) ([]byte
 // session (and not undeclared since), returning values by path.
 func UnpackCounters(types []PerfCounterType, packed []byte) (map[string]CounterValue, error) {
 	d := NewDecoder(packed)
-	st := d.StartStruct(1, "packed counters")
 	out := make(map[string]CounterValue, min(len(types), len(packed)/8))
-	for _, t := range sortedTypes(types) {
-		if d.Err() != nil {
-			break
-		}
-		v := CounterValue{Value: d.U64()}
-		if t.Type&PerfLongRunAvg != 0 {
-			v.AvgCount = d.U64()
-			v.AvgCount2 = d.U64()
-		}
-		out[t.Path] = v
-	}
-	d.FinishStruct(st, "packed counters")
+	dencCounters(d.Denc(), types, out)
 	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("messages: packed counters: %w", err)
 	}
 	return out, nil
 }
 
+// dencCounters lists the packed counters: vals is read when encoding and
+// filled in when decoding.
+func dencCounters(c Denc, types []PerfCounterType, vals map[string]CounterValue) {
+	st := c.Start(1, 1, "packed counters")
+	for _, t := range sortedTypes(types) {
+		if c.Err() != nil {
+			break
+		}
+		v := vals[t.Path]
+		c.U64(&v.Value)
+		if t.Type&PerfLongRunAvg != 0 {
+			c.U64(&v.AvgCount)
+			c.U64(&v.AvgCount2)
+		}
+		if c.Decoding() {
+			vals[t.Path] = v
+		}
+	}
+	c.Finish(st)
+}
+
 // RawPair is a map entry whose key and value are structs gomgr carries but
 // does not interpret.
 type RawPair struct {
 	Key, Value RawStruct
+}
+
+func (kv *RawPair) denc(c Denc) {
+	c.RawStruct(&kv.Key)
+	c.RawStruct(&kv.Value)
 }
 
 // MgrReport (MSG_MGR_REPORT, v9 compat 1): a daemon's periodic report to the
@@ -258,99 +251,66 @@ type MgrReport struct {
 // Type implements Payload.
 func (*MgrReport) Type() uint16 { return TypeMgrReport }
 
-func encodeOptMap(e *Encoder, m map[string]string) {
-	if m == nil {
-		e.U8(0)
+// dencOptMap lists an optional<map<string,string>>: nil is "none".
+func dencOptMap(c Denc, m *map[string]string) {
+	present := *m != nil
+	c.Bool(&present)
+	if !present {
 		return
 	}
-	e.U8(1)
-	e.StringMap(m)
-}
-
-func decodeOptMap(d *Decoder) map[string]string {
-	if !d.Bool() {
-		return nil
+	c.StringMap(m)
+	if *m == nil && c.Err() == nil {
+		*m = map[string]string{} // decoded: present, but empty
 	}
-	m := d.StringMap()
-	if m == nil && d.Err() == nil {
-		m = map[string]string{}
-	}
-	return m
 }
 
 // EncodeTo implements Payload.
-func (p *MgrReport) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.String(p.DaemonName)
-	EncodeSlice(e, p.DeclareTypes, func(e *Encoder, v PerfCounterType) { v.encode(e) })
-	e.Bufferlist(p.Packed)
-	e.Strings(p.UndeclareTypes)
-	e.String(p.ServiceName)
-	encodeOptMap(e, p.DaemonStatus)
-	EncodeSlice(e, p.HealthMetrics, func(e *Encoder, v RawStruct) { v.Encode(e) })
-	e.Bufferlist(p.ConfigBL)
-	EncodeSlice(e, p.OSDPerfMetricReports, func(e *Encoder, kv RawPair) {
-		kv.Key.Encode(e)
-		kv.Value.Encode(e)
-	})
-	encodeOptMap(e, p.TaskStatus)
-	if p.MetricReport != nil {
-		e.U8(1)
-		e.Raw(p.MetricReport)
-	} else {
-		e.U8(0)
-		if p.Metadata != nil {
-			st := e.StartStruct(2, 1)
-			e.StringMap(p.Metadata)
-			e.FinishStruct(st)
-		}
-	}
-	setHeader(m, 9, 1, e)
-}
+func (p *MgrReport) EncodeTo(m *msgr.Message) { encodePayload(m, p, 9, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MgrReport) DecodeFrom(m *msgr.Message) error {
 	*p = MgrReport{}
-	return decodeFront(m, func(d *Decoder) {
-		p.DaemonName = d.String()
-		p.DeclareTypes = DecodeSlice(d, 6, decodePerfCounterType)
-		p.Packed = d.Bufferlist()
-		if m.Version >= 2 {
-			p.UndeclareTypes = d.Strings()
+	return decodePayload(m, p)
+}
+
+func (p *MgrReport) denc(c Denc, v uint16) {
+	c.String(&p.DaemonName)
+	DencSlice(c, &p.DeclareTypes, 6, elem[PerfCounterType])
+	c.Bufferlist(&p.Packed)
+	if v >= 2 {
+		c.Strings(&p.UndeclareTypes)
+	}
+	if v >= 3 {
+		c.String(&p.ServiceName)
+		dencOptMap(c, &p.DaemonStatus)
+	}
+	if v >= 5 {
+		DencSlice(c, &p.HealthMetrics, 6, Denc.RawStruct)
+	}
+	if v >= 6 {
+		c.Bufferlist(&p.ConfigBL)
+	}
+	if v >= 7 {
+		DencSlice(c, &p.OSDPerfMetricReports, 12, elem[RawPair])
+	}
+	if v >= 8 {
+		dencOptMap(c, &p.TaskStatus)
+	}
+	if v >= 9 {
+		present := p.MetricReport != nil
+		c.Bool(&present)
+		if present {
+			c.Rest(&p.MetricReport)
+			return
 		}
-		if m.Version >= 3 {
-			p.ServiceName = d.String()
-			p.DaemonStatus = decodeOptMap(d)
-		}
-		if m.Version >= 5 {
-			p.HealthMetrics = DecodeSlice(d, 6, DecodeRawStruct)
-		}
-		if m.Version >= 6 {
-			p.ConfigBL = d.Bufferlist()
-		}
-		if m.Version >= 7 {
-			p.OSDPerfMetricReports = DecodeSlice(d, 12, func(d *Decoder) RawPair {
-				return RawPair{Key: DecodeRawStruct(d), Value: DecodeRawStruct(d)}
-			})
-		}
-		if m.Version >= 8 {
-			p.TaskStatus = decodeOptMap(d)
-		}
-		if m.Version >= 9 {
-			if d.Bool() {
-				p.MetricReport = d.Rest()
-				if p.MetricReport == nil {
-					p.MetricReport = []byte{}
-				}
-				return
-			}
-		}
-		if !d.Done() {
-			st := d.StartStruct(1, "gomgr report extension")
-			p.Metadata = d.StringMap()
-			d.FinishStruct(st, "gomgr report extension")
-		}
-	})
+	}
+	// The gomgr extension: encoded v2 compat 1, decoded by a v1 decoder,
+	// which is all it needs.
+	if c.More(p.Metadata != nil) {
+		st := c.StartCompat(2, 1, 1, "gomgr report extension")
+		c.StringMap(&p.Metadata)
+		c.Finish(st)
+	}
 }
 
 // MgrDigest (MSG_MGR_DIGEST, v1): the mon's status and health as JSON, sent
@@ -364,19 +324,17 @@ type MgrDigest struct {
 func (*MgrDigest) Type() uint16 { return TypeMgrDigest }
 
 // EncodeTo implements Payload.
-func (p *MgrDigest) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.Bufferlist(p.MonStatusJSON)
-	e.Bufferlist(p.HealthJSON)
-	setHeader(m, 1, 1, e)
-}
+func (p *MgrDigest) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MgrDigest) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.MonStatusJSON = d.Bufferlist()
-		p.HealthJSON = d.Bufferlist()
-	})
+	*p = MgrDigest{}
+	return decodePayload(m, p)
+}
+
+func (p *MgrDigest) denc(c Denc, _ uint16) {
+	c.Bufferlist(&p.MonStatusJSON)
+	c.Bufferlist(&p.HealthJSON)
 }
 
 // ServiceMapMsg (MSG_SERVICE_MAP, v1) carries the ServiceMap struct. From a
@@ -393,16 +351,15 @@ type ServiceMapMsg struct {
 func (*ServiceMapMsg) Type() uint16 { return TypeServiceMap }
 
 // EncodeTo implements Payload.
-func (p *ServiceMapMsg) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Map.Encode(e)
-	setHeader(m, 1, 1, e)
-}
+func (p *ServiceMapMsg) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *ServiceMapMsg) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) { p.Map = DecodeRawStruct(d) })
+	*p = ServiceMapMsg{}
+	return decodePayload(m, p)
 }
+
+func (p *ServiceMapMsg) denc(c Denc, _ uint16) { c.RawStruct(&p.Map) }
 
 // Epoch reads the map's epoch in either form.
 func (p *ServiceMapMsg) Epoch() (uint32, error) {
@@ -433,20 +390,19 @@ func (*MgrCommand) Type() uint16 { return TypeMgrCommand }
 
 // EncodeTo implements Payload.
 func (p *MgrCommand) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.UUID(p.FSID)
-	e.Strings(p.Cmd)
-	setHeader(m, 1, 1, e)
+	encodePayload(m, p, 1, 1)
 	m.Data = p.Inbl
 }
 
 // DecodeFrom implements Payload.
 func (p *MgrCommand) DecodeFrom(m *msgr.Message) error {
-	p.Inbl = m.Data
-	return decodeFront(m, func(d *Decoder) {
-		p.FSID = d.UUID()
-		p.Cmd = d.Strings()
-	})
+	*p = MgrCommand{Inbl: m.Data}
+	return decodePayload(m, p)
+}
+
+func (p *MgrCommand) denc(c Denc, _ uint16) {
+	c.UUID(&p.FSID)
+	c.Strings(&p.Cmd)
 }
 
 // MgrCommandReply (MSG_MGR_COMMAND_REPLY, v1; Ceph's MCommandReply):
@@ -462,20 +418,19 @@ func (*MgrCommandReply) Type() uint16 { return TypeMgrCommandReply }
 
 // EncodeTo implements Payload.
 func (p *MgrCommandReply) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.S32(p.R)
-	e.String(p.RS)
-	setHeader(m, 1, 1, e)
+	encodePayload(m, p, 1, 1)
 	m.Data = p.Outbl
 }
 
 // DecodeFrom implements Payload.
 func (p *MgrCommandReply) DecodeFrom(m *msgr.Message) error {
-	p.Outbl = m.Data
-	return decodeFront(m, func(d *Decoder) {
-		p.R = d.S32()
-		p.RS = d.String()
-	})
+	*p = MgrCommandReply{Outbl: m.Data}
+	return decodePayload(m, p)
+}
+
+func (p *MgrCommandReply) denc(c Denc, _ uint16) {
+	c.S32(&p.R)
+	c.String(&p.RS)
 }
 
 // TellCommand (MSG_COMMAND, 97, v1) is Ceph's MCommand sent straight to a

@@ -40,33 +40,21 @@ type ModuleOption struct {
 	SeeAlso     []string // a set
 }
 
-func (o ModuleOption) encode(e *Encoder) {
-	st := e.StartStruct(1, 1)
-	e.String(o.Name)
-	e.U8(o.Type)
-	e.U8(o.Level)
-	e.U32(o.Flags)
-	e.String(o.Default)
-	e.String(o.Min)
-	e.String(o.Max)
-	e.StringSet(o.EnumAllowed)
-	e.String(o.Desc)
-	e.String(o.LongDesc)
-	e.StringSet(o.Tags)
-	e.StringSet(o.SeeAlso)
-	e.FinishStruct(st)
-}
-
-func decodeModuleOption(d *Decoder) ModuleOption {
-	st := d.StartStruct(1, "ModuleOption")
-	o := ModuleOption{
-		Name: d.String(), Type: d.U8(), Level: d.U8(), Flags: d.U32(),
-		Default: d.String(), Min: d.String(), Max: d.String(),
-		EnumAllowed: d.Strings(), Desc: d.String(), LongDesc: d.String(),
-		Tags: d.Strings(), SeeAlso: d.Strings(),
-	}
-	d.FinishStruct(st, "ModuleOption")
-	return o
+func (o *ModuleOption) denc(c Denc) {
+	st := c.Start(1, 1, "ModuleOption")
+	c.String(&o.Name)
+	c.U8(&o.Type)
+	c.U8(&o.Level)
+	c.U32(&o.Flags)
+	c.String(&o.Default)
+	c.String(&o.Min)
+	c.String(&o.Max)
+	c.StringSet(&o.EnumAllowed)
+	c.String(&o.Desc)
+	c.String(&o.LongDesc)
+	c.StringSet(&o.Tags)
+	c.StringSet(&o.SeeAlso)
+	c.Finish(st)
 }
 
 // ModuleInfo is MgrMap::ModuleInfo (struct v2): a module a mgr can load,
@@ -78,23 +66,17 @@ type ModuleInfo struct {
 	Options     map[string]ModuleOption
 }
 
-func (mi ModuleInfo) encode(e *Encoder) {
-	st := e.StartStruct(2, 1)
-	e.String(mi.Name)
-	e.Bool(mi.CanRun)
-	e.String(mi.ErrorString)
-	EncodeMap(e, mi.Options, (*Encoder).String, func(e *Encoder, o ModuleOption) { o.encode(e) })
-	e.FinishStruct(st)
-}
-
-func decodeModuleInfo(d *Decoder) ModuleInfo {
-	st := d.StartStruct(1, "ModuleInfo")
-	mi := ModuleInfo{Name: d.String(), CanRun: d.Bool(), ErrorString: d.String()}
+// denc encodes v2 but decodes with Ceph's DECODE_START(1), which reads
+// the options of any version that has them.
+func (mi *ModuleInfo) denc(c Denc) {
+	st := c.StartCompat(2, 1, 1, "ModuleInfo")
+	c.String(&mi.Name)
+	c.Bool(&mi.CanRun)
+	c.String(&mi.ErrorString)
 	if st.V >= 2 {
-		mi.Options = DecodeMap(d, 10, (*Decoder).String, decodeModuleOption)
+		DencMap(c, &mi.Options, 10, Denc.String, elem[ModuleOption])
 	}
-	d.FinishStruct(st, "ModuleInfo")
-	return mi
+	c.Finish(st)
 }
 
 func moduleNames(ms []ModuleInfo) []string {
@@ -113,35 +95,37 @@ type StandbyInfo struct {
 	MgrFeatures      uint64
 }
 
-func (s StandbyInfo) encode(e *Encoder) {
-	st := e.StartStruct(4, 1)
-	e.U64(s.GID)
-	e.String(s.Name)
-	e.StringSet(moduleNames(s.AvailableModules))
-	EncodeSlice(e, s.AvailableModules, func(e *Encoder, v ModuleInfo) { v.encode(e) })
-	e.U64(s.MgrFeatures)
-	e.FinishStruct(st)
-}
-
-func decodeStandbyInfo(d *Decoder) StandbyInfo {
-	st := d.StartStruct(4, "StandbyInfo")
-	s := StandbyInfo{GID: d.U64(), Name: d.String()}
+func (s *StandbyInfo) denc(c Denc) {
+	st := c.Start(4, 1, "StandbyInfo")
+	c.U64(&s.GID)
+	c.String(&s.Name)
 	if st.V >= 2 {
-		old := d.Strings()
-		if st.V < 3 {
-			for _, n := range old {
-				s.AvailableModules = append(s.AvailableModules, ModuleInfo{Name: n, CanRun: true})
-			}
-		}
+		dencModuleNames(c, &s.AvailableModules, st.V < 3)
 	}
 	if st.V >= 3 {
-		s.AvailableModules = DecodeSlice(d, 10, decodeModuleInfo)
+		DencSlice(c, &s.AvailableModules, 10, elem[ModuleInfo])
 	}
 	if st.V >= 4 {
-		s.MgrFeatures = d.U64()
+		c.U64(&s.MgrFeatures)
 	}
-	d.FinishStruct(st, "StandbyInfo")
-	return s
+	c.Finish(st)
+}
+
+// dencModuleNames lists the set of module names that older encodings
+// carried instead of ModuleInfos (and newer ones still carry before them):
+// encoded from modules; decoded into modules only when use is set (an
+// encoding without ModuleInfos), and otherwise read and dropped.
+func dencModuleNames(c Denc, modules *[]ModuleInfo, use bool) {
+	var names []string
+	if !c.Decoding() {
+		names = moduleNames(*modules)
+	}
+	c.StringSet(&names)
+	if c.Decoding() && use {
+		for _, n := range names {
+			*modules = append(*modules, ModuleInfo{Name: n, CanRun: true})
+		}
+	}
 }
 
 // MgrClient is one RADOS client a mgr runs (a module's librados handle),
@@ -151,17 +135,39 @@ type MgrClient struct {
 	Addrs []wire.EntityAddr
 }
 
-// sortClients orders clients as std::multimap<string, ...> iterates:
-// by name, equal names in insertion order.
-func sortClients(c []MgrClient) []MgrClient {
-	out := slices.Clone(c)
-	slices.SortStableFunc(out, func(a, b MgrClient) int { return strings.Compare(a.Name, b.Name) })
-	return out
-}
-
-func encodeClients(e *Encoder, c []MgrClient) {
-	EncodeSlice(e, c, func(e *Encoder, c MgrClient) { e.AddrVec(c.Addrs) })
-	EncodeSlice(e, c, func(e *Encoder, c MgrClient) { e.String(c.Name) })
+// dencClients lists a mgr's RADOS clients as Ceph encodes its
+// std::multimap<string, entity_addrvec_t>: the addrvecs in name order (equal
+// names in insertion order), then (when withNames) the names in the same
+// order.
+func dencClients(c Denc, clients *[]MgrClient, withNames bool) {
+	var addrs [][]wire.EntityAddr
+	var names []string
+	if !c.Decoding() {
+		sorted := slices.Clone(*clients)
+		slices.SortStableFunc(sorted, func(a, b MgrClient) int { return strings.Compare(a.Name, b.Name) })
+		for _, cl := range sorted {
+			addrs = append(addrs, cl.Addrs)
+			names = append(names, cl.Name)
+		}
+	}
+	DencSlice(c, &addrs, 5, Denc.AddrVec)
+	if withNames {
+		c.Strings(&names)
+	}
+	if !c.Decoding() || c.Err() != nil {
+		return
+	}
+	if withNames && len(names) != len(addrs) {
+		c.Fail(fmt.Errorf("%w: %d client names for %d client addrvecs", ErrMalformed, len(names), len(addrs)))
+		return
+	}
+	for i, a := range addrs {
+		cl := MgrClient{Addrs: a}
+		if withNames {
+			cl.Name = names[i]
+		}
+		*clients = append(*clients, cl)
+	}
 }
 
 // MgrMap is Ceph's MgrMap in pacific's encoding (struct v12, compat 6):
@@ -188,95 +194,49 @@ type MgrMap struct {
 // Marshal encodes mm as MgrMap::encode does for nautilus-and-later peers.
 func (mm *MgrMap) Marshal() []byte {
 	e := NewEncoder(nil)
-	mm.encode(e)
+	mm.denc(e.Denc())
 	return e.Bytes()
-}
-
-func (mm *MgrMap) encode(e *Encoder) {
-	st := e.StartStruct(12, 6)
-	e.U32(mm.Epoch)
-	e.AddrVec(mm.ActiveAddrs)
-	e.U64(mm.ActiveGID)
-	e.Bool(mm.Available)
-	e.String(mm.ActiveName)
-	EncodeMap(e, mm.Standbys, (*Encoder).U64, func(e *Encoder, s StandbyInfo) { s.encode(e) })
-	e.StringSet(mm.Modules)
-	e.StringMap(mm.Services)
-	EncodeSlice(e, mm.AvailableModules, func(e *Encoder, v ModuleInfo) { v.encode(e) })
-	e.Utime(mm.ActiveChange)
-	EncodeMap(e, mm.AlwaysOnModules, (*Encoder).U32, (*Encoder).StringSet)
-	e.U64(mm.ActiveMgrFeatures)
-	e.U32(mm.LastFailureOSDEpoch)
-	encodeClients(e, sortClients(mm.Clients))
-	e.FinishStruct(st)
 }
 
 // ParseMgrMap decodes a MgrMap of struct v6 or later.
 func ParseMgrMap(b []byte) (*MgrMap, error) {
 	d := NewDecoder(b)
-	mm := decodeMgrMap(d)
+	mm := &MgrMap{}
+	mm.denc(d.Denc())
 	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("messages: mgrmap: %w", err)
 	}
 	return mm, nil
 }
 
-func decodeMgrMap(d *Decoder) *MgrMap {
-	mm := &MgrMap{}
-	st := d.StartStruct(12, "MgrMap")
-	if d.Err() == nil && st.V < 6 {
-		d.Fail(fmt.Errorf("%w: MgrMap v%d (pre-nautilus) not supported", ErrIncompatible, st.V))
-	}
-	mm.Epoch = d.U32()
-	mm.ActiveAddrs = d.AddrVec()
-	mm.ActiveGID = d.U64()
-	mm.Available = d.Bool()
-	mm.ActiveName = d.String()
-	mm.Standbys = DecodeMap(d, 14, (*Decoder).U64, decodeStandbyInfo)
-	mm.Modules = d.Strings()
-	mm.Services = d.StringMap()
-	mm.AvailableModules = DecodeSlice(d, 10, decodeModuleInfo)
+func (mm *MgrMap) denc(c Denc) {
+	st := c.Start(12, 6, "MgrMap")
+	c.MinVersion(st, 6, "pre-nautilus")
+	c.U32(&mm.Epoch)
+	c.AddrVec(&mm.ActiveAddrs)
+	c.U64(&mm.ActiveGID)
+	c.Bool(&mm.Available)
+	c.String(&mm.ActiveName)
+	DencMap(c, &mm.Standbys, 14, Denc.U64, elem[StandbyInfo])
+	c.StringSet(&mm.Modules)
+	c.StringMap(&mm.Services)
+	DencSlice(c, &mm.AvailableModules, 10, elem[ModuleInfo])
 	if st.V >= 7 {
-		mm.ActiveChange = d.Utime()
+		c.Utime(&mm.ActiveChange)
 	}
 	if st.V >= 8 {
-		mm.AlwaysOnModules = DecodeMap(d, 8, (*Decoder).U32, (*Decoder).Strings)
+		DencMap(c, &mm.AlwaysOnModules, 8, Denc.U32, Denc.StringSet)
 	}
 	if st.V >= 9 {
-		mm.ActiveMgrFeatures = d.U64()
+		c.U64(&mm.ActiveMgrFeatures)
 	}
 	if st.V >= 10 {
-		mm.LastFailureOSDEpoch = d.U32()
+		c.U32(&mm.LastFailureOSDEpoch)
 	}
 	if st.V >= 11 {
-		addrs := DecodeSlice(d, 5, (*Decoder).AddrVec)
-		var names []string
-		if st.V >= 12 {
-			names = d.Strings()
-		}
-		mm.Clients = zipClients(d, addrs, names, st.V >= 12)
+		dencClients(c, &mm.Clients, st.V >= 12)
 	}
-	d.FinishStruct(st, "MgrMap")
-	return mm
-}
-
-func zipClients(d *Decoder, addrs [][]wire.EntityAddr, names []string, haveNames bool) []MgrClient {
-	if d.Err() != nil {
-		return nil
-	}
-	if haveNames && len(names) != len(addrs) {
-		d.Fail(fmt.Errorf("%w: %d client names for %d client addrvecs", ErrMalformed, len(names), len(addrs)))
-		return nil
-	}
-	var out []MgrClient
-	for i, a := range addrs {
-		c := MgrClient{Addrs: a}
-		if haveNames {
-			c.Name = names[i]
-		}
-		out = append(out, c)
-	}
-	return out
+	c.Finish(st)
 }
 
 // MgrMapMsg (MSG_MGR_MAP, v1) carries a MgrMap, encoded in place (not in a
@@ -289,20 +249,15 @@ type MgrMapMsg struct {
 func (*MgrMapMsg) Type() uint16 { return TypeMgrMap }
 
 // EncodeTo implements Payload.
-func (p *MgrMapMsg) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Map.encode(e)
-	setHeader(m, 1, 1, e)
-}
+func (p *MgrMapMsg) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MgrMapMsg) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		if mm := decodeMgrMap(d); d.Err() == nil {
-			p.Map = *mm
-		}
-	})
+	*p = MgrMapMsg{}
+	return decodePayload(m, p)
 }
+
+func (p *MgrMapMsg) denc(c Denc, _ uint16) { p.Map.denc(c) }
 
 // CommandDesc is Ceph's MonCommand (struct v1): a command signature a mgr
 // offers, as MMgrBeacon carries them on activation.
@@ -315,27 +270,23 @@ type CommandDesc struct {
 	Flags        uint64
 }
 
-func (c CommandDesc) encode(e *Encoder) {
-	st := e.StartStruct(1, 1)
-	e.String(c.Cmd)
-	e.String(c.Help)
-	e.String(c.Module)
-	e.String(c.Perm)
-	avail := c.Availability
-	if avail == "" {
-		avail = "cli,rest"
-	}
-	e.String(avail)
-	e.U64(c.Flags)
-	e.FinishStruct(st)
-}
+// defaultAvailability is what Ceph sends in the obsolete availability field.
+const defaultAvailability = "cli,rest"
 
-func decodeCommandDesc(d *Decoder) CommandDesc {
-	st := d.StartStruct(1, "MonCommand")
-	c := CommandDesc{Cmd: d.String(), Help: d.String(), Module: d.String(), Perm: d.String(), Availability: d.String()}
-	c.Flags = d.U64()
-	d.FinishStruct(st, "MonCommand")
-	return c
+func (cd *CommandDesc) denc(c Denc) {
+	st := c.Start(1, 1, "MonCommand")
+	c.String(&cd.Cmd)
+	c.String(&cd.Help)
+	c.String(&cd.Module)
+	c.String(&cd.Perm)
+	avail := &cd.Availability
+	if !c.Decoding() && *avail == "" {
+		def := defaultAvailability
+		avail = &def
+	}
+	c.String(avail)
+	c.U64(&cd.Flags)
+	c.Finish(st)
 }
 
 // MgrBeacon (MSG_MGR_BEACON, v11 compat 8) is what a mgr sends the mon every
@@ -376,30 +327,7 @@ func (*MgrBeacon) Type() uint16 { return TypeMgrBeacon }
 
 // EncodeTo implements Payload.
 func (p *MgrBeacon) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.AddrVec(p.Addrs)
-	e.U64(p.GID)
-	e.Bool(p.Available)
-	e.String(p.Name)
-	e.UUID(p.FSID)
-	e.StringSet(moduleNames(p.Modules))
-	EncodeSlice(e, p.CommandDescs, func(e *Encoder, v CommandDesc) { v.encode(e) })
-	e.StringMap(p.Metadata)
-	e.StringMap(p.Services)
-	EncodeSlice(e, p.Modules, func(e *Encoder, v ModuleInfo) { v.encode(e) })
-	e.U64(p.MgrFeatures)
-	encodeClients(e, sortClients(p.Clients))
-	if p.Runtime != nil {
-		st := e.StartStruct(1, 1)
-		EncodeSlice(e, p.Runtime, func(e *Encoder, r ModuleRuntime) {
-			e.String(r.Name)
-			e.String(r.Kind)
-			e.String(r.State)
-		})
-		e.FinishStruct(st)
-	}
-	setHeader(m, 11, 8, e)
+	encodePayload(m, p, 11, 8)
 	m.Priority = msgr.PrioHigh
 }
 
@@ -409,35 +337,36 @@ func (p *MgrBeacon) DecodeFrom(m *msgr.Message) error {
 		return fmt.Errorf("%w: MMgrBeacon v%d (pre-nautilus) not supported", ErrIncompatible, m.Version)
 	}
 	*p = MgrBeacon{}
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.Addrs = d.AddrVec()
-		p.GID = d.U64()
-		p.Available = d.Bool()
-		p.Name = d.String()
-		p.FSID = d.UUID()
-		d.Strings() // module names, superseded by Modules
-		p.CommandDescs = DecodeSlice(d, 6, decodeCommandDesc)
-		p.Metadata = d.StringMap()
-		p.Services = d.StringMap()
-		p.Modules = DecodeSlice(d, 10, decodeModuleInfo)
-		if m.Version >= 9 {
-			p.MgrFeatures = d.U64()
-		}
-		if m.Version >= 10 {
-			addrs := DecodeSlice(d, 5, (*Decoder).AddrVec)
-			var cn []string
-			if m.Version >= 11 {
-				cn = d.Strings()
-			}
-			p.Clients = zipClients(d, addrs, cn, m.Version >= 11)
-		}
-		if m.Version >= 11 && !d.Done() {
-			st := d.StartStruct(1, "gomgr beacon extension")
-			p.Runtime = DecodeSlice(d, 12, func(d *Decoder) ModuleRuntime {
-				return ModuleRuntime{Name: d.String(), Kind: d.String(), State: d.String()}
-			})
-			d.FinishStruct(st, "gomgr beacon extension")
-		}
-	})
+	return decodePayload(m, p)
+}
+
+func (p *MgrBeacon) denc(c Denc, v uint16) {
+	p.Paxos.denc(c)
+	c.AddrVec(&p.Addrs)
+	c.U64(&p.GID)
+	c.Bool(&p.Available)
+	c.String(&p.Name)
+	c.UUID(&p.FSID)
+	dencModuleNames(c, &p.Modules, false) // superseded by Modules
+	DencSlice(c, &p.CommandDescs, 6, elem[CommandDesc])
+	c.StringMap(&p.Metadata)
+	c.StringMap(&p.Services)
+	DencSlice(c, &p.Modules, 10, elem[ModuleInfo])
+	if v >= 9 {
+		c.U64(&p.MgrFeatures)
+	}
+	if v >= 10 {
+		dencClients(c, &p.Clients, v >= 11)
+	}
+	if v >= 11 && c.More(p.Runtime != nil) {
+		st := c.Start(1, 1, "gomgr beacon extension")
+		DencSlice(c, &p.Runtime, 12, elem[ModuleRuntime])
+		c.Finish(st)
+	}
+}
+
+func (r *ModuleRuntime) denc(c Denc) {
+	c.String(&r.Name)
+	c.String(&r.Kind)
+	c.String(&r.State)
 }

@@ -41,37 +41,32 @@ type MonSubscribe struct {
 func (*MonSubscribe) Type() uint16 { return TypeMonSubscribe }
 
 // EncodeTo implements Payload.
-func (p *MonSubscribe) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	EncodeMap(e, p.What, (*Encoder).String, func(e *Encoder, it SubscribeItem) {
-		e.U64(it.Start)
-		e.U8(it.Flags)
-	})
-	e.String(p.Hostname)
-	setHeader(m, 3, 1, e)
+func (p *MonSubscribe) EncodeTo(m *msgr.Message) { encodePayload(m, p, 3, 1) }
+
+// DecodeFrom implements Payload.
+func (p *MonSubscribe) DecodeFrom(m *msgr.Message) error {
+	*p = MonSubscribe{}
+	return decodePayload(m, p)
 }
 
-// DecodeFrom implements Payload. Version 1 clients sent "have" and a
+// denc lists MMonSubscribe's fields. Version 1 clients sent "have" and a
 // onetime bool in the same 9 bytes; Ceph turns have into start = have+1.
-func (p *MonSubscribe) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.What = DecodeMap(d, 13, (*Decoder).String, func(d *Decoder) SubscribeItem {
-			it := SubscribeItem{Start: d.U64(), Flags: d.U8()}
-			if m.Version < 2 {
-				if it.Start != 0 {
-					it.Start++
-				}
-				if it.Flags != 0 {
-					it.Flags = SubscribeOnetime
-				}
+func (p *MonSubscribe) denc(c Denc, v uint16) {
+	DencMap(c, &p.What, 13, Denc.String, func(c Denc, it *SubscribeItem) {
+		c.U64(&it.Start)
+		c.U8(&it.Flags)
+		if v < 2 {
+			if it.Start != 0 {
+				it.Start++
 			}
-			return it
-		})
-		p.Hostname = ""
-		if m.Version >= 3 {
-			p.Hostname = d.String()
+			if it.Flags != 0 {
+				it.Flags = SubscribeOnetime
+			}
 		}
 	})
+	if v >= 3 {
+		c.String(&p.Hostname)
+	}
 }
 
 // MonSubscribeAck (CEPH_MSG_MON_SUBSCRIBE_ACK, v1): how often (seconds) the
@@ -85,22 +80,19 @@ type MonSubscribeAck struct {
 func (*MonSubscribeAck) Type() uint16 { return TypeMonSubscribeAck }
 
 // EncodeTo implements Payload.
-func (p *MonSubscribeAck) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U32(p.Interval)
-	e.UUID(p.FSID)
-	setHeader(m, 1, 1, e)
-}
+func (p *MonSubscribeAck) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MonSubscribeAck) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Interval = d.U32()
-		p.FSID = UUID{}
-		if !d.Done() {
-			p.FSID = d.UUID()
-		}
-	})
+	*p = MonSubscribeAck{}
+	return decodePayload(m, p)
+}
+
+func (p *MonSubscribeAck) denc(c Denc, _ uint16) {
+	c.U32(&p.Interval)
+	if c.More(true) {
+		c.UUID(&p.FSID)
+	}
 }
 
 // Auth protocols (CEPH_AUTH_*).
@@ -124,26 +116,21 @@ type Auth struct {
 func (*Auth) Type() uint16 { return TypeAuth }
 
 // EncodeTo implements Payload.
-func (p *Auth) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.U32(p.Protocol)
-	e.Bufferlist(p.AuthPayload)
-	e.U32(p.MonmapEpoch)
-	setHeader(m, 1, 1, e)
-}
+func (p *Auth) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *Auth) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.Protocol = d.U32()
-		p.AuthPayload = d.Bufferlist()
-		p.MonmapEpoch = 0
-		if !d.Done() {
-			p.MonmapEpoch = d.U32()
-		}
-	})
+	*p = Auth{}
+	return decodePayload(m, p)
+}
+
+func (p *Auth) denc(c Denc, _ uint16) {
+	p.Paxos.denc(c)
+	c.U32(&p.Protocol)
+	c.Bufferlist(&p.AuthPayload)
+	if c.More(true) {
+		c.U32(&p.MonmapEpoch)
+	}
 }
 
 // AuthHello is the payload of a client's first MAuth (protocol 0), as
@@ -158,10 +145,7 @@ type AuthHello struct {
 // EncodeAuthHello returns the bytes of h.
 func EncodeAuthHello(h AuthHello) []byte {
 	e := NewEncoder(nil)
-	e.U8(1)
-	EncodeSlice(e, h.Protocols, (*Encoder).U32)
-	e.AuthName(h.Name)
-	e.U64(h.GlobalID)
+	h.denc(e.Denc())
 	return e.Bytes()
 }
 
@@ -169,13 +153,19 @@ func EncodeAuthHello(h AuthHello) []byte {
 func DecodeAuthHello(b []byte) (AuthHello, error) {
 	d := NewDecoder(b)
 	var h AuthHello
-	if v := d.U8(); d.Err() == nil && v != 1 {
-		d.Fail(fmt.Errorf("%w: auth hello version %d", ErrMalformed, v))
-	}
-	h.Protocols = DecodeSlice(d, 4, (*Decoder).U32)
-	h.Name = d.AuthName()
-	h.GlobalID = d.U64()
+	h.denc(d.Denc())
 	return h, d.Err()
+}
+
+func (h *AuthHello) denc(c Denc) {
+	v := uint8(1)
+	c.U8(&v)
+	if v != 1 {
+		c.Fail(fmt.Errorf("%w: auth hello version %d", ErrMalformed, v))
+	}
+	DencSlice(c, &h.Protocols, 4, Denc.U32)
+	c.AuthName(&h.Name)
+	c.U64(&h.GlobalID)
 }
 
 // AuthReply (CEPH_MSG_AUTH_REPLY, v1): the mon's answer; with auth none,
@@ -192,25 +182,20 @@ type AuthReply struct {
 func (*AuthReply) Type() uint16 { return TypeAuthReply }
 
 // EncodeTo implements Payload.
-func (p *AuthReply) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U32(p.Protocol)
-	e.S32(p.Result)
-	e.U64(p.GlobalID)
-	e.Bufferlist(p.ResultBL)
-	e.String(p.ResultMsg)
-	setHeader(m, 1, 1, e)
-}
+func (p *AuthReply) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *AuthReply) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Protocol = d.U32()
-		p.Result = d.S32()
-		p.GlobalID = d.U64()
-		p.ResultBL = d.Bufferlist()
-		p.ResultMsg = d.String()
-	})
+	*p = AuthReply{}
+	return decodePayload(m, p)
+}
+
+func (p *AuthReply) denc(c Denc, _ uint16) {
+	c.U32(&p.Protocol)
+	c.S32(&p.Result)
+	c.U64(&p.GlobalID)
+	c.Bufferlist(&p.ResultBL)
+	c.String(&p.ResultMsg)
 }
 
 // MonGetVersion (CEPH_MSG_MON_GET_VERSION, v1): ask for the newest epoch of
@@ -224,19 +209,17 @@ type MonGetVersion struct {
 func (*MonGetVersion) Type() uint16 { return TypeMonGetVersion }
 
 // EncodeTo implements Payload.
-func (p *MonGetVersion) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U64(p.Handle)
-	e.String(p.What)
-	setHeader(m, 1, 1, e)
-}
+func (p *MonGetVersion) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MonGetVersion) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Handle = d.U64()
-		p.What = d.String()
-	})
+	*p = MonGetVersion{}
+	return decodePayload(m, p)
+}
+
+func (p *MonGetVersion) denc(c Denc, _ uint16) {
+	c.U64(&p.Handle)
+	c.String(&p.What)
 }
 
 // MonGetVersionReply (CEPH_MSG_MON_GET_VERSION_REPLY, v2): the newest and
@@ -251,24 +234,20 @@ type MonGetVersionReply struct {
 func (*MonGetVersionReply) Type() uint16 { return TypeMonGetVersionReply }
 
 // EncodeTo implements Payload.
-func (p *MonGetVersionReply) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.U64(p.Handle)
-	e.U64(p.Version)
-	e.U64(p.OldestVersion)
-	setHeader(m, 2, 2, e)
-}
+func (p *MonGetVersionReply) EncodeTo(m *msgr.Message) { encodePayload(m, p, 2, 2) }
 
 // DecodeFrom implements Payload.
 func (p *MonGetVersionReply) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Handle = d.U64()
-		p.Version = d.U64()
-		p.OldestVersion = 0
-		if m.Version >= 2 {
-			p.OldestVersion = d.U64()
-		}
-	})
+	*p = MonGetVersionReply{}
+	return decodePayload(m, p)
+}
+
+func (p *MonGetVersionReply) denc(c Denc, v uint16) {
+	c.U64(&p.Handle)
+	c.U64(&p.Version)
+	if v >= 2 {
+		c.U64(&p.OldestVersion)
+	}
 }
 
 // MonCommand (MSG_MON_COMMAND, v1): a command as JSON strings in Cmd, its
@@ -285,22 +264,20 @@ func (*MonCommand) Type() uint16 { return TypeMonCommand }
 
 // EncodeTo implements Payload.
 func (p *MonCommand) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.UUID(p.FSID)
-	e.Strings(p.Cmd)
-	setHeader(m, 1, 1, e)
+	encodePayload(m, p, 1, 1)
 	m.Data = p.Inbuf
 }
 
 // DecodeFrom implements Payload.
 func (p *MonCommand) DecodeFrom(m *msgr.Message) error {
-	p.Inbuf = m.Data
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.FSID = d.UUID()
-		p.Cmd = d.Strings()
-	})
+	*p = MonCommand{Inbuf: m.Data}
+	return decodePayload(m, p)
+}
+
+func (p *MonCommand) denc(c Denc, _ uint16) {
+	p.Paxos.denc(c)
+	c.UUID(&p.FSID)
+	c.Strings(&p.Cmd)
 }
 
 // MonCommandAck (MSG_MON_COMMAND_ACK, v1): result code, status string, the
@@ -318,24 +295,21 @@ func (*MonCommandAck) Type() uint16 { return TypeMonCommandAck }
 
 // EncodeTo implements Payload.
 func (p *MonCommandAck) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.S32(p.R)
-	e.String(p.RS)
-	e.Strings(p.Cmd)
-	setHeader(m, 1, 1, e)
+	encodePayload(m, p, 1, 1)
 	m.Data = p.Outbuf
 }
 
 // DecodeFrom implements Payload.
 func (p *MonCommandAck) DecodeFrom(m *msgr.Message) error {
-	p.Outbuf = m.Data
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.R = d.S32()
-		p.RS = d.String()
-		p.Cmd = d.Strings()
-	})
+	*p = MonCommandAck{Outbuf: m.Data}
+	return decodePayload(m, p)
+}
+
+func (p *MonCommandAck) denc(c Denc, _ uint16) {
+	p.Paxos.denc(c)
+	c.S32(&p.R)
+	c.String(&p.RS)
+	c.Strings(&p.Cmd)
 }
 
 // Log priorities (clog_type).
@@ -360,36 +334,18 @@ type LogEntry struct {
 	Channel string
 }
 
-func (l LogEntry) encode(e *Encoder) {
-	st := e.StartStruct(5, 5)
-	e.AuthName(l.Name)
-	e.EntityName(l.Rank)
-	e.AddrVec(l.Addrs)
-	e.Utime(l.Stamp)
-	e.U64(l.Seq)
-	e.U16(l.Prio)
-	e.String(l.Msg)
-	e.String(l.Channel)
-	e.FinishStruct(st)
-}
-
-func decodeLogEntry(d *Decoder) LogEntry {
-	st := d.StartStruct(5, "LogEntry")
-	var l LogEntry
-	if d.Err() == nil && st.V < 5 {
-		d.Fail(fmt.Errorf("%w: LogEntry v%d (pre-nautilus) not supported", ErrIncompatible, st.V))
-		return l
-	}
-	l.Name = d.AuthName()
-	l.Rank = d.EntityName()
-	l.Addrs = d.AddrVec()
-	l.Stamp = d.Utime()
-	l.Seq = d.U64()
-	l.Prio = d.U16()
-	l.Msg = d.String()
-	l.Channel = d.String()
-	d.FinishStruct(st, "LogEntry")
-	return l
+func (l *LogEntry) denc(c Denc) {
+	st := c.Start(5, 5, "LogEntry")
+	c.MinVersion(st, 5, "pre-nautilus")
+	c.AuthName(&l.Name)
+	c.EntityName(&l.Rank)
+	c.AddrVec(&l.Addrs)
+	c.Utime(&l.Stamp)
+	c.U64(&l.Seq)
+	c.U16(&l.Prio)
+	c.String(&l.Msg)
+	c.String(&l.Channel)
+	c.Finish(st)
 }
 
 // Log (MSG_LOG, v1): cluster log entries a daemon sends to the mon.
@@ -403,21 +359,18 @@ type Log struct {
 func (*Log) Type() uint16 { return TypeLog }
 
 // EncodeTo implements Payload.
-func (p *Log) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	e.UUID(p.FSID)
-	EncodeSlice(e, p.Entries, func(e *Encoder, v LogEntry) { v.encode(e) })
-	setHeader(m, 1, 1, e)
-}
+func (p *Log) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *Log) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.FSID = d.UUID()
-		p.Entries = DecodeSlice(d, 6, decodeLogEntry)
-	})
+	*p = Log{}
+	return decodePayload(m, p)
+}
+
+func (p *Log) denc(c Denc, _ uint16) {
+	p.Paxos.denc(c)
+	c.UUID(&p.FSID)
+	DencSlice(c, &p.Entries, 6, elem[LogEntry])
 }
 
 // LogAck (MSG_LOGACK, v1): the mon has the sender's entries up to Last.
@@ -431,24 +384,20 @@ type LogAck struct {
 func (*LogAck) Type() uint16 { return TypeLogAck }
 
 // EncodeTo implements Payload.
-func (p *LogAck) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.UUID(p.FSID)
-	e.U64(p.Last)
-	e.String(p.Channel)
-	setHeader(m, 1, 1, e)
-}
+func (p *LogAck) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *LogAck) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) {
-		p.FSID = d.UUID()
-		p.Last = d.U64()
-		p.Channel = ""
-		if !d.Done() {
-			p.Channel = d.String()
-		}
-	})
+	*p = LogAck{}
+	return decodePayload(m, p)
+}
+
+func (p *LogAck) denc(c Denc, _ uint16) {
+	c.UUID(&p.FSID)
+	c.U64(&p.Last)
+	if c.More(true) {
+		c.String(&p.Channel)
+	}
 }
 
 // Config (MSG_CONFIG, v1): the config options the mon wants a daemon to
@@ -461,13 +410,12 @@ type Config struct {
 func (*Config) Type() uint16 { return TypeConfig }
 
 // EncodeTo implements Payload.
-func (p *Config) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.StringMap(p.Config)
-	setHeader(m, 1, 1, e)
-}
+func (p *Config) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *Config) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) { p.Config = d.StringMap() })
+	*p = Config{}
+	return decodePayload(m, p)
 }
+
+func (p *Config) denc(c Denc, _ uint16) { c.StringMap(&p.Config) }

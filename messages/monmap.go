@@ -2,7 +2,6 @@ package messages
 
 import (
 	"fmt"
-	"slices"
 
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
@@ -22,16 +21,15 @@ func NewMonMapMsg(mm *MonMap) *MonMapMsg { return &MonMapMsg{MonMap: mm.Marshal(
 func (*MonMapMsg) Type() uint16 { return TypeMonMap }
 
 // EncodeTo implements Payload.
-func (p *MonMapMsg) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	e.Bufferlist(p.MonMap)
-	setHeader(m, 1, 1, e)
-}
+func (p *MonMapMsg) EncodeTo(m *msgr.Message) { encodePayload(m, p, 1, 1) }
 
 // DecodeFrom implements Payload.
 func (p *MonMapMsg) DecodeFrom(m *msgr.Message) error {
-	return decodeFront(m, func(d *Decoder) { p.MonMap = d.Bufferlist() })
+	*p = MonMapMsg{}
+	return decodePayload(m, p)
 }
+
+func (p *MonMapMsg) denc(c Denc, _ uint16) { c.Bufferlist(&p.MonMap) }
 
 // Map parses the MonMap the message carries.
 func (p *MonMapMsg) Map() (*MonMap, error) { return ParseMonMap(p.MonMap) }
@@ -46,30 +44,22 @@ type MonInfo struct {
 	CrushLoc map[string]string
 }
 
-func (mi MonInfo) encode(e *Encoder) {
-	st := e.StartStruct(5, 1)
-	e.String(mi.Name)
-	e.AddrVec(mi.Addrs)
-	e.U16(mi.Priority)
-	e.U16(mi.Weight)
-	e.StringMap(mi.CrushLoc)
-	e.FinishStruct(st)
-}
-
-func decodeMonInfo(d *Decoder) MonInfo {
-	st := d.StartStruct(1, "mon_info_t")
-	mi := MonInfo{Name: d.String(), Addrs: d.AddrVec()}
+// denc encodes v5 but decodes with Ceph's DECODE_START(1): every later
+// field is guarded by the version.
+func (mi *MonInfo) denc(c Denc) {
+	st := c.StartCompat(5, 1, 1, "mon_info_t")
+	c.String(&mi.Name)
+	c.AddrVec(&mi.Addrs)
 	if st.V >= 2 {
-		mi.Priority = d.U16()
+		c.U16(&mi.Priority)
 	}
 	if st.V >= 4 {
-		mi.Weight = d.U16()
+		c.U16(&mi.Weight)
 	}
 	if st.V >= 5 {
-		mi.CrushLoc = d.StringMap()
+		c.StringMap(&mi.CrushLoc)
 	}
-	d.FinishStruct(st, "mon_info_t")
-	return mi
+	c.Finish(st)
 }
 
 // MonMap is Ceph's MonMap in its nautilus-and-later encoding (struct v9,
@@ -95,39 +85,17 @@ type MonMap struct {
 	StretchMarkedDown  []string
 }
 
-func encodeMonFeature(e *Encoder, f uint64) {
-	st := e.StartStruct(1, 1)
-	e.U64(f)
-	e.FinishStruct(st)
-}
-
-func decodeMonFeature(d *Decoder) uint64 {
-	st := d.StartStruct(1, "mon_feature_t")
-	f := d.U64()
-	d.FinishStruct(st, "mon_feature_t")
-	return f
+// dencMonFeature lists a mon_feature_t (struct v1: its le64 bits).
+func dencMonFeature(c Denc, f *uint64) {
+	st := c.Start(1, 1, "mon_feature_t")
+	c.U64(f)
+	c.Finish(st)
 }
 
 // Marshal encodes mm as MonMap::encode does for nautilus-and-later peers.
 func (mm *MonMap) Marshal() []byte {
 	e := NewEncoder(nil)
-	st := e.StartStruct(9, 6)
-	e.UUID(mm.FSID)
-	e.U32(mm.Epoch)
-	e.Utime(mm.LastChanged)
-	e.Utime(mm.Created)
-	encodeMonFeature(e, mm.PersistentFeatures)
-	encodeMonFeature(e, mm.OptionalFeatures)
-	EncodeMap(e, mm.Mons, (*Encoder).String, func(e *Encoder, mi MonInfo) { mi.encode(e) })
-	e.Strings(mm.Ranks)
-	e.U8(mm.MinMonRelease)
-	EncodeSlice(e, sortedUnique(mm.RemovedRanks), (*Encoder).S32)
-	e.U8(mm.ElectionStrategy)
-	e.StringSet(mm.DisallowedLeaders)
-	e.Bool(mm.StretchModeEnabled)
-	e.String(mm.TiebreakerMon)
-	e.StringSet(mm.StretchMarkedDown)
-	e.FinishStruct(st)
+	mm.denc(e.Denc())
 	return e.Bytes()
 }
 
@@ -135,42 +103,38 @@ func (mm *MonMap) Marshal() []byte {
 func ParseMonMap(b []byte) (*MonMap, error) {
 	d := NewDecoder(b)
 	mm := &MonMap{}
-	st := d.StartStruct(6, "MonMap")
-	if d.Err() == nil && st.V < 6 {
-		d.Fail(fmt.Errorf("%w: MonMap v%d (pre-luminous) not supported", ErrIncompatible, st.V))
-	}
-	mm.FSID = d.UUID()
-	mm.Epoch = d.U32()
-	mm.LastChanged = d.Utime()
-	mm.Created = d.Utime()
-	mm.PersistentFeatures = decodeMonFeature(d)
-	mm.OptionalFeatures = decodeMonFeature(d)
-	mm.Mons = DecodeMap(d, 10, (*Decoder).String, decodeMonInfo)
-	if st.V >= 7 {
-		mm.Ranks = d.Strings()
-		mm.MinMonRelease = d.U8()
-	}
-	if st.V >= 8 {
-		mm.RemovedRanks = DecodeSlice(d, 4, (*Decoder).S32)
-	}
-	if st.V >= 9 {
-		mm.ElectionStrategy = d.U8()
-		mm.DisallowedLeaders = d.Strings()
-		mm.StretchModeEnabled = d.Bool()
-		mm.TiebreakerMon = d.String()
-		mm.StretchMarkedDown = d.Strings()
-	}
-	d.FinishStruct(st, "MonMap")
+	mm.denc(d.Denc())
 	if err := d.Err(); err != nil {
 		return nil, fmt.Errorf("messages: monmap: %w", err)
 	}
 	return mm, nil
 }
 
-func sortedUnique(v []int32) []int32 {
-	out := slices.Clone(v)
-	slices.Sort(out)
-	return slices.Compact(out)
+func (mm *MonMap) denc(c Denc) {
+	st := c.StartCompat(9, 6, 6, "MonMap")
+	c.MinVersion(st, 6, "pre-luminous")
+	c.UUID(&mm.FSID)
+	c.U32(&mm.Epoch)
+	c.Utime(&mm.LastChanged)
+	c.Utime(&mm.Created)
+	dencMonFeature(c, &mm.PersistentFeatures)
+	dencMonFeature(c, &mm.OptionalFeatures)
+	DencMap(c, &mm.Mons, 10, Denc.String, elem[MonInfo])
+	if st.V >= 7 {
+		c.Strings(&mm.Ranks)
+		c.U8(&mm.MinMonRelease)
+	}
+	if st.V >= 8 {
+		DencSet(c, &mm.RemovedRanks, 4, Denc.S32)
+	}
+	if st.V >= 9 {
+		c.U8(&mm.ElectionStrategy)
+		c.StringSet(&mm.DisallowedLeaders)
+		c.Bool(&mm.StretchModeEnabled)
+		c.String(&mm.TiebreakerMon)
+		c.StringSet(&mm.StretchMarkedDown)
+	}
+	c.Finish(st)
 }
 
 // MonFeatureGomgr is the optional mon feature by which gomgr's own mon

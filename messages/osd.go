@@ -44,36 +44,31 @@ type OSDBoot struct {
 func (*OSDBoot) Type() uint16 { return TypeOSDBoot }
 
 // EncodeTo implements Payload.
-func (p *OSDBoot) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	p.Superblock.Encode(e)
-	e.AddrVec(p.HBBackAddrs)
-	e.AddrVec(p.ClusterAddrs)
-	e.U32(p.BootEpoch)
-	e.AddrVec(p.HBFrontAddrs)
-	e.StringMap(p.Metadata)
-	e.U64(p.OSDFeatures)
-	setHeader(m, 7, 7, e)
-}
+func (p *OSDBoot) EncodeTo(m *msgr.Message) { encodePayload(m, p, 7, 7) }
 
 // DecodeFrom implements Payload.
 func (p *OSDBoot) DecodeFrom(m *msgr.Message) error {
 	*p = OSDBoot{}
-	addrs := (*Decoder).AddrVec
-	if m.Version < 7 {
-		addrs = func(d *Decoder) []wire.EntityAddr { return []wire.EntityAddr{d.EntityAddr()} }
+	return decodePayload(m, p)
+}
+
+func (p *OSDBoot) denc(c Denc, v uint16) {
+	addrs := func(a *[]wire.EntityAddr) {
+		if v < 7 { // one legacy entity_addr_t (only ever decoded)
+			*a = make([]wire.EntityAddr, 1)
+			c.EntityAddr(&(*a)[0])
+			return
+		}
+		c.AddrVec(a)
 	}
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.Superblock = DecodeRawStruct(d)
-		p.HBBackAddrs = addrs(d)
-		p.ClusterAddrs = addrs(d)
-		p.BootEpoch = d.U32()
-		p.HBFrontAddrs = addrs(d)
-		p.Metadata = d.StringMap()
-		p.OSDFeatures = d.U64()
-	})
+	p.Paxos.denc(c)
+	c.RawStruct(&p.Superblock)
+	addrs(&p.HBBackAddrs)
+	addrs(&p.ClusterAddrs)
+	c.U32(&p.BootEpoch)
+	addrs(&p.HBFrontAddrs)
+	c.StringMap(&p.Metadata)
+	c.U64(&p.OSDFeatures)
 }
 
 // OSDBeacon (MSG_OSD_BEACON, v3 compat 1) has Ceph's MOSDBeacon layout: Paxos
@@ -92,30 +87,24 @@ type OSDBeacon struct {
 func (*OSDBeacon) Type() uint16 { return TypeOSDBeacon }
 
 // EncodeTo implements Payload.
-func (p *OSDBeacon) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	EncodeSlice(e, p.PGs, func(e *Encoder, id PGID) { id.encode(e) })
-	e.U32(p.MinLastEpochClean)
-	e.Utime(p.LastPurgedSnapsScrub)
-	e.S32(p.BeaconInterval)
-	setHeader(m, 3, 1, e)
-}
+func (p *OSDBeacon) EncodeTo(m *msgr.Message) { encodePayload(m, p, 3, 1) }
 
 // DecodeFrom implements Payload.
 func (p *OSDBeacon) DecodeFrom(m *msgr.Message) error {
 	*p = OSDBeacon{}
-	return decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.PGs = DecodeSlice(d, 17, decodePGID)
-		p.MinLastEpochClean = d.U32()
-		if m.Version >= 2 {
-			p.LastPurgedSnapsScrub = d.Utime()
-		}
-		if m.Version >= 3 {
-			p.BeaconInterval = d.S32()
-		}
-	})
+	return decodePayload(m, p)
+}
+
+func (p *OSDBeacon) denc(c Denc, v uint16) {
+	p.Paxos.denc(c)
+	DencSlice(c, &p.PGs, 17, elem[PGID])
+	c.U32(&p.MinLastEpochClean)
+	if v >= 2 {
+		c.Utime(&p.LastPurgedSnapsScrub)
+	}
+	if v >= 3 {
+		c.S32(&p.BeaconInterval)
+	}
 }
 
 // HealthStatus is Ceph's health_status_t, one byte on the wire.
@@ -151,38 +140,23 @@ type HealthCheck struct {
 	Count    int64
 }
 
-func encodeHealthCheck(e *Encoder, c HealthCheck) {
-	st := e.StartStruct(2, 1)
-	e.U8(uint8(c.Severity))
-	e.String(c.Summary)
-	e.Strings(c.Detail)
-	e.S64(c.Count)
-	e.FinishStruct(st)
-}
-
-func decodeHealthCheck(d *Decoder) HealthCheck {
-	st := d.StartStruct(2, "health_check_t")
-	c := HealthCheck{Severity: HealthStatus(d.U8()), Summary: d.String(), Detail: d.Strings()}
+func (hc *HealthCheck) denc(c Denc) {
+	st := c.Start(2, 1, "health_check_t")
+	c.U8((*uint8)(&hc.Severity))
+	c.String(&hc.Summary)
+	c.Strings(&hc.Detail)
 	if st.V >= 2 {
-		c.Count = d.S64()
+		c.S64(&hc.Count)
 	}
-	d.FinishStruct(st, "health_check_t")
-	return c
+	c.Finish(st)
 }
 
-// encodeHealthChecks appends a health_check_map_t (v1 compat 1): the checks
-// by code, in std::map order.
-func encodeHealthChecks(e *Encoder, checks map[string]HealthCheck) {
-	st := e.StartStruct(1, 1)
-	EncodeMap(e, checks, (*Encoder).String, encodeHealthCheck)
-	e.FinishStruct(st)
-}
-
-func decodeHealthChecks(d *Decoder) map[string]HealthCheck {
-	st := d.StartStruct(1, "health_check_map_t")
-	checks := DecodeMap(d, 10, (*Decoder).String, decodeHealthCheck)
-	d.FinishStruct(st, "health_check_map_t")
-	return checks
+// dencHealthChecks lists a health_check_map_t (v1 compat 1): the checks by
+// code, in std::map order.
+func dencHealthChecks(c Denc, checks *map[string]HealthCheck) {
+	st := c.Start(1, 1, "health_check_map_t")
+	DencMap(c, checks, 10, Denc.String, elem[HealthCheck])
+	c.Finish(st)
 }
 
 // ProgressEvent is Ceph's ProgressEvent (v2): one line of the progress
@@ -196,9 +170,7 @@ type ProgressEvent struct {
 // Raw is p encoded for MonMgrReport.ProgressEvents.
 func (p ProgressEvent) Raw() RawStruct {
 	e := NewEncoder(nil)
-	e.String(p.Message)
-	e.F32(p.Progress)
-	e.Bool(p.AddToCephS)
+	p.denc(e.Denc(), 2)
 	return RawStruct{V: 2, Compat: 1, Body: e.Bytes()}
 }
 
@@ -209,13 +181,21 @@ func DecodeProgressEvent(s RawStruct) (ProgressEvent, error) {
 		return ProgressEvent{}, fmt.Errorf("%w: ProgressEvent compat %d", ErrIncompatible, s.Compat)
 	}
 	d := NewDecoder(s.Body)
-	p := ProgressEvent{Message: d.String(), Progress: d.F32()}
-	if s.V >= 2 {
-		p.AddToCephS = d.Bool()
+	var p ProgressEvent
+	p.denc(d.Denc(), s.V)
+	return p, d.Err()
+}
+
+// denc lists a ProgressEvent's body of struct version v (kept raw, so the
+// versions travel in the RawStruct around it).
+func (p *ProgressEvent) denc(c Denc, v uint8) {
+	c.String(&p.Message)
+	c.F32(&p.Progress)
+	if v >= 2 {
+		c.Bool(&p.AddToCephS)
 	} else {
 		p.AddToCephS = p.Message != ""
 	}
-	return p, d.Err()
 }
 
 // MonMgrReport (MSG_MON_MGR_REPORT, v3 compat 1) has Ceph's MMonMgrReport
@@ -244,35 +224,30 @@ func (*MonMgrReport) Type() uint16 { return TypeMonMgrReport }
 
 // EncodeTo implements Payload.
 func (p *MonMgrReport) EncodeTo(m *msgr.Message) {
-	e := NewEncoder(nil)
-	p.Paxos.encode(e)
-	encodeHealthChecks(e, p.HealthChecks)
-	e.Bufferlist(p.ServiceMap)
-	EncodeMap(e, p.ProgressEvents, (*Encoder).String, func(e *Encoder, s RawStruct) { s.Encode(e) })
-	e.U64(p.GID)
-	setHeader(m, 3, 1, e)
+	encodePayload(m, p, 3, 1)
 	m.Data = p.PGDigest
 }
 
 // DecodeFrom implements Payload.
 func (p *MonMgrReport) DecodeFrom(m *msgr.Message) error {
 	*p = MonMgrReport{}
-	err := decodeFront(m, func(d *Decoder) {
-		p.Paxos.decode(d)
-		p.HealthChecks = decodeHealthChecks(d)
-		p.ServiceMap = d.Bufferlist()
-		if m.Version >= 2 {
-			p.ProgressEvents = DecodeMap(d, 10, (*Decoder).String, DecodeRawStruct)
-		}
-		if m.Version >= 3 {
-			p.GID = d.U64()
-		}
-	})
-	if err != nil {
+	if err := decodePayload(m, p); err != nil {
 		return err
 	}
 	if len(m.Data) > 0 {
 		p.PGDigest = m.Data
 	}
 	return nil
+}
+
+func (p *MonMgrReport) denc(c Denc, v uint16) {
+	p.Paxos.denc(c)
+	dencHealthChecks(c, &p.HealthChecks)
+	c.Bufferlist(&p.ServiceMap)
+	if v >= 2 {
+		DencMap(c, &p.ProgressEvents, 10, Denc.String, Denc.RawStruct)
+	}
+	if v >= 3 {
+		c.U64(&p.GID)
+	}
 }

@@ -37,7 +37,7 @@ func TestOSDOldVersions(t *testing.T) {
 		wantErr error
 	}{
 		{"osd boot v6, legacy addrs", TypeOSDBoot, 6, func(e *Encoder) {
-			NewPaxos(3).encode(e)
+			encodePaxos(e, NewPaxos(3))
 			sb.Encode(e)
 			e.Raw(legacyAddr(9, afInet, 6804, []byte{10, 0, 0, 1})) // hb_back
 			e.Raw(legacyAddr(9, afInet, 6802, []byte{10, 0, 0, 1})) // cluster
@@ -48,18 +48,18 @@ func TestOSDOldVersions(t *testing.T) {
 		}, &OSDBoot{Paxos: NewPaxos(3), Superblock: sb, HBBackAddrs: addr(6804), ClusterAddrs: addr(6802), BootEpoch: 2,
 			HBFrontAddrs: addr(6803), Metadata: map[string]string{"hostname": "h"}, OSDFeatures: 0x3f}, nil},
 		{"osd beacon v1", TypeOSDBeacon, 1, func(e *Encoder) {
-			NewPaxos(5).encode(e)
+			encodePaxos(e, NewPaxos(5))
 			e.U32(0)
 			e.U32(4)
 		}, &OSDBeacon{Paxos: NewPaxos(5), MinLastEpochClean: 4}, nil},
 		{"mon mgr report v1, health check v1", TypeMonMgrReport, 1, func(e *Encoder) {
-			NewPaxos(0).encode(e)
+			encodePaxos(e, NewPaxos(0))
 			hcV1(e)
 			e.Bufferlist(nil)
 		}, &MonMgrReport{Paxos: NewPaxos(0), HealthChecks: map[string]HealthCheck{
 			"OSD_DOWN": {Severity: HealthWarn, Summary: "1 osds down", Detail: []string{"osd.1 is down"}}}}, nil},
 		{"health check from the future", TypeMonMgrReport, 3, func(e *Encoder) {
-			NewPaxos(0).encode(e)
+			encodePaxos(e, NewPaxos(0))
 			st := e.StartStruct(1, 1)
 			e.U32(1)
 			e.String("X")
@@ -68,7 +68,7 @@ func TestOSDOldVersions(t *testing.T) {
 			e.FinishStruct(st)
 		}, nil, ErrIncompatible},
 		{"pg in beacon with a bad version", TypeOSDBeacon, 3, func(e *Encoder) {
-			NewPaxos(0).encode(e)
+			encodePaxos(e, NewPaxos(0))
 			e.U32(1)
 			e.Raw(make([]byte, 17))
 		}, nil, ErrMalformed},
@@ -124,3 +124,6 @@ func ExampleMonMgrReport() {
 	fmt.Println(r.GID, r.HealthChecks["MGR_MODULE_ERROR"].Severity, string(pg))
 	// Output: 4100 HEALTH_ERR {"num_pgs":8}
 }
+
+// encodePaxos appends a PaxosServiceMessage header, for hand-built fronts.
+func encodePaxos(e *Encoder, p Paxos) { p.denc(e.Denc()) }

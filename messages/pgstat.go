@@ -1,12 +1,16 @@
 package messages
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // This file holds Ceph 16.2 (pacific)'s PG statistics structs in their
 // binary encodings, field for field as src/osd/osd_types.cc,
-// src/common/histogram.cc and src/mon/PGMap.cc encode them. Each type has an
-// Encode (always pacific's struct version) and a Decode that fills the
-// receiver in place: it honours the older struct versions Ceph's own decoder
+// src/common/histogram.cc and src/mon/PGMap.cc encode them. Each type lists
+// its fields once, in a denc method (see Denc); its exported Encode (always
+// pacific's struct version) and Decode (which fills the receiver in place)
+// wrap it. Decoding honours the older struct versions Ceph's own decoder
 // handles, skips what newer versions append, records errors in the Decoder
 // and never panics. After an error the receiver keeps what was decoded
 // before it.
@@ -30,54 +34,6 @@ const (
 	pgMapDigestV          = 4  // compat 1
 )
 
-// decodeList reads a vector (or a map kept as a list) whose elements take at
-// least minSize bytes each, decoding each element in place. An element cut
-// short by an error stays in the list, so a caller that stops at the error
-// still has what was read. The list grows as elements are decoded, so a
-// hostile count cannot make it allocate ahead of the input.
-func decodeList[T any](d *Decoder, minSize int, f func(*T, *Decoder)) []T {
-	n := d.Count(minSize)
-	var out []T
-	for i := 0; i < n && d.Err() == nil; i++ {
-		out = append(out, *new(T))
-		f(&out[len(out)-1], d)
-	}
-	return out
-}
-
-// decodeMapGrow is DecodeMap for large values: the map grows as entries
-// are decoded instead of being sized from the count up front.
-func decodeMapGrow[K comparable, V any](d *Decoder, minSize int, fk func(*Decoder) K, fv func(*Decoder) V) map[K]V {
-	n := d.Count(minSize)
-	var out map[K]V
-	for i := 0; i < n && d.Err() == nil; i++ {
-		k := fk(d)
-		v := fv(d)
-		if d.Err() != nil {
-			return nil
-		}
-		if out == nil {
-			out = make(map[K]V)
-		}
-		out[k] = v
-	}
-	return out
-}
-
-// startStruct is StartStruct that also refuses versions below minV, whose
-// legacy encodings (no compat or length bytes) gomgr does not read.
-func startStruct(d *Decoder, maxCompat, minV uint8, what string) Struct {
-	st := d.StartStruct(maxCompat, what)
-	if d.Err() == nil && st.V < minV {
-		d.Fail(fmt.Errorf("%w: %s v%d (legacy encoding) not supported", ErrIncompatible, what, st.V))
-	}
-	return st
-}
-
-func encodeS32s(e *Encoder, v []int32) { EncodeSlice(e, v, (*Encoder).S32) }
-
-func decodeS32s(d *Decoder) []int32 { return DecodeSlice(d, 4, (*Decoder).S32) }
-
 // EVersion is Ceph's eversion_t: le64 version, le32 epoch.
 type EVersion struct {
 	Version uint64
@@ -85,15 +41,14 @@ type EVersion struct {
 }
 
 // Encode appends v.
-func (v EVersion) Encode(e *Encoder) {
-	e.U64(v.Version)
-	e.U32(v.Epoch)
-}
+func (v EVersion) Encode(e *Encoder) { v.denc(e.Denc()) }
 
 // Decode reads v.
-func (v *EVersion) Decode(d *Decoder) {
-	v.Version = d.U64()
-	v.Epoch = d.U32()
+func (v *EVersion) Decode(d *Decoder) { v.denc(d.Denc()) }
+
+func (v *EVersion) denc(c Denc) {
+	c.U64(&v.Version)
+	c.U32(&v.Epoch)
 }
 
 // String formats v as Ceph does ("epoch'version").
@@ -145,40 +100,18 @@ type ObjectStatSum struct {
 
 // Encode appends s as struct v20 compat 14: the 304 bytes Ceph copies from
 // memory on little-endian hosts, field by field.
-func (s *ObjectStatSum) Encode(e *Encoder) {
-	st := e.StartStruct(objectStatSumV, 14)
-	for _, v := range []int64{
-		s.NumBytes, s.NumObjects, s.NumObjectClones, s.NumObjectCopies,
-		s.NumObjectsMissingOnPrimary, s.NumObjectsDegraded, s.NumObjectsUnfound,
-		s.NumRd, s.NumRdKB, s.NumWr, s.NumWrKB, s.NumScrubErrors,
-		s.NumObjectsRecovered, s.NumBytesRecovered, s.NumKeysRecovered,
-		s.NumShallowScrubErrors, s.NumDeepScrubErrors, s.NumObjectsDirty,
-		s.NumWhiteouts, s.NumObjectsOmap, s.NumObjectsHitSetArchive,
-		s.NumObjectsMisplaced, s.NumBytesHitSetArchive, s.NumFlush, s.NumFlushKB,
-		s.NumEvict, s.NumEvictKB, s.NumPromote,
-	} {
-		e.S64(v)
-	}
-	e.S32(s.NumFlushModeHigh)
-	e.S32(s.NumFlushModeLow)
-	e.S32(s.NumEvictModeSome)
-	e.S32(s.NumEvictModeFull)
-	for _, v := range []int64{
-		s.NumObjectsPinned, s.NumObjectsMissing, s.NumLegacySnapsets,
-		s.NumLargeOmapObjects, s.NumObjectsManifest, s.NumOmapBytes,
-		s.NumOmapKeys, s.NumObjectsRepaired,
-	} {
-		e.S64(v)
-	}
-	e.FinishStruct(st)
-}
+func (s *ObjectStatSum) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads an object_stat_sum_t of any version Ceph's decoder takes
 // (compat up to 20).
 func (s *ObjectStatSum) Decode(d *Decoder) {
 	*s = ObjectStatSum{}
-	st := d.StartStruct(objectStatSumV, "object_stat_sum_t")
-	for _, p := range []*int64{
+	s.denc(d.Denc())
+}
+
+func (s *ObjectStatSum) denc(c Denc) {
+	st := c.Start(objectStatSumV, 14, "object_stat_sum_t")
+	for _, p := range [...]*int64{
 		&s.NumBytes, &s.NumObjects, &s.NumObjectClones, &s.NumObjectCopies,
 		&s.NumObjectsMissingOnPrimary, &s.NumObjectsDegraded, &s.NumObjectsUnfound,
 		&s.NumRd, &s.NumRdKB, &s.NumWr, &s.NumWrKB, &s.NumScrubErrors,
@@ -188,33 +121,33 @@ func (s *ObjectStatSum) Decode(d *Decoder) {
 		&s.NumObjectsMisplaced, &s.NumBytesHitSetArchive, &s.NumFlush, &s.NumFlushKB,
 		&s.NumEvict, &s.NumEvictKB, &s.NumPromote,
 	} {
-		*p = d.S64()
+		c.S64(p)
 	}
-	s.NumFlushModeHigh = d.S32()
-	s.NumFlushModeLow = d.S32()
-	s.NumEvictModeSome = d.S32()
-	s.NumEvictModeFull = d.S32()
-	s.NumObjectsPinned = d.S64()
-	s.NumObjectsMissing = d.S64()
+	c.S32(&s.NumFlushModeHigh)
+	c.S32(&s.NumFlushModeLow)
+	c.S32(&s.NumEvictModeSome)
+	c.S32(&s.NumEvictModeFull)
+	c.S64(&s.NumObjectsPinned)
+	c.S64(&s.NumObjectsMissing)
 	if st.V >= 16 {
-		s.NumLegacySnapsets = d.S64()
+		c.S64(&s.NumLegacySnapsets)
 	} else {
 		s.NumLegacySnapsets = s.NumObjectClones // Ceph's upper bound
 	}
 	if st.V >= 17 {
-		s.NumLargeOmapObjects = d.S64()
+		c.S64(&s.NumLargeOmapObjects)
 	}
 	if st.V >= 18 {
-		s.NumObjectsManifest = d.S64()
+		c.S64(&s.NumObjectsManifest)
 	}
 	if st.V >= 19 {
-		s.NumOmapBytes = d.S64()
-		s.NumOmapKeys = d.S64()
+		c.S64(&s.NumOmapBytes)
+		c.S64(&s.NumOmapKeys)
 	}
 	if st.V >= 20 {
-		s.NumObjectsRepaired = d.S64()
+		c.S64(&s.NumObjectsRepaired)
 	}
-	d.FinishStruct(st, "object_stat_sum_t")
+	c.Finish(st)
 }
 
 // ObjectStatCollection is Ceph's object_stat_collection_t, struct v2: the
@@ -224,26 +157,30 @@ type ObjectStatCollection struct {
 }
 
 // Encode appends c as struct v2 compat 2.
-func (c *ObjectStatCollection) Encode(e *Encoder) {
-	st := e.StartStruct(objectStatCollectionV, 2)
-	c.Sum.Encode(e)
-	e.U32(0) // cat_sum, empty since firefly
-	e.FinishStruct(st)
-}
+func (c *ObjectStatCollection) Encode(e *Encoder) { c.denc(e.Denc()) }
 
 // Decode reads an object_stat_collection_t of v2 or later, skipping any
 // per-category sums.
 func (c *ObjectStatCollection) Decode(d *Decoder) {
 	*c = ObjectStatCollection{}
-	st := startStruct(d, objectStatCollectionV, 2, "object_stat_collection_t")
-	c.Sum.Decode(d)
-	n := d.Count(10)
-	for i := 0; i < n && d.Err() == nil; i++ {
-		_ = d.String() // category name
+	c.denc(d.Denc())
+}
+
+func (sc *ObjectStatCollection) denc(c Denc) {
+	st := c.Start(objectStatCollectionV, 2, "object_stat_collection_t")
+	c.MinVersion(st, 2, "legacy encoding")
+	sc.Sum.denc(c)
+	// cat_sum, map<string, object_stat_sum_t>: empty since firefly; what a
+	// peer still sends is read and dropped.
+	var n int
+	c.Count(&n, 10)
+	for i := 0; i < n && c.Err() == nil; i++ {
+		var name string
 		var skip ObjectStatSum
-		skip.Decode(d)
+		c.String(&name)
+		skip.denc(c)
 	}
-	d.FinishStruct(st, "object_stat_collection_t")
+	c.Finish(st)
 }
 
 // StoreStatfs is Ceph's store_statfs_t, struct v1: an object store's (or
@@ -262,36 +199,27 @@ type StoreStatfs struct {
 }
 
 // Encode appends s as struct v1 compat 1.
-func (s *StoreStatfs) Encode(e *Encoder) {
-	st := e.StartStruct(storeStatfsV, 1)
-	e.U64(s.Total)
-	e.U64(s.Available)
-	e.U64(s.InternallyReserved)
-	e.S64(s.Allocated)
-	e.S64(s.DataStored)
-	e.S64(s.DataCompressed)
-	e.S64(s.DataCompressedAllocated)
-	e.S64(s.DataCompressedOriginal)
-	e.S64(s.OmapAllocated)
-	e.S64(s.InternalMetadata)
-	e.FinishStruct(st)
-}
+func (s *StoreStatfs) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads a store_statfs_t.
 func (s *StoreStatfs) Decode(d *Decoder) {
 	*s = StoreStatfs{}
-	st := d.StartStruct(storeStatfsV, "store_statfs_t")
-	s.Total = d.U64()
-	s.Available = d.U64()
-	s.InternallyReserved = d.U64()
-	s.Allocated = d.S64()
-	s.DataStored = d.S64()
-	s.DataCompressed = d.S64()
-	s.DataCompressedAllocated = d.S64()
-	s.DataCompressedOriginal = d.S64()
-	s.OmapAllocated = d.S64()
-	s.InternalMetadata = d.S64()
-	d.FinishStruct(st, "store_statfs_t")
+	s.denc(d.Denc())
+}
+
+func (s *StoreStatfs) denc(c Denc) {
+	st := c.Start(storeStatfsV, 1, "store_statfs_t")
+	c.U64(&s.Total)
+	c.U64(&s.Available)
+	c.U64(&s.InternallyReserved)
+	c.S64(&s.Allocated)
+	c.S64(&s.DataStored)
+	c.S64(&s.DataCompressed)
+	c.S64(&s.DataCompressedAllocated)
+	c.S64(&s.DataCompressedOriginal)
+	c.S64(&s.OmapAllocated)
+	c.S64(&s.InternalMetadata)
+	c.Finish(st)
 }
 
 // UsedRaw is store_statfs_t::get_used_raw: total minus available.
@@ -313,33 +241,35 @@ const nsPerMs = 1_000_000
 
 // Encode appends p as struct v1 compat 1 (what pacific sends), or v2
 // compat 2 when p.V2.
-func (p *ObjectStorePerfStat) Encode(e *Encoder) {
-	if p.V2 {
-		st := e.StartStruct(2, 2)
-		e.U64(p.CommitLatencyNs)
-		e.U64(p.ApplyLatencyNs)
-		e.FinishStruct(st)
-		return
-	}
-	st := e.StartStruct(1, 1)
-	e.U32(uint32(p.CommitLatencyNs / nsPerMs))
-	e.U32(uint32(p.ApplyLatencyNs / nsPerMs))
-	e.FinishStruct(st)
-}
+func (p *ObjectStorePerfStat) Encode(e *Encoder) { p.denc(e.Denc()) }
 
 // Decode reads an objectstore_perf_stat_t, v1 or v2.
 func (p *ObjectStorePerfStat) Decode(d *Decoder) {
 	*p = ObjectStorePerfStat{}
-	st := d.StartStruct(2, "objectstore_perf_stat_t")
-	if st.V >= 2 {
-		p.CommitLatencyNs = d.U64()
-		p.ApplyLatencyNs = d.U64()
-		p.V2 = true
-	} else {
-		p.CommitLatencyNs = uint64(d.U32()) * nsPerMs
-		p.ApplyLatencyNs = uint64(d.U32()) * nsPerMs
+	p.denc(d.Denc())
+}
+
+func (p *ObjectStorePerfStat) denc(c Denc) {
+	v := uint8(1)
+	if p.V2 {
+		v = 2
 	}
-	d.FinishStruct(st, "objectstore_perf_stat_t")
+	st := c.StartCompat(v, v, 2, "objectstore_perf_stat_t")
+	if st.V >= 2 {
+		c.U64(&p.CommitLatencyNs)
+		c.U64(&p.ApplyLatencyNs)
+		if c.Decoding() {
+			p.V2 = true
+		}
+	} else {
+		commitMs, applyMs := uint32(p.CommitLatencyNs/nsPerMs), uint32(p.ApplyLatencyNs/nsPerMs)
+		c.U32(&commitMs)
+		c.U32(&applyMs)
+		if c.Decoding() {
+			p.CommitLatencyNs, p.ApplyLatencyNs = uint64(commitMs)*nsPerMs, uint64(applyMs)*nsPerMs
+		}
+	}
+	c.Finish(st)
 }
 
 // Pow2Hist is Ceph's pow2_hist_t, struct v1: Counts[i] counts values in
@@ -349,18 +279,18 @@ type Pow2Hist struct {
 }
 
 // Encode appends h as struct v1 compat 1.
-func (h *Pow2Hist) Encode(e *Encoder) {
-	st := e.StartStruct(pow2HistV, 1)
-	encodeS32s(e, h.Counts)
-	e.FinishStruct(st)
-}
+func (h *Pow2Hist) Encode(e *Encoder) { h.denc(e.Denc()) }
 
 // Decode reads a pow2_hist_t.
 func (h *Pow2Hist) Decode(d *Decoder) {
 	*h = Pow2Hist{}
-	st := d.StartStruct(pow2HistV, "pow2_hist_t")
-	h.Counts = decodeS32s(d)
-	d.FinishStruct(st, "pow2_hist_t")
+	h.denc(d.Denc())
+}
+
+func (h *Pow2Hist) denc(c Denc) {
+	st := c.Start(pow2HistV, 1, "pow2_hist_t")
+	DencSlice(c, &h.Counts, 4, Denc.S32)
+	c.Finish(st)
 }
 
 // HBInterfaces is osd_stat_t::Interfaces: heartbeat ping times (in
@@ -381,32 +311,56 @@ type HBInterfaces struct {
 
 const hbInterfacesSize = 4 + 84 // osd id and 21 le32
 
-func (h *HBInterfaces) encode(e *Encoder) {
-	e.U32(h.LastUpdate)
-	for _, a := range [][3]uint32{h.BackPingTime, h.BackMin, h.BackMax} {
-		e.U32(a[0])
-		e.U32(a[1])
-		e.U32(a[2])
+func (h *HBInterfaces) denc(c Denc) {
+	c.U32(&h.LastUpdate)
+	for _, a := range [...]*[3]uint32{&h.BackPingTime, &h.BackMin, &h.BackMax} {
+		c.U32(&a[0])
+		c.U32(&a[1])
+		c.U32(&a[2])
 	}
-	e.U32(h.BackLast)
-	for _, a := range [][3]uint32{h.FrontPingTime, h.FrontMin, h.FrontMax} {
-		e.U32(a[0])
-		e.U32(a[1])
-		e.U32(a[2])
+	c.U32(&h.BackLast)
+	for _, a := range [...]*[3]uint32{&h.FrontPingTime, &h.FrontMin, &h.FrontMax} {
+		c.U32(&a[0])
+		c.U32(&a[1])
+		c.U32(&a[2])
 	}
-	e.U32(h.FrontLast)
+	c.U32(&h.FrontLast)
 }
 
-func (h *HBInterfaces) decode(d *Decoder) {
-	h.LastUpdate = d.U32()
-	for _, a := range []*[3]uint32{&h.BackPingTime, &h.BackMin, &h.BackMax} {
-		a[0], a[1], a[2] = d.U32(), d.U32(), d.U32()
+// dencHBPingTime lists osd_stat_t's hb_pingtime, a map<int, Interfaces>.
+// It cannot use DencMap: Ceph writes the count as a signed int and reads a
+// negative one as zero entries.
+func dencHBPingTime(c Denc, m *map[int32]HBInterfaces) {
+	var keys []int32
+	if !c.Decoding() {
+		keys = make([]int32, 0, len(*m))
+		for k := range *m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
 	}
-	h.BackLast = d.U32()
-	for _, a := range []*[3]uint32{&h.FrontPingTime, &h.FrontMin, &h.FrontMax} {
-		a[0], a[1], a[2] = d.U32(), d.U32(), d.U32()
+	n := int32(len(keys))
+	c.S32(&n)
+	if c.Decoding() && n > 0 && c.Err() == nil && int64(n)*hbInterfacesSize > int64(c.d.Remaining()) {
+		c.Fail(fmt.Errorf("%w: %d hb_pingtime entries, %d bytes left", ErrTruncated, n, c.d.Remaining()))
 	}
-	h.FrontLast = d.U32()
+	for i := int32(0); i < n && c.Err() == nil; i++ {
+		var osd int32
+		var h HBInterfaces
+		if !c.Decoding() {
+			osd = keys[i]
+			h = (*m)[osd]
+		}
+		c.S32(&osd)
+		h.denc(c)
+		if !c.Decoding() || c.Err() != nil {
+			continue
+		}
+		if *m == nil {
+			*m = make(map[int32]HBInterfaces)
+		}
+		(*m)[osd] = h
+	}
 }
 
 // OSDStatT is Ceph's osd_stat_t, struct v14 (pacific): one OSD's usage and
@@ -433,62 +387,53 @@ type OSDStatT struct {
 // Encode appends s as struct v14 compat 2. The legacy kb, kb_used,
 // kb_avail, kb_used_data, kb_used_omap and kb_used_meta fields are derived
 // from Statfs, as Ceph derives them.
-func (s *OSDStatT) Encode(e *Encoder) {
-	st := e.StartStruct(osdStatV, 2)
-	e.S64(int64(s.Statfs.Total >> 10))
-	e.S64(int64(s.Statfs.UsedRaw() >> 10))
-	e.S64(int64(s.Statfs.Available >> 10))
-	e.S32(s.SnapTrimQueueLen)
-	e.S32(s.NumSnapTrimming)
-	encodeS32s(e, s.HBPeers)
-	e.U32(0) // num_hb_out, unused since luminous
-	s.OpQueueAgeHist.Encode(e)
-	s.PerfStat.Encode(e)
-	e.U32(s.UpFrom)
-	e.U64(s.Seq)
-	e.U32(s.NumPGs)
-	e.S64(int64(uint64(s.Statfs.Allocated) >> 10))
-	e.S64(int64(uint64(s.Statfs.OmapAllocated) >> 10))
-	e.S64(int64(uint64(s.Statfs.InternalMetadata) >> 10))
-	s.Statfs.Encode(e)
-	EncodeMap(e, s.Alerts, (*Encoder).S32, (*Encoder).StringMap)
-	e.U64(s.NumShardsRepaired)
-	e.U32(s.NumOSDs)
-	e.U32(s.NumPerPoolOSDs)
-	e.U32(s.NumPerPoolOmapOSDs)
-	EncodeMap(e, s.HBPingTime, (*Encoder).S32, func(e *Encoder, h HBInterfaces) { h.encode(e) })
-	e.FinishStruct(st)
-}
+func (s *OSDStatT) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads an osd_stat_t of v2 or later, filling what older versions
 // lack as Ceph does (statfs from the legacy kb fields before v9).
 func (s *OSDStatT) Decode(d *Decoder) {
 	*s = OSDStatT{}
-	st := startStruct(d, osdStatV, 2, "osd_stat_t")
-	kb, kbUsed, kbAvail := d.S64(), d.S64(), d.S64()
-	s.SnapTrimQueueLen = d.S32()
-	s.NumSnapTrimming = d.S32()
-	s.HBPeers = decodeS32s(d)
-	decodeS32s(d) // num_hb_out
+	s.denc(d.Denc())
+}
+
+func (s *OSDStatT) denc(c Denc) {
+	st := c.Start(osdStatV, 2, "osd_stat_t")
+	c.MinVersion(st, 2, "legacy encoding")
+	// Encoding derives the legacy kb fields from Statfs; decoding reads them
+	// and, for encodings older than Statfs, derives Statfs from them.
+	kb, kbUsed, kbAvail := int64(s.Statfs.Total>>10), int64(s.Statfs.UsedRaw()>>10), int64(s.Statfs.Available>>10)
+	c.S64(&kb)
+	c.S64(&kbUsed)
+	c.S64(&kbAvail)
+	c.S32(&s.SnapTrimQueueLen)
+	c.S32(&s.NumSnapTrimming)
+	DencSlice(c, &s.HBPeers, 4, Denc.S32)
+	var hbOut []int32 // num_hb_out, unused since luminous
+	DencSlice(c, &hbOut, 4, Denc.S32)
 	if st.V >= 3 {
-		s.OpQueueAgeHist.Decode(d)
+		s.OpQueueAgeHist.denc(c)
 	}
 	if st.V >= 4 {
-		s.PerfStat.Decode(d)
+		s.PerfStat.denc(c)
 	}
 	if st.V >= 6 {
-		s.UpFrom = d.U32()
-		s.Seq = d.U64()
+		c.U32(&s.UpFrom)
+		c.U64(&s.Seq)
 	}
 	if st.V >= 7 {
-		s.NumPGs = d.U32()
+		c.U32(&s.NumPGs)
 	}
 	kbUsedData, kbUsedOmap, kbUsedMeta := kbUsed, int64(0), int64(0)
 	if st.V >= 8 {
-		kbUsedData, kbUsedOmap, kbUsedMeta = d.S64(), d.S64(), d.S64()
+		kbUsedData = int64(uint64(s.Statfs.Allocated) >> 10)
+		kbUsedOmap = int64(uint64(s.Statfs.OmapAllocated) >> 10)
+		kbUsedMeta = int64(uint64(s.Statfs.InternalMetadata) >> 10)
+		c.S64(&kbUsedData)
+		c.S64(&kbUsedOmap)
+		c.S64(&kbUsedMeta)
 	}
 	if st.V >= 9 {
-		s.Statfs.Decode(d)
+		s.Statfs.denc(c)
 	} else {
 		s.Statfs = StoreStatfs{Total: uint64(kb) << 10, Available: uint64(kbAvail) << 10}
 		if s.Statfs.Total > s.Statfs.Available {
@@ -504,39 +449,22 @@ func (s *OSDStatT) Decode(d *Decoder) {
 		s.Statfs.InternalMetadata = kbUsedMeta << 10
 	}
 	if st.V >= 10 {
-		s.Alerts = DecodeMap(d, 8, (*Decoder).S32, (*Decoder).StringMap)
+		DencMap(c, &s.Alerts, 8, Denc.S32, Denc.StringMap)
 	}
 	if st.V >= 11 {
-		s.NumShardsRepaired = d.U64()
+		c.U64(&s.NumShardsRepaired)
 	}
 	if st.V >= 12 {
-		s.NumOSDs = d.U32()
-		s.NumPerPoolOSDs = d.U32()
+		c.U32(&s.NumOSDs)
+		c.U32(&s.NumPerPoolOSDs)
 	}
 	if st.V >= 13 {
-		s.NumPerPoolOmapOSDs = d.U32()
+		c.U32(&s.NumPerPoolOmapOSDs)
 	}
 	if st.V >= 14 {
-		// Ceph writes the count as a signed int and reads a negative one as
-		// zero entries.
-		n := d.S32()
-		if n > 0 && d.Err() == nil && int64(n)*hbInterfacesSize > int64(d.Remaining()) {
-			d.Fail(fmt.Errorf("%w: %d hb_pingtime entries, %d bytes left", ErrTruncated, n, d.Remaining()))
-		}
-		for i := int32(0); i < n && d.Err() == nil; i++ {
-			osd := d.S32()
-			var h HBInterfaces
-			h.decode(d)
-			if d.Err() != nil {
-				break
-			}
-			if s.HBPingTime == nil {
-				s.HBPingTime = make(map[int32]HBInterfaces)
-			}
-			s.HBPingTime[osd] = h
-		}
+		dencHBPingTime(c, &s.HBPingTime)
 	}
-	d.FinishStruct(st, "osd_stat_t")
+	c.Finish(st)
 }
 
 // PGShard is Ceph's pg_shard_t, struct v1: an OSD and, for erasure-coded
@@ -549,20 +477,19 @@ type PGShard struct {
 const pgShardSize = 6 + 5
 
 // Encode appends s as struct v1 compat 1.
-func (s PGShard) Encode(e *Encoder) {
-	st := e.StartStruct(pgShardV, 1)
-	e.S32(s.OSD)
-	e.U8(uint8(s.Shard))
-	e.FinishStruct(st)
-}
+func (s PGShard) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads a pg_shard_t.
 func (s *PGShard) Decode(d *Decoder) {
 	*s = PGShard{}
-	st := d.StartStruct(pgShardV, "pg_shard_t")
-	s.OSD = d.S32()
-	s.Shard = int8(d.U8())
-	d.FinishStruct(st, "pg_shard_t")
+	s.denc(d.Denc())
+}
+
+func (s *PGShard) denc(c Denc) {
+	st := c.Start(pgShardV, 1, "pg_shard_t")
+	c.S32(&s.OSD)
+	c.S8(&s.Shard)
+	c.Finish(st)
 }
 
 // ObjectLocationCount is one entry of pg_stat_t's object_location_counts:
@@ -572,10 +499,20 @@ type ObjectLocationCount struct {
 	Objects int32
 }
 
+func (l *ObjectLocationCount) denc(c Denc) {
+	DencSlice(c, &l.Shards, pgShardSize, elem[PGShard])
+	c.S32(&l.Objects)
+}
+
 // SnapInterval is one interval of an interval_set<snapid_t>: Len snaps from
 // Start.
 type SnapInterval struct {
 	Start, Len uint64
+}
+
+func (i *SnapInterval) denc(c Denc) {
+	c.U64(&i.Start)
+	c.U64(&i.Len)
 }
 
 // IntervalSet is Ceph's interval_set<snapid_t>, encoded as its
@@ -583,18 +520,17 @@ type SnapInterval struct {
 type IntervalSet []SnapInterval
 
 // Encode appends s in its order.
-func (s IntervalSet) Encode(e *Encoder) {
-	EncodeSlice(e, s, func(e *Encoder, i SnapInterval) {
-		e.U64(i.Start)
-		e.U64(i.Len)
-	})
-}
+func (s IntervalSet) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // DecodeIntervalSet reads an interval_set<snapid_t>.
 func DecodeIntervalSet(d *Decoder) IntervalSet {
-	return DecodeSlice(d, 16, func(d *Decoder) SnapInterval {
-		return SnapInterval{Start: d.U64(), Len: d.U64()}
-	})
+	var s IntervalSet
+	s.denc(d.Denc())
+	return s
+}
+
+func (s *IntervalSet) denc(c Denc) {
+	DencSlice(c, (*[]SnapInterval)(s), 16, elem[SnapInterval])
 }
 
 // PGStatT is Ceph's pg_stat_t, struct v26 (what pacific OSDs send): one
@@ -648,126 +584,79 @@ type PGStatT struct {
 }
 
 // Encode appends s as struct v26 compat 22, pacific's pg_stat_t::encode.
-func (s *PGStatT) Encode(e *Encoder) {
-	st := e.StartStruct(pgStatV, 22)
-	s.Version.Encode(e)
-	e.U64(s.ReportedSeq)
-	e.U32(s.ReportedEpoch)
-	e.U32(uint32(s.State))
-	s.LogStart.Encode(e)
-	s.OndiskLogStart.Encode(e)
-	e.U32(s.Created)
-	e.U32(s.LastEpochClean)
-	s.Parent.encode(e)
-	e.U32(s.ParentSplitBits)
-	s.LastScrub.Encode(e)
-	e.Utime(s.LastScrubStamp)
-	s.Stats.Encode(e)
-	e.S64(s.LogSize)
-	e.S64(s.OndiskLogSize)
-	encodeS32s(e, s.Up)
-	encodeS32s(e, s.Acting)
-	e.Utime(s.LastFresh)
-	e.Utime(s.LastChange)
-	e.Utime(s.LastActive)
-	e.Utime(s.LastClean)
-	e.Utime(s.LastUnstale)
-	e.U32(s.MappingEpoch)
-	s.LastDeepScrub.Encode(e)
-	e.Utime(s.LastDeepScrubStamp)
-	e.Bool(s.StatsInvalid)
-	e.Utime(s.LastCleanScrubStamp)
-	e.Utime(s.LastBecameActive)
-	e.Bool(s.DirtyStatsInvalid)
-	e.S32(s.UpPrimary)
-	e.S32(s.ActingPrimary)
-	e.Bool(s.OmapStatsInvalid)
-	e.Bool(s.HitsetStatsInvalid)
-	encodeS32s(e, s.BlockedBy)
-	e.Utime(s.LastUndegraded)
-	e.Utime(s.LastFullsized)
-	e.Bool(s.HitsetBytesStatsInvalid)
-	e.Utime(s.LastPeered)
-	e.Utime(s.LastBecamePeered)
-	e.Bool(s.PinStatsInvalid)
-	e.U32(s.SnaptrimqLen)
-	e.U32(uint32(s.State >> 32))
-	s.PurgedSnaps.Encode(e)
-	e.Bool(s.ManifestStatsInvalid)
-	EncodeSlice(e, s.AvailNoMissing, func(e *Encoder, p PGShard) { p.Encode(e) })
-	EncodeSlice(e, s.ObjectLocationCounts, func(e *Encoder, c ObjectLocationCount) {
-		EncodeSlice(e, c.Shards, func(e *Encoder, p PGShard) { p.Encode(e) })
-		e.S32(c.Objects)
-	})
-	e.FinishStruct(st)
-}
+func (s *PGStatT) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads a pg_stat_t of any version Ceph's decoder takes, skipping
 // the fields later releases append (scrub schedule and durations, v27-v30).
 func (s *PGStatT) Decode(d *Decoder) {
 	*s = PGStatT{}
-	st := d.StartStruct(30, "pg_stat_t") // Ceph's DECODE_START(30): compat up to 30
-	s.Version.Decode(d)
-	s.ReportedSeq = d.U64()
-	s.ReportedEpoch = d.U32()
-	oldState := d.U32()
-	s.LogStart.Decode(d)
-	s.OndiskLogStart.Decode(d)
-	s.Created = d.U32()
-	s.LastEpochClean = d.U32()
-	s.Parent = decodePGID(d)
-	s.ParentSplitBits = d.U32()
-	s.LastScrub.Decode(d)
-	s.LastScrubStamp = d.Utime()
-	s.Stats.Decode(d)
-	s.LogSize = d.S64()
-	s.OndiskLogSize = d.S64()
-	s.Up = decodeS32s(d)
-	s.Acting = decodeS32s(d)
-	s.LastFresh = d.Utime()
-	s.LastChange = d.Utime()
-	s.LastActive = d.Utime()
-	s.LastClean = d.Utime()
-	s.LastUnstale = d.Utime()
-	s.MappingEpoch = d.U32()
-	s.LastDeepScrub.Decode(d)
-	s.LastDeepScrubStamp = d.Utime()
-	s.StatsInvalid = d.Bool()
-	s.LastCleanScrubStamp = d.Utime()
-	s.LastBecameActive = d.Utime()
-	s.DirtyStatsInvalid = d.Bool()
-	s.UpPrimary = d.S32()
-	s.ActingPrimary = d.S32()
-	s.OmapStatsInvalid = d.Bool()
-	s.HitsetStatsInvalid = d.Bool()
-	s.BlockedBy = decodeS32s(d)
-	s.LastUndegraded = d.Utime()
-	s.LastFullsized = d.Utime()
-	s.HitsetBytesStatsInvalid = d.Bool()
-	s.LastPeered = d.Utime()
-	s.LastBecamePeered = d.Utime()
-	s.PinStatsInvalid = d.Bool()
-	s.State = uint64(oldState)
+	s.denc(d.Denc())
+}
+
+func (s *PGStatT) denc(c Denc) {
+	st := c.StartCompat(pgStatV, 22, 30, "pg_stat_t") // Ceph's DECODE_START(30): compat up to 30
+	s.Version.denc(c)
+	c.U64(&s.ReportedSeq)
+	c.U32(&s.ReportedEpoch)
+	// The state's low 32 bits come here, the high 32 (v24) further on.
+	stateLow, stateHigh := uint32(s.State), uint32(s.State>>32)
+	c.U32(&stateLow)
+	s.LogStart.denc(c)
+	s.OndiskLogStart.denc(c)
+	c.U32(&s.Created)
+	c.U32(&s.LastEpochClean)
+	s.Parent.denc(c)
+	c.U32(&s.ParentSplitBits)
+	s.LastScrub.denc(c)
+	c.Utime(&s.LastScrubStamp)
+	s.Stats.denc(c)
+	c.S64(&s.LogSize)
+	c.S64(&s.OndiskLogSize)
+	DencSlice(c, &s.Up, 4, Denc.S32)
+	DencSlice(c, &s.Acting, 4, Denc.S32)
+	c.Utime(&s.LastFresh)
+	c.Utime(&s.LastChange)
+	c.Utime(&s.LastActive)
+	c.Utime(&s.LastClean)
+	c.Utime(&s.LastUnstale)
+	c.U32(&s.MappingEpoch)
+	s.LastDeepScrub.denc(c)
+	c.Utime(&s.LastDeepScrubStamp)
+	c.Bool(&s.StatsInvalid)
+	c.Utime(&s.LastCleanScrubStamp)
+	c.Utime(&s.LastBecameActive)
+	c.Bool(&s.DirtyStatsInvalid)
+	c.S32(&s.UpPrimary)
+	c.S32(&s.ActingPrimary)
+	c.Bool(&s.OmapStatsInvalid)
+	c.Bool(&s.HitsetStatsInvalid)
+	DencSlice(c, &s.BlockedBy, 4, Denc.S32)
+	c.Utime(&s.LastUndegraded)
+	c.Utime(&s.LastFullsized)
+	c.Bool(&s.HitsetBytesStatsInvalid)
+	c.Utime(&s.LastPeered)
+	c.Utime(&s.LastBecamePeered)
+	c.Bool(&s.PinStatsInvalid)
 	if st.V >= 23 {
-		s.SnaptrimqLen = d.U32()
+		c.U32(&s.SnaptrimqLen)
 		if st.V >= 24 {
-			s.State |= uint64(d.U32()) << 32
-			s.PurgedSnaps = DecodeIntervalSet(d)
+			c.U32(&stateHigh)
+			s.PurgedSnaps.denc(c)
 		}
 		if st.V >= 25 {
-			s.ManifestStatsInvalid = d.Bool()
+			c.Bool(&s.ManifestStatsInvalid)
 		} else {
 			s.ManifestStatsInvalid = true
 		}
 		if st.V >= 26 {
-			s.AvailNoMissing = decodeList(d, pgShardSize, (*PGShard).Decode)
-			s.ObjectLocationCounts = decodeList(d, 8, func(c *ObjectLocationCount, d *Decoder) {
-				c.Shards = decodeList(d, pgShardSize, (*PGShard).Decode)
-				c.Objects = d.S32()
-			})
+			DencSlice(c, &s.AvailNoMissing, pgShardSize, elem[PGShard])
+			DencSlice(c, &s.ObjectLocationCounts, 8, elem[ObjectLocationCount])
 		}
 	}
-	d.FinishStruct(st, "pg_stat_t")
+	if c.Decoding() {
+		s.State = uint64(stateHigh)<<32 | uint64(stateLow)
+	}
+	c.Finish(st)
 }
 
 // PoolStatT is Ceph's pool_stat_t, struct v7: a pool's summed PG stats and
@@ -785,34 +674,29 @@ type PoolStatT struct {
 
 // Encode appends s as struct v7 compat 5 (Ceph's encoding for peers with
 // CEPH_FEATURE_OSDENC, i.e. all since firefly).
-func (s *PoolStatT) Encode(e *Encoder) {
-	st := e.StartStruct(poolStatV, 5)
-	s.Stats.Encode(e)
-	e.S64(s.LogSize)
-	e.S64(s.OndiskLogSize)
-	e.S32(s.Up)
-	e.S32(s.Acting)
-	s.StoreStats.Encode(e)
-	e.S32(s.NumStoreStats)
-	e.FinishStruct(st)
-}
+func (s *PoolStatT) Encode(e *Encoder) { s.denc(e.Denc()) }
 
 // Decode reads a pool_stat_t of v5 or later.
 func (s *PoolStatT) Decode(d *Decoder) {
 	*s = PoolStatT{}
-	st := startStruct(d, poolStatV, 5, "pool_stat_t")
-	s.Stats.Decode(d)
-	s.LogSize = d.S64()
-	s.OndiskLogSize = d.S64()
+	s.denc(d.Denc())
+}
+
+func (s *PoolStatT) denc(c Denc) {
+	st := c.Start(poolStatV, 5, "pool_stat_t")
+	c.MinVersion(st, 5, "legacy encoding")
+	s.Stats.denc(c)
+	c.S64(&s.LogSize)
+	c.S64(&s.OndiskLogSize)
 	if st.V >= 6 {
-		s.Up = d.S32()
-		s.Acting = d.S32()
+		c.S32(&s.Up)
+		c.S32(&s.Acting)
 	}
 	if st.V >= 7 {
-		s.StoreStats.Decode(d)
-		s.NumStoreStats = d.S32()
+		s.StoreStats.denc(c)
+		c.S32(&s.NumStoreStats)
 	}
-	d.FinishStruct(st, "pool_stat_t")
+	c.Finish(st)
 }
 
 // PGCount is PGMapDigest::pg_count: how many PGs an OSD is in the acting
@@ -829,16 +713,42 @@ type PoolSum struct {
 	Stat PoolStatT
 }
 
+func (p *PoolSum) denc(c Denc) {
+	c.S32(&p.Pool)
+	p.Stat.denc(c)
+}
+
 // PGStateCount is one entry of PGMapDigest.NumPGByState.
 type PGStateCount struct {
 	State uint64 // PG_STATE_* bits
 	Count int32
 }
 
+func (p *PGStateCount) denc(c Denc) {
+	c.U64(&p.State)
+	c.S32(&p.Count)
+}
+
+// dencV1 reads an entry of v1's map<int32_t,int32_t>: Ceph widens the key
+// with sign extension. Only ever decoded.
+func (p *PGStateCount) dencV1(c Denc) {
+	state := int32(p.State)
+	c.S32(&state)
+	p.State = uint64(int64(state))
+	c.S32(&p.Count)
+}
+
 // OSDPGCount is one entry of PGMapDigest.NumPGByOSD.
 type OSDPGCount struct {
 	OSD   int32
 	Count PGCount
+}
+
+func (p *OSDPGCount) denc(c Denc) {
+	c.S32(&p.OSD)
+	c.S32(&p.Count.Acting)
+	c.S32(&p.Count.UpNotActing)
+	c.S32(&p.Count.Primary)
 }
 
 // PoolSumDelta is one entry of PGMapDigest.PerPoolSumDelta: a pool's stats
@@ -849,10 +759,21 @@ type PoolSumDelta struct {
 	Stamp Utime
 }
 
+func (p *PoolSumDelta) denc(c Denc) {
+	c.S64(&p.Pool)
+	p.Delta.denc(c)
+	c.Utime(&p.Stamp)
+}
+
 // PoolStamp is one entry of PGMapDigest.PerPoolSumDeltasStamps.
 type PoolStamp struct {
 	Pool  int64
 	Stamp Utime
+}
+
+func (p *PoolStamp) denc(c Denc) {
+	c.S64(&p.Pool)
+	c.Utime(&p.Stamp)
 }
 
 // PGMapDigest is Ceph's PGMapDigest as pacific's ceph-mgr sends it to the
@@ -885,104 +806,44 @@ type PGMapDigest struct {
 
 // Encode appends g as struct v4 compat 1, as PGMapDigest::encode does for a
 // peer with SERVER_NAUTILUS (every pacific mon).
-func (g *PGMapDigest) Encode(e *Encoder) {
-	st := e.StartStruct(pgMapDigestV, 1)
-	e.S64(g.NumPG)
-	e.S64(g.NumPGActive)
-	e.S64(g.NumPGUnknown)
-	e.S64(g.NumOSD)
-	EncodeSlice(e, g.PoolSum, func(e *Encoder, p PoolSum) {
-		e.S32(p.Pool)
-		p.Stat.Encode(e)
-	})
-	g.PGSum.Encode(e)
-	g.OSDSum.Encode(e)
-	EncodeSlice(e, g.NumPGByState, func(e *Encoder, c PGStateCount) {
-		e.U64(c.State)
-		e.S32(c.Count)
-	})
-	EncodeSlice(e, g.NumPGByOSD, func(e *Encoder, c OSDPGCount) {
-		e.S32(c.OSD)
-		e.S32(c.Count.Acting)
-		e.S32(c.Count.UpNotActing)
-		e.S32(c.Count.Primary)
-	})
-	EncodeMap(e, g.NumPGByPool, (*Encoder).S64, (*Encoder).S64)
-	EncodeSlice(e, g.OSDLastSeq, (*Encoder).U64)
-	EncodeSlice(e, g.PerPoolSumDelta, func(e *Encoder, p PoolSumDelta) {
-		e.S64(p.Pool)
-		p.Delta.Encode(e)
-		e.Utime(p.Stamp)
-	})
-	EncodeSlice(e, g.PerPoolSumDeltasStamps, func(e *Encoder, p PoolStamp) {
-		e.S64(p.Pool)
-		e.Utime(p.Stamp)
-	})
-	g.PGSumDelta.Encode(e)
-	e.Utime(g.StampDelta)
-	EncodeMap(e, g.AvailSpaceByRule, (*Encoder).S32, (*Encoder).S64)
-	EncodeMap(e, g.PurgedSnaps, (*Encoder).S64, func(e *Encoder, s IntervalSet) { s.Encode(e) })
-	EncodeMap(e, g.OSDSumByClass, (*Encoder).String, func(e *Encoder, s OSDStatT) { s.Encode(e) })
-	e.FinishStruct(st)
-}
+func (g *PGMapDigest) Encode(e *Encoder) { g.denc(e.Denc()) }
 
 // Decode reads a PGMapDigest of any version (v1 to v4, and newer ones with
 // their additions skipped).
 func (g *PGMapDigest) Decode(d *Decoder) {
 	*g = PGMapDigest{}
-	st := d.StartStruct(pgMapDigestV, "PGMapDigest")
-	g.NumPG = d.S64()
-	g.NumPGActive = d.S64()
-	g.NumPGUnknown = d.S64()
-	g.NumOSD = d.S64()
-	g.PoolSum = decodeList(d, 4+6, func(p *PoolSum, d *Decoder) {
-		p.Pool = d.S32()
-		p.Stat.Decode(d)
-	})
-	g.PGSum.Decode(d)
-	g.OSDSum.Decode(d)
+	g.denc(d.Denc())
+}
+
+func (g *PGMapDigest) denc(c Denc) {
+	st := c.Start(pgMapDigestV, 1, "PGMapDigest")
+	c.S64(&g.NumPG)
+	c.S64(&g.NumPGActive)
+	c.S64(&g.NumPGUnknown)
+	c.S64(&g.NumOSD)
+	DencSlice(c, &g.PoolSum, 4+6, elem[PoolSum])
+	g.PGSum.denc(c)
+	g.OSDSum.denc(c)
 	if st.V >= 2 {
-		g.NumPGByState = decodeList(d, 12, func(c *PGStateCount, d *Decoder) {
-			c.State = d.U64()
-			c.Count = d.S32()
-		})
+		DencSlice(c, &g.NumPGByState, 12, elem[PGStateCount])
 	} else {
-		// v1 sent a map<int32_t,int32_t>; Ceph widens the key with sign
-		// extension.
-		g.NumPGByState = decodeList(d, 8, func(c *PGStateCount, d *Decoder) {
-			c.State = uint64(int64(d.S32()))
-			c.Count = d.S32()
-		})
+		DencSlice(c, &g.NumPGByState, 8, func(c Denc, p *PGStateCount) { p.dencV1(c) })
 	}
-	g.NumPGByOSD = decodeList(d, 16, func(c *OSDPGCount, d *Decoder) {
-		c.OSD = d.S32()
-		c.Count = PGCount{Acting: d.S32(), UpNotActing: d.S32(), Primary: d.S32()}
-	})
-	g.NumPGByPool = DecodeMap(d, 16, (*Decoder).S64, (*Decoder).S64)
-	g.OSDLastSeq = DecodeSlice(d, 8, (*Decoder).U64)
-	g.PerPoolSumDelta = decodeList(d, 8+6+8, func(p *PoolSumDelta, d *Decoder) {
-		p.Pool = d.S64()
-		p.Delta.Decode(d)
-		p.Stamp = d.Utime()
-	})
-	g.PerPoolSumDeltasStamps = decodeList(d, 16, func(p *PoolStamp, d *Decoder) {
-		p.Pool = d.S64()
-		p.Stamp = d.Utime()
-	})
-	g.PGSumDelta.Decode(d)
-	g.StampDelta = d.Utime()
-	g.AvailSpaceByRule = DecodeMap(d, 12, (*Decoder).S32, (*Decoder).S64)
+	DencSlice(c, &g.NumPGByOSD, 16, elem[OSDPGCount])
+	DencMap(c, &g.NumPGByPool, 16, Denc.S64, Denc.S64)
+	DencSlice(c, &g.OSDLastSeq, 8, Denc.U64)
+	DencSlice(c, &g.PerPoolSumDelta, 8+6+8, elem[PoolSumDelta])
+	DencSlice(c, &g.PerPoolSumDeltasStamps, 16, elem[PoolStamp])
+	g.PGSumDelta.denc(c)
+	c.Utime(&g.StampDelta)
+	DencMap(c, &g.AvailSpaceByRule, 12, Denc.S32, Denc.S64)
 	if st.V >= 3 {
-		g.PurgedSnaps = DecodeMap(d, 12, (*Decoder).S64, DecodeIntervalSet)
+		DencMap(c, &g.PurgedSnaps, 12, Denc.S64, elem[IntervalSet])
 	}
 	if st.V >= 4 {
-		g.OSDSumByClass = decodeMapGrow(d, 4+6, (*Decoder).String, func(d *Decoder) OSDStatT {
-			var s OSDStatT
-			s.Decode(d)
-			return s
-		})
+		DencMap(c, &g.OSDSumByClass, 4+6, Denc.String, elem[OSDStatT])
 	}
-	d.FinishStruct(st, "PGMapDigest")
+	c.Finish(st)
 }
 
 // Marshal encodes g as the bytes of MMonMgrReport's data segment

@@ -728,3 +728,6 @@ func ExamplePGMapDigest() {
 	fmt.Println(len(m.Data), back.NumPG, back.PoolSum[0].Stat.Stats.Sum.NumObjects, back.OSDSum.Statfs.UsedRaw()>>30)
 	// Output: 1662 32 10 10
 }
+
+// encodeS32s appends a vector<int32_t>, for hand-built structs.
+func encodeS32s(e *Encoder, v []int32) { EncodeSlice(e, v, (*Encoder).S32) }

@@ -64,13 +64,7 @@ const serviceEntryMin = 4 + 6
 
 // Encode appends sm as ServiceMap::encode does for any peer with
 // MSG_ADDR2 (every nautilus-or-later mon and mgr).
-func (sm *ServiceMap) Encode(e *Encoder) {
-	st := e.StartStruct(serviceMapV, 1)
-	e.U32(sm.Epoch)
-	e.Utime(sm.Modified)
-	EncodeMap(e, sm.Services, (*Encoder).String, func(e *Encoder, s ServiceInfo) { s.encode(e) })
-	e.FinishStruct(st)
-}
+func (sm *ServiceMap) Encode(e *Encoder) { sm.denc(e.Denc()) }
 
 // Marshal returns sm's encoding: the bytes of MMonMgrReport's
 // service_map_bl, or of MServiceMap's front.
@@ -80,33 +74,53 @@ func (sm *ServiceMap) Marshal() []byte {
 	return e.Bytes()
 }
 
-func (s ServiceInfo) encode(e *Encoder) {
-	st := e.StartStruct(serviceInfoV, 1)
-	EncodeMap(e, s.Daemons, (*Encoder).String, func(e *Encoder, d ServiceDaemon) { d.encode(e) })
-	e.String(s.Summary)
-	e.FinishStruct(st)
+// DecodeServiceMap reads a binary ServiceMap; check d.Err afterwards. It
+// never panics and allocates no more than the input holds.
+func DecodeServiceMap(d *Decoder) *ServiceMap {
+	sm := &ServiceMap{}
+	sm.denc(d.Denc())
+	return sm
 }
 
-func (sd ServiceDaemon) encode(e *Encoder) {
-	st := e.StartStruct(serviceDaemonV, 1)
-	e.U64(sd.GID)
-	encodeDaemonAddr(e, sd.Addr)
-	e.U32(sd.StartEpoch)
-	e.Utime(sd.StartStamp)
-	e.StringMap(sd.Metadata)
-	e.StringMap(sd.TaskStatus)
-	e.FinishStruct(st)
+func (sm *ServiceMap) denc(c Denc) {
+	st := c.Start(serviceMapV, 1, "ServiceMap")
+	c.U32(&sm.Epoch)
+	c.Utime(&sm.Modified)
+	DencMap(c, &sm.Services, serviceEntryMin, Denc.String, elem[ServiceInfo])
+	c.Finish(st)
 }
 
-// encodeDaemonAddr writes an entity_addr_t in its denc form as Ceph does,
-// which for a blank address (family 0: the mon and mgr entries the mgr
-// creates for task status) is a zeroed sockaddr of sizeof(sockaddr_in6)
-// bytes, not the empty one Encoder.EntityAddr writes.
-func encodeDaemonAddr(e *Encoder, a wire.EntityAddr) {
-	if len(a.IP) == 4 || len(a.IP) == 16 {
-		e.EntityAddr(a)
+func (s *ServiceInfo) denc(c Denc) {
+	st := c.Start(serviceInfoV, 1, "ServiceMap::Service")
+	DencMap(c, &s.Daemons, serviceEntryMin, Denc.String, elem[ServiceDaemon])
+	c.String(&s.Summary)
+	c.Finish(st)
+}
+
+func (sd *ServiceDaemon) denc(c Denc) {
+	st := c.Start(serviceDaemonV, 1, "ServiceMap::Daemon")
+	c.U64(&sd.GID)
+	dencDaemonAddr(c, &sd.Addr)
+	c.U32(&sd.StartEpoch)
+	c.Utime(&sd.StartStamp)
+	c.StringMap(&sd.Metadata)
+	if st.V >= 2 {
+		c.StringMap(&sd.TaskStatus)
+	}
+	c.Finish(st)
+}
+
+// dencDaemonAddr lists an entity_addr_t in its denc form as Ceph encodes
+// it here, which for a blank address (family 0: the mon and mgr entries
+// the mgr creates for task status) is a zeroed sockaddr of
+// sizeof(sockaddr_in6) bytes, not the empty one Encoder.EntityAddr writes.
+// Decoding reads either.
+func dencDaemonAddr(c Denc, a *wire.EntityAddr) {
+	if c.Decoding() || len(a.IP) == 4 || len(a.IP) == 16 {
+		c.EntityAddr(a)
 		return
 	}
+	e := c.e
 	e.U8(1)
 	st := e.StartStruct(1, 1)
 	e.U32(a.Type)
@@ -114,44 +128,6 @@ func encodeDaemonAddr(e *Encoder, a wire.EntityAddr) {
 	e.U32(28)
 	e.Raw(make([]byte, 28))
 	e.FinishStruct(st)
-}
-
-// DecodeServiceMap reads a binary ServiceMap; check d.Err afterwards. It
-// never panics and allocates no more than the input holds.
-func DecodeServiceMap(d *Decoder) *ServiceMap {
-	sm := &ServiceMap{}
-	st := d.StartStruct(serviceMapV, "ServiceMap")
-	sm.Epoch = d.U32()
-	sm.Modified = d.Utime()
-	sm.Services = DecodeMap(d, serviceEntryMin, (*Decoder).String, decodeServiceInfo)
-	d.FinishStruct(st, "ServiceMap")
-	return sm
-}
-
-func decodeServiceInfo(d *Decoder) ServiceInfo {
-	st := d.StartStruct(serviceInfoV, "ServiceMap::Service")
-	s := ServiceInfo{
-		Daemons: DecodeMap(d, serviceEntryMin, (*Decoder).String, decodeServiceDaemon),
-		Summary: d.String(),
-	}
-	d.FinishStruct(st, "ServiceMap::Service")
-	return s
-}
-
-func decodeServiceDaemon(d *Decoder) ServiceDaemon {
-	st := d.StartStruct(serviceDaemonV, "ServiceMap::Daemon")
-	sd := ServiceDaemon{
-		GID:        d.U64(),
-		Addr:       d.EntityAddr(),
-		StartEpoch: d.U32(),
-		StartStamp: d.Utime(),
-		Metadata:   d.StringMap(),
-	}
-	if st.V >= 2 {
-		sd.TaskStatus = d.StringMap()
-	}
-	d.FinishStruct(st, "ServiceMap::Daemon")
-	return sd
 }
 
 // isJSONStruct reports whether b starts with gomgr's JSON struct header.
