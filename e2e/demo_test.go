@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -49,15 +48,9 @@ func lastStatusLine(p *proc) string {
 	return ""
 }
 
-func alive(pid int) bool {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z"
-}
+// alive reports whether pid runs (exists and is not a zombie); the other
+// e2e tests use it too.
+func alive(pid int) bool { return procstat.Alive(pid) }
 
 // TestDemoDrivenByCLI runs `gomgr demo` and drives it as an operator would:
 // status, module ls, disable and enable of an example module (the demo's

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"gomgr/registry"
 
@@ -489,17 +490,7 @@ func stopAndCheck(t *testing.T, m *module) {
 }
 
 // gone reports whether pid no longer runs (absent or a zombie).
-func gone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && len(s) > i+2 {
-		return s[i+2] == 'Z'
-	}
-	return false
-}
+func gone(pid int) bool { return !procstat.Alive(pid) }
 
 func waitGone(t *testing.T, pid int, d time.Duration) time.Duration {
 	t.Helper()

@@ -3,11 +3,11 @@ package cpython_test
 import (
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -16,33 +16,21 @@ import (
 // statusField reads one field of /proc/<pid>/status.
 func statusField(t *testing.T, pid int, field string) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	v, err := procstat.ReadStatusField(pid, field)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && k == field {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
+	return v
 }
 
-// limit reads one line of /proc/<pid>/limits as "soft hard".
+// limit reads one limit of /proc/<pid>/limits as "soft hard".
 func limit(t *testing.T, pid int, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits")
+	soft, hard, err := procstat.ReadLimit(pid, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, name) && len(l) > 26 {
-			if f := strings.Fields(l[26:]); len(f) >= 2 {
-				return f[0] + " " + f[1]
-			}
-		}
-	}
-	return ""
+	return soft + " " + hard
 }
 
 // runTicker starts the CPython module ticker with ic and returns its pid.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gomgr/internal/cephcluster"
+	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
@@ -311,7 +312,7 @@ func TestForkServer(t *testing.T) {
 			if st.State != registry.StateRunning || st.PID == 0 || old[st.PID] {
 				return 0, fmt.Errorf("%s: %+v", n, st)
 			}
-			p, err := parentPid(st.PID)
+			p, err := procstat.ReadPPID(st.PID)
 			if err != nil {
 				return 0, err
 			}
@@ -347,7 +348,7 @@ func TestForkServer(t *testing.T) {
 	})
 	testutil.Poll(t, 10*time.Second, "the killed server's modules gone with it", func() error {
 		for pid := range old {
-			if alive(pid) {
+			if procstat.Alive(pid) {
 				return fmt.Errorf("module process %d alive", pid)
 			}
 		}
@@ -360,30 +361,4 @@ func TestForkServer(t *testing.T) {
 	if err := syscall.Kill(second, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("fork server %d after Close: %v", second, err)
 	}
-}
-
-// alive: pid is a process that has not ended (a zombie has: the reaper is
-// pid 1 once its parent is gone).
-func alive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || !strings.HasPrefix(string(b[i+1:]), " Z")
-}
-
-// parentPid reads the fourth field of /proc/PID/stat (after the
-// parenthesised command, which may hold spaces).
-func parentPid(pid int) (int, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	f := strings.Fields(string(b[i+1:]))
-	if i < 0 || len(f) < 2 {
-		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, b)
-	}
-	return strconv.Atoi(f[1])
 }

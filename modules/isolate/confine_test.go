@@ -3,6 +3,7 @@ package isolate
 import (
 	"context"
 	"errors"
+	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"os"
 	"os/exec"
@@ -16,41 +17,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// procStatus reads /proc/<pid>/status (or a task's) as field -> value.
-func procStatus(t *testing.T, path string) map[string]string {
+// statusField reads one field of /proc/<pid>/status.
+func statusField(t *testing.T, pid int, key string) string {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	v, err := procstat.ReadStatusField(pid, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok {
-			out[k] = strings.TrimSpace(v)
-		}
-	}
-	return out
+	return v
 }
 
-// procLimits reads /proc/<pid>/limits as name -> "soft hard".
-func procLimits(t *testing.T, pid int) map[string]string {
+// limit reads one limit of /proc/<pid>/limits as "soft hard".
+func limit(t *testing.T, pid int, name string) string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/limits")
+	soft, hard, err := procstat.ReadLimit(pid, name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]string{}
-	for _, l := range strings.Split(string(b), "\n")[1:] {
-		// "Max open files            4096                 4096                 files"
-		if len(l) < 26 {
-			continue
-		}
-		f := strings.Fields(l[26:])
-		if len(f) >= 2 {
-			out[strings.TrimSpace(l[:26])] = f[0] + " " + f[1]
-		}
-	}
-	return out
+	return soft + " " + hard
 }
 
 func selfLimit(t *testing.T, res int) string {
@@ -74,35 +58,39 @@ func selfLimit(t *testing.T, res int) string {
 func TestChildConfined(t *testing.T) {
 	m := open(t, testSourceCfg(Config{}), "ok", newFakeHost())
 	pid := m.Pid()
-	if st := procStatus(t, "/proc/"+strconv.Itoa(pid)+"/status"); st["NoNewPrivs"] != "1" {
-		t.Errorf("child NoNewPrivs = %q", st["NoNewPrivs"])
+	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+		t.Errorf("child NoNewPrivs = %q", got)
 	}
-	lim := procLimits(t, pid)
-	if got := lim["Max open files"]; got != "4096 4096" {
+	if got := limit(t, pid, "Max open files"); got != "4096 4096" {
 		t.Errorf("child Max open files = %q", got)
 	}
-	if got := lim["Max core file size"]; got != "0 0" {
+	if got := limit(t, pid, "Max core file size"); got != "0 0" {
 		t.Errorf("child Max core file size = %q", got)
 	}
 	// Not run as another user: RLIMIT_NPROC is the manager's.
-	if got, want := lim["Max processes"], selfLimit(t, unix.RLIMIT_NPROC); got != want {
+	if got, want := limit(t, pid, "Max processes"), selfLimit(t, unix.RLIMIT_NPROC); got != want {
 		t.Errorf("child Max processes = %q, want the manager's %q", got, want)
 	}
 	if err := notify(m, 5*time.Second, "count"); err != nil {
 		t.Fatalf("notify: %v", err)
 	}
 
-	if procStatus(t, "/proc/self/status")["NoNewPrivs"] != "0" {
+	me := os.Getpid()
+	if statusField(t, me, "NoNewPrivs") != "0" {
 		t.Log("the test runs under no_new_privs already: the manager's threads are not checked")
 		return
 	}
-	tasks, err := os.ReadDir("/proc/self/task")
+	tasks, err := procstat.Tasks(me)
 	if err != nil {
 		t.Fatal(err)
 	}
 	flagged := 0
-	for _, task := range tasks {
-		if procStatus(t, "/proc/self/task/"+task.Name()+"/status")["NoNewPrivs"] == "1" {
+	for _, tid := range tasks {
+		v, err := procstat.ReadTaskStatusField(me, tid, "NoNewPrivs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v == "1" {
 			flagged++
 		}
 	}
@@ -114,11 +102,10 @@ func TestChildConfined(t *testing.T) {
 // TestChildLimitsConfig: the limits follow Config.
 func TestChildLimitsConfig(t *testing.T) {
 	m := open(t, testSourceCfg(Config{MaxOpenFiles: 256, CoreDumps: true}), "ok", nil)
-	lim := procLimits(t, m.Pid())
-	if got := lim["Max open files"]; got != "256 256" {
+	if got := limit(t, m.Pid(), "Max open files"); got != "256 256" {
 		t.Errorf("Max open files = %q", got)
 	}
-	if got, want := lim["Max core file size"], selfLimit(t, unix.RLIMIT_CORE); got != want {
+	if got, want := limit(t, m.Pid(), "Max core file size"), selfLimit(t, unix.RLIMIT_CORE); got != want {
 		t.Errorf("Max core file size = %q, want the manager's %q", got, want)
 	}
 }
@@ -148,26 +135,24 @@ func TestChildAsUser(t *testing.T) {
 	testutil.CopyTestBinary(t, exe)
 	s := testSourceCfg(Config{User: "nobody", Command: func(string) *exec.Cmd { return exec.Command(exe) }})
 	m := open(t, s, "ok", newFakeHost())
-	st := procStatus(t, "/proc/"+strconv.Itoa(m.Pid())+"/status")
 	for field, id := range map[string]string{"Uid": nobody.Uid, "Gid": nobody.Gid} {
-		if want := strings.Repeat(id+"\t", 3) + id; st[field] != want {
-			t.Errorf("%s = %q, want %q", field, st[field], want)
+		if got, want := statusField(t, m.Pid(), field), strings.Repeat(id+"\t", 3)+id; got != want {
+			t.Errorf("%s = %q, want %q", field, got, want)
 		}
 	}
-	if st["Groups"] != "" {
-		t.Errorf("Groups = %q, want none", st["Groups"])
+	if got := statusField(t, m.Pid(), "Groups"); got != "" {
+		t.Errorf("Groups = %q, want none", got)
 	}
-	if st["NoNewPrivs"] != "1" {
-		t.Errorf("NoNewPrivs = %q", st["NoNewPrivs"])
+	if got := statusField(t, m.Pid(), "NoNewPrivs"); got != "1" {
+		t.Errorf("NoNewPrivs = %q", got)
 	}
 	// Setting another user's limits takes CAP_SYS_RESOURCE (this sandbox's
 	// root lacks it, as a container's often does: they are skipped then).
 	if hasCapSysResource(t) {
-		lim := procLimits(t, m.Pid())
-		if got := lim["Max processes"]; got != "1024 1024" {
+		if got := limit(t, m.Pid(), "Max processes"); got != "1024 1024" {
 			t.Errorf("Max processes = %q", got)
 		}
-		if got := lim["Max open files"]; got != "4096 4096" {
+		if got := limit(t, m.Pid(), "Max open files"); got != "4096 4096" {
 			t.Errorf("Max open files = %q", got)
 		}
 	} else {
@@ -188,7 +173,7 @@ func TestChildAsUser(t *testing.T) {
 
 func hasCapSysResource(t *testing.T) bool {
 	t.Helper()
-	eff, err := strconv.ParseUint(procStatus(t, "/proc/self/status")["CapEff"], 16, 64)
+	eff, err := strconv.ParseUint(statusField(t, os.Getpid(), "CapEff"), 16, 64)
 	if err != nil {
 		t.Fatal(err)
 	}

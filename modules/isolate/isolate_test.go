@@ -2,7 +2,6 @@ package isolate
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
@@ -244,9 +243,16 @@ func TestFrozenChild(t *testing.T) {
 	}
 	// The signal is asynchronous: wait until the process is stopped.
 	deadline := time.Now().Add(5 * time.Second)
-	for procState(m.Pid()) != 'T' {
+	for {
+		st, err := procstat.ReadState(m.Pid())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st == 'T' {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("process state %q after SIGSTOP", procState(m.Pid()))
+			t.Fatalf("process state %q after SIGSTOP", st)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -624,13 +630,13 @@ func TestChildDiesWithParent(t *testing.T) {
 	if _, serr := fmt.Sscanf(line, "child %d", &pid); err != nil || serr != nil {
 		t.Fatalf("manager stand-in said %q: %v %v", line, err, serr)
 	}
-	if !alive(pid) {
+	if !procstat.Alive(pid) {
 		t.Fatalf("child %d not running", pid)
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) {
+	for procstat.Alive(pid) {
 		if time.Now().After(deadline) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 			t.Fatalf("module process %d outlived its manager", pid)
@@ -673,26 +679,6 @@ func TestOpenFromExitingThread(t *testing.T) {
 	}
 }
 
-// alive reports whether pid runs: it exists and is not a zombie waiting
-// for init to reap it.
-func alive(pid int) bool {
-	st := procState(pid)
-	return st != 0 && st != 'Z' && st != 'X'
-}
-
-// procState is the state letter of /proc/<pid>/stat, or 0.
-func procState(pid int) byte {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
-}
-
 // TestNoLeaks: many opens and stops leave no fd and no process behind.
 func TestNoLeaks(t *testing.T) {
 	s := testSourceCfg(Config{})
@@ -717,11 +703,11 @@ func TestNoLeaks(t *testing.T) {
 }
 
 func countFDs(t testing.TB) int {
-	ents, err := os.ReadDir("/proc/self/fd")
+	n, err := procstat.CountFDs(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(ents)
+	return n
 }
 
 func TestChildOutputLogged(t *testing.T) {

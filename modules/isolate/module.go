@@ -17,6 +17,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"gomgr/internal/procstat"
 	"gomgr/registry"
 )
 
@@ -337,7 +338,7 @@ func (m *Module) watchStream() {
 
 // watchMemory kills the child when its resident memory goes over limit.
 func (m *Module) watchMemory(limit int64, every time.Duration) {
-	path := "/proc/" + strconv.Itoa(m.Pid()) + "/statm"
+	pid := m.Pid()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -346,7 +347,7 @@ func (m *Module) watchMemory(limit int64, every time.Duration) {
 			return
 		case <-t.C:
 		}
-		rss, err := readRSS(path)
+		rss, err := procstat.ReadRSS(pid) // statm: cheap enough for every tick
 		if err != nil {
 			continue // exiting: reap will tell
 		}
@@ -360,23 +361,11 @@ func (m *Module) watchMemory(limit int64, every time.Duration) {
 
 // RSS is the module process's resident memory in bytes, from /proc.
 func (m *Module) RSS() (int64, error) {
-	return readRSS("/proc/" + strconv.Itoa(m.Pid()) + "/statm")
-}
-
-func readRSS(path string) (int64, error) {
-	b, err := os.ReadFile(path)
+	rss, err := procstat.ReadRSS(m.Pid())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("isolate: module process memory: %w", err)
 	}
-	f := strings.Fields(string(b))
-	if len(f) < 2 {
-		return 0, fmt.Errorf("isolate: %s: short statm", path)
-	}
-	pages, err := strconv.ParseInt(f[1], 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("isolate: %s: %w", path, err)
-	}
-	return pages * int64(os.Getpagesize()), nil
+	return rss, nil
 }
 
 func fmtBytes(n int64) string {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"gomgr/internal/benchstat"
 	"gomgr/internal/jsontree"
 	"gomgr/internal/procstat"
 	"gomgr/modules"
@@ -463,7 +464,7 @@ func (b *bench) notify(ctx context.Context, reg *registry.Registry, tr *tracker,
 		}
 	}
 	lat := tr.record(false)
-	res.P50us, res.P99us = pct(lat, 0.50), pct(lat, 0.99)
+	res.P50us, res.P99us = pct(lat, 50), pct(lat, 99)
 
 	// A CPython notify that parses the osd_map takes milliseconds: a full
 	// window would make one batch outlast the notify deadline.
@@ -494,7 +495,7 @@ func (b *bench) notify(ctx context.Context, reg *registry.Registry, tr *tracker,
 	res.N = int(n)
 	res.EventsPerS = float64(n) / el.Seconds()
 	res.NotifyPerS = res.EventsPerS * float64(len(names))
-	res.P99LoadedUs = pct(loaded, 0.99)
+	res.P99LoadedUs = pct(loaded, 99)
 	res.Dropped = dropped(reg, names) - statsBefore
 	return res, nil
 }
@@ -510,13 +511,11 @@ func dropped(reg *registry.Registry, names []string) uint64 {
 	return n
 }
 
+// pct is the percentile p (0..100) of d in microseconds; it sorts d in
+// place, which the callers no longer need in arrival order.
 func pct(d []time.Duration, p float64) float64 {
-	if len(d) == 0 {
-		return 0
-	}
 	slices.Sort(d)
-	i := int(float64(len(d)-1) * p)
-	return float64(d[i]) / float64(time.Microsecond)
+	return float64(benchstat.PercentileSorted(d, p)) / float64(time.Microsecond)
 }
 
 // enableAndGet measures Enable to first notify over EnableRuns modules,
