@@ -114,3 +114,43 @@ func entityTypeName(t uint8) string {
 	}
 	return fmt.Sprintf("a peer of type %d", t)
 }
+
+// NoneAuth is a msgr.Auth for clusters with auth none: it presents Ceph's
+// AuthNone authorizer (struct_v, entity name, global id), which an OSD
+// requires even then (AuthNoneAuthorizeHandler decodes it), and accepts
+// any peer. Mons get none: their sessions authenticate with MAuth.
+type NoneAuth struct {
+	Name     messages.AuthName
+	GlobalID func() uint64 // the session's global id, known once the mon gave it
+}
+
+var _ msgr.Auth = NoneAuth{}
+
+// ClientAuthorizer implements msgr.Auth.
+func (a NoneAuth) ClientAuthorizer(peerType uint8) (msgr.ClientAuthorizer, error) {
+	if peerType == wire.EntityMon {
+		return nil, nil
+	}
+	e := messages.NewEncoder(nil)
+	e.U8(1) // struct_v
+	e.AuthName(a.Name)
+	var gid uint64
+	if a.GlobalID != nil {
+		gid = a.GlobalID()
+	}
+	e.U64(gid)
+	return noneAuthorizer(e.Bytes()), nil
+}
+
+// VerifyAuthorizer implements msgr.Auth: auth none lets every peer in.
+func (NoneAuth) VerifyAuthorizer(uint8, uint32, []byte, bool, *any) (msgr.AuthResult, error) {
+	return msgr.AuthResult{}, nil
+}
+
+// noneAuthorizer is an AuthNone authorizer's bytes.
+type noneAuthorizer []byte
+
+func (n noneAuthorizer) Protocol() uint32                      { return messages.AuthNone }
+func (n noneAuthorizer) Bytes() []byte                         { return n }
+func (noneAuthorizer) AddChallenge([]byte) error               { return ErrDenied }
+func (noneAuthorizer) VerifyReply([]byte) (msgr.Signer, error) { return nil, nil }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gomgr/internal/testutil"
+	"gomgr/messages"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 )
@@ -97,5 +98,26 @@ func TestMsgrSessions(t *testing.T) {
 	}
 	if in.n() != 1 {
 		t.Fatalf("%d messages got through, want only the signed one", in.n())
+	}
+}
+
+// TestNoneAuthorizer: Ceph's AuthNone authorizer, as an OSD's
+// AuthNoneAuthorizeHandler decodes it: struct_v 1, the entity name, the
+// global id; none to a mon.
+func TestNoneAuthorizer(t *testing.T) {
+	a := NoneAuth{Name: messages.AuthName{Type: uint32(wire.EntityMgr), ID: "x"}, GlobalID: func() uint64 { return 4242 }}
+	z, err := a.ClientAuthorizer(wire.EntityOSD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if z.Protocol() != messages.AuthNone {
+		t.Errorf("protocol %d", z.Protocol())
+	}
+	d := messages.NewDecoder(z.Bytes())
+	if v, name, gid := d.U8(), d.AuthName(), d.U64(); d.Err() != nil || v != 1 || name != a.Name || gid != 4242 || !d.Done() {
+		t.Errorf("authorizer %x: v %d name %v gid %d, %v", z.Bytes(), v, name, gid, d.Err())
+	}
+	if z, err := a.ClientAuthorizer(wire.EntityMon); z != nil || err != nil {
+		t.Errorf("to a mon: %v, %v", z, err)
 	}
 }

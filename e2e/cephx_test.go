@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,9 @@ func TestCephxCluster(t *testing.T) {
 	if _, err := c.MgrKeyring(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
-	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules", "--log-level", "info")
+	tree := cephTreeOf(t, "tellprobe")
+	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules"+string(os.PathListSeparator)+tree,
+		"--log-level", "info")
 
 	var dump mgrDump
 	testutil.Poll(t, 30*time.Second, "gomgr active and available", func() error {
@@ -70,6 +73,20 @@ func TestCephxCluster(t *testing.T) {
 		}
 		return err
 	})
+
+	// A module's send_command to the OSD: gomgr presents its cephx
+	// authorizer to the real OSD, which answers as it answers the CLI.
+	c.MustCeph(t, "mgr", "module", "enable", "tellprobe")
+	var viaMgr, direct map[string]any
+	testutil.Poll(t, 20*time.Second, "tellprobe osd 0 version", func() error {
+		return cephJSON(c, &viaMgr, "tellprobe", "osd", "0", "version")
+	})
+	if err := cephJSON(c, &direct, "tell", "osd.0", "version"); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(viaMgr, direct) || viaMgr["version"] == nil {
+		t.Errorf("osd.0 version: through gomgr's send_command %v, from the CLI %v", viaMgr, direct)
+	}
 
 	// A client whose mgr caps allow reads only: pg stat yes, a write no.
 	ro := filepath.Join(c.Dir, "ceph.client.ro.keyring")

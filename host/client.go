@@ -14,8 +14,8 @@ import (
 	"gomgr/registry"
 )
 
-// replyWaiter receives the one reply of a Command session, or hears that
-// the session is gone (the mgr is dead or refused it): the command will
+// replyWaiter receives the one reply of a command session, or hears that
+// the session is gone (the daemon is dead or refused it): the command will
 // get no reply, and the caller need not wait for its deadline.
 type replyWaiter struct {
 	reply chan *messages.MgrCommandReply
@@ -24,13 +24,22 @@ type replyWaiter struct {
 }
 
 func (w *replyWaiter) Dispatch(_ *msgr.Connection, m *msgr.Message) {
-	if p, err := messages.Decode(m); err == nil {
-		if r, ok := p.(*messages.MgrCommandReply); ok {
-			select {
-			case w.reply <- r:
-			default:
-			}
-		}
+	p, err := messages.Decode(m)
+	if err != nil {
+		return
+	}
+	var r *messages.MgrCommandReply
+	switch p := p.(type) {
+	case *messages.MgrCommandReply:
+		r = p
+	case *messages.TellCommandReply:
+		r = &p.MgrCommandReply
+	default:
+		return
+	}
+	select {
+	case w.reply <- r:
+	default:
 	}
 }
 
@@ -46,9 +55,24 @@ func (w *replyWaiter) HandleRefused(*msgr.Connection)     { w.gone() }
 // commands. A mgr that refuses the connection or drops it before it
 // replies gives ErrMgrUnreachable at once. Safe from any goroutine.
 func Command(ctx context.Context, auth msgr.Auth, addr string, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
+	return command(ctx, auth, addr, wire.EntityMgr, args, inbuf)
+}
+
+// command sends args to the daemon at addr, of type peer: an MMgrCommand
+// to a mgr, an MCommand (Ceph's `ceph tell`) to an OSD, on a session of
+// its own, and waits for the reply. A daemon that refuses the connection
+// or drops it before it replies gives ErrMgrUnreachable or
+// ErrDaemonUnreachable at once.
+func command(ctx context.Context, auth msgr.Auth, addr string, peer uint8, args map[string]any, inbuf []byte) (monclient.CommandResult, error) {
 	js, err := json.Marshal(args)
 	if err != nil {
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
+	}
+	who, unreachable := "mgr", ErrMgrUnreachable
+	var p messages.Payload = &messages.MgrCommand{Cmd: []string{string(js)}, Inbl: inbuf}
+	if peer != wire.EntityMgr {
+		who, unreachable = wire.EntityName{Type: peer}.String(), ErrDaemonUnreachable
+		p = &messages.TellCommand{MgrCommand: messages.MgrCommand{Cmd: []string{string(js)}, Inbl: inbuf}}
 	}
 	w := &replyWaiter{reply: make(chan *messages.MgrCommandReply, 1), lost: make(chan struct{})}
 	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Workers: 1,
@@ -60,11 +84,11 @@ func Command(ctx context.Context, auth msgr.Auth, addr string, args map[string]a
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
 	}
 	defer func() { ms.Shutdown(); ms.Wait() }()
-	conn, err := ms.Connect(addr, wire.EntityMgr)
+	conn, err := ms.Connect(addr, peer)
 	if err != nil {
-		return monclient.CommandResult{}, fmt.Errorf("host: connect to mgr %s: %w", addr, err)
+		return monclient.CommandResult{}, fmt.Errorf("host: connect to %s %s: %w", who, addr, err)
 	}
-	m := messages.Encode(&messages.MgrCommand{Cmd: []string{string(js)}, Inbl: inbuf})
+	m := messages.Encode(p)
 	m.Tid = 1
 	if err := conn.Send(m); err != nil {
 		return monclient.CommandResult{}, fmt.Errorf("host: command: %w", err)
@@ -78,9 +102,9 @@ func Command(ctx context.Context, auth msgr.Auth, addr string, args map[string]a
 	case r := <-w.reply:
 		return monclient.CommandResult{Retval: int(r.R), Status: r.RS, Out: r.Outbl}, nil
 	case <-w.lost:
-		return monclient.CommandResult{}, fmt.Errorf("%w: %s", ErrMgrUnreachable, addr)
+		return monclient.CommandResult{}, fmt.Errorf("%w: %s %s", unreachable, who, addr)
 	case <-ctx.Done():
-		return monclient.CommandResult{}, fmt.Errorf("host: no reply from mgr %s: %w", addr, ctx.Err())
+		return monclient.CommandResult{}, fmt.Errorf("host: no reply from %s %s: %w", who, addr, ctx.Err())
 	}
 }
 

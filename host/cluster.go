@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"gomgr/messages"
+	"gomgr/msgr/wire"
 	"gomgr/registry"
 )
 
@@ -26,8 +28,9 @@ var _ registry.Cluster = clusterCalls{}
 
 // SendCommand is send_command. Commands to the mon go over the mon
 // session; the mgr's own (svc_type "mgr") are the registry's and the
-// builtin ones; commands to OSDs need a session to each OSD, which gomgr
-// does not open.
+// builtin ones; a command to an OSD of a real cluster goes in an MCommand
+// on a session of its own to the OSD's address in the osdmap, as Ceph's
+// Objecter sends osd_command (simulated OSDs take no commands).
 func (c clusterCalls) SendCommand(ctx context.Context, svcType, svcID, cmd, inbuf string) (registry.CommandResult, error) {
 	var args map[string]any
 	if err := json.Unmarshal([]byte(cmd), &args); err != nil {
@@ -43,9 +46,71 @@ func (c clusterCalls) SendCommand(ctx context.Context, svcType, svcID, cmd, inbu
 	case "mgr":
 		ret, status, out := c.s.mgrCommand(ctx, args, inbuf)
 		return registry.CommandResult{Retval: ret, Stdout: string(out), Stderr: status}, nil
-	default:
-		return registry.CommandResult{}, fmt.Errorf("send_command to %s.%s: %w", svcType, svcID, registry.ErrNotSupported)
+	case "osd":
+		if !c.s.realCeph() {
+			break
+		}
+		addr, code, why := c.osdAddr(svcID)
+		if code != 0 {
+			return registry.CommandResult{Retval: code, Stderr: why}, nil
+		}
+		res, err := command(ctx, c.s.clientAuth(), addr, wire.EntityOSD, args, []byte(inbuf))
+		if err != nil {
+			return registry.CommandResult{}, fmt.Errorf("send_command to osd.%s: %w", svcID, err)
+		}
+		return registry.CommandResult{Retval: res.Retval, Stdout: string(res.Out), Stderr: res.Status}, nil
 	}
+	return registry.CommandResult{}, fmt.Errorf("send_command to %s.%s: %w", svcType, svcID, registry.ErrNotSupported)
+}
+
+// osdAddr is the msgr v1 address of osd.id from the osdmap, or the code
+// and reason Ceph's Objecter gives a command it cannot send: ENOENT for an
+// OSD the map does not have, ENXIO for one that is down.
+func (c clusterCalls) osdAddr(id string) (addr string, code int, why string) {
+	n, err := strconv.Atoi(id)
+	if err != nil || n < 0 {
+		return "", codeEINVAL, fmt.Sprintf("invalid osd_id: %q", id)
+	}
+	v, err := c.s.state.Get("osd_map")
+	if err != nil {
+		return "", codeENXIO, "no osdmap yet"
+	}
+	m, _ := v.Data.(map[string]any)
+	osds, _ := m["osds"].([]any)
+	for _, o := range osds {
+		om, _ := o.(map[string]any)
+		if om == nil || toInt(om["osd"]) != int64(n) {
+			continue
+		}
+		if toInt(om["up"]) == 0 {
+			return "", codeENXIO, fmt.Sprintf("osd.%d is down", n)
+		}
+		if a := v1Addr(om); a != "" {
+			return a, 0, ""
+		}
+		return "", codeENXIO, fmt.Sprintf("osd.%d has no msgr v1 address", n)
+	}
+	return "", codeENOENT, fmt.Sprintf("osd.%d does not exist", n)
+}
+
+// v1Addr is the msgr v1 "host:port" of an osd dump entry: from its
+// public_addrs vector (Nautilus and later), else its legacy public_addr
+// ("host:port/nonce").
+func v1Addr(osd map[string]any) string {
+	vec, _ := osd["public_addrs"].(map[string]any)
+	addrs, _ := vec["addrvec"].([]any)
+	for _, a := range addrs {
+		am, _ := a.(map[string]any)
+		if t, _ := am["type"].(string); t == "v1" {
+			s, _ := am["addr"].(string)
+			return s
+		}
+	}
+	if s, _ := osd["public_addr"].(string); s != "" && !strings.HasPrefix(s, "v2:") {
+		s, _, _ = strings.Cut(strings.TrimPrefix(s, "v1:"), "/")
+		return s
+	}
+	return ""
 }
 
 // ClusterLog writes the line to the mgr's log with its channel and, on a

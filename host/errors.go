@@ -20,6 +20,9 @@ var (
 	// ErrMgrUnreachable is a mgr command whose session closed before a
 	// reply came: the mgr is gone (a failover is under way) or refused it.
 	ErrMgrUnreachable = errors.New("host: the mgr closed or refused the connection")
+	// ErrDaemonUnreachable is a command to an OSD whose session closed
+	// before a reply came.
+	ErrDaemonUnreachable = errors.New("host: the daemon closed or refused the connection")
 )
 
 // Unexported: the mgr recovers from these itself by asking the mon for a
@@ -33,6 +36,7 @@ var (
 const (
 	codeENOENT     = -2
 	codeEIO        = -5
+	codeENXIO      = -6
 	codeEACCES     = -13
 	codeEINVAL     = -22
 	codeEOPNOTSUPP = -95

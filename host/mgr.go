@@ -745,6 +745,16 @@ func (s *Standby) discover(ctx context.Context, enabled []string) {
 	}
 }
 
+// clientAuth is how the mgr authenticates the sessions it opens to
+// daemons (a module's send_command to an OSD): an authorizer from its
+// cephx tickets, or Ceph's AuthNone one.
+func (s *Standby) clientAuth() msgr.Auth {
+	if s.cfg.Cephx == nil {
+		return cephx.NoneAuth{Name: messages.AuthName{Type: uint32(wire.EntityMgr), ID: s.cfg.Name}, GlobalID: s.monc.GlobalID}
+	}
+	return &cephx.MsgrAuth{Client: s.cfg.Cephx}
+}
+
 func (s *Standby) activate(ctx context.Context) error {
 	a := &active{types: map[DaemonKey][]messages.PerfCounterType{}, sessions: map[*msgr.Connection]map[string]DaemonKey{}}
 	var auth msgr.Auth

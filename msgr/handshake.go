@@ -66,7 +66,7 @@ func (c *Connection) sendConnect() error {
 		HostType:        uint32(c.m.cfg.Name.Type),
 		GlobalSeq:       c.globalSeq,
 		ConnectSeq:      c.connectSeq,
-		ProtocolVersion: wire.ProtocolVersion,
+		ProtocolVersion: wire.ProtoVersion(c.m.cfg.Name.Type, c.PeerType(), true),
 	}
 	if c.policy.Lossy {
 		cm.Flags = wire.ConnectLossy
@@ -233,7 +233,7 @@ func (c *Connection) serverGotAddr(f *wire.Frame) error {
 
 func (c *Connection) reply(tag uint8, gseq, cseq uint32) {
 	r := wire.ConnectReply{Tag: tag, Features: c.m.cfg.Features, GlobalSeq: gseq,
-		ConnectSeq: cseq, ProtocolVersion: wire.ProtocolVersion, AuthorizerLen: uint32(len(c.authReply))}
+		ConnectSeq: cseq, ProtocolVersion: wire.ProtoVersion(c.m.cfg.Name.Type, c.PeerType(), false), AuthorizerLen: uint32(len(c.authReply))}
 	if c.policy.Lossy {
 		r.Flags = wire.ConnectLossy
 	}

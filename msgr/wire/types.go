@@ -9,8 +9,41 @@ const (
 	HeaderLen       = 53  // ceph_msg_header
 	HeaderCRCLen    = 49  // the header crc covers the bytes before it
 	FooterLen       = 21  // ceph_msg_footer
-	ProtocolVersion = 15  // CEPH_OSDC_PROTOCOL etc. differ; v1 messenger sends 15 for mon/mgr peers
+	ProtocolVersion = 15  // CEPH_MONC_PROTOCOL: a client's to a mon (ProtoVersion has every case)
 )
+
+// ProtoVersion is the protocol_version a v1 connect (connect true) or
+// connect_reply carries, as Ceph's ProtocolV1::get_proto_version: between
+// two daemons of one type, that type's internal protocol; else the public
+// protocol of the server's type (the peer's when connecting), and 0 for a
+// mgr or client server. An OSD refuses a connect whose version is not
+// its own (BADPROTOVER).
+func ProtoVersion(my, peer uint8, connect bool) uint32 {
+	if my == peer {
+		switch my {
+		case EntityOSD:
+			return 10 // CEPH_OSD_PROTOCOL
+		case EntityMDS:
+			return 32 // CEPH_MDS_PROTOCOL
+		case EntityMon:
+			return 13 // CEPH_MON_PROTOCOL
+		}
+		return 0
+	}
+	server := my
+	if connect {
+		server = peer
+	}
+	switch server {
+	case EntityOSD:
+		return 24 // CEPH_OSDC_PROTOCOL
+	case EntityMDS:
+		return 32 // CEPH_MDSC_PROTOCOL
+	case EntityMon:
+		return 15 // CEPH_MONC_PROTOCOL
+	}
+	return 0
+}
 
 // Banner opens every v1 session in both directions.
 const Banner = "ceph v027"

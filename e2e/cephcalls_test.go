@@ -46,6 +46,29 @@ func cephTreeWith(t *testing.T) string {
 	return dir
 }
 
+// cephTreeOf is a module tree with Ceph's mgr_module.py and mgr_util.py
+// and only the named modules of e2e/testdata/cephtree: a Ceph tree (its
+// modules run on CPython) without Ceph's own modules.
+func cephTreeOf(t *testing.T, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"mgr_module.py", "mgr_util.py"} {
+		if err := os.Symlink(filepath.Join(cephModuleTree, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range names {
+		own, err := filepath.Abs(filepath.Join("testdata", "cephtree", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(own, filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 type progressEvent struct {
 	Message    string  `json:"message"`
 	Progress   float64 `json:"progress"`
@@ -98,21 +121,38 @@ func progressRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) progres
 	return got
 }
 
-// TestCephProgressEvents: a module drives Ceph's progress module with
-// self.remote(), under the real ceph-mgr and then under gomgr, and the
-// event shows in the mon's `ceph status` the same way, then goes.
-func TestCephProgressEvents(t *testing.T) {
+// tellOSD has tellprobe send `version` to osd.0 with send_command.
+func tellOSD(t *testing.T, c *cephcluster.Cluster, who string) string {
+	t.Helper()
+	var out []byte
+	testutil.Poll(t, 30*time.Second, "tellprobe osd 0 version under "+who, func() (err error) {
+		out, err = c.Ceph(context.Background(), "tellprobe", "osd", "0", "version")
+		return err
+	})
+	return string(out)
+}
+
+// TestCephModuleCalls: under the real ceph-mgr and then under gomgr, a
+// module drives Ceph's progress module with self.remote(), and the event
+// shows in the mon's `ceph status` the same way, then goes; and a module
+// sends a command to an OSD with send_command and gets the same answer.
+func TestCephModuleCalls(t *testing.T) {
 	tree := cephTreeWith(t)
 	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Global: map[string]string{"mgr_module_path": tree}})
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
 	c.MustCeph(t, "mgr", "module", "enable", "progressprobe")
+	c.MustCeph(t, "mgr", "module", "enable", "tellprobe")
 	want := progressRoundTrip(t, c, "ceph-mgr")
+	wantTell := tellOSD(t, c, "ceph-mgr")
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 
 	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", tree)
 	waitActive(t, c, "x", 60*time.Second)
+	if got := tellOSD(t, c, "gomgr"); got != wantTell || !strings.Contains(got, `"version"`) {
+		t.Errorf("osd.0 version through send_command: gomgr %q, ceph-mgr %q", got, wantTell)
+	}
 	got := progressRoundTrip(t, c, "gomgr")
 	// The progress module writes the message with the event's age and a
 	// bar: compare it with the age and the mgr's name masked.
