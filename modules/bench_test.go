@@ -96,3 +96,45 @@ func BenchmarkNotify(b *testing.B) {
 		}
 	}
 }
+
+// compareSrc's notify makes 2,000 == / != comparisons over a 1,000-OSD map;
+// with eqClass appended the module defines __eq__, so the front end routes
+// them through _gomgr_eq/_gomgr_ne.
+const compareSrc = `
+from mgr_module import MgrModule
+class Module(MgrModule):
+    NOTIFY_TYPES = ["osd_map"]
+    def notify(self, notify_type, notify_id):
+        n = 0
+        for o in self.get("osd_map")["osds"]:
+            if o["up"] == o["in"] and o["state"] != o["osd"]:
+                n += 1
+        self.n = n
+`
+
+const eqClass = `
+class Key:
+    def __init__(self, k):
+        self.k = k
+    def __eq__(self, other):
+        return isinstance(other, Key) and self.k == other.k
+`
+
+// BenchmarkNotifyCompare: one notify per op making 2,000 comparisons, in a
+// module without a user __eq__ ("plain") and with one ("user_eq").
+func BenchmarkNotifyCompare(b *testing.B) {
+	for _, c := range []struct{ name, src string }{{"plain", compareSrc}, {"user_eq", compareSrc + eqClass}} {
+		b.Run(c.name, func(b *testing.B) {
+			m, h := startSrc(b, "bench", c.src)
+			h.set("osd_map", 1, osdMap1000(b))
+			ctx := ctxT(b, time.Hour)
+			ev := []registry.Event{{Kind: "osd_map"}}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := m.Notify(ctx, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -18,11 +18,28 @@ func init() {
 	addBytesMethods()
 	addDictViews()
 	define(py.BaseException, "__init__", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
-		if e, ok := self.(*py.Exception); ok {
-			e.Args = args
+		e, ok := self.(*py.Exception)
+		if !ok && len(args) > 0 {
+			// Exception.__init__(self, msg): bound to the class.
+			e, ok = args[0].(*py.Exception)
+			args = args[1:]
+		}
+		if ok {
+			// args may be a view of the caller's VM stack: copy it.
+			e.Args = args.Copy()
 		}
 		return py.None, nil
 	}, false, "BaseException.__init__(self, *args)")
+	// str(e) is gpython's Exception.M__str__, which returns args[0] as is
+	// (a panic for no args, a TypeError for a non-str one) and ignores a
+	// user __str__: str() goes through exceptionStr instead.
+	strNew := py.StringType.New
+	py.StringType.New = func(metatype *py.Type, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
+		if e, ok := singleException(args, kwargs); ok {
+			return exceptionStr(e)
+		}
+		return strNew(metatype, args, kwargs)
+	}
 
 	// collections is imported on demand; compiled once here so module
 	// loads that do not use it pay nothing.
@@ -42,6 +59,7 @@ func installBuiltins(b *py.Module) {
 	add("__build_class__", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		return buildClass(orig, args, kwargs)
 	}, "__build_class__(func, name, *bases) -> class")
+	installCompare(b)
 	add("_gomgr_defaults", builtinDefaults, "front end: apply decorator dec to a def whose defaults moved here")
 	add("_gomgr_pct", func(self py.Object, args py.Tuple, kwargs py.StringDict) (py.Object, error) {
 		s, ok := args[0].(py.String)
@@ -325,15 +343,20 @@ func buildExceptionClass(base *py.Type, args py.Tuple) (py.Object, error) {
 	}
 	// Built by hand, not with Type.NewType: that queues the type on
 	// gpython's global ready list, which module goroutines would race on.
-	bases := args[2:]
+	// args (and so bases) is a view of the VM stack, reused after this
+	// call: copy it. base's flags include READY, which would make Ready a
+	// no-op and leave the class without an MRO (so not a subclass of its
+	// bases for except, isinstance and super).
+	bases := args[2:].Copy()
 	t := &py.Type{
 		ObjectType: base, // as gpython makes its own exception subclasses
 		Name:       string(name),
-		Flags:      base.Flags,
+		Flags:      base.Flags &^ (py.TPFLAGS_READY | py.TPFLAGS_READYING),
+		Base:       base,
 		Dict:       py.StringDict{},
 		Bases:      bases,
 		New: func(metatype *py.Type, a py.Tuple, kw py.StringDict) (py.Object, error) {
-			return &py.Exception{Base: metatype, Args: a, Dict: py.NewStringDict()}, nil
+			return &py.Exception{Base: metatype, Args: a.Copy(), Dict: py.NewStringDict()}, nil
 		},
 		Init: func(self py.Object, a py.Tuple, kw py.StringDict) error {
 			init, ok := lookupUserMethod(self.Type(), "__init__")
@@ -350,8 +373,7 @@ func buildExceptionClass(base *py.Type, args py.Tuple) (py.Object, error) {
 	for k, v := range ns {
 		t.Dict[k] = v
 	}
-	t.Dict["__getattribute__"] = py.MustNewMethod("__getattribute__", excGetattr, 0, "")
-	t.Dict["__setattr__"] = py.MustNewMethod("__setattr__", excSetattr, 0, "")
+	addExcAttrs(t, ns)
 	if c, ok := cell.(*py.Cell); ok {
 		c.Set(t)
 	}
@@ -370,32 +392,137 @@ func lookupUserMethod(t *py.Type, name string) (py.Object, bool) {
 	return nil, false
 }
 
-func excGetattr(self py.Object, args py.Tuple) (py.Object, error) {
-	e := self.(*py.Exception)
-	key := string(args[0].(py.String))
-	if v, ok := e.Dict[key]; ok {
-		return v, nil
+// singleException reports whether str()'s arguments are one exception.
+func singleException(args py.Tuple, kwargs py.StringDict) (*py.Exception, bool) {
+	if len(args) != 1 || len(kwargs) != 0 {
+		return nil, false
 	}
-	if key == "args" {
-		return e.Args, nil
-	}
-	if v := e.Base.NativeGetAttrOrNil(key); v != nil {
-		if g, ok := v.(py.I__get__); ok {
-			return g.M__get__(e, e.Base)
-		}
-		return v, nil
-	}
-	return nil, py.ExceptionNewf(py.AttributeError, "'%s' object has no attribute '%s'", e.Base.Name, key)
+	e, ok := args[0].(*py.Exception)
+	return e, ok
 }
 
-func excSetattr(self py.Object, args py.Tuple) (py.Object, error) {
-	e := self.(*py.Exception)
-	if string(args[0].(py.String)) == "args" {
-		e.Args = args[1]
-		return py.None, nil
+// exceptionStr is Python's str(e): the class's own __str__ if a user
+// class defines one, else "" for no args, str(arg) for one, str(args) for
+// more.
+func exceptionStr(e *py.Exception) (py.Object, error) {
+	if f, ok := lookupUserMethod(e.Base, "__str__"); ok {
+		return py.Call(f, py.Tuple{e}, nil)
 	}
-	e.Dict[string(args[0].(py.String))] = args[1]
+	args, ok := e.Args.(py.Tuple)
+	switch {
+	case !ok:
+		return py.Str(e.Args)
+	case len(args) == 0:
+		return py.String(""), nil
+	case len(args) == 1:
+		if e, ok := args[0].(*py.Exception); ok {
+			return exceptionStr(e)
+		}
+		return py.Str(args[0])
+	}
+	return py.Str(args)
+}
+
+// strOf is str(o) for gomgr's own formatting ("%s", "{}"), with
+// exceptionStr for exceptions.
+func strOf(o py.Object) (string, error) {
+	if e, ok := o.(*py.Exception); ok {
+		s, err := exceptionStr(e)
+		if err != nil {
+			return "", err
+		}
+		return py.StrAsString(s)
+	}
+	return py.StrAsString(o)
+}
+
+// An exception instance is a *py.Exception, which has no instance dict
+// gpython's attribute code can see: getattr falls back to its
+// M__getattr__ (which returns args for any name) and setattr fails. An
+// excAttr on the class, for each attribute name its methods use that
+// names nothing on the class, keeps self.name in the exception's Dict
+// instead. Names used only outside the class's methods, and instance
+// values shadowing a class attribute, get none (docs/python-modules.md).
+type excAttr struct{ name string }
+
+var excAttrType = py.NewType("exception_attribute", "an attribute of a user exception instance")
+
+func (a *excAttr) Type() *py.Type { return excAttrType }
+
+func (a *excAttr) M__get__(instance, owner py.Object) (py.Object, error) {
+	e, ok := instance.(*py.Exception)
+	if !ok {
+		return nil, py.ExceptionNewf(py.AttributeError, "type object has no attribute '%s'", a.name)
+	}
+	if v, ok := e.Dict[a.name]; ok {
+		return v, nil
+	}
+	// A class attribute of that name further along the MRO (multiple
+	// inheritance).
+	for _, o := range e.Base.Mro {
+		if b, ok := o.(*py.Type); ok {
+			if v, ok := b.Dict[a.name]; ok {
+				if _, skip := v.(*excAttr); skip {
+					continue
+				}
+				if g, ok := v.(py.I__get__); ok {
+					return g.M__get__(e, e.Base)
+				}
+				return v, nil
+			}
+		}
+	}
+	return nil, py.ExceptionNewf(py.AttributeError, "'%s' object has no attribute '%s'", e.Base.Name, a.name)
+}
+
+func (a *excAttr) M__set__(instance, value py.Object) (py.Object, error) {
+	e, ok := instance.(*py.Exception)
+	if !ok {
+		return nil, py.ExceptionNewf(py.AttributeError, "can't set attribute '%s'", a.name)
+	}
+	e.Dict[a.name] = value
 	return py.None, nil
+}
+
+func (a *excAttr) M__delete__(instance py.Object) (py.Object, error) {
+	e, ok := instance.(*py.Exception)
+	if !ok {
+		return nil, py.ExceptionNewf(py.AttributeError, "can't delete attribute '%s'", a.name)
+	}
+	if _, set := e.Dict[a.name]; !set {
+		return nil, py.ExceptionNewf(py.AttributeError, "%s", a.name)
+	}
+	delete(e.Dict, a.name)
+	return py.None, nil
+}
+
+// addExcAttrs puts an excAttr on exception class t for each attribute
+// name its methods (in ns) use that is found nowhere on the class. Class
+// attributes stay plain: a class's Dict is what gpython returns for
+// Cls.name, so a descriptor there would be seen as itself.
+func addExcAttrs(t *py.Type, ns py.StringDict) {
+	names := map[string]bool{}
+	var walk func(c *py.Code)
+	walk = func(c *py.Code) {
+		for _, n := range c.Names {
+			names[n] = true
+		}
+		for _, k := range c.Consts {
+			if kc, ok := k.(*py.Code); ok {
+				walk(kc)
+			}
+		}
+	}
+	for _, v := range ns {
+		if f, ok := v.(*py.Function); ok {
+			walk(f.Code)
+		}
+	}
+	for n := range names {
+		if !strings.HasPrefix(n, "__") && n != "args" && t.NativeGetAttrOrNil(n) == nil {
+			t.Dict[n] = &excAttr{name: n}
+		}
+	}
 }
 
 // pctString is a string literal the front end saw followed by %: its
@@ -520,7 +647,7 @@ func percentFormat(f string, values py.Object) (string, error) {
 		case 's', 'r', 'a':
 			var s string
 			if typ == 's' {
-				s, err = py.StrAsString(v)
+				s, err = strOf(v)
 			} else {
 				s, err = py.ReprAsString(v)
 			}

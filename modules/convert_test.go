@@ -190,6 +190,7 @@ func FuzzRewriteSource(f *testing.F) {
 		"@dec(1)\ndef f(a=1, *, b: int = 2):\n    return '%(a)s' % {'a': a}\n",
 		"@p.setter\ndef p(self, v):\n    pass\n",
 		"s = '''a\n{b}'''\n", "f'{", "'%s' % [1]", "@\n", "x = rb'\\''",
+		"class K:\n    def __eq__(self, o):\n        return self.k == o.k and o not in (1, 2)\nx = [a for a in b if a != K(1) == c]\n",
 	} {
 		f.Add(s)
 	}

@@ -229,6 +229,48 @@ result = A().__name__`, wantErr: "AttributeError"},
 	{name: "no_re_module", code: `import re`, wantErr: "ImportError"},
 	{name: "collections_module", code: `from collections import OrderedDict
 result = list(OrderedDict([("b", 1), ("a", 2)]).keys())`, want: []any{"b", "a"}},
+	{name: "exception_hierarchy", code: `class OrchestratorError(Exception):
+    def __init__(self, msg, errno=-22):
+        super(Exception, self).__init__(msg)
+        self.errno = errno
+class NoOrchestrator(OrchestratorError):
+    kind = "noorch"
+    def __init__(self, msg="No orchestrator configured"):
+        super().__init__(msg, errno=-2)
+    def describe(self):
+        return self.kind + " " + str(self.errno)
+class Legacy(Exception):
+    def __init__(self, msg):
+        Exception.__init__(self, msg)
+try:
+    raise NoOrchestrator()
+except OrchestratorError as e:
+    got = [str(e), e.errno, e.describe(), list(e.args), NoOrchestrator.kind, type(e).__name__, issubclass(NoOrchestrator, Exception)]
+result = got + [str(Legacy("old")), isinstance(Legacy("x"), OrchestratorError)]`,
+		want: []any{"No orchestrator configured", int64(-2), "noorch -2", []any{"No orchestrator configured"}, "noorch", "NoOrchestrator", true, "old", false}},
+	{name: "exception_str", code: `class E(Exception):
+    pass
+class S(Exception):
+    def __str__(self):
+        return "S:" + self.args[0]
+result = [str(E()), str(E(5)), str(E("a", 1)), str(S("x")), "{}".format(S("y")), "%s" % S("z"), str(ValueError())]`,
+		want: []any{"", "5", "('a', 1)", "S:x", "S:y", "S:z", ""}},
+	{name: "exception_attr_set_outside", code: `class E(Exception):
+    pass
+e = E()
+e.extra = 1`, wantErr: "has no attribute 'extra'"},
+	{name: "user_eq_list_methods", code: `class K:
+    def __init__(self, k):
+        self.k = k
+    def __eq__(self, other):
+        return isinstance(other, K) and self.k == other.k
+l = [K(1), K(2), K(1)]
+l.remove(K(2))
+result = [l.index(K(1)), l.count(K(1)), len(l)]`, want: []any{int64(0), int64(2), int64(2)}},
+	{name: "user_eq_literal_operand", code: `class Any:
+    def __eq__(self, other):
+        return True
+result = [Any() == "x", "x" == Any(), Any() == Any(), None != Any()]`, want: []any{false, false, true, true}},
 	{name: "no_logging_module", code: `import logging`, wantErr: "ImportError"},
 	{name: "no_datetime_module", code: `import datetime`, wantErr: "ImportError"},
 }

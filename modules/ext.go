@@ -192,13 +192,9 @@ func normIndex(i, n int) int {
 	return i
 }
 
-func pyEqual(a, b py.Object) (bool, error) {
-	r, err := py.Eq(a, b)
-	if err != nil {
-		return false, err
-	}
-	return r == py.True, nil
-}
+// pyEqual is list.index/count/remove's item comparison: a user __eq__
+// counts, as in Python.
+func pyEqual(a, b py.Object) (bool, error) { return truthEq(a, b) }
 
 func addListMethods() {
 	t := py.ListType

@@ -109,9 +109,11 @@ func formatField(field string, args py.Tuple, kwargs py.StringDict, auto *int) (
 			return "", err
 		}
 	case 's':
-		if obj, err = py.Str(obj); err != nil {
+		s, err := strOf(obj)
+		if err != nil {
 			return "", err
 		}
+		obj = py.String(s)
 	default:
 		return "", py.ExceptionNewf(py.ValueError, "Unknown conversion specifier %c", conv)
 	}
@@ -306,7 +308,7 @@ func formatValue(obj py.Object, spec string) (string, error) {
 	if f.typ != 0 && f.typ != 's' {
 		return "", py.ExceptionNewf(py.ValueError, "Unknown format code '%c' for object of type '%s'", f.typ, obj.Type().Name)
 	}
-	s, err := py.StrAsString(obj)
+	s, err := strOf(obj)
 	if err != nil {
 		return "", err
 	}

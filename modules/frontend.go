@@ -2,6 +2,7 @@ package modules
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -18,7 +19,9 @@ import (
 //     pushes defaults before decorators and so calls a default as the
 //     decorator;
 //   - a string literal followed by % becomes _gomgr_pct("...") so
-//     %-formatting is Python's, not Go's fmt.
+//     %-formatting is Python's, not Go's fmt;
+//   - in a module defining __eq__ or __ne__, a == b, !=, in and not in
+//     become calls that honour them (frontend_eq.go).
 //
 // Source without any of these comes back unchanged and costs one scan.
 
@@ -181,12 +184,14 @@ func stringEnd(src string, i int) (int, error) {
 type edit struct {
 	start, end int
 	text       string
+	group      int // >0: applied only with every edit of its group
 }
 
 // rewriteSource applies the front end to a module's source.
 func rewriteSource(src string) (string, error) {
 	if !strings.Contains(src, "super()") && !strings.Contains(src, "@") &&
-		!strings.Contains(src, "%") && !hasFString(src) {
+		!strings.Contains(src, "%") && !hasFString(src) &&
+		!strings.Contains(src, "__eq__") && !strings.Contains(src, "__ne__") {
 		return src, nil
 	}
 	toks, err := tokenize(src)
@@ -199,15 +204,20 @@ func rewriteSource(src string) (string, error) {
 		first  string // first parameter of a def
 	}
 	var defs []scope
+	userEq := definesEq(src, toks)
+	decorator := false // on a decorator line, which may be moved whole
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
 		if t.lineStart {
 			for len(defs) > 0 && defs[len(defs)-1].indent >= t.indent {
 				defs = defs[:len(defs)-1]
 			}
+			decorator = src[t.start:t.end] == "@"
 		}
 		text := src[t.start:t.end]
 		switch {
+		case userEq && !decorator && (t.kind == tOp && (text == "==" || text == "!=") || t.kind == tName && (text == "in" || text == "not")):
+			edits = append(edits, compareEdits(src, toks, i, len(edits)+1)...)
 		case t.kind == tName && text == "def" && i+2 < len(toks):
 			first := ""
 			if j := i + 3; j < len(toks) && toks[j].kind == tName {
@@ -218,7 +228,7 @@ func rewriteSource(src string) (string, error) {
 			src[toks[i+1].start:toks[i+1].end] == "(" && src[toks[i+2].start:toks[i+2].end] == ")" &&
 			(i == 0 || src[toks[i-1].start:toks[i-1].end] != "."):
 			if len(defs) > 0 && defs[len(defs)-1].first != "" {
-				edits = append(edits, edit{toks[i+1].start, toks[i+2].end, "(__class__, " + defs[len(defs)-1].first + ")"})
+				edits = append(edits, edit{start: toks[i+1].start, end: toks[i+2].end, text: "(__class__, " + defs[len(defs)-1].first + ")"})
 			}
 		case t.kind == tOp && text == "@" && t.lineStart:
 			e, err := decoratorEdits(src, toks, i)
@@ -242,12 +252,43 @@ func rewriteSource(src string) (string, error) {
 	if len(edits) == 0 {
 		return src, nil
 	}
-	// Edits come in source order; one inside another's span (a string
-	// in a moved default) is dropped: the outer one carries that text.
+	// Edits in source order (an insertion before a replacement at the
+	// same place, an outer span before an inner one); one inside another's
+	// span (a string in a moved default) is dropped: the outer one carries
+	// that text.
+	sort.SliceStable(edits, func(a, b int) bool {
+		ea, eb := edits[a], edits[b]
+		if ea.start != eb.start {
+			return ea.start < eb.start
+		}
+		if (ea.start == ea.end) != (eb.start == eb.end) {
+			return ea.start == ea.end
+		}
+		return ea.end > eb.end
+	})
+	// A group (a comparison's three parts) is kept whole or dropped
+	// whole; dropping one can keep another edit, so repeat until stable.
+	dropped := map[int]bool{}
+	keep := make([]bool, len(edits))
+	for again := true; again; {
+		again = false
+		pos := 0
+		for k, e := range edits {
+			keep[k] = e.start >= pos && !dropped[e.group]
+			if keep[k] {
+				pos = e.end
+			}
+		}
+		for k, e := range edits {
+			if !keep[k] && e.group > 0 && !dropped[e.group] {
+				dropped[e.group], again = true, true
+			}
+		}
+	}
 	var b strings.Builder
 	pos := 0
-	for _, e := range edits {
-		if e.start < pos {
+	for k, e := range edits {
+		if !keep[k] {
 			continue
 		}
 		b.WriteString(src[pos:e.start])
@@ -318,7 +359,7 @@ func stringEdits(src string, run []tok, pct bool) ([]edit, error) {
 	if pct {
 		b.WriteString(")")
 	}
-	return []edit{{start, end, b.String()}}, nil
+	return []edit{{start: start, end: end, text: b.String()}}, nil
 }
 
 // fstringToFormat turns one f-string literal into "...".format(args).
@@ -523,7 +564,7 @@ func decoratorEdits(src string, toks []tok, at int) ([]edit, error) {
 			if k >= len(toks) {
 				return nil, nil
 			}
-			edits = append(edits, edit{t.start, toks[k-1].end, keepNewlines(src[t.start:toks[k-1].end])})
+			edits = append(edits, edit{start: t.start, end: toks[k-1].end, text: keepNewlines(src[t.start:toks[k-1].end])})
 			if text == "=" {
 				if kwOnly {
 					kwdefaults = append(kwdefaults, fmt.Sprintf("%q: (%s)", param, flatten(src, toks[j+1:k])))
@@ -544,7 +585,7 @@ func decoratorEdits(src string, toks []tok, at int) ([]edit, error) {
 			k++
 		}
 		if k < len(toks) {
-			edits = append(edits, edit{toks[j+1].start, toks[k-1].end, keepNewlines(src[toks[j+1].start:toks[k-1].end])})
+			edits = append(edits, edit{start: toks[j+1].start, end: toks[k-1].end, text: keepNewlines(src[toks[j+1].start:toks[k-1].end])})
 		}
 	}
 	if len(edits) == 0 {
@@ -557,7 +598,7 @@ func decoratorEdits(src string, toks []tok, at int) ([]edit, error) {
 					e++
 				}
 				if dec := src[toks[d+1].start:toks[e-1].end]; strings.Contains(strings.SplitN(dec, "(", 2)[0], ".") {
-					edits = append(edits, edit{toks[d+1].start, toks[e-1].end, "_gomgr_defaults(" + dec + ", (), {})"})
+					edits = append(edits, edit{start: toks[d+1].start, end: toks[e-1].end, text: "_gomgr_defaults(" + dec + ", (), {})"})
 				}
 			}
 		}
@@ -574,7 +615,7 @@ func decoratorEdits(src string, toks []tok, at int) ([]edit, error) {
 	if len(defaults) == 0 {
 		wrap = fmt.Sprintf("_gomgr_defaults(%s, (), {%s})", dec, strings.Join(kwdefaults, ", "))
 	}
-	return append([]edit{{toks[d].start, toks[e-1].end, wrap}}, edits...), nil
+	return append([]edit{{start: toks[d].start, end: toks[e-1].end, text: wrap}}, edits...), nil
 }
 
 // keepNewlines is s with everything but its newlines removed, so a

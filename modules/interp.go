@@ -37,9 +37,6 @@ func (m *pyModule) load(src string) error {
 		return fmt.Errorf("modules: %s: host modules: %w: %s", m.name, ErrLoad, m.src.traceback(err))
 	}
 	m.src.add(m.path, src)
-	if err := checkDialect(src); err != nil {
-		return fmt.Errorf("modules: %s: %w: %s: %w", m.name, ErrLoad, m.path, err)
-	}
 	rewritten, err := rewriteSource(src)
 	if err != nil {
 		return fmt.Errorf("modules: %s: %w: %s: %w", m.name, ErrLoad, m.path, err)
