@@ -299,13 +299,18 @@ class Conn:
         raise d.error()
 
     def recv_exact(self, n):
-        buf = bytearray()
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
-            if not chunk:
+        # One buffer of the frame's size, filled in place: a 1 MB map
+        # arrives without a growing buffer and a copy of it.
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            k = self.sock.recv_into(view[got:])
+            if not k:
                 raise EOFError
-            buf += chunk
-        return bytes(buf)
+            got += k
+        view.release()
+        return buf
 
     def run(self, handle):
         try:
