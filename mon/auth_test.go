@@ -24,6 +24,22 @@ func startCephxMon(t *testing.T, dir string) *mon.Daemon {
 	return d
 }
 
+// startCephxAdmin starts a cephx mon in dir and opens client.admin's
+// session with the key the mon made.
+func startCephxAdmin(t *testing.T, dir string) (*mon.Daemon, *monclient.Client) {
+	t.Helper()
+	d := startCephxMon(t, dir)
+	kr, err := cephx.LoadKeyring(filepath.Join(dir, mon.KeyringFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := dialAs(d.Addr(), "admin", kr["client.admin"].Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, admin
+}
+
 func dialAs(addr, id string, key cephx.Key) (*monclient.Client, error) {
 	var cx *cephx.Client
 	if key.Valid() {
@@ -51,15 +67,7 @@ func run(t *testing.T, c *monclient.Client, args map[string]any) monclient.Comma
 // is gone refuses to start.
 func TestCephxMon(t *testing.T) {
 	dir := t.TempDir()
-	d := startCephxMon(t, dir)
-	kr, err := cephx.LoadKeyring(filepath.Join(dir, mon.KeyringFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := dialAs(d.Addr(), "admin", kr["client.admin"].Key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, admin := startCephxAdmin(t, dir)
 	res := run(t, admin, map[string]any{"prefix": "auth get-or-create", "entity": "client.ro", "caps": []any{"mon", "allow r"}})
 	if res.Retval != 0 {
 		t.Fatalf("auth get-or-create: %+v", res)
@@ -123,16 +131,8 @@ func TestCephxMon(t *testing.T) {
 // with "allow rw" may change maps, but may not make a key that way.
 func TestCephxListPrefix(t *testing.T) {
 	dir := t.TempDir()
-	d := startCephxMon(t, dir)
+	d, admin := startCephxAdmin(t, dir)
 	defer d.Close()
-	kr, err := cephx.LoadKeyring(filepath.Join(dir, mon.KeyringFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := dialAs(d.Addr(), "admin", kr["client.admin"].Key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	res := run(t, admin, map[string]any{"prefix": "auth get-or-create", "entity": "client.rw", "caps": []any{"mon", "allow rw"}})
 	admin.Close()
 	if res.Retval != 0 {
