@@ -121,12 +121,12 @@ func progressRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) progres
 	return got
 }
 
-// tellOSD has tellprobe send `version` to osd.0 with send_command.
+// tellOSD has callprobe send `version` to osd.0 with send_command.
 func tellOSD(t *testing.T, c *cephcluster.Cluster, who string) string {
 	t.Helper()
 	var out []byte
-	testutil.Poll(t, 30*time.Second, "tellprobe osd 0 version under "+who, func() (err error) {
-		out, err = c.Ceph(context.Background(), "tellprobe", "osd", "0", "version")
+	testutil.Poll(t, 30*time.Second, "callprobe tell 0 version under "+who, func() (err error) {
+		out, err = c.Ceph(context.Background(), "callprobe", "tell", "0", "version")
 		return err
 	})
 	return string(out)
@@ -134,17 +134,26 @@ func tellOSD(t *testing.T, c *cephcluster.Cluster, who string) string {
 
 // TestCephModuleCalls: under the real ceph-mgr and then under gomgr, a
 // module drives Ceph's progress module with self.remote(), and the event
-// shows in the mon's `ceph status` the same way, then goes; and a module
-// sends a command to an OSD with send_command and gets the same answer.
+// shows in the mon's `ceph status` the same way, then goes; a module
+// sends a command to an OSD with send_command and gets the same answer;
+// get("modified_config_options") lists the same options the daemons set.
 func TestCephModuleCalls(t *testing.T) {
 	tree := cephTreeWith(t)
 	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Global: map[string]string{"mgr_module_path": tree}})
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
 	c.MustCeph(t, "mgr", "module", "enable", "progressprobe")
-	c.MustCeph(t, "mgr", "module", "enable", "tellprobe")
+	c.MustCeph(t, "mgr", "module", "enable", "callprobe")
 	want := progressRoundTrip(t, c, "ceph-mgr")
 	wantTell := tellOSD(t, c, "ceph-mgr")
+	var wantConfig []byte
+	testutil.Poll(t, 30*time.Second, "modified_config_options under ceph-mgr", func() (err error) {
+		wantConfig, err = c.Ceph(context.Background(), "callprobe", "get", "modified_config_options")
+		if err == nil && !strings.Contains(string(wantConfig), "osd_objectstore") {
+			err = fmt.Errorf("not yet the OSD's options: %s", wantConfig)
+		}
+		return err
+	})
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 
@@ -153,6 +162,13 @@ func TestCephModuleCalls(t *testing.T) {
 	if got := tellOSD(t, c, "gomgr"); got != wantTell || !strings.Contains(got, `"version"`) {
 		t.Errorf("osd.0 version through send_command: gomgr %q, ceph-mgr %q", got, wantTell)
 	}
+	testutil.Poll(t, 30*time.Second, "modified_config_options under gomgr as under ceph-mgr", func() error {
+		got, err := c.Ceph(context.Background(), "callprobe", "get", "modified_config_options")
+		if err == nil && string(got) != string(wantConfig) {
+			err = fmt.Errorf("gomgr %s, ceph-mgr %s", got, wantConfig)
+		}
+		return err
+	})
 	got := progressRoundTrip(t, c, "gomgr")
 	// The progress module writes the message with the event's age and a
 	// bar: compare it with the age and the mgr's name masked.

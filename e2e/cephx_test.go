@@ -28,7 +28,7 @@ func TestCephxCluster(t *testing.T) {
 	if _, err := c.MgrKeyring(ctx, "x"); err != nil {
 		t.Fatal(err)
 	}
-	tree := cephTreeOf(t, "tellprobe")
+	tree := cephTreeOf(t, "callprobe")
 	mgr, _ := start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", "e2e/testdata/modules"+string(os.PathListSeparator)+tree,
 		"--log-level", "info")
 
@@ -76,10 +76,10 @@ func TestCephxCluster(t *testing.T) {
 
 	// A module's send_command to the OSD: gomgr presents its cephx
 	// authorizer to the real OSD, which answers as it answers the CLI.
-	c.MustCeph(t, "mgr", "module", "enable", "tellprobe")
+	c.MustCeph(t, "mgr", "module", "enable", "callprobe")
 	var viaMgr, direct map[string]any
-	testutil.Poll(t, 20*time.Second, "tellprobe osd 0 version", func() error {
-		return cephJSON(c, &viaMgr, "tellprobe", "osd", "0", "version")
+	testutil.Poll(t, 20*time.Second, "callprobe tell 0 version", func() error {
+		return cephJSON(c, &viaMgr, "callprobe", "tell", "0", "version")
 	})
 	if err := cephJSON(c, &direct, "tell", "osd.0", "version"); err != nil {
 		t.Fatal(err)

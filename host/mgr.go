@@ -890,6 +890,22 @@ type daemonServer struct {
 	a *active
 }
 
+// setConfig records the options a daemon says it set (config_bl; empty:
+// unchanged since it last sent one). A config that does not decode is
+// logged and the last one kept.
+func (d *daemonServer) setConfig(c *msgr.Connection, key DaemonKey, bl []byte) {
+	if len(bl) == 0 {
+		return
+	}
+	cfg, err := messages.ParseDaemonConfig(bl)
+	if err == nil {
+		err = d.s.state.Daemons.SetConfig(key, cfg)
+	}
+	if err != nil {
+		d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("daemon config not recorded")
+	}
+}
+
 func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 	p, err := messages.Decode(m)
 	if err != nil {
@@ -910,6 +926,7 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		}
 		c.SetAuthenticated() // its reports may exceed msgr's MaxPreAuthBytes
 		d.s.state.Daemons.Open(key, p.DaemonMetadata["hostname"], p.DaemonMetadata)
+		d.setConfig(c, key, p.ConfigBL)
 		d.a.mu.Lock()
 		if d.a.sessions[c] == nil {
 			d.a.sessions[c] = map[string]DaemonKey{}
@@ -930,6 +947,7 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 			d.s.log.WithField("peer", c.String()).WithField("daemon", p.DaemonName).Warn("report before open dropped")
 			return
 		}
+		d.setConfig(c, key, p.ConfigBL)
 		if err := d.report(key, p); err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("report rejected")
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gomgr/internal/jsontree"
+	"gomgr/messages"
 	"gomgr/pgmap"
 	"gomgr/registry"
 )
@@ -95,9 +96,7 @@ func (c *ClusterState) Get(name string) (*registry.Value, error) {
 		"osd_pool_stats", "osd_ping_times", "pg_progress":
 		return c.pgValue(name)
 	case "modified_config_options":
-		// Ceph lists the options daemons report as changed (MMgrReport's
-		// config); gomgr does not decode that block yet.
-		return registry.NewValue(1, map[string]any{"options": []any{}}), nil
+		return c.Daemons.modifiedConfig(), nil
 	case "devices":
 		return c.Daemons.devicesValue(), nil
 	case "pg_ready":
@@ -194,6 +193,9 @@ type DaemonState struct {
 	Metadata map[string]string
 	Schema   map[string]registry.PerfCounter
 	Order    []string // declared counter paths, the order of report values
+	// Config names the options the daemon set (the config_bl of its
+	// MMgrOpen and MMgrReport); replaced, never mutated.
+	Config   []string
 	LastSeen time.Time
 
 	mu       sync.Mutex
@@ -207,6 +209,7 @@ type DaemonIndex struct {
 	byKey   map[DaemonKey]*DaemonState
 	meta    map[string]*registry.Value // cached osd_metadata etc., by type
 	metaGen uint64
+	confGen uint64 // bumped when a daemon's Config changes
 }
 
 // NewDaemonIndex keeps history samples per counter.
@@ -257,6 +260,45 @@ func (x *DaemonIndex) SetMetadata(key DaemonKey, hostname string, metadata map[s
 	d.mu.Unlock()
 	x.metaGen++
 	delete(x.meta, key.Type)
+}
+
+// SetConfig records the options a daemon reported set (its config_bl).
+func (x *DaemonIndex) SetConfig(key DaemonKey, cfg messages.DaemonConfig) error {
+	names := slices.Sorted(maps.Keys(cfg))
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	d := x.byKey[key]
+	if d == nil {
+		return ErrUnknownDaemon
+	}
+	d.mu.Lock()
+	changed := !slices.Equal(d.Config, names)
+	d.Config = names
+	d.mu.Unlock()
+	if changed {
+		x.confGen++
+	}
+	return nil
+}
+
+// modifiedConfig is get("modified_config_options"): every option some
+// daemon reported set, as Ceph's ActivePyModules lists them.
+func (x *DaemonIndex) modifiedConfig() *registry.Value {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	set := map[string]bool{}
+	for _, d := range x.byKey {
+		d.mu.Lock()
+		for _, n := range d.Config {
+			set[n] = true
+		}
+		d.mu.Unlock()
+	}
+	names := []any{}
+	for _, n := range slices.Sorted(maps.Keys(set)) {
+		names = append(names, n)
+	}
+	return registry.NewValue(x.confGen+1, map[string]any{"options": names})
 }
 
 // Declare replaces a daemon's counter schema; order is the order of the

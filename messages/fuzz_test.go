@@ -2,6 +2,7 @@ package messages
 
 import (
 	"encoding/binary"
+	"reflect"
 	"testing"
 
 	"gomgr/msgr"
@@ -50,6 +51,7 @@ func FuzzParseMaps(f *testing.F) {
 		}
 	}
 	f.Add(EncodeJSONMap([]byte(`{"epoch":1}`)))
+	f.Add(DaemonConfig{"osd_objectstore": {3: "memstore"}, "fsid": {2: "x", 3: "y"}}.Marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if mm, err := ParseMonMap(b); err == nil {
 			if _, err := ParseMonMap(mm.Marshal()); err != nil {
@@ -59,6 +61,11 @@ func FuzzParseMaps(f *testing.F) {
 		if mm, err := ParseMgrMap(b); err == nil {
 			if _, err := ParseMgrMap(mm.Marshal()); err != nil {
 				t.Fatalf("mgrmap re-marshal does not parse: %v", err)
+			}
+		}
+		if cfg, err := ParseDaemonConfig(b); err == nil {
+			if again, err := ParseDaemonConfig(cfg.Marshal()); err != nil || !reflect.DeepEqual(again, cfg) {
+				t.Fatalf("daemon config re-marshal: %v, %v against %v", err, again, cfg)
 			}
 		}
 		_, _ = DecodeJSONMap(b)

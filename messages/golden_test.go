@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -437,4 +438,45 @@ func TestGoldenFields(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestGoldenDaemonConfig: the config_bl of a real daemon's MMgrOpen or
+// MMgrReport decodes, names options it set, and encodes to what decodes
+// the same.
+func TestGoldenDaemonConfig(t *testing.T) {
+	n := 0
+	for _, c := range loadCapture(t) {
+		if (c.Msg.Type != TypeMgrOpen && c.Msg.Type != TypeMgrReport) || !c.Complete {
+			continue
+		}
+		p, err := Decode(c.Msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		var bl []byte
+		switch p := p.(type) {
+		case *MgrOpen:
+			name, bl = p.DaemonName, p.ConfigBL
+		case *MgrReport:
+			name, bl = p.DaemonName, p.ConfigBL
+		}
+		if len(bl) == 0 {
+			continue
+		}
+		cfg, err := ParseDaemonConfig(bl)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// Not byte for byte: Ceph appends the options the mon may not
+		// override after the sorted rest.
+		again, err := ParseDaemonConfig(cfg.Marshal())
+		if len(cfg) == 0 || err != nil || !reflect.DeepEqual(again, cfg) {
+			t.Errorf("%s: %d options; re-encoded: %v, %v", name, len(cfg), again, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Fatal("no MMgrOpen or MMgrReport with a config in the capture")
+	}
 }

@@ -446,3 +446,31 @@ type TellCommandReply struct{ MgrCommandReply }
 
 // Type implements Payload.
 func (*TellCommandReply) Type() uint16 { return TypeCommandReply }
+
+// DaemonConfig is the config_bl of an MMgrOpen or MMgrReport: each option
+// the daemon has set, by name, its value at each level that set it (Ceph's
+// map<string, map<int32_t, string>>).
+type DaemonConfig map[string]map[int32]string
+
+// ParseDaemonConfig decodes a daemon's config_bl.
+func ParseDaemonConfig(b []byte) (DaemonConfig, error) {
+	d := NewDecoder(b)
+	var cfg DaemonConfig
+	cfg.denc(d.Denc())
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("messages: daemon config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Marshal encodes the config as a daemon sends it.
+func (cfg DaemonConfig) Marshal() []byte {
+	e := NewEncoder(nil)
+	cfg.denc(e.Denc())
+	return e.Bytes()
+}
+
+func (cfg *DaemonConfig) denc(c Denc) {
+	m := (*map[string]map[int32]string)(cfg)
+	DencMap(c, m, 8, Denc.String, func(c Denc, v *map[int32]string) { DencMap(c, v, 8, Denc.S32, Denc.String) })
+}
