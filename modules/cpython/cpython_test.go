@@ -336,7 +336,12 @@ func TestForkServer(t *testing.T) {
 		t.Fatalf("fork server %d: %q, %v", first, cmdline, err)
 	}
 	for _, n := range names {
-		old[status(reg, n).PID] = true
+		pid := status(reg, n).PID
+		old[pid] = true
+		// Only the stream, stdout and stderr came from the server.
+		if in, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/0", pid)); err != nil || in != os.DevNull {
+			t.Errorf("%s's stdin is %q, %v", n, in, err)
+		}
 	}
 	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -915,11 +915,18 @@ def fork_server():
                 os.close(rfd)
                 os.close(wfd)
                 ctl.close()
+                # The stream, stdout, stderr; the server's stdin was
+                # closed, so a received fd may be 0: stdin is /dev/null.
                 for i, fd in enumerate(fds):
                     os.dup2(fd, (3, 1, 2)[i])
                 for fd in fds:
-                    if fd > 3:
+                    if fd not in (1, 2, 3):
                         os.close(fd)
+                null = os.open(os.devnull, os.O_RDONLY)
+                if null != 0:
+                    os.dup2(null, 0)
+                    os.close(null)
+                del os.environ['GOMGR_ISOLATE_FORK_SERVER']
                 for kv in req.get('env', []):
                     k, _, v = kv.partition('=')
                     os.environ[k] = v
