@@ -378,13 +378,15 @@ func TestCephClusterSoak(t *testing.T) {
 		changes++
 		time.Sleep(2 * time.Second) // the pace of the load, not a wait for an event
 	}
-	var dump struct {
-		Epoch int `json:"epoch"`
-	}
-	if err := cephJSON(c, &dump, "osd", "dump"); err != nil {
-		t.Fatal(err)
-	}
+	// The cluster may still make an epoch of its own after the last
+	// change (an OSD's up_thru): both are read again until they agree.
 	testutil.Poll(t, 10*time.Second, "the module at the last epoch", func() error {
+		var dump struct {
+			Epoch int `json:"epoch"`
+		}
+		if err := cephJSON(c, &dump, "osd", "dump"); err != nil {
+			return err
+		}
 		var view probeOSDMap
 		if err := cephJSON(c, &view, "cephprobe", "osdmap"); err != nil {
 			return err
