@@ -63,6 +63,7 @@ func (m *pyModule) gomgrModule() *py.ModuleImpl {
 			fn("set_store", m.pySetStore),
 			fn("get_store_prefix", m.pyGetStorePrefix),
 			fn("set_health_checks", m.pySetHealthChecks),
+			fn("remote", m.pyRemote),
 			fn("wait", func(args py.Tuple) (py.Object, error) {
 				if len(args) != 2 {
 					return nil, py.ExceptionNewf(py.TypeError, "wait(timeout, event)")

@@ -68,6 +68,13 @@ class _MgrCommon:
     def get_mgr_id(self):
         return _gomgr.mgr_id()
 
+    # Another module's method, as Ceph's: ImportError when that module is
+    # not running, NameError when it lacks the method, RuntimeError when
+    # it raised. Only plain data crosses (None, bools, numbers, str,
+    # bytes, lists, tuples, str-keyed dicts).
+    def remote(self, module_name, method_name, *args, **kwargs):
+        return _gomgr.remote(module_name, method_name, args, kwargs)
+
     def get_module_option(self, key, default=None):
         return _gomgr.get_module_option(key, default)
 

@@ -15,6 +15,7 @@ import (
 	"gomgr/internal/cephcluster"
 	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
+	"gomgr/modules"
 	"gomgr/modules/cpython"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
@@ -365,5 +366,53 @@ func TestForkServer(t *testing.T) {
 	// Reaped, not a zombie: signal 0 finds no process.
 	if err := syscall.Kill(second, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Fatalf("fork server %d after Close: %v", second, err)
+	}
+}
+
+// TestRemoteAcrossRuntimes: a CPython module calls a gpython module's
+// method with self.remote() and the other way round, plain data crossing
+// as pickles, with Ceph's exceptions for a missing module or method and a
+// method that raised.
+func TestRemoteAcrossRuntimes(t *testing.T) {
+	state := registry.NewMemState()
+	reg, err := registry.New(registry.Config{
+		Sources: []registry.Source{
+			cpython.NewSource(cpython.Config{Dirs: []string{testModules}, Select: cpython.AsksForCPython}),
+			modules.NewSource(modules.Config{Dirs: []string{testModules}}),
+		},
+		State: state, Store: registry.NewMemStore(), MgrID: "x",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reg.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := reg.Load(bg(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"caller", "ticker", "gpyremote"} {
+		if err := reg.Enable(bg(t, 30*time.Second), name); err != nil {
+			t.Fatal(err)
+		}
+		testutil.Eventually(t, 30*time.Second, name+" running", func() bool { return status(reg, name).State == registry.StateRunning })
+	}
+	for _, tc := range []struct{ prefix, module, method, out, err string }{
+		// CPython calling gpython.
+		{"caller call", "gpyremote", "add", "{'args': (20, 2), 'runtime': 'gpython', 'sum': 22}", ""},
+		{"caller call", "gpyremote", "nope", "NameError", "Method not found: nope"},
+		{"caller call", "gpyremote", "boom", "RuntimeError", "Remote method threw exception: Traceback (most recent call last):"},
+		// gpython calling CPython.
+		{"gpyremote call", "ticker", "add", `{"pid": `, ""},
+		{"gpyremote call", "ticker", "nope", "NameError", "Method not found: nope"},
+		{"gpyremote call", "ticker", "boom", "RuntimeError", "Remote method threw exception: Traceback (most recent call last):"},
+		{"gpyremote call", "absent", "add", "ImportError", "Module not found"},
+	} {
+		res := command(t, reg, map[string]any{"prefix": tc.prefix, "module": tc.module, "method": tc.method})
+		if !strings.HasPrefix(res.Stdout, tc.out) || res.Stderr != tc.err {
+			t.Errorf("%s %s.%s: %+v", tc.prefix, tc.module, tc.method, res)
+		}
 	}
 }

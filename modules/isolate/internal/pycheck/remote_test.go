@@ -1,0 +1,104 @@
+package pycheck
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"gomgr/internal/testutil"
+	"gomgr/modules/isolate"
+	"gomgr/registry"
+)
+
+const calleeSrc = `from mgr_module import MgrModule
+
+
+class Module(MgrModule):
+    def add(self, a, plus=0):
+        return {"sum": a + plus, "args": (a, plus), "raw": b"x"}
+
+    def boom(self, a, plus=0):
+        raise ValueError("boom")
+`
+
+const callerSrc = `import json
+from mgr_module import MgrModule
+
+
+class Module(MgrModule):
+    COMMANDS = [{"cmd": "callerg call name=module,type=CephString name=method,type=CephString",
+                 "desc": "remote", "perm": "r"}]
+
+    def handle_command(self, inbuf, cmd):
+        try:
+            r = self.remote(cmd["module"], cmd["method"], 20, plus=2)
+        except ImportError as e:
+            return 0, "ImportError", str(e)
+        except NameError as e:
+            return 0, "NameError", str(e)
+        except RuntimeError as e:
+            return 0, "RuntimeError", str(e).split("\n")[0]
+        return 0, "%s %s %s" % (r["sum"], r["args"], r["raw"].decode()), ""
+`
+
+// TestRemoteIsolated: two gpython modules, each in its own process, call
+// each other's methods with self.remote(), as Ceph's modules do.
+func TestRemoteIsolated(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{"callee": calleeSrc, "callerg": callerSrc} {
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "module.py"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	src := isolate.NewSource(pySource([]string{dir}), isolate.Config{Logger: l,
+		Env: []string{envDirs + "=" + dir, "GORACE=atexit_sleep_ms=0"}})
+	reg, err := registry.New(registry.Config{Sources: []registry.Source{src}, State: registry.NewMemState(),
+		Store: registry.NewMemStore(), MgrID: "x", Logger: logrus.NewEntry(l)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		if err := reg.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	if err := reg.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetEnabled(ctx, []string{"callee", "callerg"}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 30*time.Second, "both running", func() bool {
+		n := 0
+		for _, s := range reg.Modules() {
+			if s.State == registry.StateRunning {
+				n++
+			}
+		}
+		return n == 2
+	})
+	for _, tc := range []struct{ module, method, out, err string }{
+		{"callee", "add", "22 (20, 2) x", ""},
+		{"callee", "nope", "NameError", "Method not found: nope"},
+		{"callee", "boom", "RuntimeError", "Remote method threw exception: Traceback (most recent call last):"},
+		{"absent", "add", "ImportError", "Module not found"},
+	} {
+		res, err := reg.HandleCommand(ctx, registry.Command{Args: map[string]any{"prefix": "callerg call", "module": tc.module, "method": tc.method}})
+		if err != nil || res.Stdout != tc.out || !strings.HasPrefix(res.Stderr, tc.err) {
+			t.Errorf("%s.%s: %+v, %v", tc.module, tc.method, res, err)
+		}
+	}
+}
