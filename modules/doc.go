@@ -49,7 +49,16 @@
 // not a copy: modules must treat it as read-only; a change is visible to
 // that module's later get() calls of the same version, never to other
 // modules). Data may hold map[string]any, []any, string, bool, nil,
-// float64, int, int64, uint64 and json.Number.
+// float64, int, int64, uint64 and json.Number. ReleaseValues drops the
+// converted objects (a module process does once they go unused).
+//
+// # Remote calls
+//
+// self.remote() and calls from other modules (registry.RemoteModule) carry
+// the pickle of (args, kwargs) and a status byte before the pickled result,
+// as CPython modules do (modules/cpython), so the two runtimes call each
+// other; only plain data crosses (internal/pickle). An incoming call runs
+// on the owner goroutine like a command.
 //
 // # Sandbox
 //
