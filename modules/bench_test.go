@@ -138,3 +138,19 @@ func BenchmarkNotifyCompare(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad: opening a real module (examples/modules/status): the
+// source front end's rewrite and the compile, the import, the class and
+// its declarations read.
+func BenchmarkLoad(b *testing.B) {
+	src := NewSource(Config{Dirs: []string{"../examples/modules"}})
+	for b.Loop() {
+		m, err := src.Open(b.Context(), "status")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.Stop(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
