@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -86,6 +87,23 @@ func TestCephxCluster(t *testing.T) {
 	}
 	if !reflect.DeepEqual(viaMgr, direct) || viaMgr["version"] == nil {
 		t.Errorf("osd.0 version: through gomgr's send_command %v, from the CLI %v", viaMgr, direct)
+	}
+
+	// gomgr's own CLI on the real cluster, from its ceph.conf alone: a mon
+	// command to the real mon, a module command to gomgr, with cephx.
+	out, errs, code := cli(t, nil, "-c", c.Conf, "osd", "dump", "-f", "json")
+	var ours, theirs struct {
+		Epoch int    `json:"epoch"`
+		FSID  string `json:"fsid"`
+	}
+	if err := json.Unmarshal([]byte(out), &ours); code != 0 || err != nil || ours.Epoch == 0 {
+		t.Fatalf("gomgr -c %s osd dump: %d %v %s %s", c.Conf, code, err, out, errs)
+	}
+	if err := cephJSON(c, &theirs, "osd", "dump"); err != nil || theirs.FSID != ours.FSID || theirs.Epoch < ours.Epoch {
+		t.Errorf("osd dump: gomgr's CLI %+v, ceph's %+v (%v)", ours, theirs, err)
+	}
+	if out, errs, code = cli(t, nil, "-c", c.Conf, "cephprobe", "osdmap"); code != 0 || !strings.Contains(out, `"epoch"`) {
+		t.Errorf("gomgr -c %s cephprobe osdmap: %d %s %s", c.Conf, code, out, errs)
 	}
 
 	// A client whose mgr caps allow reads only: pg stat yes, a write no.

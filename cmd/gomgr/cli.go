@@ -21,6 +21,7 @@ import (
 	"gomgr/cephx"
 	"gomgr/clustermap"
 	"gomgr/host"
+	"gomgr/internal/cephconf"
 	"gomgr/messages"
 	"gomgr/mon"
 	"gomgr/monclient"
@@ -60,6 +61,7 @@ func registerCluster(path, args, help string) {
 // cliFlags are taken from anywhere on a cluster command line, as ceph does.
 type cliFlags struct {
 	mon     string
+	conf    string // a Ceph cluster's ceph.conf: its mons and client.admin's keyring
 	keyring string
 	format  string
 	timeout time.Duration
@@ -74,7 +76,7 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 		a := args[i]
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
-		case "--mon", "-m", "-f", "--format", "--connect-timeout", "-i", "--keyring", "-k":
+		case "--mon", "-m", "-f", "--format", "--connect-timeout", "-i", "--keyring", "-k", "-c", "--conf":
 			if !hasVal {
 				if i+1 >= len(args) {
 					return nil, f, fmt.Errorf("%w: %s needs a value", errUsage, name)
@@ -87,6 +89,8 @@ func splitCLIFlags(args []string) ([]string, cliFlags, error) {
 				f.mon = val
 			case "--keyring", "-k":
 				f.keyring = val
+			case "-c", "--conf":
+				f.conf = val
 			case "-f", "--format":
 				f.format = val
 			case "-i":
@@ -126,13 +130,22 @@ var errHelp = errors.New("help")
 // with cephx when a keyring is found (see clientCephx); handler, if set,
 // gets what the mon pushes (a subscription's messages).
 func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)) (*cluster, error) {
-	cx, err := clientCephx(f.keyring)
-	if err != nil {
-		return nil, &cmdError{code: 1, msg: err.Error()}
+	mons := []string{monAddress(f.mon)}
+	var err error
+	if f.conf != "" {
+		if mons, f.keyring, err = adminConf(f); err != nil {
+			return nil, &cmdError{code: 1, msg: err.Error()}
+		}
+	}
+	var cx *cephx.Client
+	if f.conf == "" || f.keyring != "" { // a conf of an auth none cluster: no key
+		if cx, err = clientCephx(f.keyring); err != nil {
+			return nil, &cmdError{code: 1, msg: err.Error()}
+		}
 	}
 	quiet := logrus.New()
 	quiet.SetLevel(logrus.PanicLevel)
-	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{monAddress(f.mon)}, Timeout: f.timeout, FailFast: true,
+	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: mons, Timeout: f.timeout, FailFast: true,
 		Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, AuthID: "admin", Logger: logrus.NewEntry(quiet), Handler: handler,
 		Cephx: cx})
 	if err != nil {
@@ -140,13 +153,36 @@ func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)
 		if errors.Is(err, monclient.ErrAuth) {
 			hint = "the mon wants client.admin's key: --keyring FILE or GOMGR_KEYRING (a demo's is found on its own)"
 		}
-		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (%s)", monAddress(f.mon), err, hint)}
+		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (%s)", strings.Join(mons, ","), err, hint)}
 	}
 	cl := &cluster{Client: monc}
 	if cx != nil {
 		cl.mgrAuth = &cephx.MsgrAuth{Client: cx}
 	}
 	return cl, nil
+}
+
+// adminConf is what -c names for client.admin, as ceph reads it: the mons
+// (unless --mon says) and, when the cluster requires cephx, the keyring
+// (unless --keyring says).
+func adminConf(f cliFlags) (mons []string, keyring string, err error) {
+	c, err := cephconf.Load(f.conf)
+	if err != nil {
+		return nil, "", err
+	}
+	const who = "client.admin"
+	if mons = []string{f.mon}; f.mon == "" {
+		if mons, err = c.MonAddrs(who); err != nil {
+			return nil, "", err
+		}
+	}
+	keyring = f.keyring
+	if auth := c.Auth(who); keyring == "" && len(auth.Client) > 0 && auth.Client[0] == "cephx" {
+		if keyring, err = c.Keyring(who); err != nil {
+			return nil, "", fmt.Errorf("%s: %w", f.conf, err)
+		}
+	}
+	return mons, keyring, nil
 }
 
 // cluster is the CLI's mon session, and what it presents to a mgr (its

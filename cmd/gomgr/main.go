@@ -134,6 +134,8 @@ func usage(w io.Writer) {
 		fmt.Fprintf(tw, "  %s %s\t%s\n", c.path, c.args, c.help)
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nCluster commands also take --keyring FILE (client.admin's; default $GOMGR_KEYRING or a running demo's)\n"+
+		"and -c CEPH.CONF: a Ceph cluster's mons and client.admin's keyring, as ceph reads them.")
 	moduleUsage(w)
 	fmt.Fprintln(w, "\nRun 'gomgr <command> -h' for a command's flags, or a cluster command's signatures.")
 }
