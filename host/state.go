@@ -262,9 +262,8 @@ func (x *DaemonIndex) SetMetadata(key DaemonKey, hostname string, metadata map[s
 	delete(x.meta, key.Type)
 }
 
-// SetConfig records the options a daemon reported set (its config_bl).
-func (x *DaemonIndex) SetConfig(key DaemonKey, cfg messages.DaemonConfig) error {
-	names := slices.Sorted(maps.Keys(cfg))
+// update runs f on a daemon that opened a session, under both locks.
+func (x *DaemonIndex) update(key DaemonKey, f func(d *DaemonState)) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	d := x.byKey[key]
@@ -272,13 +271,20 @@ func (x *DaemonIndex) SetConfig(key DaemonKey, cfg messages.DaemonConfig) error 
 		return ErrUnknownDaemon
 	}
 	d.mu.Lock()
-	changed := !slices.Equal(d.Config, names)
-	d.Config = names
-	d.mu.Unlock()
-	if changed {
-		x.confGen++
-	}
+	defer d.mu.Unlock()
+	f(d)
 	return nil
+}
+
+// SetConfig records the options a daemon reported set (its config_bl).
+func (x *DaemonIndex) SetConfig(key DaemonKey, cfg messages.DaemonConfig) error {
+	names := slices.Sorted(maps.Keys(cfg))
+	return x.update(key, func(d *DaemonState) {
+		if !slices.Equal(d.Config, names) {
+			d.Config = names
+			x.confGen++
+		}
+	})
 }
 
 // modifiedConfig is get("modified_config_options"): every option some
@@ -304,17 +310,7 @@ func (x *DaemonIndex) modifiedConfig() *registry.Value {
 // Declare replaces a daemon's counter schema; order is the order of the
 // values its reports will carry.
 func (x *DaemonIndex) Declare(key DaemonKey, schema map[string]registry.PerfCounter, order []string) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	d := x.byKey[key]
-	if d == nil {
-		return ErrUnknownDaemon
-	}
-	d.mu.Lock()
-	d.Schema = schema
-	d.Order = order
-	d.mu.Unlock()
-	return nil
+	return x.update(key, func(d *DaemonState) { d.Schema, d.Order = schema, order })
 }
 
 // Report appends one sample per declared counter, in declared order.
