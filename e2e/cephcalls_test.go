@@ -154,6 +154,11 @@ func TestCephModuleCalls(t *testing.T) {
 		}
 		return err
 	})
+	// gomgr's CLI drives the real ceph-mgr: a module command in an
+	// MMgrCommand, the session opened as Ceph's clients open it.
+	if out, errs, code := cli(t, nil, "-c", c.Conf, "callprobe", "get", "modified_config_options"); code != 0 || out != string(wantConfig) {
+		t.Errorf("gomgr's CLI to ceph-mgr: %d %q %s, ceph's %q", code, out, errs, wantConfig)
+	}
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 

@@ -155,11 +155,13 @@ func dialCluster(ctx context.Context, f cliFlags, handler func(messages.Payload)
 		}
 		return nil, &cmdError{code: 1, msg: fmt.Sprintf("cannot reach the cluster at %s: %v (%s)", strings.Join(mons, ","), err, hint)}
 	}
-	cl := &cluster{Client: monc}
+	// What a mgr gets: the cephx ticket, or Ceph's AuthNone authorizer,
+	// which a real ceph-mgr requires even with auth none.
+	var mgrAuth msgr.Auth = cephx.NoneAuth{Name: messages.AuthName{Type: uint32(wire.EntityClient), ID: "admin"}, GlobalID: monc.GlobalID}
 	if cx != nil {
-		cl.mgrAuth = &cephx.MsgrAuth{Client: cx}
+		mgrAuth = &cephx.MsgrAuth{Client: cx}
 	}
-	return cl, nil
+	return &cluster{Client: monc, mgrAuth: mgrAuth}, nil
 }
 
 // adminConf is what -c names for client.admin, as ceph reads it: the mons
