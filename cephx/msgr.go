@@ -43,7 +43,9 @@ func (a *MsgrAuth) ClientAuthorizer(peerType uint8) (msgr.ClientAuthorizer, erro
 // VerifyAuthorizer implements msgr.Auth.
 func (a *MsgrAuth) VerifyAuthorizer(peerType uint8, protocol uint32, authorizer []byte, challenge bool, state *any) (msgr.AuthResult, error) {
 	if protocol != messages.AuthCephX {
-		if a.Optional && len(authorizer) == 0 {
+		// Auth none: no authorizer, or Ceph's AuthNone one (a name and a
+		// global id, nothing to verify).
+		if a.Optional && (len(authorizer) == 0 || protocol == messages.AuthNone) {
 			return msgr.AuthResult{}, nil
 		}
 		return msgr.AuthResult{}, fmt.Errorf("%w: %s presented auth protocol %d, cephx is required", ErrDenied, entityTypeName(peerType), protocol)

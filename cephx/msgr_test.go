@@ -1,6 +1,7 @@
 package cephx
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -119,5 +120,13 @@ func TestNoneAuthorizer(t *testing.T) {
 	}
 	if z, err := a.ClientAuthorizer(wire.EntityMon); z != nil || err != nil {
 		t.Errorf("to a mon: %v, %v", z, err)
+	}
+	// A cephx service lets it in only where auth none is allowed too.
+	var state any
+	if _, err := (&MsgrAuth{Optional: true}).VerifyAuthorizer(wire.EntityClient, z.Protocol(), z.Bytes(), false, &state); err != nil {
+		t.Errorf("auth none allowed: %v", err)
+	}
+	if _, err := (&MsgrAuth{}).VerifyAuthorizer(wire.EntityClient, z.Protocol(), z.Bytes(), false, &state); !errors.Is(err, ErrDenied) {
+		t.Errorf("cephx required: %v, want ErrDenied", err)
 	}
 }
