@@ -106,6 +106,28 @@ func TestCephxCluster(t *testing.T) {
 		t.Errorf("gomgr -c %s cephprobe osdmap: %d %s %s", c.Conf, code, out, errs)
 	}
 
+	// A gpython module's mon_command and cluster_log on the real mon.
+	var pools, theirPools []string
+	if err := cephJSON(c, &theirPools, "osd", "pool", "ls"); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := cli(t, nil, "-c", c.Conf, "cephprobe", "mon", "osd", "pool", "ls"); code != 0 ||
+		json.Unmarshal([]byte(out), &pools) != nil || !reflect.DeepEqual(pools, theirPools) {
+		t.Errorf("cephprobe mon osd pool ls: %d %q %s; ceph osd pool ls: %v", code, out, errs, theirPools)
+	}
+	if out, errs, err := c.CephOutput(ctx, "cephprobe", "mon", "no", "such", "command"); err != nil ||
+		strings.TrimSpace(string(out)) != "MonCommandFailed" || !strings.HasPrefix(string(errs), "no such command failed: ") {
+		t.Errorf("a failing mon command: %q %q %v", out, errs, err)
+	}
+	c.MustCeph(t, "cephprobe", "clog", "cephprobe-clog-line")
+	testutil.Poll(t, 20*time.Second, "the module's line in the cluster log", func() error {
+		out, err := c.Ceph(ctx, "log", "last", "20")
+		if err == nil && !strings.Contains(string(out), "cephprobe-clog-line") {
+			err = fmt.Errorf("not in: %s", out)
+		}
+		return err
+	})
+
 	// A client whose mgr caps allow reads only: pg stat yes, a write no.
 	ro := filepath.Join(c.Dir, "ceph.client.ro.keyring")
 	c.MustCeph(t, "auth", "get-or-create", "client.ro", "mon", "allow r", "mgr", "allow r", "-o", ro)

@@ -64,6 +64,9 @@ func (m *pyModule) gomgrModule() *py.ModuleImpl {
 			fn("get_store_prefix", m.pyGetStorePrefix),
 			fn("set_health_checks", m.pySetHealthChecks),
 			fn("remote", m.pyRemote),
+			fn("send_command", m.pySendCommand),
+			fn("cluster_log", m.pyClusterLog),
+			fn("set_uri", m.pySetURI),
 			fn("wait", func(args py.Tuple) (py.Object, error) {
 				if len(args) != 2 {
 					return nil, py.ExceptionNewf(py.TypeError, "wait(timeout, event)")

@@ -2,6 +2,8 @@
 # _gomgr, a Go module bound to this interpreter's module and host.
 # Keep to the gpython dialect: no zero-argument super(), no f-strings, no
 # custom exception classes.
+import json
+
 import _gomgr
 
 HEALTH_OK = "HEALTH_OK"
@@ -35,6 +37,18 @@ def Option(name, type="str", default=None, min=None, max=None,
 def HandleCommandResult(retval=0, stdout="", stderr=""):
     # Ceph's is a namedtuple; a plain tuple here.
     return (retval, stdout, stderr)
+
+
+class MonCommandFailed(RuntimeError):
+    pass
+
+
+class ClusterLogPrio:
+    DEBUG = 0
+    INFO = 1
+    SEC = 2
+    WARN = 3
+    ERROR = 4
 
 
 class _Log:
@@ -160,6 +174,27 @@ class MgrModule(_MgrCommon):
 
     def set_health_checks(self, checks):
         _gomgr.set_health_checks(checks)
+
+    ClusterLogPrio = ClusterLogPrio
+
+    # A command to the mon, as Ceph's: (retval, outb, outs).
+    def mon_command(self, cmd_dict, inbuf=None):
+        return _gomgr.send_command("mon", "", json.dumps(cmd_dict), inbuf or "")
+
+    # mon_command that raises MonCommandFailed when retval is not 0.
+    def check_mon_command(self, cmd_dict, inbuf=None):
+        r = self.mon_command(cmd_dict, inbuf)
+        if r[0] != 0:
+            raise MonCommandFailed("%s failed: %s retval: %d" % (cmd_dict["prefix"], r[2], r[0]))
+        return r
+
+    # A line in the cluster log (`ceph log last`), priority a ClusterLogPrio.
+    def cluster_log(self, channel, priority, message):
+        _gomgr.cluster_log(channel, priority, message)
+
+    # The address this module serves on, listed by `mgr services`.
+    def set_uri(self, uri):
+        _gomgr.set_uri(uri)
 
 
 class MgrStandbyModule(_MgrCommon):

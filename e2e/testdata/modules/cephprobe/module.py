@@ -1,7 +1,7 @@
 # cephprobe: what the real-Ceph end-to-end test reads of a module's view.
 import json
 import time
-from mgr_module import MgrModule, Option
+from mgr_module import MgrModule, MonCommandFailed, Option
 
 
 class Module(MgrModule):
@@ -16,6 +16,8 @@ class Module(MgrModule):
          "desc": "an OSD counter's latest value", "perm": "r"},
         {"cmd": "cephprobe warn name=on,type=CephChoices,strings=yes|no", "desc": "raise or clear a health check", "perm": "w"},
         {"cmd": "cephprobe option", "desc": "the level option", "perm": "r"},
+        {"cmd": "cephprobe mon name=words,type=CephString,n=N", "desc": "check_mon_command of the words, as JSON", "perm": "r"},
+        {"cmd": "cephprobe clog name=msg,type=CephString", "desc": "a line in the cluster log", "perm": "w"},
         {"cmd": "cephprobe get name=what,type=CephString", "desc": "what get() returns", "perm": "r"},
         {"cmd": "cephprobe store name=key,type=CephString name=value,type=CephString",
          "desc": "set_store, then get_store", "perm": "w"},
@@ -55,6 +57,15 @@ class Module(MgrModule):
         if prefix == "cephprobe store":
             self.set_store(cmd["key"], cmd["value"])
             return 0, json.dumps(self.get_store(cmd["key"])), ""
+        if prefix == "cephprobe mon":
+            try:
+                r = self.check_mon_command({"prefix": " ".join(cmd["words"]), "format": "json"})
+            except MonCommandFailed as e:
+                return 0, "MonCommandFailed", str(e)
+            return 0, r[1], ""
+        if prefix == "cephprobe clog":
+            self.cluster_log("cluster", self.ClusterLogPrio.WARN, cmd["msg"])
+            return 0, "", ""
         if prefix == "cephprobe option":
             return 0, json.dumps(self.get_module_option("level")), ""
         return -22, "", "unknown command"
