@@ -454,21 +454,15 @@ type DaemonConfig map[string]map[int32]string
 
 // ParseDaemonConfig decodes a daemon's config_bl.
 func ParseDaemonConfig(b []byte) (DaemonConfig, error) {
-	d := NewDecoder(b)
-	var cfg DaemonConfig
-	cfg.denc(d.Denc())
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("messages: daemon config: %w", err)
+	cfg, err := parseStruct(b, "daemon config", (*DaemonConfig).denc)
+	if err != nil {
+		return nil, err
 	}
-	return cfg, nil
+	return *cfg, nil
 }
 
 // Marshal encodes the config as a daemon sends it.
-func (cfg DaemonConfig) Marshal() []byte {
-	e := NewEncoder(nil)
-	cfg.denc(e.Denc())
-	return e.Bytes()
-}
+func (cfg DaemonConfig) Marshal() []byte { return marshalStruct(&cfg, (*DaemonConfig).denc) }
 
 func (cfg *DaemonConfig) denc(c Denc) {
 	m := (*map[string]map[int32]string)(cfg)

@@ -192,22 +192,10 @@ type MgrMap struct {
 }
 
 // Marshal encodes mm as MgrMap::encode does for nautilus-and-later peers.
-func (mm *MgrMap) Marshal() []byte {
-	e := NewEncoder(nil)
-	mm.denc(e.Denc())
-	return e.Bytes()
-}
+func (mm *MgrMap) Marshal() []byte { return marshalStruct(mm, (*MgrMap).denc) }
 
 // ParseMgrMap decodes a MgrMap of struct v6 or later.
-func ParseMgrMap(b []byte) (*MgrMap, error) {
-	d := NewDecoder(b)
-	mm := &MgrMap{}
-	mm.denc(d.Denc())
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("messages: mgrmap: %w", err)
-	}
-	return mm, nil
-}
+func ParseMgrMap(b []byte) (*MgrMap, error) { return parseStruct(b, "mgrmap", (*MgrMap).denc) }
 
 func (mm *MgrMap) denc(c Denc) {
 	st := c.Start(12, 6, "MgrMap")

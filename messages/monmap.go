@@ -1,8 +1,6 @@
 package messages
 
 import (
-	"fmt"
-
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 )
@@ -93,22 +91,10 @@ func dencMonFeature(c Denc, f *uint64) {
 }
 
 // Marshal encodes mm as MonMap::encode does for nautilus-and-later peers.
-func (mm *MonMap) Marshal() []byte {
-	e := NewEncoder(nil)
-	mm.denc(e.Denc())
-	return e.Bytes()
-}
+func (mm *MonMap) Marshal() []byte { return marshalStruct(mm, (*MonMap).denc) }
 
 // ParseMonMap decodes a MonMap encoded with struct v6 or later.
-func ParseMonMap(b []byte) (*MonMap, error) {
-	d := NewDecoder(b)
-	mm := &MonMap{}
-	mm.denc(d.Denc())
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("messages: monmap: %w", err)
-	}
-	return mm, nil
-}
+func ParseMonMap(b []byte) (*MonMap, error) { return parseStruct(b, "monmap", (*MonMap).denc) }
 
 func (mm *MonMap) denc(c Denc) {
 	st := c.StartCompat(9, 6, 6, "MonMap")

@@ -538,3 +538,22 @@ func decodePayload(m *msgr.Message, p payload) error {
 	p.denc(d.Denc(), m.Version)
 	return d.Err()
 }
+
+// parseStruct decodes a whole struct from b with its denc method; what
+// names it in the error.
+func parseStruct[T any](b []byte, what string, denc func(*T, Denc)) (*T, error) {
+	d := NewDecoder(b)
+	v := new(T)
+	denc(v, d.Denc())
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("messages: %s: %w", what, err)
+	}
+	return v, nil
+}
+
+// marshalStruct encodes v with its denc method.
+func marshalStruct[T any](v *T, denc func(*T, Denc)) []byte {
+	e := NewEncoder(nil)
+	denc(v, e.Denc())
+	return e.Bytes()
+}
