@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-python/gpython/py"
 
 	"gomgr/registry"
 )
@@ -297,16 +294,5 @@ func evalPy(t testing.TB, code string) (any, error) {
 	})
 	return out, err
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-var _ = py.None
 
 func fmtSscan(s string, a ...any) (int, error) { return fmt.Sscan(s, a...) }

@@ -78,7 +78,6 @@ func stressRun(t *testing.T, nconn, total, failEvery int, lossy bool) {
 		mu   sync.Mutex
 		next int
 		got  int
-		dups int
 	}
 	streams := make([]stream, 2*nconn) // [0,n): client->server, [n,2n): server->client
 	check := func(m *Message) {

@@ -165,12 +165,6 @@ func (t *tail) reason() string {
 	return t.lines[len(t.lines)-1]
 }
 
-func (t *tail) reset() {
-	t.mu.Lock()
-	t.lines = nil
-	t.mu.Unlock()
-}
-
 // lineWriter calls fn once per complete line written to it. It carries the
 // plugin's os.Stdout and os.Stderr (go-plugin forwards them after the
 // handshake) into logrus.
