@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"gomgr/internal/procstat"
@@ -38,7 +39,7 @@ func newMetrics(s *Standby) *metrics {
 		Help:    "Time from notify_all to the module's notify() returning.",
 		Buckets: prometheus.ExponentialBuckets(50e-6, 2, 18),
 	}, []string{"module"})
-	m.reg.MustRegister(m.latency, collector{m}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.latency, collector{m}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
