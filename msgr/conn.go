@@ -430,7 +430,7 @@ func (c *Connection) handleRead() {
 		if c.hold != holdNone {
 			break // held at a message header (the rest waits in the stash)
 		}
-		if c.State() == StateOpen && dq.overLimit() && dq.wait(c) {
+		if c.State() == StateOpen && dq.overLimit() && dq.park(c) {
 			c.throttled = true
 			c.m.stats.Throttled.Add(1)
 			c.updateInterest()

@@ -143,11 +143,9 @@ type dispatchQueue struct {
 	shards []*shard
 	wg     sync.WaitGroup
 
-	limit      int64
-	queued     atomic.Int64
-	hasWaiters atomic.Bool
-	wmu        sync.Mutex
-	waiters    []*Connection
+	limit  int64
+	queued atomic.Int64
+	wait   waitList // connections that stopped reading while it was full
 }
 
 func newDispatchQueue(m *Messenger, n int, limit int64) *dispatchQueue {
@@ -192,39 +190,18 @@ func (dq *dispatchQueue) overLimit() bool {
 	return dq.limit > 0 && dq.queued.Load() > dq.limit
 }
 
-// wait parks c until the throttle drains; false means it already has
+// park parks c until the throttle drains; false means it already has
 // (the caller keeps reading). Loop goroutine of c.
-func (dq *dispatchQueue) wait(c *Connection) bool {
-	dq.wmu.Lock()
-	dq.waiters = append(dq.waiters, c)
-	dq.hasWaiters.Store(true)
-	// Recheck after publishing hasWaiters: a release that ran before it
-	// did not see us, so we must see its decrement.
-	if !dq.overLimit() {
-		dq.waiters = dq.waiters[:len(dq.waiters)-1]
-		if len(dq.waiters) == 0 {
-			dq.hasWaiters.Store(false)
-		}
-		dq.wmu.Unlock()
-		return false
-	}
-	dq.wmu.Unlock()
-	return true
+func (dq *dispatchQueue) park(c *Connection) bool {
+	return dq.wait.park(c, func() bool { return !dq.overLimit() })
 }
 
 func (dq *dispatchQueue) release(size int64) {
 	if size == 0 {
 		return
 	}
-	if dq.queued.Add(-size) <= dq.limit && dq.hasWaiters.Load() {
-		dq.wmu.Lock()
-		ws := dq.waiters
-		dq.waiters = nil
-		dq.hasWaiters.Store(false)
-		dq.wmu.Unlock()
-		for _, c := range ws {
-			c.post(task{c: c, kind: taskUnthrottle})
-		}
+	if dq.queued.Add(-size) <= dq.limit {
+		dq.wait.wake(taskUnthrottle)
 	}
 }
 

@@ -28,7 +28,7 @@
 // goroutine without locks.
 //
 // Lock order: Messenger.mu, then loop.tmu; Connection.outMu is a leaf;
-// dispatchQueue.wmu, shard.mu and Messenger.pmu are leaves.
+// waitList.mu and shard.mu are leaves.
 //
 // # Flow control
 //

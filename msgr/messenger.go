@@ -131,10 +131,8 @@ type Messenger struct {
 	waitOnce  sync.Once
 
 	// Connections waiting for room in the MaxPartialBytes budget (whose
-	// count is stats.PartialBytes). pmu is a leaf.
-	pmu      sync.Mutex
-	pwaiters []*Connection
-	pwaiting atomic.Bool
+	// count is stats.PartialBytes).
+	partialWait waitList
 }
 
 // New creates a messenger; Bind (optional) and Start it next.
@@ -411,14 +409,7 @@ func (m *Messenger) reservePartial(c *Connection, n int64) bool {
 	if m.tryReservePartial(n) {
 		return true
 	}
-	m.pmu.Lock()
-	m.pwaiters = append(m.pwaiters, c)
-	m.pwaiting.Store(true)
-	m.pmu.Unlock()
-	// Recheck after publishing pwaiting: a release that ran before it did
-	// not see us, so we see its bytes. If this succeeds c stays queued; the
-	// retry it gets then finds nothing held and does nothing.
-	return m.tryReservePartial(n)
+	return !m.partialWait.park(c, func() bool { return m.tryReservePartial(n) })
 }
 
 func (m *Messenger) tryReservePartial(n int64) bool {
@@ -439,17 +430,10 @@ func (m *Messenger) tryReservePartial(n int64) bool {
 // queue again). Any loop.
 func (m *Messenger) releasePartial(n int64) {
 	cur := m.stats.PartialBytes.Add(-n)
-	if lim := m.cfg.MaxPartialBytes; !m.pwaiting.Load() || lim > 0 && cur >= lim {
-		return // nobody waits, or nobody would fit: they wait for the next release
+	if lim := m.cfg.MaxPartialBytes; lim > 0 && cur >= lim {
+		return // nobody would fit: they wait for the next release
 	}
-	m.pmu.Lock()
-	ws := m.pwaiters
-	m.pwaiters = nil
-	m.pwaiting.Store(false)
-	m.pmu.Unlock()
-	for _, c := range ws {
-		c.post(task{c: c, kind: taskRetry})
-	}
+	m.partialWait.wake(taskRetry)
 }
 
 func (m *Messenger) lookup(key string) *Connection {
