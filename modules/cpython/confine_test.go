@@ -7,31 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"gomgr/internal/procstat"
 	"gomgr/internal/testutil"
 	"gomgr/modules/isolate"
 	"gomgr/registry"
 )
-
-// statusField reads one field of /proc/<pid>/status.
-func statusField(t *testing.T, pid int, field string) string {
-	t.Helper()
-	v, err := procstat.ReadStatusField(pid, field)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// limit reads one limit of /proc/<pid>/limits as "soft hard".
-func limit(t *testing.T, pid int, name string) string {
-	t.Helper()
-	soft, hard, err := procstat.ReadLimit(pid, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return soft + " " + hard
-}
 
 // runTicker starts the CPython module ticker with ic and returns its pid.
 func runTicker(t *testing.T, ic isolate.Config) (*registry.Registry, int) {
@@ -53,13 +32,13 @@ func runTicker(t *testing.T, ic isolate.Config) (*registry.Registry, int) {
 // 4096 open files and no core dumps.
 func TestPythonChildConfined(t *testing.T) {
 	reg, pid := runTicker(t, isolate.Config{})
-	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+	if got := testutil.StatusField(t, pid, "NoNewPrivs"); got != "1" {
 		t.Errorf("NoNewPrivs = %q", got)
 	}
-	if got := limit(t, pid, "Max open files"); got != "4096 4096" {
+	if got := testutil.Limit(t, pid, "Max open files"); got != "4096 4096" {
 		t.Errorf("Max open files = %q", got)
 	}
-	if got := limit(t, pid, "Max core file size"); got != "0 0" {
+	if got := testutil.Limit(t, pid, "Max core file size"); got != "0 0" {
 		t.Errorf("Max core file size = %q", got)
 	}
 	if res := command(t, reg, map[string]any{"prefix": "ticker seen"}); res.Retval != 0 {
@@ -78,10 +57,10 @@ func TestPythonChildAsUser(t *testing.T) {
 		t.Skip("no user nobody")
 	}
 	reg, pid := runTicker(t, isolate.Config{User: "nobody"})
-	if got, want := statusField(t, pid, "Uid"), strings.Repeat(nobody.Uid+"\t", 3)+nobody.Uid; got != want {
+	if got, want := testutil.StatusField(t, pid, "Uid"), strings.Repeat(nobody.Uid+"\t", 3)+nobody.Uid; got != want {
 		t.Errorf("Uid = %q, want %q", got, want)
 	}
-	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+	if got := testutil.StatusField(t, pid, "NoNewPrivs"); got != "1" {
 		t.Errorf("NoNewPrivs = %q", got)
 	}
 	if res := command(t, reg, map[string]any{"prefix": "ticker seen"}); res.Retval != 0 {

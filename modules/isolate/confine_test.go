@@ -3,8 +3,6 @@ package isolate
 import (
 	"context"
 	"errors"
-	"gomgr/internal/procstat"
-	"gomgr/internal/testutil"
 	"os"
 	"os/exec"
 	"os/user"
@@ -15,27 +13,10 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"gomgr/internal/procstat"
+	"gomgr/internal/testutil"
 )
-
-// statusField reads one field of /proc/<pid>/status.
-func statusField(t *testing.T, pid int, key string) string {
-	t.Helper()
-	v, err := procstat.ReadStatusField(pid, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-// limit reads one limit of /proc/<pid>/limits as "soft hard".
-func limit(t *testing.T, pid int, name string) string {
-	t.Helper()
-	soft, hard, err := procstat.ReadLimit(pid, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return soft + " " + hard
-}
 
 func selfLimit(t *testing.T, res int) string {
 	t.Helper()
@@ -58,17 +39,17 @@ func selfLimit(t *testing.T, res int) string {
 func TestChildConfined(t *testing.T) {
 	m := open(t, testSourceCfg(Config{}), "ok", newFakeHost())
 	pid := m.Pid()
-	if got := statusField(t, pid, "NoNewPrivs"); got != "1" {
+	if got := testutil.StatusField(t, pid, "NoNewPrivs"); got != "1" {
 		t.Errorf("child NoNewPrivs = %q", got)
 	}
-	if got := limit(t, pid, "Max open files"); got != "4096 4096" {
+	if got := testutil.Limit(t, pid, "Max open files"); got != "4096 4096" {
 		t.Errorf("child Max open files = %q", got)
 	}
-	if got := limit(t, pid, "Max core file size"); got != "0 0" {
+	if got := testutil.Limit(t, pid, "Max core file size"); got != "0 0" {
 		t.Errorf("child Max core file size = %q", got)
 	}
 	// Not run as another user: RLIMIT_NPROC is the manager's.
-	if got, want := limit(t, pid, "Max processes"), selfLimit(t, unix.RLIMIT_NPROC); got != want {
+	if got, want := testutil.Limit(t, pid, "Max processes"), selfLimit(t, unix.RLIMIT_NPROC); got != want {
 		t.Errorf("child Max processes = %q, want the manager's %q", got, want)
 	}
 	if err := notify(m, 5*time.Second, "count"); err != nil {
@@ -76,7 +57,7 @@ func TestChildConfined(t *testing.T) {
 	}
 
 	me := os.Getpid()
-	if statusField(t, me, "NoNewPrivs") != "0" {
+	if testutil.StatusField(t, me, "NoNewPrivs") != "0" {
 		t.Log("the test runs under no_new_privs already: the manager's threads are not checked")
 		return
 	}
@@ -102,10 +83,10 @@ func TestChildConfined(t *testing.T) {
 // TestChildLimitsConfig: the limits follow Config.
 func TestChildLimitsConfig(t *testing.T) {
 	m := open(t, testSourceCfg(Config{MaxOpenFiles: 256, CoreDumps: true}), "ok", nil)
-	if got := limit(t, m.Pid(), "Max open files"); got != "256 256" {
+	if got := testutil.Limit(t, m.Pid(), "Max open files"); got != "256 256" {
 		t.Errorf("Max open files = %q", got)
 	}
-	if got, want := limit(t, m.Pid(), "Max core file size"), selfLimit(t, unix.RLIMIT_CORE); got != want {
+	if got, want := testutil.Limit(t, m.Pid(), "Max core file size"), selfLimit(t, unix.RLIMIT_CORE); got != want {
 		t.Errorf("Max core file size = %q, want the manager's %q", got, want)
 	}
 }
@@ -136,23 +117,23 @@ func TestChildAsUser(t *testing.T) {
 	s := testSourceCfg(Config{User: "nobody", Command: func(string) *exec.Cmd { return exec.Command(exe) }})
 	m := open(t, s, "ok", newFakeHost())
 	for field, id := range map[string]string{"Uid": nobody.Uid, "Gid": nobody.Gid} {
-		if got, want := statusField(t, m.Pid(), field), strings.Repeat(id+"\t", 3)+id; got != want {
+		if got, want := testutil.StatusField(t, m.Pid(), field), strings.Repeat(id+"\t", 3)+id; got != want {
 			t.Errorf("%s = %q, want %q", field, got, want)
 		}
 	}
-	if got := statusField(t, m.Pid(), "Groups"); got != "" {
+	if got := testutil.StatusField(t, m.Pid(), "Groups"); got != "" {
 		t.Errorf("Groups = %q, want none", got)
 	}
-	if got := statusField(t, m.Pid(), "NoNewPrivs"); got != "1" {
+	if got := testutil.StatusField(t, m.Pid(), "NoNewPrivs"); got != "1" {
 		t.Errorf("NoNewPrivs = %q", got)
 	}
 	// Setting another user's limits takes CAP_SYS_RESOURCE (this sandbox's
 	// root lacks it, as a container's often does: they are skipped then).
 	if hasCapSysResource(t) {
-		if got := limit(t, m.Pid(), "Max processes"); got != "1024 1024" {
+		if got := testutil.Limit(t, m.Pid(), "Max processes"); got != "1024 1024" {
 			t.Errorf("Max processes = %q", got)
 		}
-		if got := limit(t, m.Pid(), "Max open files"); got != "4096 4096" {
+		if got := testutil.Limit(t, m.Pid(), "Max open files"); got != "4096 4096" {
 			t.Errorf("Max open files = %q", got)
 		}
 	} else {
@@ -173,7 +154,7 @@ func TestChildAsUser(t *testing.T) {
 
 func hasCapSysResource(t *testing.T) bool {
 	t.Helper()
-	eff, err := strconv.ParseUint(statusField(t, os.Getpid(), "CapEff"), 16, 64)
+	eff, err := strconv.ParseUint(testutil.StatusField(t, os.Getpid(), "CapEff"), 16, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
