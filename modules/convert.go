@@ -3,6 +3,7 @@ package modules
 import (
 	"encoding/json"
 	"fmt"
+	"gomgr/internal/pickle"
 	"math"
 	"math/big"
 	"reflect"
@@ -46,6 +47,18 @@ func toPy(v any) (py.Object, error) {
 		return py.NewListFromItems(items), nil
 	case []string:
 		return py.NewListFromStrings(x), nil
+	case pickle.Tuple: // a remote call's arguments or result
+		items := make(py.Tuple, len(x))
+		for i, e := range x {
+			o, err := toPy(e)
+			if err != nil {
+				return nil, err
+			}
+			items[i] = o
+		}
+		return items, nil
+	case []byte:
+		return py.Bytes(x), nil
 	case string:
 		return py.String(x), nil
 	case bool:

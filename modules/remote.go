@@ -73,11 +73,11 @@ func remoteArgs(payload []byte) (py.Tuple, py.StringDict, error) {
 	if !ok || len(pair) != 2 {
 		return nil, nil, fmt.Errorf("%w: remote call arguments are a %T, not (args, kwargs)", pickle.ErrMalformed, v)
 	}
-	a, err := pickleToPy(pair[0])
+	a, err := toPy(pair[0])
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := pickleToPy(pair[1])
+	k, err := toPy(pair[1])
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,45 +87,6 @@ func remoteArgs(payload []byte) (py.Tuple, py.StringDict, error) {
 		return nil, nil, fmt.Errorf("%w: remote call arguments are (%s, %s), not (tuple, dict)", pickle.ErrMalformed, a.Type().Name, k.Type().Name)
 	}
 	return args, kwargs, nil
-}
-
-// pickleToPy is toPy that keeps tuples tuples and bytes bytes.
-func pickleToPy(v any) (py.Object, error) {
-	switch x := v.(type) {
-	case pickle.Tuple:
-		items := make(py.Tuple, len(x))
-		for i, e := range x {
-			o, err := pickleToPy(e)
-			if err != nil {
-				return nil, err
-			}
-			items[i] = o
-		}
-		return items, nil
-	case []byte:
-		return py.Bytes(x), nil
-	case []any:
-		items := make([]py.Object, len(x))
-		for i, e := range x {
-			o, err := pickleToPy(e)
-			if err != nil {
-				return nil, err
-			}
-			items[i] = o
-		}
-		return py.NewListFromItems(items), nil
-	case map[string]any:
-		d := py.NewStringDictSized(len(x))
-		for k, e := range x {
-			o, err := pickleToPy(e)
-			if err != nil {
-				return nil, err
-			}
-			d[k] = o
-		}
-		return d, nil
-	}
-	return toPy(v)
 }
 
 // pyToPickle is fromPy that keeps tuples tuples and bytes bytes, as a
@@ -218,7 +179,7 @@ func (m *pyModule) pyRemote(args py.Tuple) (py.Object, error) {
 		if err != nil {
 			return nil, py.ExceptionNewf(py.RuntimeError, "remote call to %s: its result does not cross to gpython: %v", module, err)
 		}
-		return pickleToPy(v)
+		return toPy(v)
 	case remoteNoMethod:
 		return nil, py.ExceptionNewf(py.NameError, "%s", string(res[1:]))
 	}
