@@ -21,37 +21,22 @@ const calleeSrc = `from mgr_module import MgrModule
 
 class Module(MgrModule):
     def add(self, a, plus=0):
-        return {"sum": a + plus, "args": (a, plus), "raw": b"x"}
+        return {"sum": a + plus, "args": (a, plus)}
 
     def boom(self, a, plus=0):
         raise ValueError("boom")
 `
 
-const callerSrc = `import json
-from mgr_module import MgrModule
-
-
-class Module(MgrModule):
-    COMMANDS = [{"cmd": "callerg call name=module,type=CephString name=method,type=CephString",
-                 "desc": "remote", "perm": "r"}]
-
-    def handle_command(self, inbuf, cmd):
-        try:
-            r = self.remote(cmd["module"], cmd["method"], 20, plus=2)
-        except ImportError as e:
-            return 0, "ImportError", str(e)
-        except NameError as e:
-            return 0, "NameError", str(e)
-        except RuntimeError as e:
-            return 0, "RuntimeError", str(e).split("\n")[0]
-        return 0, "%s %s %s" % (r["sum"], r["args"], r["raw"].decode()), ""
-`
-
 // TestRemoteIsolated: two gpython modules, each in its own process, call
-// each other's methods with self.remote(), as Ceph's modules do.
+// each other's methods with self.remote(), as Ceph's modules do. The
+// caller is modules/cpython's gpyremote, which calls CPython modules there.
 func TestRemoteIsolated(t *testing.T) {
+	caller, err := os.ReadFile(filepath.Join("..", "..", "..", "cpython", "testdata", "modules", "gpyremote", "module.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
-	for name, src := range map[string]string{"callee": calleeSrc, "callerg": callerSrc} {
+	for name, src := range map[string]string{"callee": calleeSrc, "gpyremote": string(caller)} {
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +63,7 @@ func TestRemoteIsolated(t *testing.T) {
 	if err := reg.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := reg.SetEnabled(ctx, []string{"callee", "callerg"}); err != nil {
+	if err := reg.SetEnabled(ctx, []string{"callee", "gpyremote"}); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Eventually(t, 30*time.Second, "both running", func() bool {
@@ -91,12 +76,12 @@ func TestRemoteIsolated(t *testing.T) {
 		return n == 2
 	})
 	for _, tc := range []struct{ module, method, out, err string }{
-		{"callee", "add", "22 (20, 2) x", ""},
+		{"callee", "add", `{"args": [20, 2], "sum": 22}`, ""},
 		{"callee", "nope", "NameError", "Method not found: nope"},
 		{"callee", "boom", "RuntimeError", "Remote method threw exception: Traceback (most recent call last):"},
 		{"absent", "add", "ImportError", "Module not found"},
 	} {
-		res, err := reg.HandleCommand(ctx, registry.Command{Args: map[string]any{"prefix": "callerg call", "module": tc.module, "method": tc.method}})
+		res, err := reg.HandleCommand(ctx, registry.Command{Args: map[string]any{"prefix": "gpyremote call", "module": tc.module, "method": tc.method}})
 		if err != nil || res.Stdout != tc.out || !strings.HasPrefix(res.Stderr, tc.err) {
 			t.Errorf("%s.%s: %+v, %v", tc.module, tc.method, res, err)
 		}
