@@ -2,11 +2,15 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,20 +136,211 @@ func tellOSD(t *testing.T, c *cephcluster.Cluster, who string) string {
 	return string(out)
 }
 
+// osdPerfCounters is get_osd_perf_counters' answer, in Ceph's shape.
+type osdPerfCounters struct {
+	Counters []struct {
+		K [][]string `json:"k"`
+		C [][]uint64 `json:"c"`
+	} `json:"counters"`
+}
+
+// perfResult is what perfRoundTrip saw: the query's id, the counters of
+// pool p1's key summed over the reads (per counter: [value, count]), and
+// get_osd_perf_counters' answer once the query was removed.
+type perfResult struct {
+	ID        string
+	P1        [][]uint64
+	AfterGone string
+}
+
+// perfWrites is how many objects of perfObjectSize bytes perfRoundTrip
+// writes to p1.
+const (
+	perfWrites     = 12
+	perfObjectSize = 4096
+)
+
+// perfRoundTrip has callprobe add an OSD perf query (per pool: write ops,
+// read ops, bytes written), waits until the OSD counts for it (writes to
+// p2 show up), writes perfWrites objects to p1 with `rados put`, and sums
+// the counters the module reads for p1's key until the writes are all
+// there; then it removes the query.
+func perfRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) perfResult {
+	t.Helper()
+	var res perfResult
+	p1 := poolID(t, c, "p1")
+	obj := filepath.Join(t.TempDir(), "obj")
+	if err := os.WriteFile(obj, []byte(strings.Repeat("x", perfObjectSize)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	put := func(pool, name string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, "rados", "-c", c.Conf, "-p", pool, "put", name, obj).CombinedOutput(); err != nil {
+			return fmt.Errorf("rados put %s/%s: %w: %s", pool, name, err, out)
+		}
+		return nil
+	}
+	read := func(id string) (osdPerfCounters, error) {
+		var pc osdPerfCounters
+		out, err := c.Ceph(context.Background(), "callprobe", "perf", "get", id)
+		if err == nil {
+			err = json.Unmarshal(out, &pc)
+		}
+		return pc, err
+	}
+	testutil.Poll(t, 30*time.Second, "callprobe perf add under "+who, func() error {
+		out, err := c.Ceph(context.Background(), "callprobe", "perf", "add")
+		res.ID = strings.TrimSpace(string(out))
+		if _, perr := strconv.Atoi(res.ID); err == nil && perr != nil {
+			err = fmt.Errorf("query id %q", out)
+		}
+		return err
+	})
+	// The query reaches the OSD in an MMgrConfigure the mgr sends on its
+	// own time: writes to p2 until the OSD reports them tell it has it.
+	n := 0
+	testutil.Poll(t, 60*time.Second, "the OSD counting for the query under "+who, func() error {
+		n++
+		if err := put("p2", fmt.Sprintf("warm-%s-%d", who, n)); err != nil {
+			return err
+		}
+		pc, err := read(res.ID)
+		if err == nil && len(pc.Counters) == 0 {
+			err = fmt.Errorf("no counters yet")
+		}
+		return err
+	})
+	for i := range perfWrites {
+		if err := put("p1", fmt.Sprintf("perf-%s-%d", who, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res.P1 = make([][]uint64, 3)
+	for i := range res.P1 {
+		res.P1[i] = make([]uint64, 2)
+	}
+	testutil.Poll(t, 60*time.Second, "p1's writes in the perf counters under "+who, func() error {
+		pc, err := read(res.ID)
+		if err != nil {
+			return err
+		}
+		for _, k := range pc.Counters {
+			if !reflect.DeepEqual(k.K, [][]string{{p1}}) {
+				continue
+			}
+			if len(k.C) != 3 {
+				return fmt.Errorf("key %v: counters %v, want 3 pairs", k.K, k.C)
+			}
+			for i, v := range k.C {
+				if len(v) != 2 {
+					return fmt.Errorf("key %v: counter %v, want a pair", k.K, v)
+				}
+				res.P1[i][0] += v[0]
+				res.P1[i][1] += v[1]
+			}
+		}
+		if res.P1[0][0] < perfWrites {
+			return fmt.Errorf("p1 (pool %s) so far %v", p1, res.P1)
+		}
+		return nil
+	})
+	c.MustCeph(t, "callprobe", "perf", "remove", res.ID)
+	res.AfterGone = strings.TrimSpace(string(c.MustCeph(t, "callprobe", "perf", "get", res.ID)))
+	return res
+}
+
+// rbdPerf is `rbd perf image counters rbd` (rbd_support), as JSON.
+type rbdPerf struct {
+	CounterDescriptors []string               `json:"counter_descriptors"`
+	PoolDescriptors    map[string]string      `json:"pool_descriptors"`
+	Counters           []map[string][]float64 `json:"counters"`
+}
+
+// rbdPerfRoundTrip writes to image rbd/img with `rbd bench` until
+// rbd_support's `rbd perf image counters` (OSD perf queries it adds on
+// the first call) shows the writes, and returns what it last said.
+func rbdPerfRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) rbdPerf {
+	t.Helper()
+	var got rbdPerf
+	testutil.Poll(t, 90*time.Second, "rbd perf image counters with rbd bench's writes under "+who, func() error {
+		out, err := c.Ceph(context.Background(), "rbd", "perf", "image", "counters", "rbd", "--format", "json")
+		if err != nil {
+			return err
+		}
+		got = rbdPerf{}
+		if err := json.Unmarshal(out, &got); err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		if len(got.Counters) == 1 && len(got.Counters[0]["0/img"]) == len(got.CounterDescriptors) &&
+			got.Counters[0]["0/img"][0] >= perfWrites {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if b, err := exec.CommandContext(ctx, "rbd", "-c", c.Conf, "bench", "--io-type", "write", "--io-size", "4096",
+			"--io-total", strconv.Itoa(perfWrites*4096), "rbd/img").CombinedOutput(); err != nil {
+			return fmt.Errorf("rbd bench: %w: %s", err, b)
+		}
+		return fmt.Errorf("not yet: %s", out)
+	})
+	// Each write was 4 KiB: the bytes go with the ops.
+	if img := got.Counters[0]["0/img"]; img[2] != 4096*img[0] {
+		t.Errorf("under %s: %v: write_bytes is not 4096 × write_ops", who, got)
+	}
+	return got
+}
+
+// poolID is the id of the named pool, as the OSDs key it.
+func poolID(t *testing.T, c *cephcluster.Cluster, name string) string {
+	t.Helper()
+	var d struct {
+		Pools []struct {
+			ID   int    `json:"pool"`
+			Name string `json:"pool_name"`
+		} `json:"pools"`
+	}
+	if err := cephJSON(c, &d, "osd", "dump"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range d.Pools {
+		if p.Name == name {
+			return strconv.Itoa(p.ID)
+		}
+	}
+	t.Fatalf("no pool %s in %+v", name, d.Pools)
+	return ""
+}
+
 // TestCephModuleCalls: under the real ceph-mgr and then under gomgr, a
 // module drives Ceph's progress module with self.remote(), and the event
 // shows in the mon's `ceph status` the same way, then goes; a module
 // sends a command to an OSD with send_command and gets the same answer;
-// get("modified_config_options") lists the same options the daemons set.
+// get("modified_config_options") lists the same options the daemons set;
+// an OSD perf query gets the same id, its counters count the same client
+// writes in the same shape, and it is gone once removed; rbd_support's
+// `rbd perf image counters` shows an image's `rbd bench` writes.
 func TestCephModuleCalls(t *testing.T) {
 	tree := cephTreeWith(t)
-	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Global: map[string]string{"mgr_module_path": tree}})
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Pools: []string{"p1", "p2", "rbd"}, Global: map[string]string{"mgr_module_path": tree}})
+	for _, args := range [][]string{{"pool", "init", "rbd"}, {"create", "--size", "16M", "rbd/img"}} {
+		if out, err := exec.Command("rbd", append([]string{"-c", c.Conf}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("rbd %v: %v: %s", args, err, out)
+		}
+	}
 	real := c.StartCephMgr(t, "y")
 	waitActive(t, c, "y", 60*time.Second)
 	c.MustCeph(t, "mgr", "module", "enable", "progressprobe")
 	c.MustCeph(t, "mgr", "module", "enable", "callprobe")
 	want := progressRoundTrip(t, c, "ceph-mgr")
 	wantTell := tellOSD(t, c, "ceph-mgr")
+	wantPerf := perfRoundTrip(t, c, "ceph-mgr")
+	t.Logf("osd perf query under ceph-mgr: %+v", wantPerf)
+	wantRBD := rbdPerfRoundTrip(t, c, "ceph-mgr")
+	t.Logf("rbd perf image counters under ceph-mgr: %+v", wantRBD)
+	if w := wantPerf.P1; w[0][0] != perfWrites || w[2][0] != perfWrites*perfObjectSize {
+		t.Errorf("under ceph-mgr, p1's perf counters %v, want %d writes of %d bytes", w, perfWrites, perfObjectSize)
+	}
 	var wantConfig []byte
 	testutil.Poll(t, 30*time.Second, "modified_config_options under ceph-mgr", func() (err error) {
 		wantConfig, err = c.Ceph(context.Background(), "callprobe", "get", "modified_config_options")
@@ -174,6 +369,19 @@ func TestCephModuleCalls(t *testing.T) {
 		}
 		return err
 	})
+	// The OSD now collects rbd_support's queries only (ceph-mgr's last
+	// MMgrConfigure): what callprobe counts, it counts for the query
+	// gomgr sent it.
+	if got := perfRoundTrip(t, c, "gomgr"); !reflect.DeepEqual(got, wantPerf) {
+		t.Errorf("osd perf query under gomgr %+v, under ceph-mgr %+v", got, wantPerf)
+	}
+	// The counts depend on how many benches it took: the rest is the same.
+	gotRBD := rbdPerfRoundTrip(t, c, "gomgr")
+	t.Logf("rbd perf image counters under gomgr: %+v", gotRBD)
+	if !reflect.DeepEqual(gotRBD.CounterDescriptors, wantRBD.CounterDescriptors) ||
+		!reflect.DeepEqual(gotRBD.PoolDescriptors, wantRBD.PoolDescriptors) || gotRBD.Counters[0]["0/img"][2] < perfWrites*4096 {
+		t.Errorf("rbd perf image counters under gomgr %+v, under ceph-mgr %+v", gotRBD, wantRBD)
+	}
 	got := progressRoundTrip(t, c, "gomgr")
 	// The progress module writes the message with the event's age and a
 	// bar: compare it with the age and the mgr's name masked.

@@ -24,6 +24,10 @@
 //   - the daemon listener, as Ceph's DaemonServer: MMgrOpen, MMgrReport,
 //     MPGStats, MMgrCommand and MCommand, the commands in Ceph's
 //     get_command_descriptions form; and the Prometheus endpoint.
+//   - the modules' OSD perf metric queries (perfquery.go, Ceph's
+//     OSDPerfMetricCollector): sent to every OSD session in MMgrConfigure
+//     when they change and in the reply to an OSD's MMgrOpen, and the
+//     OSDs' reports summed per key until a module reads them.
 //
 // Goroutines: Standby.run alone changes the role (activate, deactivate)
 // and sends beacons and reports on its tick; the mon client's dispatch

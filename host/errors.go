@@ -7,6 +7,9 @@ var (
 	ErrUnknownDaemon = errors.New("host: report from unknown daemon")
 	// ErrReportMismatch is a report whose values do not match its schema.
 	ErrReportMismatch = errors.New("host: report values do not match declared counters")
+	// ErrBadPerfQuery is an OSD perf query that Ceph's
+	// ceph_add_osd_perf_query would refuse.
+	ErrBadPerfQuery = errors.New("host: invalid osd perf query")
 )
 
 var (

@@ -88,6 +88,7 @@ type Standby struct {
 	store *ConfigStore
 	reg   *registry.Registry
 	prom  *metrics
+	perf  *osdPerfCollector // the modules' OSD perf queries and their counters
 
 	events chan func()
 	quit   chan struct{}
@@ -155,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (*Standby, error) {
 		cfg: cfg, log: cfg.Logger.WithField("daemon", "mgr."+cfg.Name),
 		state: NewClusterState(cfg.History), events: make(chan func(), 64),
 		quit: make(chan struct{}), done: make(chan struct{}), healthCh: make(chan struct{}, 1),
-		beaconNow: make(chan struct{}, 1),
+		beaconNow: make(chan struct{}, 1), perf: newOSDPerfCollector(),
 	}
 	s.fetch = newMapFetcher(s)
 	s.state.PG.SetStatsPeriod(cfg.StatsPeriod)
@@ -789,6 +790,8 @@ func (s *Standby) activate(ctx context.Context) error {
 	if err := s.store.Load(ctx); err != nil {
 		s.log.WithError(err).Warn("module store not loaded; will retry on first use")
 	}
+	// The modules that start now add their perf queries afresh.
+	s.perf.clear()
 	// The standby instances stop; the enabled modules start as active.
 	if err := s.reg.SetStandby(ctx, false); err != nil {
 		s.log.WithError(err).Warn("standby modules did not all stop")
@@ -934,8 +937,9 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		d.a.sessions[c][p.DaemonName] = key
 		delete(d.a.types, key) // a new session declares its counters again
 		d.a.mu.Unlock()
-		reply := messages.Encode(&messages.MgrConfigure{StatsPeriod: uint32(d.s.cfg.StatsPeriod / time.Second)})
-		if err := c.Send(reply); err != nil {
+		// With the perf queries for an OSD; the session is open, so a
+		// query added from now on reaches it too.
+		if err := c.Send(d.s.mgrConfigure(c.PeerType(), false)); err != nil {
 			// The session is closing: the daemon opens a new one.
 			d.s.log.WithError(err).WithField("daemon", p.DaemonName).Debug("mgr configure not sent")
 		}
@@ -950,6 +954,9 @@ func (d *daemonServer) Dispatch(c *msgr.Connection, m *msgr.Message) {
 		d.setConfig(c, key, p.ConfigBL)
 		if err := d.report(key, p); err != nil {
 			d.s.log.WithError(err).WithField("peer", c.String()).WithField("daemon", key).Warn("report rejected")
+		}
+		if c.PeerType() == wire.EntityOSD {
+			d.perfReports(key, p)
 		}
 	case *messages.PGStats: // DaemonServer::handle_pgstats
 		if err := d.pgStats(c, m.Src, p); err != nil {
@@ -1011,6 +1018,19 @@ func (d *daemonServer) HandleConnect(*msgr.Connection)       {}
 func (d *daemonServer) HandleAccept(*msgr.Connection)        {}
 
 var _ msgr.ConnEventHandler = (*daemonServer)(nil)
+
+// perfReports adds an OSD's perf query reports to the modules' counters:
+// a pacific OSD sends them in the metric report, older ones in the map
+// before it (DaemonServer::handle_report reads both).
+func (d *daemonServer) perfReports(key DaemonKey, p *messages.MgrReport) {
+	err := d.s.perf.process(p.OSDPerfMetricReports)
+	if r := p.MetricReport; r != nil && r.Type == messages.MetricTypeOSD {
+		err = errors.Join(err, d.s.perf.process(r.OSD))
+	}
+	if err != nil {
+		d.s.log.WithError(err).WithField("daemon", key).Debug("osd perf counters left out")
+	}
+}
 
 // report applies one MMgrReport. Reports are checked whole before any of
 // it lands: a bad one changes nothing.

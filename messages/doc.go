@@ -28,9 +28,11 @@
 //     pacific session (../shared/ceph-wire) byte for byte. Each names its
 //     fields once, in its denc method.
 //
-// MonMap, MgrMap and ServiceMap (servicemap.go), and the PG statistics
+// MonMap, MgrMap and ServiceMap (servicemap.go), the PG statistics
 // structs (pgstat.go: pg_stat_t, osd_stat_t, pool_stat_t, object_stat_sum_t,
-// store_statfs_t, PGMapDigest) are encoded exactly as Ceph 16.2 does. Where
+// store_statfs_t, PGMapDigest) and the OSD perf metric queries and reports
+// of MMgrConfigure and MMgrReport (perfquery.go) are encoded exactly as
+// Ceph 16.2 does. Where
 // Ceph's payload is a large binary map gomgr does not reproduce (OSDMap,
 // FSMap, OSDSuperblock), the message keeps Ceph's layout around it: Ceph's
 // binary map decodes into the same fields as opaque bytes, and between

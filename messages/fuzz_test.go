@@ -16,6 +16,10 @@ func FuzzDecode(f *testing.F) {
 	for _, c := range loadCapture(f) {
 		f.Add(c.Msg.Type, c.Msg.Version, c.Msg.Front, c.Msg.Data)
 	}
+	for _, p := range perfSeeds() {
+		m := Encode(p)
+		f.Add(m.Type, m.Version, m.Front, m.Data)
+	}
 	for ty := range newPayload {
 		f.Add(ty, uint16(0), []byte{}, []byte{})
 		f.Add(ty, uint16(200), binary.LittleEndian.AppendUint32(nil, 0xffffffff), []byte{})

@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -53,13 +52,17 @@ func (p *MgrOpen) denc(c Denc, v uint16) {
 }
 
 // MgrConfigure (MSG_MGR_CONFIGURE, v4): the mgr tells a daemon how often
-// (seconds) to report and which counters (priority threshold) to include.
-// Ceph's OSD perf metric queries and metric config follow; gomgr does not
-// interpret them and keeps their bytes in Rest (nil encodes "none").
+// (seconds) to report, which counters (priority threshold) to include,
+// and, to an OSD, the OSD perf metric queries to collect: a pacific mgr
+// sends them in OSDPerfMetricQueries and no MetricConfig (which it uses for
+// an MDS's queries). A pacific OSD takes OSDPerfMetricQueries when there
+// are any, else an OSD MetricConfig's (MgrClient::handle_mgr_configure):
+// so an empty map alone does not clear an OSD's queries.
 type MgrConfigure struct {
-	StatsPeriod    uint32
-	StatsThreshold uint32
-	Rest           []byte
+	StatsPeriod          uint32
+	StatsThreshold       uint32
+	OSDPerfMetricQueries []OSDPerfQueryLimits // Ceph's map, in its key order
+	MetricConfig         *MetricConfig        // optional: nil is "none"
 }
 
 // Type implements Payload.
@@ -74,23 +77,24 @@ func (p *MgrConfigure) DecodeFrom(m *msgr.Message) error {
 	return decodePayload(m, p)
 }
 
-// noMetricQueries is the tail of an MMgrConfigure with no OSD perf metric
-// queries (le32 0) and no metric config message (u8 0).
-var noMetricQueries = []byte{0, 0, 0, 0, 0}
-
+// The parts after the threshold are read only when there are bytes for
+// them: gomgr's simulated daemons have sent v4 messages without them.
 func (p *MgrConfigure) denc(c Denc, v uint16) {
 	c.U32(&p.StatsPeriod)
 	if v >= 2 {
 		c.U32(&p.StatsThreshold)
 	}
 	if v >= 3 && c.More(true) {
-		rest := p.Rest
-		if rest == nil {
-			rest = noMetricQueries
-		}
-		c.Rest(&rest)
-		if c.Decoding() && !bytes.Equal(rest, noMetricQueries) {
-			p.Rest = rest // nil stands for the no-queries tail EncodeTo sends
+		dencQueryLimits(c, &p.OSDPerfMetricQueries)
+	}
+	if v >= 4 && c.More(true) {
+		present := p.MetricConfig != nil
+		c.Bool(&present)
+		if present {
+			if c.Decoding() {
+				p.MetricConfig = new(MetricConfig)
+			}
+			p.MetricConfig.denc(c)
 		}
 	}
 }
@@ -208,25 +212,15 @@ func dencCounters(c Denc, types []PerfCounterType, vals map[string]CounterValue)
 	c.Finish(st)
 }
 
-// RawPair is a map entry whose key and value are structs gomgr carries but
-// does not interpret.
-type RawPair struct {
-	Key, Value RawStruct
-}
-
-func (kv *RawPair) denc(c Denc) {
-	c.RawStruct(&kv.Key)
-	c.RawStruct(&kv.Value)
-}
-
 // MgrReport (MSG_MGR_REPORT, v9 compat 1): a daemon's periodic report to the
 // active mgr. The fields up to MetricReport are Ceph's, in Ceph's order;
-// the structs gomgr does not use (health metrics, OSD perf metric reports)
-// are kept raw. After them comes a gomgr extension, a struct v2 sent only
-// when Metadata is set: the daemon's metadata (v1 also carried PG and OSD
-// stats as JSON; PG statistics now travel in MPGStats, as Ceph's). Ceph
-// ignores trailing bytes in a message front, so a real ceph-mgr still reads
-// the Ceph part.
+// the health metrics, which gomgr does not use, are kept raw. A pacific OSD
+// reports its perf metric queries' counters in MetricReport (an OSD
+// payload), and leaves OSDPerfMetricReports, the older field, empty. After
+// them comes a gomgr extension, a struct v2 sent only when Metadata is
+// set: the daemon's metadata (v1 also carried PG and OSD stats as JSON; PG
+// statistics now travel in MPGStats, as Ceph's). Ceph ignores trailing
+// bytes in a message front, so a real ceph-mgr still reads the Ceph part.
 type MgrReport struct {
 	DaemonName     string
 	DeclareTypes   []PerfCounterType
@@ -237,12 +231,12 @@ type MgrReport struct {
 	DaemonStatus         map[string]string
 	HealthMetrics        []RawStruct // DaemonHealthMetric
 	ConfigBL             []byte
-	OSDPerfMetricReports []RawPair
+	OSDPerfMetricReports []OSDPerfQueryReport // Ceph's map, in its key order
 	TaskStatus           map[string]string
-	// MetricReport is the raw optional<MetricReportMessage> body (after
-	// its presence byte) as Ceph sent it; it runs to the end of the front,
-	// so a report that has one carries no gomgr extension.
-	MetricReport []byte
+	// MetricReport is the optional<MetricReportMessage>: nil is "none".
+	// One that is not an OSD's runs to the end of the front (its Rest), so
+	// a report that has one carries no gomgr extension.
+	MetricReport *MetricReport
 
 	// gomgr extension.
 	Metadata map[string]string
@@ -291,7 +285,7 @@ func (p *MgrReport) denc(c Denc, v uint16) {
 		c.Bufferlist(&p.ConfigBL)
 	}
 	if v >= 7 {
-		DencSlice(c, &p.OSDPerfMetricReports, 12, elem[RawPair])
+		dencQueryReports(c, &p.OSDPerfMetricReports)
 	}
 	if v >= 8 {
 		dencOptMap(c, &p.TaskStatus)
@@ -300,8 +294,13 @@ func (p *MgrReport) denc(c Denc, v uint16) {
 		present := p.MetricReport != nil
 		c.Bool(&present)
 		if present {
-			c.Rest(&p.MetricReport)
-			return
+			if c.Decoding() {
+				p.MetricReport = new(MetricReport)
+			}
+			p.MetricReport.denc(c)
+			if p.MetricReport.Type != MetricTypeOSD {
+				return
+			}
 		}
 	}
 	// The gomgr extension: encoded v2 compat 1, decoded by a v1 decoder,

@@ -344,3 +344,65 @@ type RemoteHost interface {
 type ProcessModule interface {
 	Pid() int
 }
+
+// OSDPerfQuery is an OSD perf metric query, Ceph's add_osd_perf_query:
+// each OSD matches every client op against the key descriptor and counts
+// the op under the key made of the regexes' capture groups.
+type OSDPerfQuery struct {
+	// Key is the key descriptor: one sub-key per entry.
+	Key []OSDPerfSubKey
+	// Counters are the counter types wanted, by Ceph's names ("ops",
+	// "write_ops", "read_ops", "bytes", "write_bytes", "read_bytes",
+	// "latency", "write_latency", "read_latency").
+	Counters []string
+	// Limit, if set, has each OSD report only the keys with the highest
+	// values of one counter.
+	Limit *OSDPerfLimit
+}
+
+// OSDPerfSubKey is one sub-key of a query's key: what to match (Ceph's
+// names: "client_id", "client_address", "pool_id", "namespace", "osd_id",
+// "pg_id", "object_name", "snap_id") and a regex with capture groups.
+type OSDPerfSubKey struct {
+	Type  string
+	Regex string
+}
+
+// OSDPerfLimit is a query's limit: the MaxCount keys of highest OrderBy
+// (one of the query's counters).
+type OSDPerfLimit struct {
+	OrderBy  string
+	MaxCount uint64
+}
+
+// OSDPerfCounters is one key's counters of a query, summed over the OSDs
+// since the last read: Key holds, per sub-key, what the regex's capture
+// groups matched; Values one [value, 0] per counter of the query, or
+// [sum, count] for the latency counters (sum in nanoseconds).
+type OSDPerfCounters struct {
+	Key    [][]string
+	Values [][2]uint64
+}
+
+// PerfQueries is implemented by an application's Cluster (Config.Cluster)
+// that collects OSD perf metric queries, as Ceph's DaemonServer does:
+// query ids are the application's, shared by all modules. Optional:
+// without it the calls fail with ErrNotSupported. Safe from any goroutine;
+// must not block on IO.
+type PerfQueries interface {
+	// AddOSDPerfQuery registers q and returns its id; an invalid query
+	// is an error.
+	AddOSDPerfQuery(q OSDPerfQuery) (int64, error)
+	// RemoveOSDPerfQuery unregisters a query; an unknown id is ErrNoData.
+	RemoveOSDPerfQuery(id int64) error
+	// OSDPerfCounters returns the query's counters collected since the
+	// last call, in key order, and starts again from zero (Ceph's
+	// get_osd_perf_counters); an unknown id is ErrNoData.
+	OSDPerfCounters(id int64) ([]OSDPerfCounters, error)
+}
+
+// PerfQueryHost is implemented by every Host the registry gives a module:
+// PerfQueries's calls. A Module checks with a type assertion.
+type PerfQueryHost interface {
+	PerfQueries
+}

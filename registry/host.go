@@ -293,3 +293,41 @@ func (h *modHost) Progress(id string, ev *ProgressEvent) {
 	}
 	h.reg.cfg.Cluster.Progress(id, ev)
 }
+
+// modHost's PerfQueryHost: the application's Cluster, if it collects perf
+// queries.
+var _ PerfQueryHost = (*modHost)(nil)
+
+func (h *modHost) perfQueries() (PerfQueries, error) {
+	if pq, ok := h.reg.cfg.Cluster.(PerfQueries); ok {
+		return pq, nil
+	}
+	return nil, fmt.Errorf("osd perf queries: %w", ErrNotSupported)
+}
+
+// AddOSDPerfQuery implements PerfQueryHost.
+func (h *modHost) AddOSDPerfQuery(q OSDPerfQuery) (int64, error) {
+	pq, err := h.perfQueries()
+	if err != nil {
+		return 0, err
+	}
+	return pq.AddOSDPerfQuery(q)
+}
+
+// RemoveOSDPerfQuery implements PerfQueryHost.
+func (h *modHost) RemoveOSDPerfQuery(id int64) error {
+	pq, err := h.perfQueries()
+	if err != nil {
+		return err
+	}
+	return pq.RemoveOSDPerfQuery(id)
+}
+
+// OSDPerfCounters implements PerfQueryHost.
+func (h *modHost) OSDPerfCounters(id int64) ([]OSDPerfCounters, error) {
+	pq, err := h.perfQueries()
+	if err != nil {
+		return nil, err
+	}
+	return pq.OSDPerfCounters(id)
+}

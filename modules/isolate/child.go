@@ -597,9 +597,104 @@ func (h *childHost) Remote(ctx context.Context, module, method string, args []by
 	return res, d.err
 }
 
+// AddOSDPerfQuery implements registry.PerfQueryHost.
+func (h *childHost) AddOSDPerfQuery(q registry.OSDPerfQuery) (int64, error) {
+	var e enc
+	e.osdPerfQuery(q)
+	d, err := h.call(opAddOSDPerfQuery, e.b)
+	if err != nil {
+		return 0, err
+	}
+	id := d.svar()
+	return id, d.err
+}
+
+// RemoveOSDPerfQuery implements registry.PerfQueryHost.
+func (h *childHost) RemoveOSDPerfQuery(id int64) error {
+	var e enc
+	e.svar(id)
+	_, err := h.call(opRemoveOSDPerfQuery, e.b)
+	return err
+}
+
+// OSDPerfCounters implements registry.PerfQueryHost.
+func (h *childHost) OSDPerfCounters(id int64) ([]registry.OSDPerfCounters, error) {
+	var e enc
+	e.svar(id)
+	d, err := h.call(opOSDPerfCounters, e.b)
+	if err != nil {
+		return nil, err
+	}
+	out := d.osdPerfCounters()
+	return out, d.err
+}
+
+// osdPerfQuery: uvar n, n × (str type, str regex), strs counters, bool
+// limited, then str order_by and uvar max_count if limited.
+func (e *enc) osdPerfQuery(q registry.OSDPerfQuery) {
+	e.uvar(uint64(len(q.Key)))
+	for _, k := range q.Key {
+		e.str(k.Type)
+		e.str(k.Regex)
+	}
+	e.strs(q.Counters)
+	e.boolean(q.Limit != nil)
+	if q.Limit != nil {
+		e.str(q.Limit.OrderBy)
+		e.uvar(q.Limit.MaxCount)
+	}
+}
+
+func (d *dec) osdPerfQuery() registry.OSDPerfQuery {
+	var q registry.OSDPerfQuery
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		q.Key = append(q.Key, registry.OSDPerfSubKey{Type: d.str(), Regex: d.str()})
+	}
+	q.Counters = d.strs()
+	if d.boolean() {
+		q.Limit = &registry.OSDPerfLimit{OrderBy: d.str(), MaxCount: d.uvar()}
+	}
+	return q
+}
+
+// osdPerfCounters: uvar n keys, each: uvar n sub-keys (each strs), uvar n
+// counters (each uvar value, uvar count).
+func (e *enc) osdPerfCounters(cs []registry.OSDPerfCounters) {
+	e.uvar(uint64(len(cs)))
+	for _, c := range cs {
+		e.uvar(uint64(len(c.Key)))
+		for _, sub := range c.Key {
+			e.strs(sub)
+		}
+		e.uvar(uint64(len(c.Values)))
+		for _, v := range c.Values {
+			e.uvar(v[0])
+			e.uvar(v[1])
+		}
+	}
+}
+
+func (d *dec) osdPerfCounters() []registry.OSDPerfCounters {
+	n := d.count()
+	out := make([]registry.OSDPerfCounters, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		var c registry.OSDPerfCounters
+		for j, nk := 0, d.count(); j < nk && d.err == nil; j++ {
+			c.Key = append(c.Key, d.strs())
+		}
+		for j, nv := 0, d.count(); j < nv && d.err == nil; j++ {
+			c.Values = append(c.Values, [2]uint64{d.uvar(), d.uvar()})
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 var (
 	_ registry.RemoteHost        = (*childHost)(nil)
 	_ registry.Host              = (*childHost)(nil)
 	_ registry.ClusterHost       = (*childHost)(nil)
 	_ registry.ForeignOptionHost = (*childHost)(nil)
+	_ registry.PerfQueryHost     = (*childHost)(nil)
 )

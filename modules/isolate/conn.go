@@ -61,6 +61,11 @@ const (
 
 	opRemoteCall // registry.RemoteHost: call another module's method
 	opProgress   // one-way: registry.ClusterHost.Progress
+
+	// registry.PerfQueryHost: OSD perf metric queries.
+	opAddOSDPerfQuery
+	opRemoveOSDPerfQuery
+	opOSDPerfCounters
 )
 
 const (

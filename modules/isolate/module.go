@@ -802,6 +802,8 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 			return nil, err
 		}
 		e.bytes(res)
+	case opAddOSDPerfQuery, opRemoveOSDPerfQuery, opOSDPerfCounters:
+		return perfQueryCall(h, op, &d)
 	case opCephOption:
 		name := d.str()
 		if d.err != nil {
@@ -821,6 +823,43 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 	}
 	if d.err != nil {
 		return nil, d.err
+	}
+	return e.b, nil
+}
+
+// perfQueryCall serves the PerfQueryHost ops: none blocks (the host
+// sends the queries to the OSDs asynchronously), so they take no deadline.
+func perfQueryCall(h registry.Host, op uint8, d *dec) ([]byte, error) {
+	var q registry.OSDPerfQuery
+	var id int64
+	if op == opAddOSDPerfQuery {
+		q = d.osdPerfQuery()
+	} else {
+		id = d.svar()
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	ph, ok := h.(registry.PerfQueryHost)
+	if !ok {
+		return nil, fmt.Errorf("osd perf queries: %w", registry.ErrNotSupported)
+	}
+	var e enc
+	switch op {
+	case opAddOSDPerfQuery:
+		id, err := ph.AddOSDPerfQuery(q)
+		if err != nil {
+			return nil, err
+		}
+		e.svar(id)
+	case opRemoveOSDPerfQuery:
+		return nil, ph.RemoveOSDPerfQuery(id)
+	default:
+		cs, err := ph.OSDPerfCounters(id)
+		if err != nil {
+			return nil, err
+		}
+		e.osdPerfCounters(cs)
 	}
 	return e.b, nil
 }

@@ -240,6 +240,8 @@ func (m *goModule) Command(ctx context.Context, cmd registry.Command) (registry.
 		return m.hostCalls(ctx)
 	case "hammer":
 		return m.hammer(ctx)
+	case "perf":
+		return m.perfCalls()
 	}
 	return registry.CommandResult{Retval: -22, Stderr: "unknown command " + prefix}, nil
 }

@@ -334,17 +334,29 @@ class BaseMgrModule(object):
     def _ceph_dispatch_remote(self, module_name, method_name, args, kwargs):
         return _host.remote(module_name, method_name, args, kwargs)
 
-    # --- perf queries: served by MMgrReport's osd_perf_metric_reports in Ceph;
-    # gomgr sends OSDs no queries.
+    # --- OSD perf queries: the manager sends them to the OSDs in MMgrConfigure
+    # and sums what the OSDs report for them (MMgrReport), as ceph-mgr does.
 
     def _ceph_add_osd_perf_query(self, query):
-        return None
+        q, why = _osd_perf_query(query)
+        if q is None:
+            _host.log('error', '_ceph_add_osd_perf_query: ' + why)
+            return None
+        return _host.add_osd_perf_query(*q)
 
     def _ceph_remove_osd_perf_query(self, query_id):
-        pass
+        if not isinstance(query_id, int):
+            raise TypeError('an integer is required (got type %s)' % type(query_id).__name__)
+        _host.remove_osd_perf_query(query_id)
 
     def _ceph_get_osd_perf_counters(self, query_id):
-        return None
+        if not isinstance(query_id, int):
+            raise TypeError('an integer is required (got type %s)' % type(query_id).__name__)
+        counters = _host.osd_perf_counters(query_id)
+        if counters is None:
+            return None
+        return {'counters': [{'k': [list(sub) for sub in key], 'c': [list(v) for v in vals]}
+                             for key, vals in counters]}
 
     def _ceph_add_mds_perf_query(self, query):
         return None
@@ -357,6 +369,81 @@ class BaseMgrModule(object):
 
     def _ceph_get_mds_perf_counters(self, query_id):
         return None
+
+
+_OSD_PERF_SUB_KEY_TYPES = ('client_id', 'client_address', 'pool_id', 'namespace',
+                           'osd_id', 'pg_id', 'object_name', 'snap_id')
+_OSD_PERF_COUNTER_TYPES = ('ops', 'write_ops', 'read_ops', 'bytes', 'write_bytes',
+                           'read_bytes', 'latency', 'write_latency', 'read_latency')
+
+
+def _osd_perf_query(query):
+    """ceph_add_osd_perf_query's checks (BaseMgrModule.cc): the query as
+    (key [(type, regex)], counters [type], limit (order_by, max_count) or
+    None), or None and why Ceph refuses it. Regexes are checked with re,
+    closer than the manager's RE2 to the OSDs' std::regex (ECMAScript)."""
+    import re
+    if not isinstance(query, dict):
+        return None, 'arg not a dict'
+    key, counters, limit = [], [], None
+    for name, val in query.items():
+        if name == 'key_descriptor':
+            if not isinstance(val, list):
+                return None, name + ' not a list'
+            for j, sub in enumerate(val):
+                if not isinstance(sub, dict):
+                    return None, 'query %s item %d not a dict' % (name, j)
+                typ, regex = None, ''
+                for pname, pval in sub.items():
+                    if pname == 'type':
+                        if not isinstance(pval, str) or pval not in _OSD_PERF_SUB_KEY_TYPES:
+                            return None, 'query %s item %d contains invalid type' % (name, j)
+                        typ = pval
+                    elif pname == 'regex':
+                        if not isinstance(pval, str):
+                            return None, 'query %s item %d contains invalid param regex' % (name, j)
+                        try:
+                            groups = re.compile(pval).groups
+                        except re.error:
+                            return None, 'query %s item %d contains invalid regex %s' % (name, j, pval)
+                        if groups == 0:
+                            return None, 'query %s item %d regex %s: no capturing groups' % (name, j, pval)
+                        regex = pval
+                    else:
+                        return None, 'query %s item %d contains invalid param %s' % (name, j, pname)
+                if typ is None or not regex:
+                    return None, 'query %s item %d invalid' % (name, j)
+                key.append((typ, regex))
+        elif name == 'performance_counter_descriptors':
+            if not isinstance(val, list):
+                return None, name + ' not a list'
+            for j, typ in enumerate(val):
+                if not isinstance(typ, str) or typ not in _OSD_PERF_COUNTER_TYPES:
+                    return None, 'query %s item %s is not valid type' % (name, typ)
+                counters.append(typ)
+        elif name == 'limit':
+            if not isinstance(val, dict):
+                return None, 'query limit not a dict'
+            order_by, max_count = None, 0
+            for lname, lval in val.items():
+                if lname == 'order_by':
+                    if not isinstance(lval, str) or lval not in _OSD_PERF_COUNTER_TYPES:
+                        return None, 'limit order_by not a valid counter type'
+                    order_by = lval
+                elif lname == 'max_count':
+                    if not isinstance(lval, int):
+                        return None, 'max_count not an int'
+                    max_count = lval
+                else:
+                    return None, 'unknown limit param: %s' % lname
+            limit = (order_by, max_count)
+        else:
+            return None, 'unknown query param: %s' % name
+    if not key or not counters:
+        return None, 'invalid query'
+    if limit is not None and limit[0] not in counters:
+        return None, 'limit order_by %s not in performance_counter_descriptors' % limit[0]
+    return (key, counters, limit), ''
 
 
 class BasePyOSDMap(object):

@@ -28,7 +28,8 @@ OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP, OP_REMOTE = 1, 2, 3, 4, 5
  OP_STORE_GET, OP_STORE_SET, OP_STORE_PREFIX, OP_OPENED, OP_LOG, OP_HEALTH,
  OP_FAILED, OP_SEND_COMMAND, OP_CLUSTER_LOG, OP_CEPH_OPTION,
  OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION,
- OP_REMOTE_CALL, OP_PROGRESS) = range(32, 57)
+ OP_REMOTE_CALL, OP_PROGRESS, OP_ADD_OSD_PERF_QUERY, OP_REMOVE_OSD_PERF_QUERY,
+ OP_OSD_PERF_COUNTERS) = range(32, 60)
 
 # Error bits, in the order of modules/isolate's errBits.
 ERR_STUCK, ERR_NO_DATA, ERR_UNKNOWN_OPTION, ERR_INVALID_OPTION = 1, 2, 4, 8
@@ -598,6 +599,49 @@ class Host:
         e = Enc()
         e.str(uri)
         self.conn.oneway(OP_SET_URI, e.b)
+
+    def add_osd_perf_query(self, key, counters, limit):
+        """An OSD perf query's id, or None (logged) when the manager
+        refuses it or collects none."""
+        def build(e):
+            e.uvar(len(key))
+            for typ, regex in key:
+                e.str(typ)
+                e.str(regex)
+            e.uvar(len(counters))
+            for c in counters:
+                e.str(c)
+            e.boolean(limit is not None)
+            if limit is not None:
+                e.str(limit[0])
+                e.uvar(max(int(limit[1]), 0))
+        try:
+            return self.call(OP_ADD_OSD_PERF_QUERY, build).svar()
+        except RemoteError as err:
+            self.log('error', 'add_osd_perf_query: %s' % err)
+            return None
+
+    def remove_osd_perf_query(self, query_id):
+        try:
+            self.call(OP_REMOVE_OSD_PERF_QUERY, lambda e: e.svar(query_id))
+        except RemoteError as err:
+            # Ceph logs an unknown id and returns None.
+            self.log('info', 'remove_osd_perf_query for query_id=%d failed: %s' % (query_id, err))
+
+    def osd_perf_counters(self, query_id):
+        """[(key, [(value, count)...])...] in key order, or None for an
+        unknown query."""
+        try:
+            d = self.call(OP_OSD_PERF_COUNTERS, lambda e: e.svar(query_id))
+        except RemoteError as err:
+            self.log('info', 'get_osd_perf_counters for query_id=%d failed: %s' % (query_id, err))
+            return None
+        out = []
+        for _ in range(d.uvar()):
+            key = [[d.str() for _ in range(d.uvar())] for _ in range(d.uvar())]
+            vals = [(d.uvar(), d.uvar()) for _ in range(d.uvar())]
+            out.append((key, vals))
+        return out
 
 
 def install_sources():
