@@ -6,6 +6,7 @@
 
 import gc
 import importlib
+import itertools
 import json
 import linecache
 import marshal
@@ -250,7 +251,9 @@ class Conn:
         self.wlock = threading.Lock()
         self.plock = threading.Lock()
         self.pending = {}
-        self.next_id = 0
+        # A count, not an int attribute: the last id, an int object made
+        # while a map was held, would keep that map's arena (Host.release).
+        self.ids = itertools.count(1)
         self.closed = threading.Event()
         self.on_close = None
 
@@ -284,8 +287,7 @@ class Conn:
         with self.plock:
             if self.closed.is_set():
                 raise ConnectionError('gomgr: the manager is gone')
-            self.next_id += 1
-            fid = self.next_id
+            fid = next(self.ids)
             self.pending[fid] = slot
         self.send(REQUEST, op, fid, bytes(payload))
         ev.wait()
@@ -299,39 +301,52 @@ class Conn:
             return Dec(d.rest())
         raise d.error()
 
+    def recv_into(self, view):
+        # Between frames the reader waits here: it must hold nothing made
+        # for the last frame, or that object keeps a pymalloc arena of the
+        # map era alive (Host.release); a slice is made only mid-frame.
+        got, n = 0, len(view)
+        while got < n:
+            k = self.sock.recv_into(view[got:] if got else view)
+            if not k:
+                raise EOFError
+            got += k
+
     def recv_exact(self, n):
         # One buffer of the frame's size, filled in place: a 1 MB map
         # arrives without a growing buffer and a copy of it.
         buf = bytearray(n)
-        view = memoryview(buf)
-        got = 0
-        while got < n:
-            k = self.sock.recv_into(view[got:])
-            if not k:
-                raise EOFError
-            got += k
-        view.release()
+        with memoryview(buf) as view:
+            self.recv_into(view)
         return buf
 
+    def frame(self, hdr, handle):
+        """The rest of the frame whose header is hdr; what it makes dies
+        when it returns."""
+        n, typ, op, fid = HEADER.unpack(hdr)
+        if n < HEADER.size - 4 or n > 256 << 20:
+            raise ProtocolError('frame length %d' % n)
+        payload = self.recv_exact(n - (HEADER.size - 4))
+        if typ == RESPONSE:
+            with self.plock:
+                slot = self.pending.pop(fid, None)
+            if slot is not None:
+                slot[1] = payload
+                slot[0].set()
+        else:
+            handle(typ, op, fid, payload)
+
     def run(self, handle):
+        hdr = bytearray(HEADER.size)  # made once: see recv_into
+        view = memoryview(hdr)
         try:
             while True:
-                hdr = self.recv_exact(HEADER.size)
-                n, typ, op, fid = HEADER.unpack(hdr)
-                if n < HEADER.size - 4 or n > 256 << 20:
-                    raise ProtocolError('frame length %d' % n)
-                payload = self.recv_exact(n - (HEADER.size - 4))
-                if typ == RESPONSE:
-                    with self.plock:
-                        slot = self.pending.pop(fid, None)
-                    if slot is not None:
-                        slot[1] = payload
-                        slot[0].set()
-                else:
-                    handle(typ, op, fid, payload)
+                self.recv_into(view)
+                self.frame(hdr, handle)
         except (EOFError, OSError, ProtocolError):
             pass
         finally:
+            view.release()
             with self.plock:
                 self.closed.set()
                 for slot in self.pending.values():
@@ -342,20 +357,27 @@ class Conn:
 
 
 
-_libc = None
+_malloc_trim = None
+
+
+def load_malloc_trim():
+    """glibc's malloc_trim, resolved once, before any map: ctypes caches
+    the function object it makes on first use (see Host.release)."""
+    global _malloc_trim
+    try:
+        import ctypes
+        _malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        _malloc_trim = False  # not glibc
 
 
 def trim_heap():
     """malloc_trim(0): glibc keeps freed blocks for reuse, and the
     objects of a 1,000-OSD map are megabytes the next epoch may not need."""
-    global _libc
-    try:
-        if _libc is None:
-            import ctypes
-            _libc = ctypes.CDLL(None)
-        _libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: the memory stays with the process, reused later
+    if _malloc_trim is None:
+        load_malloc_trim()
+    if _malloc_trim:
+        _malloc_trim(0)
 
 
 def deadline_enc(e, seconds=0):
@@ -430,16 +452,26 @@ class Host:
         the cluster's maps only while it works with them (the same rule as
         for gpython children, modules/isolate)."""
         after = int(os.environ.get('GOMGR_ISOLATE_RELEASE_AFTER') or 10**9) / 1e9
+        half = after / 2
         while True:
-            time.sleep(after / 2)
-            now = time.monotonic()
-            with self.lock:
-                idle = [k for k, c in self.cache.items() if now - c[2] >= after]
-                for k in idle:
-                    del self.cache[k]
-            if idle:
-                gc.collect()
-                trim_heap()
+            time.sleep(half)
+            self.release(after)
+
+    def release(self, after):
+        # pymalloc returns an arena only when every object in it is gone.
+        # An object made while a map was held and kept after it (a list
+        # left in a waiting loop's variable, the reader's buffer) holds a
+        # whole 1 MiB arena of that map's: so what waits between events
+        # keeps nothing of the last one (Conn.recv_into), and this runs in
+        # a call of its own, whose locals die with it.
+        now = time.monotonic()
+        with self.lock:
+            idle = [k for k, c in self.cache.items() if now - c[2] >= after]
+            for k in idle:
+                del self.cache[k]
+        if idle:
+            gc.collect()
+            trim_heap()
 
     def json_body(self, d):
         raw = d.rest()
@@ -884,6 +916,8 @@ def main():
     conn.on_close = ended.set
     child.on_stop = ended.set
     threading.Thread(target=conn.run, args=(child.handle,), name='gomgr-reader', daemon=True).start()
+    if _malloc_trim is None:  # not loaded by a fork server
+        load_malloc_trim()
     threading.Thread(target=child.host.release_idle, name='gomgr-release', daemon=True).start()
     ended.wait()
     if child.stopped.is_set():
@@ -908,6 +942,7 @@ def fork_server():
     except Exception:
         pass  # each module process imports it again and reports the error
     libc = ctypes.CDLL(None, use_errno=True)
+    load_malloc_trim()
     gc.collect()
     gc.freeze()  # the collector must not write to the shared objects' pages
     rfd, wfd = os.pipe()
