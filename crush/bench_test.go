@@ -1,0 +1,53 @@
+package crush
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// bigOSDMap is 1,000 OSDs, 10 a host, 10 hosts a rack, and one pool of
+// 32,000 PGs (32 a OSD, as createsimple --pg-bits 5 makes), all up and in.
+func bigOSDMap(b *testing.B) *OSDMap {
+	b.Helper()
+	needTools(b, "crushtool", "osdmaptool")
+	dir := b.TempDir()
+	s := osdmapScenario{osds: 1000, pgBits: "5", crush: [][]string{
+		{"--outfn", filepath.Join(dir, "c"), "--build", "--num_osds", "1000",
+			"host", "straw2", "10", "rack", "straw2", "10", "root", "straw2", "0"},
+	}}
+	om, marks := buildOSDMap(b, dir, s)
+	return loadOSDMap(b, dir, om, marks)
+}
+
+// BenchmarkDoRule maps one PG of the 1,000-OSD map (3 replicas, one per
+// host).
+func BenchmarkDoRule(b *testing.B) {
+	o := bigOSDMap(b)
+	p := o.Pools[1]
+	rule := o.FindRule(p)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := o.Crush.DoRule(rule, uint32(i), 3, o.weights); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCalcPGUpmaps is one balancer round on the 1,000-OSD map: the
+// survey of all 32,000 PGs and up to 10 changes (the balancer's default
+// upmap_max_optimizations), deviation 5.
+func BenchmarkCalcPGUpmaps(b *testing.B) {
+	o := bigOSDMap(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	changes := 0
+	for b.Loop() {
+		u, err := o.CalcPGUpmapsOpts(UpmapOptions{MaxDeviation: 5, MaxIterations: 10, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		changes = u.Changes
+	}
+	b.ReportMetric(float64(changes), "changes/op")
+}
