@@ -66,6 +66,8 @@ const (
 	opAddOSDPerfQuery
 	opRemoveOSDPerfQuery
 	opOSDPerfCounters
+
+	opOSDMapCalc // CRUSH placement for ceph_module's OSDMap (osdmapcalc.go)
 )
 
 const (

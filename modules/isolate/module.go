@@ -804,6 +804,16 @@ func (m *Module) hostCall(h registry.Host, op uint8, payload []byte) ([]byte, er
 		e.bytes(res)
 	case opAddOSDPerfQuery, opRemoveOSDPerfQuery, opOSDPerfCounters:
 		return perfQueryCall(h, op, &d)
+	case opOSDMapCalc:
+		req := d.bytes()
+		if d.err != nil {
+			return nil, d.err
+		}
+		res, err := osdMapCalc(req)
+		if err != nil {
+			return nil, err
+		}
+		e.bytes(res)
 	case opCephOption:
 		name := d.str()
 		if d.err != nil {

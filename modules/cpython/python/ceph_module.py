@@ -446,6 +446,17 @@ def _osd_perf_query(query):
     return (key, counters, limit), ''
 
 
+def _upmap_items(d, idump):
+    """Applies an incremental dump's new_pg_upmap_items and
+    old_pg_upmap_items to an osd dump d, as OSDMap::apply_incremental."""
+    old = set(idump.get('old_pg_upmap_items', []))
+    new = {i['pgid']: i for i in idump.get('new_pg_upmap_items', [])}
+    if not old and not new:
+        return
+    items = [i for i in d.get('pg_upmap_items', []) if i['pgid'] not in old and i['pgid'] not in new]
+    d['pg_upmap_items'] = items + list(new.values())
+
+
 class BasePyOSDMap(object):
     """An OSDMap handle over the osd_map dump gomgr holds."""
 
@@ -477,7 +488,8 @@ class BasePyOSDMap(object):
 
     def _apply_incremental(self, inc):
         # The incremental fields a module can set (OSDMapIncremental's
-        # set_osd_reweights); a new epoch, as OSDMap::apply_incremental.
+        # set_osd_reweights, and the pg_upmap_items calc_pg_upmaps
+        # writes); a new epoch, as OSDMap::apply_incremental.
         import copy
         import mgr_module
         d = copy.deepcopy(self._d)
@@ -488,24 +500,73 @@ class BasePyOSDMap(object):
             w = weights.get(o.get('osd'), weights.get(str(o.get('osd'))))
             if w is not None:
                 o['weight'] = float(w) / 0x10000 if isinstance(w, int) and w > 1 else float(w)
+        _upmap_items(d, idump)
         return mgr_module.OSDMap(d)
 
-    def _calc_pg_upmaps(self, inc, max_deviation, max_iterations, pools):
-        return 0
+    def _calc(self, call, d=None, **args):
+        """A CRUSH computation of the manager's on this map, or None when
+        there is no CRUSH map to compute with (gomgr's own mon gives its
+        rules alone): then placement comes from the OSDs' PG reports."""
+        crush = _get('osd_map_crush') or {}
+        if not crush.get('buckets'):
+            return None
+        args.update(call=call, osdmap=self._d if d is None else d, crush=crush)
+        try:
+            return _host.osdmap_calc(args)
+        except Exception as e:  # a map the manager cannot compute with
+            _host.log('error', 'OSDMap %s: %s' % (call, e))
+            return None
 
-    # PG placement comes from the OSDs' own reports (the PG map), not from a
-    # CRUSH computation: the same answer once the OSDs have peered.
+    def _calc_pg_upmaps(self, inc, max_deviation, max_iterations, pools):
+        # OSDMap::calc_pg_upmaps: on this map with the incremental's
+        # upmaps so far, the changes that bring each OSD within
+        # max_deviation PGs of its target, added to the incremental.
+        import copy
+        ids = [p['pool'] for p in self._d.get('pools', []) if p.get('pool_name') in set(pools)]
+        if pools and not ids:
+            return 0
+        idump = inc._dump()
+        d = copy.deepcopy(self._d)
+        _upmap_items(d, idump)
+        res = self._calc('calc_pg_upmaps', d, max_deviation=int(max_deviation),
+                         max_iterations=int(max_iterations), pools=ids)
+        if res is None:
+            return 0
+        new = {i['pgid']: i for i in idump.get('new_pg_upmap_items', [])}
+        old = list(idump.get('old_pg_upmap_items', []))
+        for pgid in res['old_pg_upmap_items']:
+            new.pop(pgid, None)
+            if pgid not in old:
+                old.append(pgid)
+        for item in res['new_pg_upmap_items']:
+            new[item['pgid']] = item
+            if item['pgid'] in old:
+                old.remove(item['pgid'])
+        inc._d['new_pg_upmap_items'] = list(new.values())
+        inc._d['old_pg_upmap_items'] = old
+        return res['changes']
+
+    # PG placement is computed with CRUSH, as Ceph's; without a CRUSH map
+    # it comes from the OSDs' own reports (the PG map): the same answer
+    # once the OSDs have peered.
 
     def _pg_stats(self):
         return (_get('pg_stats') or {}).get('pg_stats', [])
 
     def _map_pool_pgs_up(self, poolid):
+        # {pgid: up}, in seed order, as Ceph's PyFormatter builds it.
+        res = self._calc('map_pool_pgs_up', pool=int(poolid))
+        if res is not None:
+            return {'%d.%x' % (poolid, ps): up for ps, up in enumerate(res['up'])}
         prefix = '%d.' % poolid
         stats = sorted((p for p in self._pg_stats() if p['pgid'].startswith(prefix)),
                        key=lambda p: int(p['pgid'].split('.')[1], 16))
-        return [p.get('up', []) for p in stats]
+        return {p['pgid']: p.get('up', []) for p in stats}
 
     def _pg_to_up_acting_osds(self, pool_id, ps):
+        res = self._calc('pg_to_up_acting_osds', pool=int(pool_id), ps=int(ps))
+        if res is not None:
+            return res
         pgid = '%d.%x' % (pool_id, ps)
         for p in self._pg_stats():
             if p['pgid'] == pgid:

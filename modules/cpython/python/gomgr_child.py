@@ -30,7 +30,7 @@ OP_START, OP_NOTIFY, OP_COMMAND, OP_STOP, OP_REMOTE = 1, 2, 3, 4, 5
  OP_FAILED, OP_SEND_COMMAND, OP_CLUSTER_LOG, OP_CEPH_OPTION,
  OP_SET_URI, OP_FOREIGN_OPTION, OP_SET_FOREIGN_OPTION,
  OP_REMOTE_CALL, OP_PROGRESS, OP_ADD_OSD_PERF_QUERY, OP_REMOVE_OSD_PERF_QUERY,
- OP_OSD_PERF_COUNTERS) = range(32, 60)
+ OP_OSD_PERF_COUNTERS, OP_OSDMAP_CALC) = range(32, 61)
 
 # Error bits, in the order of modules/isolate's errBits.
 ERR_STUCK, ERR_NO_DATA, ERR_UNKNOWN_OPTION, ERR_INVALID_OPTION = 1, 2, 4, 8
@@ -659,6 +659,13 @@ class Host:
         except RemoteError as err:
             # Ceph logs an unknown id and returns None.
             self.log('info', 'remove_osd_perf_query for query_id=%d failed: %s' % (query_id, err))
+
+    def osdmap_calc(self, req):
+        """What Ceph computes with CRUSH for an OSDMap (call, the map's
+        osd dump and crush dump, the call's arguments), computed by the
+        manager: modules/isolate/osdmapcalc.go."""
+        d = self.call(OP_OSDMAP_CALC, lambda e: e.bytes(json.dumps(req).encode()))
+        return json.loads(d.bytes())
 
     def osd_perf_counters(self, query_id):
         """[(key, [(value, count)...])...] in key order, or None for an

@@ -1,0 +1,156 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gomgr/internal/cephcluster"
+	"gomgr/internal/testutil"
+)
+
+// balancerView is what Ceph's balancer module says of pool p2 under one
+// manager: its score, the plan it makes, and the plan's score.
+type balancerView struct {
+	eval, planEval string
+	upmaps         int    // new pg_upmap_items in the plan
+	show           string // the plan's incremental (balancer dump)
+}
+
+// balancerPlan has the balancer score p2 and make (but not run) a plan for
+// it. The balancer needs the PG stats of a fresh mgr first: it is polled.
+func balancerPlan(t *testing.T, c *cephcluster.Cluster, who string) balancerView {
+	t.Helper()
+	var v balancerView
+	ceph := func(args ...string) (string, error) {
+		out, errOut, err := c.CephOutput(context.Background(), args...)
+		if err != nil {
+			return "", fmt.Errorf("%v: %w: %s", args, err, errOut)
+		}
+		return strings.TrimSpace(string(out)), nil
+	}
+	testutil.Poll(t, 60*time.Second, "a balancer plan for p2 under "+who, func() error {
+		var err error
+		if v.eval, err = ceph("balancer", "eval", "p2"); err != nil {
+			return err
+		}
+		_, err = ceph("balancer", "optimize", "plan", "p2")
+		return err
+	})
+	var err error
+	if v.planEval, err = ceph("balancer", "eval", "plan"); err != nil {
+		t.Fatal(err)
+	}
+	if v.show, err = ceph("balancer", "dump", "plan"); err != nil {
+		t.Fatal(err)
+	}
+	var inc struct {
+		New []any `json:"new_pg_upmap_items"`
+	}
+	if err := json.Unmarshal([]byte(v.show), &inc); err != nil {
+		t.Fatalf("balancer dump plan under %s: %v: %s", who, err, v.show)
+	}
+	v.upmaps = len(inc.New)
+	t.Logf("balancer under %s: %s; plan: %s; %d upmap changes:\n%s", who, v.eval, v.planEval, v.upmaps, v.show)
+	return v
+}
+
+// TestCephBalancer runs Ceph's balancer module in upmap mode on a real
+// cluster whose pool p2 CRUSH spreads unevenly over three OSDs, first
+// under the real ceph-mgr, then under gomgr (CRUSH and calc_pg_upmaps in
+// package crush): the pool's score, the number of changes the plan makes
+// and the plan's score must be the same; then gomgr runs its plan, the
+// real mon takes the upmaps, the PGs move and the pool scores better.
+func TestCephBalancer(t *testing.T) {
+	c := cephcluster.Start(t, cephcluster.Options{OSDs: 3, Pools: []string{"p1"},
+		Global: map[string]string{"osd_pool_default_pg_autoscale_mode": "warn"}})
+	c.MustCeph(t, "osd", "pool", "create", "p2", "16", "16")
+	// Neither manager balances by itself while the test compares; a plan
+	// stops once every OSD is within one PG of its share.
+	c.MustCeph(t, "config", "set", "mgr", "mgr/balancer/active", "false", "--force")
+	c.MustCeph(t, "config", "set", "mgr", "mgr/balancer/upmap_max_deviation", "1", "--force")
+
+	real := c.StartCephMgr(t, "y")
+	waitActive(t, c, "y", 60*time.Second)
+	waitClean(t, c, 24)
+	want := balancerPlan(t, c, "ceph-mgr")
+	if want.upmaps == 0 {
+		t.Fatalf("ceph-mgr's balancer finds nothing to move: the test needs an uneven pool\n%s", want.show)
+	}
+	real.Kill()
+	c.MustCeph(t, "mgr", "fail", "y")
+
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephModuleTree)
+	waitActive(t, c, "x", 60*time.Second)
+	waitClean(t, c, 24)
+	got := balancerPlan(t, c, "gomgr")
+	if got.eval != want.eval {
+		t.Errorf("balancer eval p2: gomgr %q, ceph-mgr %q", got.eval, want.eval)
+	}
+	if got.upmaps != want.upmaps {
+		t.Errorf("plan changes: gomgr %d, ceph-mgr %d", got.upmaps, want.upmaps)
+	}
+	if got.planEval != want.planEval {
+		t.Errorf("balancer eval plan: gomgr %q, ceph-mgr %q", got.planEval, want.planEval)
+	}
+
+	c.MustCeph(t, "balancer", "execute", "plan")
+	testutil.Poll(t, 60*time.Second, "the plan's upmaps in the osdmap", func() error {
+		var d struct {
+			Items []any `json:"pg_upmap_items"`
+		}
+		if err := cephJSON(c, &d, "osd", "dump"); err != nil {
+			return err
+		}
+		if len(d.Items) != got.upmaps {
+			return fmt.Errorf("%d pg_upmap_items, the plan had %d", len(d.Items), got.upmaps)
+		}
+		return nil
+	})
+	waitClean(t, c, 24)
+	// (Ceph 16.2 scores an upmap plan as the map it started from, under
+	// either manager: the score that moves is the pool's, once it ran.)
+	before := score(t, got.eval)
+	testutil.Poll(t, 60*time.Second, "p2 scoring better once the plan ran", func() error {
+		out, err := c.Ceph(context.Background(), "balancer", "eval", "p2")
+		if err != nil {
+			return err
+		}
+		if after := score(t, string(out)); after >= before {
+			return fmt.Errorf("p2 scores %g after the plan, %g before", after, before)
+		}
+		return nil
+	})
+	c.CheckAlive(t)
+}
+
+// score is the figure of `balancer eval`: `pool "p2" score 0.042547
+// (lower is better)`.
+func score(t *testing.T, eval string) float64 {
+	t.Helper()
+	var name string
+	var v float64
+	if _, err := fmt.Sscanf(strings.TrimSpace(eval), "pool %s score %g", &name, &v); err != nil {
+		t.Fatalf("balancer eval: %q: %v", eval, err)
+	}
+	return v
+}
+
+// waitClean polls until the cluster has at least n PGs, all active+clean
+// (pg stat is the active mgr's; the devicehealth module adds a pool).
+func waitClean(t *testing.T, c *cephcluster.Cluster, n int) {
+	t.Helper()
+	testutil.Poll(t, 90*time.Second, fmt.Sprintf("%d PGs active+clean", n), func() error {
+		var st pgStat
+		if err := cephJSON(c, &st, "pg", "stat"); err != nil {
+			return err
+		}
+		if st.Summary.NumPGs < n || !st.allActiveClean(st.Summary.NumPGs) {
+			return fmt.Errorf("pg stat: %+v", st.Summary)
+		}
+		return nil
+	})
+}
