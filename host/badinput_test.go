@@ -14,7 +14,6 @@ import (
 	"gomgr/internal/testutil"
 	"gomgr/messages"
 	"gomgr/mon"
-	"gomgr/monclient"
 	"gomgr/msgr"
 	"gomgr/msgr/wire"
 	"gomgr/registry"
@@ -30,43 +29,15 @@ func (discard) Dispatch(*msgr.Connection, *msgr.Message) {}
 func TestActiveRejectsBadInput(t *testing.T) {
 	log := logrus.New()
 	log.SetLevel(logrus.ErrorLevel)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, mon.DefaultConfig(), logrus.NewEntry(log))
 	rec := &recorder{}
 	// The mgr's warnings are read back: each refusal is logged with its reason.
 	mlog, hook := logtest.NewNullLogger()
 	mlog.SetLevel(logrus.WarnLevel)
-	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddrs: []string{md.Addr()},
+	s := startServingMgr(t, host.Config{Name: "x", MonAddrs: []string{md.Addr()},
 		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(mlog)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	testutil.Eventually(t, 10*time.Second, "the mgr to be active", func() bool { return s.Addr() != "" })
 
-	ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityOSD, Num: 7}, Dispatcher: discard{},
-		DefaultPolicy: msgr.LossyClient(), Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ms.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ms.Shutdown(); ms.Wait() })
-	conn, err := ms.Connect(s.Addr(), wire.EntityMgr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	send := func(p messages.Payload) {
-		t.Helper()
-		if err := conn.Send(messages.Encode(p)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	conn, send := daemonSession(t, s.Addr(), wire.EntityName{Type: wire.EntityOSD, Num: 7}, discard{}, logrus.NewEntry(log))
 	types := []messages.PerfCounterType{{Path: "osd.op", Type: messages.PerfCounter | 2}}
 	packed, err := messages.PackCounters(types, map[string]messages.CounterValue{"osd.op": {Value: 5}})
 	if err != nil {
@@ -144,25 +115,12 @@ func TestActiveRejectsBadInput(t *testing.T) {
 func TestConfigKeyReachesActive(t *testing.T) {
 	log := logrus.New()
 	log.SetLevel(logrus.ErrorLevel)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, mon.DefaultConfig(), logrus.NewEntry(log))
 	rec := &recorder{}
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: "x", MonAddrs: []string{md.Addr()},
+	startMgr(t, host.Config{Name: "x", MonAddrs: []string{md.Addr()},
 		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	c, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := dialMon(t, md.Addr(), nil)
 	if res, err := c.Command(ctx, map[string]any{"prefix": "mgr module enable", "module": "recorder", "force": true}, nil); err != nil || res.Retval != 0 {
 		t.Fatalf("enable: %v %+v", err, res)
 	}

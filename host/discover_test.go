@@ -12,8 +12,6 @@ import (
 	"gomgr/host"
 	"gomgr/internal/testutil"
 	"gomgr/mon"
-	"gomgr/monclient"
-	"gomgr/msgr/wire"
 	"gomgr/registry"
 )
 
@@ -56,30 +54,17 @@ func (n named) Info() registry.Info {
 func TestModuleAddedAfterStartCanBeEnabled(t *testing.T) {
 	log := logrus.New()
 	log.SetLevel(logrus.ErrorLevel)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, mon.DefaultConfig(), logrus.NewEntry(log))
 	src := &growingSource{names: []string{"first"}, mods: map[string]*recorder{}}
 	ctx := context.Background()
-	s, err := host.Start(ctx, host.Config{Name: "x", MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
+	s := startMgr(t, host.Config{Name: "x", MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
 		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
 	testutil.Eventually(t, 10*time.Second, "the mgr to be active", s.IsActive)
 
 	src.mu.Lock()
 	src.names = append(src.names, "late")
 	src.mu.Unlock()
-	c, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := dialMon(t, md.Addr(), nil)
 	// The mon has not heard of "late" from any mgr yet: --force, as Ceph.
 	if res, err := c.Command(ctx, map[string]any{"prefix": "mgr module enable", "module": "late", "force": true}, nil); err != nil || res.Retval != 0 {
 		t.Fatalf("enable: %v %+v", err, res)

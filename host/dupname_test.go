@@ -23,12 +23,7 @@ import (
 func TestSecondMgrWithTheSameNameStops(t *testing.T) {
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(),
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, mon.DefaultConfig(), logrus.NewEntry(log))
 	ctx := context.Background()
 	closed := map[*host.Standby]bool{}
 	closeX := func(s *host.Standby) error {
@@ -69,7 +64,7 @@ func TestSecondMgrWithTheSameNameStops(t *testing.T) {
 	if c, ok := dupCheck(); !ok || !strings.Contains(c.Summary.Message, "gid "+strconv.FormatUint(second.GID(), 10)) {
 		t.Fatalf("MGR_DUPLICATE_NAME while the second runs: %+v %v", c, ok)
 	}
-	err = closeX(second)
+	err := closeX(second)
 	want := "mgr.x is already running (gid " + strconv.FormatUint(first.GID(), 10) + ")"
 	if !errors.Is(err, host.ErrNameInUse) || !errors.Is(second.Err(), host.ErrNameInUse) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("second mgr.x: Close %v, Err %v; want ErrNameInUse saying %q", err, second.Err(), want)

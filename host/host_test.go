@@ -70,25 +70,16 @@ func TestActiveMgrCachesMapsAndFailsOver(t *testing.T) {
 	log.SetLevel(logrus.WarnLevel)
 	cfg := mon.DefaultConfig()
 	cfg.Mgr.InitialModules = []string{"recorder"}
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: cfg,
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, cfg, logrus.NewEntry(log))
 	ctx := context.Background()
 
 	recs := map[string]*recorder{}
 	mgrs := map[string]*host.Standby{}
 	for _, name := range []string{"x", "y"} {
 		rec := &recorder{}
-		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{recSource{rec}},
+		recs[name] = rec
+		mgrs[name] = startMgr(t, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{recSource{rec}},
 			StatsPeriod: time.Second, Logger: logrus.NewEntry(log)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		recs[name], mgrs[name] = rec, s
 	}
 	cl, err := sim.StartCluster(ctx, sim.ClusterConfig{MonAddr: md.Addr(), OSDs: 10, Seed: 1,
 		ReportPeriod: time.Second, Logger: logrus.NewEntry(log)})

@@ -21,7 +21,6 @@ import (
 	"gomgr/modules/isolate"
 	"gomgr/mon"
 	"gomgr/monclient"
-	"gomgr/msgr/wire"
 	"gomgr/registry"
 	"gomgr/sim"
 )
@@ -136,18 +135,9 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 	cfg := mon.DefaultConfig()
 	cfg.Mgr.InitialModules = []string{"hello", "status", "alerts", "iostat"}
 	cfg.OSD.DownGrace = 3 * time.Second
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: cfg, Logger: entry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, cfg, entry)
 	ctx := context.Background()
-	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1},
-		Logger: entry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(monc.Close)
+	monc := dialMon(t, md.Addr(), entry)
 	configKey := func(key, val string) {
 		t.Helper()
 		res, err := monc.Command(ctx, map[string]any{"prefix": "config-key set", "key": key, "val": val}, nil)
@@ -173,13 +163,8 @@ func TestExampleModulesAgainstCluster(t *testing.T) {
 		// host caches as a *clustermap.MgrMap rather than a JSON tree (see report).
 		src := isolate.NewSource(modules.NewSource(modules.Config{Dirs: []string{dir}, Logger: entry}),
 			isolate.Config{Logger: entry, Env: []string{envITDirs + "=" + dir}})
-		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
+		mgrs[name] = startMgr(t, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src},
 			StatsPeriod: time.Second, Logger: entry.WithField("mgr", name)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		mgrs[name] = s
 	}
 	const osds = 6
 	cl, err := sim.StartCluster(ctx, sim.ClusterConfig{MonAddr: md.Addr(), OSDs: osds, Seed: 1,

@@ -1,7 +1,6 @@
 package host_test
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"sync"
@@ -53,20 +52,10 @@ func TestOSDPerfQueriesReachOSDs(t *testing.T) {
 	log.SetLevel(logrus.ErrorLevel)
 	cfg := mon.DefaultConfig()
 	cfg.Mgr.InitialModules = []string{"recorder"}
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: cfg,
-		Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, cfg, logrus.NewEntry(log))
 	rec := &recorder{}
-	s, err := host.Start(context.Background(), host.Config{Name: "x", MonAddrs: []string{md.Addr()},
+	s := startServingMgr(t, host.Config{Name: "x", MonAddrs: []string{md.Addr()},
 		Sources: []registry.Source{recSource{rec}}, Logger: logrus.NewEntry(log)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	testutil.Eventually(t, 10*time.Second, "the mgr to be active", func() bool { return s.Addr() != "" })
 	var ph registry.PerfQueryHost
 	testutil.Eventually(t, 10*time.Second, "the module started", func() bool {
 		rec.mu.Lock()
@@ -78,25 +67,7 @@ func TestOSDPerfQueriesReachOSDs(t *testing.T) {
 	// osd opens a session as OSD id and returns what it is sent and a sender.
 	osd := func(id int) (*configures, func(messages.Payload)) {
 		cfgs := &configures{}
-		ms, err := msgr.New(msgr.Config{Name: wire.EntityName{Type: wire.EntityOSD, Num: int64(id)}, Dispatcher: cfgs,
-			DefaultPolicy: msgr.LossyClient(), Logger: logrus.NewEntry(log)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ms.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ms.Shutdown(); ms.Wait() })
-		conn, err := ms.Connect(s.Addr(), wire.EntityMgr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		send := func(p messages.Payload) {
-			t.Helper()
-			if err := conn.Send(messages.Encode(p)); err != nil {
-				t.Fatal(err)
-			}
-		}
+		_, send := daemonSession(t, s.Addr(), wire.EntityName{Type: wire.EntityOSD, Num: int64(id)}, cfgs, logrus.NewEntry(log))
 		send(&messages.MgrOpen{DaemonName: fmt.Sprint(id), ServiceName: "osd", ServiceDaemon: true,
 			DaemonMetadata: map[string]string{"hostname": "h"}})
 		testutil.Eventually(t, 10*time.Second, "the reply to MMgrOpen", func() bool { return cfgs.last() != nil })

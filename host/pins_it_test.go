@@ -19,7 +19,6 @@ import (
 	"gomgr/internal/testutil"
 	"gomgr/mon"
 	"gomgr/monclient"
-	"gomgr/msgr/wire"
 	"gomgr/plugins"
 	"gomgr/registry"
 )
@@ -57,17 +56,9 @@ func TestPluginPinInMon(t *testing.T) {
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	entry := logrus.NewEntry(log)
-	md, err := mon.StartDaemon(mon.DaemonConfig{Addr: "127.0.0.1:0", DataDir: t.TempDir(), Mon: mon.DefaultConfig(), Logger: entry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(md.Close)
+	md := startMon(t, mon.DefaultConfig(), entry)
 	ctx := context.Background()
-	monc, err := monclient.Dial(ctx, monclient.Config{MonAddrs: []string{md.Addr()}, Name: wire.EntityName{Type: wire.EntityClient, Num: -1}, Logger: entry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(monc.Close)
+	monc := dialMon(t, md.Addr(), entry)
 	run := func(args map[string]any) monclient.CommandResult {
 		t.Helper()
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -111,12 +102,7 @@ func TestPluginPinInMon(t *testing.T) {
 		// that enabling it later starts the binary on disk.
 		src := plugins.NewSource(plugins.Config{Dir: dir, SocketDir: t.TempDir(), Logger: entry,
 			BackoffBase: 20 * time.Millisecond, OpenIdle: 200 * time.Millisecond})
-		s, err := host.Start(ctx, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src}, Logger: entry})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(context.Background()) })
-		return s
+		return startMgr(t, host.Config{Name: name, MonAddrs: []string{md.Addr()}, Sources: []registry.Source{src}, Logger: entry})
 	}
 	modState := func(s *host.Standby) registry.Status {
 		for _, st := range s.Registry().Modules() {

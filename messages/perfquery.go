@@ -286,14 +286,7 @@ type MetricConfig struct {
 }
 
 func (m *MetricConfig) denc(c Denc) {
-	c.U32(&m.Type)
-	if m.Type != MetricTypeOSD {
-		c.Rest(&m.Rest)
-		return
-	}
-	st := c.Start(1, 1, "OSDConfigPayload")
-	dencQueryLimits(c, &m.OSD)
-	c.Finish(st)
+	dencMetricPayload(c, &m.Type, &m.OSD, &m.Rest, "OSDConfigPayload", dencQueryLimits)
 }
 
 // MetricReport is Ceph's MetricReportMessage: a u32 type, then its
@@ -307,37 +300,27 @@ type MetricReport struct {
 }
 
 func (m *MetricReport) denc(c Denc) {
-	c.U32(&m.Type)
-	if m.Type != MetricTypeOSD {
-		c.Rest(&m.Rest)
+	dencMetricPayload(c, &m.Type, &m.OSD, &m.Rest, "OSDMetricPayload", dencQueryReports)
+}
+
+// dencMetricPayload is the layout MetricConfig and MetricReport share: a
+// u32 type, then an OSD payload (struct v1 called what, visited with f)
+// or, for any other type, the rest of the message kept whole.
+func dencMetricPayload[T any](c Denc, typ *uint32, osd *T, rest *[]byte, what string, f func(Denc, *T)) {
+	c.U32(typ)
+	if *typ != MetricTypeOSD {
+		c.Rest(rest)
 		return
 	}
-	st := c.Start(1, 1, "OSDMetricPayload")
-	dencQueryReports(c, &m.OSD)
+	st := c.Start(1, 1, what)
+	f(c, osd)
 	c.Finish(st)
 }
 
 // dencVarSlice is DencSlice for the vectors Ceph counts with a varint
 // (denc_varint: unsigned LEB128) instead of an le32.
 func dencVarSlice[T any](c Denc, v *[]T, minSize int, f func(Denc, *T)) {
-	if c.d == nil {
-		c.e.buf = binary.AppendUvarint(c.e.buf, uint64(len(*v)))
-		for i := range *v {
-			f(c, &(*v)[i])
-		}
-		return
-	}
-	n := c.d.varCount(minSize)
-	if n == 0 {
-		*v = nil
-		return
-	}
-	out := make([]T, 0, prealloc[T](c, n))
-	for i := 0; i < n && c.d.err == nil; i++ {
-		out = append(out, *new(T))
-		f(c, &out[len(out)-1])
-	}
-	*v = out
+	dencSlice(c, v, minSize, true, f)
 }
 
 // varCount reads a varint element count (Ceph decodes it into an

@@ -420,14 +420,29 @@ func prealloc[T any](c Denc, n int) int {
 // error, keeps the elements read so far (the one cut short included); an
 // empty vector decodes as nil.
 func DencSlice[T any](c Denc, v *[]T, minSize int, f func(Denc, *T)) {
+	dencSlice(c, v, minSize, false, f)
+}
+
+// dencSlice is DencSlice with the count an le32 or, with varint, a
+// varint: the two differ in nothing else.
+func dencSlice[T any](c Denc, v *[]T, minSize int, varint bool, f func(Denc, *T)) {
 	if c.d == nil {
-		c.e.U32(uint32(len(*v)))
+		if varint {
+			c.e.buf = binary.AppendUvarint(c.e.buf, uint64(len(*v)))
+		} else {
+			c.e.U32(uint32(len(*v)))
+		}
 		for i := range *v {
 			f(c, &(*v)[i])
 		}
 		return
 	}
-	n := c.d.Count(minSize)
+	var n int
+	if varint {
+		n = c.d.varCount(minSize)
+	} else {
+		n = c.d.Count(minSize)
+	}
 	if n == 0 {
 		*v = nil
 		return
