@@ -168,6 +168,10 @@ type jsonOSDDump struct {
 // maxOSDs bounds max_osd from a dump, against absurd allocations.
 const maxOSDs = 1 << 20
 
+// maxPGNum bounds a pool's pg_num (Ceph's mon_max_pool_pg_num is 65,536):
+// every PG of a pool is mapped, for a map a module process sends.
+const maxPGNum = 1 << 20
+
 // ParseOSDMap parses the JSON of `ceph osd dump` (or `osdmaptool --dump
 // json`) and binds it to crush, which it keeps (not copied).
 func ParseOSDMap(dump []byte, crush *Map) (*OSDMap, error) {
@@ -197,6 +201,9 @@ func ParseOSDMap(dump []byte, crush *Map) (*OSDMap, error) {
 		}
 		if jp.Size < 0 || jp.Size > 64 {
 			return nil, fmt.Errorf("%w: pool %d size %d", ErrBadOSDMap, *jp.Pool, jp.Size)
+		}
+		if *jp.PGNum > maxPGNum || (jp.PGPNum != nil && *jp.PGPNum > maxPGNum) {
+			return nil, fmt.Errorf("%w: pool %d pg_num %d", ErrBadOSDMap, *jp.Pool, *jp.PGNum)
 		}
 		p := &Pool{ID: *jp.Pool, Name: jp.Name, Type: jp.Type, Size: jp.Size, MinSize: jp.MinSize,
 			CrushRule: jp.CrushRule, PGNum: *jp.PGNum, PGPNum: *jp.PGNum, Flags: jp.Flags}
