@@ -80,6 +80,14 @@ func TestCephBalancer(t *testing.T) {
 	if want.upmaps == 0 {
 		t.Fatalf("ceph-mgr's balancer finds nothing to move: the test needs an uneven pool\n%s", want.show)
 	}
+	// localpool makes a pool and a CRUSH rule per host when the osdmap
+	// changes: first ceph-mgr's, named real-HOST.
+	for k, v := range map[string]string{"subtree": "host", "failure_domain": "osd", "pg_num": "4", "num_rep": "2", "prefix": "real-"} {
+		c.MustCeph(t, "config", "set", "mgr", "mgr/localpool/"+k, v, "--force")
+	}
+	c.MustCeph(t, "mgr", "module", "enable", "localpool") // ceph-mgr respawns
+	waitActive(t, c, "y", 60*time.Second)
+	wantPool := localPool(t, c, "real-"+c.Host)
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 
@@ -124,7 +132,62 @@ func TestCephBalancer(t *testing.T) {
 		}
 		return nil
 	})
+
+	// Then gomgr's, under another prefix: the same pool and rule.
+	c.MustCeph(t, "config", "set", "mgr", "mgr/localpool/prefix", "gomgr-", "--force")
+	c.MustCeph(t, "osd", "set", "noscrub") // an osdmap epoch, which localpool is notified of
+	if got := localPool(t, c, "gomgr-"+c.Host); got != wantPool {
+		t.Errorf("localpool's pool and rule: gomgr %s, ceph-mgr %s", got, wantPool)
+	}
 	c.CheckAlive(t)
+}
+
+// localPool waits for localpool's pool name, with the size num_rep (2)
+// that localpool sets after creating it, and returns what should be the
+// same whichever manager made it: the pool's type, size, min_size and
+// pg_num, and its CRUSH rule's steps.
+func localPool(t *testing.T, c *cephcluster.Cluster, name string) string {
+	t.Helper()
+	var desc string
+	testutil.Poll(t, 60*time.Second, "localpool's pool "+name, func() error {
+		var pools []struct {
+			Name    string `json:"pool_name"`
+			Type    int    `json:"type"`
+			Size    int    `json:"size"`
+			MinSize int    `json:"min_size"`
+			PGNum   int    `json:"pg_num"`
+			Rule    int    `json:"crush_rule"`
+		}
+		if err := cephJSON(c, &pools, "osd", "pool", "ls", "detail"); err != nil {
+			return err
+		}
+		for _, p := range pools {
+			if p.Name != name {
+				continue
+			}
+			if p.Size != 2 { // created, but not yet set to num_rep
+				return fmt.Errorf("pool %s size %d", name, p.Size)
+			}
+			var rule struct {
+				ID    int              `json:"rule_id"`
+				Steps []map[string]any `json:"steps"`
+			}
+			if err := cephJSON(c, &rule, "osd", "crush", "rule", "dump", name); err != nil {
+				return err
+			}
+			if rule.ID != p.Rule {
+				return fmt.Errorf("pool %s has rule %d, not its own (%d)", name, p.Rule, rule.ID)
+			}
+			steps, err := json.Marshal(rule.Steps)
+			if err != nil {
+				return err
+			}
+			desc = fmt.Sprintf("type %d size %d min_size %d pg_num %d steps %s", p.Type, p.Size, p.MinSize, p.PGNum, steps)
+			return nil
+		}
+		return fmt.Errorf("no pool %s", name)
+	})
+	return desc
 }
 
 // score is the figure of `balancer eval`: `pool "p2" score 0.042547
