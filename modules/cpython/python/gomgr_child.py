@@ -395,8 +395,10 @@ class Host:
     def __init__(self, conn):
         self.conn = conn
         # get(): name -> [version, the object in marshal's form, last use];
-        # release_idle drops what went unused.
-        self.cache = {}
+        # release_idle drops what went unused. Its table is made now, not
+        # by the first get(), while a map is held (see release).
+        self.cache = {'': None}
+        del self.cache['']
         self.lock = threading.Lock()
 
     def call(self, op, build=None, ctx=False):
@@ -460,18 +462,24 @@ class Host:
     def release(self, after):
         # pymalloc returns an arena only when every object in it is gone.
         # An object made while a map was held and kept after it (a list
-        # left in a waiting loop's variable, the reader's buffer) holds a
-        # whole 1 MiB arena of that map's: so what waits between events
-        # keeps nothing of the last one (Conn.recv_into), and this runs in
-        # a call of its own, whose locals die with it.
+        # left in a waiting loop's variable, the reader's buffer, a dict's
+        # first table) holds a whole 1 MiB arena of that map's: so what
+        # waits between events keeps nothing of the last one
+        # (Conn.recv_into), and the free lists, which keep dead lists and
+        # tuples where they were, are emptied last.
+        if self.drop_idle(after):
+            gc.collect()
+            trim_heap()
+            gc.collect()  # last: nothing after it fills a free list
+
+    def drop_idle(self, after):
+        """Drops the values unused for after seconds; their list dies here."""
         now = time.monotonic()
         with self.lock:
             idle = [k for k, c in self.cache.items() if now - c[2] >= after]
             for k in idle:
                 del self.cache[k]
-        if idle:
-            gc.collect()
-            trim_heap()
+        return bool(idle)
 
     def json_body(self, d):
         raw = d.rest()
