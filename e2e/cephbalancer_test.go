@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,8 @@ func balancerPlan(t *testing.T, c *cephcluster.Cluster, who string) balancerView
 // package crush): the pool's score, the number of changes the plan makes
 // and the plan's score must be the same; then gomgr runs its plan, the
 // real mon takes the upmaps, the PGs move and the pool scores better.
+// Ceph's localpool makes the same pool under both, and every PG's
+// placement a module reads under gomgr is the mon's (`ceph pg map`).
 func TestCephBalancer(t *testing.T) {
 	c := cephcluster.Start(t, cephcluster.Options{OSDs: 3, Pools: []string{"p1"},
 		Global: map[string]string{"osd_pool_default_pg_autoscale_mode": "warn"}})
@@ -91,7 +94,7 @@ func TestCephBalancer(t *testing.T) {
 	real.Kill()
 	c.MustCeph(t, "mgr", "fail", "y")
 
-	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephModuleTree)
+	start(t, nil, false, "mgr", "-c", c.Conf, "-i", "x", "--modules", cephTreeWith(t))
 	waitActive(t, c, "x", 60*time.Second)
 	waitClean(t, c, 24)
 	got := balancerPlan(t, c, "gomgr")
@@ -138,6 +141,48 @@ func TestCephBalancer(t *testing.T) {
 	c.MustCeph(t, "osd", "set", "noscrub") // an osdmap epoch, which localpool is notified of
 	if got := localPool(t, c, "gomgr-"+c.Host); got != wantPool {
 		t.Errorf("localpool's pool and rule: gomgr %s, ceph-mgr %s", got, wantPool)
+	}
+
+	// Placement as modules see it under gomgr (package crush) against the
+	// real mon's own (`ceph pg map`), for every PG of the pools: CRUSH,
+	// the balancer's upmaps, a full pg_upmap and primary affinity.
+	c.MustCeph(t, "osd", "primary-affinity", "osd.0", "0")
+	c.MustCeph(t, "osd", "pg-upmap", poolID(t, c, "gomgr-"+c.Host)+".1", "2", "1")
+	c.MustCeph(t, "mgr", "module", "enable", "callprobe")
+	upmapped := poolID(t, c, "gomgr-"+c.Host) + ".1"
+	notFirst := 0 // PGs osd.0 is in but, with no primary affinity, does not lead
+	for name, pgs := range map[string]int{"p2": 16, "real-" + c.Host: 4, "gomgr-" + c.Host: 4} {
+		id := poolID(t, c, name)
+		for ps := range pgs {
+			pgid := fmt.Sprintf("%s.%x", id, ps)
+			testutil.Poll(t, 30*time.Second, "pg "+pgid+" placed as the mon places it", func() error {
+				var mon struct{ Up, Acting []int }
+				if err := cephJSON(c, &mon, "pg", "map", pgid); err != nil {
+					return err
+				}
+				var mod struct {
+					Up        []int `json:"up"`
+					Acting    []int `json:"acting"`
+					UpPrimary int   `json:"up_primary"`
+				}
+				if err := cephJSON(c, &mod, "callprobe", "pgmap", id, fmt.Sprint(ps)); err != nil {
+					return err
+				}
+				if !slices.Equal(mod.Up, mon.Up) || !slices.Equal(mod.Acting, mon.Acting) || len(mon.Up) == 0 || mod.UpPrimary != mon.Up[0] {
+					return fmt.Errorf("module: up %v acting %v primary %d; mon: up %v acting %v", mod.Up, mod.Acting, mod.UpPrimary, mon.Up, mon.Acting)
+				}
+				if pgid == upmapped && !slices.Equal(mon.Up, []int{2, 1}) {
+					return fmt.Errorf("the mon has not applied pg-upmap %s [2 1] yet: up %v", pgid, mon.Up)
+				}
+				if slices.Index(mon.Up, 0) > 0 {
+					notFirst++
+				}
+				return nil
+			})
+		}
+	}
+	if notFirst == 0 {
+		t.Error("no PG had osd.0 behind another OSD: primary affinity was not exercised")
 	}
 	c.CheckAlive(t)
 }

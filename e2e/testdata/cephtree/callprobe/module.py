@@ -37,3 +37,8 @@ class Module(MgrModule):
     def perf_remove(self, query_id: int):
         self.remove_osd_perf_query(query_id)
         return 0, '', ''
+
+    @CLIReadCommand('callprobe pgmap')
+    def pg_map(self, pool: int, ps: int):
+        """The OSDMap's placement of one PG, as modules see it."""
+        return 0, json.dumps(self.get_osdmap().pg_to_up_acting_osds(pool, ps), sort_keys=True), ''
