@@ -291,6 +291,47 @@ func rbdPerfRoundTrip(t *testing.T, c *cephcluster.Cluster, who string) rbdPerf 
 	return got
 }
 
+// rbdTaskRemove has rbd_support remove image rbd/NAME in the background
+// (`ceph rbd task add remove`), waits until the image and the task are
+// gone, and returns the task as the module described it, without the ids.
+func rbdTaskRemove(t *testing.T, c *cephcluster.Cluster, who, name string) string {
+	t.Helper()
+	rbd := func(args ...string) string {
+		out, err := exec.Command("rbd", append([]string{"-c", c.Conf}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("rbd %v under %s: %v: %s", args, who, err, out)
+		}
+		return string(out)
+	}
+	rbd("create", "--size", "4M", "rbd/"+name)
+	var task map[string]any
+	testutil.Poll(t, 30*time.Second, "rbd task add remove under "+who, func() error {
+		return cephJSON(c, &task, "rbd", "task", "add", "remove", "rbd/"+name)
+	})
+	delete(task, "id")
+	if refs, ok := task["refs"].(map[string]any); ok {
+		delete(refs, "image_id") // a new image's
+	}
+	testutil.Poll(t, 60*time.Second, "rbd_support removing rbd/"+name+" under "+who, func() error {
+		if ls := rbd("ls", "rbd"); strings.Contains(ls, name+"\n") {
+			return fmt.Errorf("still there: %q", ls)
+		}
+		var tasks []any
+		if err := cephJSON(c, &tasks, "rbd", "task", "list"); err != nil {
+			return err
+		}
+		if len(tasks) != 0 {
+			return fmt.Errorf("tasks left: %v", tasks)
+		}
+		return nil
+	})
+	b, err := json.Marshal(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.ReplaceAll(string(b), name, "IMAGE")
+}
+
 // poolID is the id of the named pool, as the OSDs key it.
 func poolID(t *testing.T, c *cephcluster.Cluster, name string) string {
 	t.Helper()
@@ -319,7 +360,8 @@ func poolID(t *testing.T, c *cephcluster.Cluster, name string) string {
 // get("modified_config_options") lists the same options the daemons set;
 // an OSD perf query gets the same id, its counters count the same client
 // writes in the same shape, and it is gone once removed; rbd_support's
-// `rbd perf image counters` shows an image's `rbd bench` writes.
+// `rbd perf image counters` shows an image's `rbd bench` writes, and its
+// `rbd task add remove` removes an image.
 func TestCephModuleCalls(t *testing.T) {
 	tree := cephTreeWith(t)
 	c := cephcluster.Start(t, cephcluster.Options{OSDs: 1, Pools: []string{"p1", "p2", "rbd"}, Global: map[string]string{"mgr_module_path": tree}})
@@ -337,6 +379,8 @@ func TestCephModuleCalls(t *testing.T) {
 	wantPerf := perfRoundTrip(t, c, "ceph-mgr")
 	t.Logf("osd perf query under ceph-mgr: %+v", wantPerf)
 	wantRBD := rbdPerfRoundTrip(t, c, "ceph-mgr")
+	wantTask := rbdTaskRemove(t, c, "ceph-mgr", "gone-real")
+	t.Logf("rbd task under ceph-mgr: %s", wantTask)
 	t.Logf("rbd perf image counters under ceph-mgr: %+v", wantRBD)
 	if w := wantPerf.P1; w[0][0] != perfWrites || w[2][0] != perfWrites*perfObjectSize {
 		t.Errorf("under ceph-mgr, p1's perf counters %v, want %d writes of %d bytes", w, perfWrites, perfObjectSize)
@@ -381,6 +425,9 @@ func TestCephModuleCalls(t *testing.T) {
 	if !reflect.DeepEqual(gotRBD.CounterDescriptors, wantRBD.CounterDescriptors) ||
 		!reflect.DeepEqual(gotRBD.PoolDescriptors, wantRBD.PoolDescriptors) || gotRBD.Counters[0]["0/img"][2] < perfWrites*4096 {
 		t.Errorf("rbd perf image counters under gomgr %+v, under ceph-mgr %+v", gotRBD, wantRBD)
+	}
+	if got := rbdTaskRemove(t, c, "gomgr", "gone-gomgr"); got != wantTask {
+		t.Errorf("rbd task under gomgr %s, under ceph-mgr %s", got, wantTask)
 	}
 	got := progressRoundTrip(t, c, "gomgr")
 	// The progress module writes the message with the event's age and a
