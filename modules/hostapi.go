@@ -67,6 +67,9 @@ func (m *pyModule) gomgrModule() *py.ModuleImpl {
 			fn("send_command", m.pySendCommand),
 			fn("cluster_log", m.pyClusterLog),
 			fn("set_uri", m.pySetURI),
+			fn("add_osd_perf_query", m.pyAddOSDPerfQuery),
+			fn("remove_osd_perf_query", m.pyRemoveOSDPerfQuery),
+			fn("get_osd_perf_counters", m.pyGetOSDPerfCounters),
 			fn("wait", func(args py.Tuple) (py.Object, error) {
 				if len(args) != 2 {
 					return nil, py.ExceptionNewf(py.TypeError, "wait(timeout, event)")

@@ -196,6 +196,21 @@ class MgrModule(_MgrCommon):
     def set_uri(self, uri):
         _gomgr.set_uri(uri)
 
+    # OSD perf metric queries, as Ceph's: query is a dict of key_descriptor
+    # ([{"type": "pool_id", "regex": "^(.*)$"}]),
+    # performance_counter_descriptors (["write_ops", ...]) and an optional
+    # limit ({"order_by": ..., "max_count": n}); the id, or None if refused.
+    def add_osd_perf_query(self, query):
+        return _gomgr.add_osd_perf_query(query)
+
+    def remove_osd_perf_query(self, query_id):
+        _gomgr.remove_osd_perf_query(query_id)
+
+    # {"counters": [{"k": [[groups]...], "c": [[value, count]...]}]} since
+    # the last call, or None for an unknown id.
+    def get_osd_perf_counters(self, query_id):
+        return _gomgr.get_osd_perf_counters(query_id)
+
 
 class MgrStandbyModule(_MgrCommon):
     # What a module runs on a standby mgr, as Ceph's: define
