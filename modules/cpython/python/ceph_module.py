@@ -522,9 +522,9 @@ class BasePyOSDMap(object):
         # upmaps so far, the changes that bring each OSD within
         # max_deviation PGs of its target, added to the incremental.
         import copy
+        # Names it does not know are left out; none left means every
+        # pool, as BasePyOSDMap's calc_pg_upmaps passes them on.
         ids = [p['pool'] for p in self._d.get('pools', []) if p.get('pool_name') in set(pools)]
-        if pools and not ids:
-            return 0
         idump = inc._dump()
         d = copy.deepcopy(self._d)
         _upmap_items(d, idump)
