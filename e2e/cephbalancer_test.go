@@ -66,7 +66,8 @@ func balancerPlan(t *testing.T, c *cephcluster.Cluster, who string) balancerView
 // and the plan's score must be the same; then gomgr runs its plan, the
 // real mon takes the upmaps, the PGs move and the pool scores better.
 // Ceph's localpool makes the same pool under both, and every PG's
-// placement a module reads under gomgr is the mon's (`ceph pg map`).
+// placement a module reads under gomgr, erasure-coded pool included, is
+// the mon's (`ceph pg map`).
 func TestCephBalancer(t *testing.T) {
 	c := cephcluster.Start(t, cephcluster.Options{OSDs: 3, Pools: []string{"p1"},
 		Global: map[string]string{"osd_pool_default_pg_autoscale_mode": "warn"}})
@@ -146,43 +147,66 @@ func TestCephBalancer(t *testing.T) {
 	// Placement as modules see it under gomgr (package crush) against the
 	// real mon's own (`ceph pg map`), for every PG of the pools: CRUSH,
 	// the balancer's upmaps, a full pg_upmap and primary affinity.
+	// An erasure-coded pool (k=2, m=1 over the three OSDs): indep rules,
+	// and positions that stay put.
+	c.MustCeph(t, "osd", "erasure-code-profile", "set", "ec21", "k=2", "m=1", "crush-failure-domain=osd")
+	c.MustCeph(t, "osd", "pool", "create", "ec", "8", "8", "erasure", "ec21")
 	c.MustCeph(t, "osd", "primary-affinity", "osd.0", "0")
 	c.MustCeph(t, "osd", "pg-upmap", poolID(t, c, "gomgr-"+c.Host)+".1", "2", "1")
 	c.MustCeph(t, "mgr", "module", "enable", "callprobe")
 	upmapped := poolID(t, c, "gomgr-"+c.Host) + ".1"
-	notFirst := 0 // PGs osd.0 is in but, with no primary affinity, does not lead
-	for name, pgs := range map[string]int{"p2": 16, "real-" + c.Host: 4, "gomgr-" + c.Host: 4} {
+	notFirst := 0 // PGs osd.0 is in but, with no primary affinity, is not the primary of
+	for name, pgs := range map[string]int{"p2": 16, "real-" + c.Host: 4, "gomgr-" + c.Host: 4, "ec": 8} {
 		id := poolID(t, c, name)
-		for ps := range pgs {
-			pgid := fmt.Sprintf("%s.%x", id, ps)
-			testutil.Poll(t, 30*time.Second, "pg "+pgid+" placed as the mon places it", func() error {
+		testutil.Poll(t, 30*time.Second, "pool "+name+"'s PGs placed as the mon places them", func() error {
+			var mod []struct {
+				Up        []int `json:"up"`
+				Acting    []int `json:"acting"`
+				UpPrimary int   `json:"up_primary"`
+			}
+			if err := cephJSON(c, &mod, "callprobe", "pgmaps", id, fmt.Sprint(pgs)); err != nil {
+				return err
+			}
+			// The primary is the OSDs' own: what they report in their
+			// PG stats (`pg map` does not say it).
+			var osds struct {
+				Stats []struct {
+					PGID      string `json:"pgid"`
+					UpPrimary int    `json:"up_primary"`
+				} `json:"pg_stats"`
+			}
+			if err := cephJSON(c, &osds, "pg", "dump", "pgs_brief"); err != nil {
+				return err
+			}
+			primaries := map[string]int{}
+			for _, st := range osds.Stats {
+				primaries[st.PGID] = st.UpPrimary
+			}
+			n := 0
+			for ps, m := range mod {
+				pgid := fmt.Sprintf("%s.%x", id, ps)
 				var mon struct{ Up, Acting []int }
 				if err := cephJSON(c, &mon, "pg", "map", pgid); err != nil {
 					return err
 				}
-				var mod struct {
-					Up        []int `json:"up"`
-					Acting    []int `json:"acting"`
-					UpPrimary int   `json:"up_primary"`
-				}
-				if err := cephJSON(c, &mod, "callprobe", "pgmap", id, fmt.Sprint(ps)); err != nil {
-					return err
-				}
-				if !slices.Equal(mod.Up, mon.Up) || !slices.Equal(mod.Acting, mon.Acting) || len(mon.Up) == 0 || mod.UpPrimary != mon.Up[0] {
-					return fmt.Errorf("module: up %v acting %v primary %d; mon: up %v acting %v", mod.Up, mod.Acting, mod.UpPrimary, mon.Up, mon.Acting)
+				primary, ok := primaries[pgid]
+				if !ok || !slices.Equal(m.Up, mon.Up) || !slices.Equal(m.Acting, mon.Acting) || m.UpPrimary != primary {
+					return fmt.Errorf("pg %s: module: up %v acting %v primary %d; mon: up %v acting %v; OSDs: primary %d (%v)",
+						pgid, m.Up, m.Acting, m.UpPrimary, mon.Up, mon.Acting, primary, ok)
 				}
 				if pgid == upmapped && !slices.Equal(mon.Up, []int{2, 1}) {
 					return fmt.Errorf("the mon has not applied pg-upmap %s [2 1] yet: up %v", pgid, mon.Up)
 				}
-				if slices.Index(mon.Up, 0) > 0 {
-					notFirst++
+				if slices.Contains(mon.Up, 0) && primary != 0 {
+					n++
 				}
-				return nil
-			})
-		}
+			}
+			notFirst += n
+			return nil
+		})
 	}
 	if notFirst == 0 {
-		t.Error("no PG had osd.0 behind another OSD: primary affinity was not exercised")
+		t.Error("no PG had osd.0 without being its primary: primary affinity was not exercised")
 	}
 	c.CheckAlive(t)
 }

@@ -38,7 +38,8 @@ class Module(MgrModule):
         self.remove_osd_perf_query(query_id)
         return 0, '', ''
 
-    @CLIReadCommand('callprobe pgmap')
-    def pg_map(self, pool: int, ps: int):
-        """The OSDMap's placement of one PG, as modules see it."""
-        return 0, json.dumps(self.get_osdmap().pg_to_up_acting_osds(pool, ps), sort_keys=True), ''
+    @CLIReadCommand('callprobe pgmaps')
+    def pg_maps(self, pool: int, pgs: int):
+        """pgmap for PGs 0..pgs-1 of the pool."""
+        m = self.get_osdmap()
+        return 0, json.dumps([m.pg_to_up_acting_osds(pool, ps) for ps in range(pgs)], sort_keys=True), ''
