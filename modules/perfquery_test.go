@@ -2,53 +2,20 @@ package modules
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
-// perfFakeHost is a fakeHost that also collects OSD perf queries: it keeps
-// what it was given and reports fixed counters for it.
+// perfFakeHost is a fakeHost that also collects OSD perf queries.
 type perfFakeHost struct {
 	*fakeHost
-	mu      sync.Mutex
-	queries map[int64]registry.OSDPerfQuery
-}
-
-func (h *perfFakeHost) AddOSDPerfQuery(q registry.OSDPerfQuery) (int64, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(q.Key) == 0 || len(q.Counters) == 0 {
-		return 0, errors.New("no key or no counters")
-	}
-	id := int64(len(h.queries) + 5)
-	h.queries[id] = q
-	return id, nil
-}
-
-func (h *perfFakeHost) RemoveOSDPerfQuery(id int64) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.queries[id]; !ok {
-		return fmt.Errorf("query %d: %w", id, registry.ErrNoData)
-	}
-	delete(h.queries, id)
-	return nil
-}
-
-func (h *perfFakeHost) OSDPerfCounters(id int64) ([]registry.OSDPerfCounters, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.queries[id]; !ok {
-		return nil, fmt.Errorf("query %d: %w", id, registry.ErrNoData)
-	}
-	return []registry.OSDPerfCounters{{Key: [][]string{{"2"}}, Values: [][2]uint64{{12, 0}, {900, 4}}}}, nil
+	*testutil.PerfQueries
 }
 
 var _ registry.PerfQueryHost = (*perfFakeHost)(nil)
@@ -79,7 +46,7 @@ class Module(MgrModule):
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &perfFakeHost{fakeHost: newFakeHost("perfq", m.Info().Options), queries: map[int64]registry.OSDPerfQuery{}}
+	h := &perfFakeHost{fakeHost: newFakeHost("perfq", m.Info().Options), PerfQueries: &testutil.PerfQueries{FirstID: 5}}
 	if err := m.Start(ctxT(t, 10*time.Second), h); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +57,7 @@ class Module(MgrModule):
 	}
 	want := map[string]any{
 		"id":           5.0,
-		"counters":     map[string]any{"counters": []any{map[string]any{"k": []any{[]any{"2"}}, "c": []any{[]any{12.0, 0.0}, []any{900.0, 4.0}}}}},
+		"counters":     map[string]any{"counters": []any{map[string]any{"k": []any{[]any{"2", "^(.*)$"}}, "c": []any{[]any{7.0, 0.0}, []any{float64(1 << 40), 3.0}}}}},
 		"gone":         nil,
 		"empty":        nil,
 		"unknown_name": nil,
@@ -98,8 +65,8 @@ class Module(MgrModule):
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("module saw %v\nwant %v", got, want)
 	}
-	if len(h.queries) != 0 {
-		t.Errorf("queries left: %v", h.queries)
+	if n := h.Len(); n != 0 {
+		t.Errorf("%d queries left", n)
 	}
 	logs := fmt.Sprint(h.logLines())
 	for _, w := range []string{"no key or no counters", `unknown field "key"`, "query_id=5 failed"} {

@@ -4,49 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
+	"gomgr/internal/testutil"
 	"gomgr/registry"
 )
 
 // perfHost is a fakeHost that also collects OSD perf queries.
 type perfHost struct {
 	*fakeHost
-	mu      sync.Mutex
-	queries map[int64]registry.OSDPerfQuery
-}
-
-func (h *perfHost) AddOSDPerfQuery(q registry.OSDPerfQuery) (int64, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(q.Key) == 0 {
-		return 0, errors.New("no key")
-	}
-	id := int64(len(h.queries) + 3)
-	h.queries[id] = q
-	return id, nil
-}
-
-func (h *perfHost) RemoveOSDPerfQuery(id int64) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.queries[id]; !ok {
-		return fmt.Errorf("query %d: %w", id, registry.ErrNoData)
-	}
-	delete(h.queries, id)
-	return nil
-}
-
-func (h *perfHost) OSDPerfCounters(id int64) ([]registry.OSDPerfCounters, error) {
-	h.mu.Lock()
-	q, ok := h.queries[id]
-	h.mu.Unlock()
-	if !ok {
-		return nil, fmt.Errorf("query %d: %w", id, registry.ErrNoData)
-	}
-	return []registry.OSDPerfCounters{{Key: [][]string{{"2", q.Key[0].Regex}}, Values: [][2]uint64{{7, 0}, {1 << 40, 3}}}}, nil
+	*testutil.PerfQueries
 }
 
 var _ registry.PerfQueryHost = (*perfHost)(nil)
@@ -78,7 +46,7 @@ func (m *goModule) perfCalls() (registry.CommandResult, error) {
 // answers ErrNotSupported.
 func TestPerfQueryCalls(t *testing.T) {
 	s := testSourceCfg(Config{})
-	h := &perfHost{fakeHost: newFakeHost(), queries: map[int64]registry.OSDPerfQuery{}}
+	h := &perfHost{fakeHost: newFakeHost(), PerfQueries: &testutil.PerfQueries{FirstID: 3}}
 	m := open(t, s, "ok", h)
 	res, err := command(m, 5*time.Second, map[string]any{"prefix": "perf"})
 	if err != nil {
