@@ -28,11 +28,13 @@ type osdMapCalcReq struct {
 // upmapItem is one entry of an OSDMap::Incremental's new_pg_upmap_items
 // as Ceph dumps it.
 type upmapItem struct {
-	PGID     string `json:"pgid"`
-	Mappings []struct {
-		From int `json:"from"`
-		To   int `json:"to"`
-	} `json:"mappings"`
+	PGID     string      `json:"pgid"`
+	Mappings []upmapPair `json:"mappings"`
+}
+
+type upmapPair struct {
+	From int `json:"from"`
+	To   int `json:"to"`
 }
 
 // tempMaps are the osd dump's pg_temp and primary_temp: the acting set
@@ -91,10 +93,7 @@ func calcPGUpmaps(om *crush.OSDMap, req osdMapCalcReq) (any, error) {
 	for pg, pairs := range u.New {
 		it := upmapItem{PGID: pg.String()}
 		for _, p := range pairs {
-			it.Mappings = append(it.Mappings, struct {
-				From int `json:"from"`
-				To   int `json:"to"`
-			}{p.From, p.To})
+			it.Mappings = append(it.Mappings, upmapPair{p.From, p.To})
 		}
 		items = append(items, it)
 	}
