@@ -10,18 +10,6 @@ import (
 // (registry.ClusterHost), for gomgr's gpython modules as for Ceph's on
 // CPython.
 
-func (m *pyModule) clusterHost(what string) (registry.ClusterHost, error) {
-	h, err := m.hostOrErr(what)
-	if err != nil {
-		return nil, err
-	}
-	ch, ok := h.(registry.ClusterHost)
-	if !ok {
-		return nil, py.ExceptionNewf(py.RuntimeError, "%s is not available in this host", what)
-	}
-	return ch, nil
-}
-
 // pySendCommand is send_command(svc_type, svc_id, cmd_json, inbuf): the
 // command's (retval, stdout, stderr), as mon_command returns them.
 func (m *pyModule) pySendCommand(args py.Tuple) (py.Object, error) {
@@ -29,7 +17,7 @@ func (m *pyModule) pySendCommand(args py.Tuple) (py.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch, err := m.clusterHost("send_command")
+	ch, err := hostAs[registry.ClusterHost](m, "send_command")
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +41,7 @@ func (m *pyModule) pyClusterLog(args py.Tuple) (py.Object, error) {
 	if !ok1 || !ok2 || !ok3 {
 		return nil, py.ExceptionNewf(py.TypeError, "cluster_log(channel: str, priority: int, message: str)")
 	}
-	ch, err := m.clusterHost("cluster_log")
+	ch, err := hostAs[registry.ClusterHost](m, "cluster_log")
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +56,7 @@ func (m *pyModule) pySetURI(args py.Tuple) (py.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch, err := m.clusterHost("set_uri")
+	ch, err := hostAs[registry.ClusterHost](m, "set_uri")
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,22 @@ func (m *pyModule) hostOrErr(what string) (registry.Host, error) {
 	return m.host, nil
 }
 
+// hostAs is the module's host as one of the optional host interfaces
+// (registry.ClusterHost, RemoteHost, PerfQueryHost), or a RuntimeError
+// naming the call what when the application's host has none.
+func hostAs[T any](m *pyModule, what string) (T, error) {
+	var zero T
+	h, err := m.hostOrErr(what)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := h.(T)
+	if !ok {
+		return zero, py.ExceptionNewf(py.RuntimeError, "%s is not available in this host", what)
+	}
+	return t, nil
+}
+
 // hostCtx bounds one host call; it ends early when the module stops.
 func (m *pyModule) hostCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(m.baseCtx, hostCallTimeout)

@@ -24,25 +24,13 @@ type pyOSDPerfQuery struct {
 	} `json:"limit"`
 }
 
-func (m *pyModule) perfHost(what string) (registry.PerfQueryHost, error) {
-	h, err := m.hostOrErr(what)
-	if err != nil {
-		return nil, err
-	}
-	ph, ok := h.(registry.PerfQueryHost)
-	if !ok {
-		return nil, py.ExceptionNewf(py.RuntimeError, "%s is not available in this host", what)
-	}
-	return ph, nil
-}
-
 // pyAddOSDPerfQuery is add_osd_perf_query(query): the query's id, or None
 // when the query is refused (logged), as Ceph's.
 func (m *pyModule) pyAddOSDPerfQuery(args py.Tuple) (py.Object, error) {
 	if len(args) != 1 {
 		return nil, py.ExceptionNewf(py.TypeError, "add_osd_perf_query(query)")
 	}
-	ph, err := m.perfHost("add_osd_perf_query")
+	ph, err := hostAs[registry.PerfQueryHost](m, "add_osd_perf_query")
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +125,6 @@ func (m *pyModule) perfQueryID(what string, args py.Tuple) (int64, registry.Perf
 	if !ok {
 		return 0, nil, py.ExceptionNewf(py.TypeError, "an integer is required (got type %s)", args[0].Type().Name)
 	}
-	ph, err := m.perfHost(what)
+	ph, err := hostAs[registry.PerfQueryHost](m, what)
 	return int64(id), ph, err
 }

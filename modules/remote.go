@@ -142,13 +142,9 @@ func (m *pyModule) pyRemote(args py.Tuple) (py.Object, error) {
 	if !ok1 || !ok2 {
 		return nil, py.ExceptionNewf(py.TypeError, "remote(): module and method must be str")
 	}
-	h, err := m.hostOrErr("remote")
+	rh, err := hostAs[registry.RemoteHost](m, "remote")
 	if err != nil {
 		return nil, err
-	}
-	rh, ok := h.(registry.RemoteHost)
-	if !ok {
-		return nil, py.ExceptionNewf(py.RuntimeError, "remote calls are not available in this host")
 	}
 	a, err := pyToPickle(args[2], 0)
 	if err != nil {
