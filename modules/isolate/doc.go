@@ -31,6 +31,11 @@
 // per-stream type state makes frames depend on each other, so a frame could
 // not be decoded (or fuzzed) alone.
 //
+// One call is the parent's own, not the Host's: osdmap_calc
+// (osdmapcalc.go) computes what Ceph's OSDMap computes with CRUSH
+// (calc_pg_upmaps, PG placement) with package crush, for the map the child
+// sends, since a module's map is not always the cluster's.
+//
 // get(name) is cheap when repeated: the child keeps the last *registry.Value
 // per name and sends its version; the parent answers "unchanged", or the new
 // version's JSON, encoded once per name and version for all the Source's
